@@ -1,0 +1,102 @@
+/**
+ * chartflow's errors. Every one is either retryable (rethrown, so that SQS or Lambda deliver the
+ * work again) or permanent (quarantined or reported with its reason, never retried forever).
+ */
+export class ChartflowError extends Error {
+  /** Whether doing the same work again may succeed. */
+  readonly retryable: boolean = false;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ChartflowError';
+  }
+}
+
+/** Worth another try later: a 5xx, a network fault, a rate limit, a busy warehouse. */
+export class RetryableError extends ChartflowError {
+  override readonly retryable: boolean = true;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RetryableError';
+  }
+}
+
+/** Will fail again whatever we do: bad input, a bad answer, a missing setting. */
+export class PermanentError extends ChartflowError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PermanentError';
+  }
+}
+
+/** A setting is missing or malformed; the message names the setting. */
+export class ConfigError extends PermanentError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** An event, a file or a provider's answer did not match its schema; the message says what and where. */
+export class InvalidRecordError extends PermanentError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidRecordError';
+  }
+}
+
+/** A provider answered with an error worth retrying (5xx, network). */
+export class ProviderError extends RetryableError {
+  constructor(
+    readonly provider: string,
+    message: string,
+    readonly status?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ProviderError';
+  }
+}
+
+/** A provider refused for now (429); `retryAfterMs` is how long it asked us to wait. */
+export class RateLimitedError extends RetryableError {
+  constructor(
+    readonly provider: string,
+    readonly retryAfterMs: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** A provider refused for good (4xx other than 401/429): retrying will not help. */
+export class ProviderRejectedError extends PermanentError {
+  constructor(
+    readonly provider: string,
+    readonly status: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ProviderRejectedError';
+  }
+}
+
+/** Another transform holds the warehouse; this one waits its turn (invariant 5). */
+export class TransformBusyError extends RetryableError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TransformBusyError';
+  }
+}
+
+/** Whether an error is worth retrying: ours say so, anything unknown is retried (it may be transient). */
+export const isRetryable = (error: unknown): boolean =>
+  error instanceof ChartflowError ? error.retryable : true;
+
+/** A zod issue list as one sentence: "field.path: what was wrong; …". */
+export const describeIssues = (issues: readonly { path: readonly PropertyKey[]; message: string }[]): string =>
+  issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`).join('; ');

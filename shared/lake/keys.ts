@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Where everything lives in the lake. Raw data sits under Hive-style partitions, so that Athena or
+ * DuckDB can read the lake as tables; control objects (claims, run records, locks) sit outside
+ * `raw/`, so that writing them fires no load.
+ */
+export const datasets = ['chart_songs', 'song_attributes'] as const;
+export type Dataset = (typeof datasets)[number];
+
+export const isoDate = z.iso.date();
+
+const datePart = (date: string) => `date=${date}`;
+const chartPart = (chart: string) => `chart=${chart}`;
+
+export const rawPrefix = (dataset: Dataset, date: string, chart?: string): string =>
+  chart === undefined ? `raw/${dataset}/${datePart(date)}/` : `raw/${dataset}/${datePart(date)}/${chartPart(chart)}/`;
+
+export const lakeKeys = {
+  /** The playlist pages exactly as Spotify returned them. */
+  chartRaw: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}source-response.json`,
+  /** The normalized chart, read by COPY. */
+  chartCsv: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}chart_songs.csv`,
+  /** The track ids the day expects, written after the chart itself. */
+  manifest: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}manifest.json`,
+  /** One lookup's raw answer and its normalized rows; `part` is derived from the ids it covers. */
+  attributesRaw: (date: string, chart: string, part: string) =>
+    `${rawPrefix('song_attributes', date, chart)}${part}.response.json`,
+  attributesCsv: (date: string, chart: string, part: string) =>
+    `${rawPrefix('song_attributes', date, chart)}${part}.song_attributes.csv`,
+  artistsCsv: (date: string, chart: string, part: string) =>
+    `${rawPrefix('song_attributes', date, chart)}${part}.song_artists.csv`,
+  /** Created once per run of a day and chart: whoever creates it loads the stage. */
+  claim: (date: string, chart: string, runId: string) =>
+    `control/claims/${datePart(date)}/${chartPart(chart)}/run=${runId}.json`,
+  claimsPrefix: (date: string, chart?: string) =>
+    chart === undefined ? `control/claims/${datePart(date)}/` : `control/claims/${datePart(date)}/${chartPart(chart)}/`,
+  /** The outcome of one load of a run: checks, dbt, timings. */
+  runRecord: (date: string, chart: string, runId: string, loadId: string) =>
+    `control/runs/${datePart(date)}/${chartPart(chart)}/run=${runId}/load=${loadId}.json`,
+  runRecordsPrefix: (date: string, chart: string) => `control/runs/${datePart(date)}/${chartPart(chart)}/`,
+  /** Held while a transform runs against the warehouse (invariant 5). */
+  transformLock: () => 'control/locks/transform.json',
+  /** A record that failed validation, kept with its reason. */
+  quarantine: (dataset: Dataset, date: string, chart: string, name: string) =>
+    `quarantine/${dataset}/${datePart(date)}/${chartPart(chart)}/${name}.json`,
+} as const;
+
+/** A short, stable name for a set of ids: the same ids in any order give the same part. */
+export const partName = (ids: readonly string[]): string =>
+  `part-${createHash('sha256').update([...new Set(ids)].sort().join('\n')).digest('hex').slice(0, 16)}`;
+
+const rawKeyPattern = /^raw\/(chart_songs|song_attributes)\/date=(\d{4}-\d{2}-\d{2})\/chart=([^/]+)\/([^/]+)$/;
+
+/** The dataset, day and chart of a raw key, or `undefined` for any other key. */
+export const parseRawKey = (
+  key: string,
+): { dataset: Dataset; date: string; chart: string; file: string } | undefined => {
+  const match = rawKeyPattern.exec(key);
+  if (!match) return undefined;
+  const [, dataset, date, chart, file] = match as unknown as [string, Dataset, string, string, string];
+  return isoDate.safeParse(date).success ? { dataset, date, chart, file } : undefined;
+};
