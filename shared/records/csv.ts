@@ -29,7 +29,7 @@ export const toStageCsv = (table: StageTableName, rows: readonly Record<string, 
 };
 
 /** Reads a stage CSV back into records keyed by column name; empty cells become `null`. */
-export const fromStageCsv = (table: StageTableName, text: string, where = table): Record<string, string | null>[] => {
+export const fromStageCsv = (table: StageTableName, text: string, where: string = table): Record<string, string | null>[] => {
   const expected = columnNames(table);
   const rows = parse(text, { bom: true, relax_column_count: false, skip_empty_lines: true }) as string[][];
   const [header, ...body] = rows;

@@ -1,0 +1,88 @@
+import type { ChartDay, Manifest, TrackMessage } from '../../shared/records/messages.js';
+import type { ChartSource } from '../../shared/sources/chart-source.js';
+import type { Clock, ObjectStore, Queue } from '../../shared/ports/index.js';
+import { lakeKeys } from '../../shared/lake/keys.js';
+import { toStageCsv } from '../../shared/records/csv.js';
+import { csvTimestamp } from '../../shared/records/timestamps.js';
+import { PermanentError } from '../../shared/errors.js';
+import { newId } from '../../shared/ids.js';
+
+export interface ChartFetchDeps {
+  readonly store: ObjectStore;
+  readonly queue: Queue;
+  readonly source: ChartSource;
+  readonly clock: Clock;
+}
+
+export interface ChartFetchResult {
+  readonly runId: string;
+  readonly chartId: string;
+  readonly chartDate: string;
+  readonly entries: number;
+  readonly skipped: number;
+}
+
+/**
+ * Reads a day's chart from its source and lands it: the answer as received, the normalized CSV,
+ * then the manifest of expected track ids (last, so that a complete manifest means a complete
+ * chart), then one message per track id for the attribute lookups.
+ */
+export const fetchChart = async (day: ChartDay, deps: ChartFetchDeps): Promise<ChartFetchResult> => {
+  const { store, queue, source, clock } = deps;
+  const runId = newId(clock);
+  const extractedAt = clock.now();
+  const snapshot = await source.fetch(day.chartId, day.chartDate);
+  if (snapshot.entries.length === 0) {
+    throw new PermanentError(`${snapshot.source} has no usable tracks for ${day.chartId} on ${day.chartDate}`);
+  }
+
+  await store.put(lakeKeys.chartRaw(day.chartDate, day.chartId), JSON.stringify(snapshot.raw), {
+    contentType: 'application/json',
+  });
+  await Promise.all(
+    snapshot.skipped
+      .filter((s) => s.reason.startsWith('invalid'))
+      .map((s) =>
+        store.put(
+          lakeKeys.quarantine('chart_songs', day.chartDate, day.chartId, `${runId}-position-${s.position}`),
+          JSON.stringify({ reason: s.reason, runId, raw: s.raw }),
+          { contentType: 'application/json' },
+        ),
+      ),
+  );
+
+  const lineage = { chart_id: day.chartId, chart_date: day.chartDate, run_id: runId, extracted_at: csvTimestamp(extractedAt) };
+  const rows = snapshot.entries.map((entry) => ({
+    ...lineage,
+    position: entry.position,
+    track_id: entry.trackId,
+    track_name: entry.trackName,
+    artist_names: entry.artistNames,
+    streams: entry.streams,
+    source: snapshot.source,
+  }));
+  await store.put(lakeKeys.chartCsv(day.chartDate, day.chartId), toStageCsv('chart_songs', rows), {
+    contentType: 'text/csv',
+  });
+
+  const manifest: Manifest = {
+    runId,
+    chartId: day.chartId,
+    chartDate: day.chartDate,
+    source: snapshot.source,
+    extractedAt: extractedAt.toISOString(),
+    trackIds: snapshot.entries.map((e) => e.trackId),
+    skipped: snapshot.skipped.map(({ position, reason }) => ({ position, reason })),
+  };
+  await store.put(lakeKeys.manifest(day.chartDate, day.chartId), JSON.stringify(manifest, null, 2), {
+    contentType: 'application/json',
+  });
+
+  await queue.send(
+    snapshot.entries.map((entry, index) => {
+      const message: TrackMessage = { runId, chartId: day.chartId, chartDate: day.chartDate, trackId: entry.trackId };
+      return { id: String(index), body: JSON.stringify(message) };
+    }),
+  );
+  return { runId, ...day, entries: snapshot.entries.length, skipped: snapshot.skipped.length };
+};

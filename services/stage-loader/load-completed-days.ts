@@ -1,0 +1,142 @@
+import type { Clock, EventBus, ObjectStore, Warehouse } from '../../shared/ports/index.js';
+import { datasets, lakeKeys, parseRawKey, rawPrefix } from '../../shared/lake/keys.js';
+import { RunRecords } from '../../shared/lake/run-records.js';
+import {
+  eventSource,
+  manifestSchema,
+  stageLoadedDetailType,
+  type ChartDay,
+  type Claim,
+  type Manifest,
+  type StageLoaded,
+} from '../../shared/records/messages.js';
+import { fromStageCsv } from '../../shared/records/csv.js';
+import { describeIssues, InvalidRecordError } from '../../shared/errors.js';
+import { newId } from '../../shared/ids.js';
+
+export interface StageLoaderDeps {
+  readonly store: ObjectStore;
+  readonly warehouse: Warehouse;
+  readonly bus: EventBus;
+  readonly clock: Clock;
+}
+
+/** What the loader made of one day and chart. */
+export type LoadDecision =
+  | { readonly outcome: 'incomplete'; readonly day: ChartDay; readonly missing: number }
+  | { readonly outcome: 'already_claimed'; readonly day: ChartDay; readonly runId: string }
+  | { readonly outcome: 'loaded'; readonly day: ChartDay; readonly runId: string; readonly loadId: string };
+
+/** The days and charts that a batch of created keys touch; keys outside `raw/` touch none. */
+export const daysOfKeys = (keys: readonly string[]): ChartDay[] => {
+  const days = new Map<string, ChartDay>();
+  for (const key of keys) {
+    const parsed = parseRawKey(key);
+    if (parsed) days.set(`${parsed.date}|${parsed.chart}`, { chartDate: parsed.date, chartId: parsed.chart });
+  }
+  return [...days.values()];
+};
+
+/**
+ * Runs on every object created under `raw/`. For each day and chart it touches: if both datasets of
+ * the manifest's run are complete, claim the load (create-if-absent, so exactly one caller wins
+ * however many events arrive), COPY both into the stage in one transaction, and announce it.
+ */
+export const loadCompletedDays = async (keys: readonly string[], deps: StageLoaderDeps): Promise<LoadDecision[]> => {
+  const decisions: LoadDecision[] = [];
+  for (const day of daysOfKeys(keys)) decisions.push(await loadIfComplete(day, deps));
+  return decisions;
+};
+
+const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<LoadDecision> => {
+  const { store, warehouse, bus, clock } = deps;
+  const manifest = await readManifest(store, day);
+  if (!manifest) return { outcome: 'incomplete', day, missing: Number.NaN };
+  const chartCsv = lakeKeys.chartCsv(day.chartDate, day.chartId);
+  const parts = await attributeParts(store, day, manifest.runId);
+  const covered = new Set(parts.flatMap((p) => p.trackIds));
+  const missing = manifest.trackIds.filter((id) => !covered.has(id)).length;
+  if (missing > 0 || !(await chartOfRun(store, chartCsv, manifest.runId))) {
+    return { outcome: 'incomplete', day, missing };
+  }
+
+  const loadId = newId(clock);
+  const claim: Claim = { runId: manifest.runId, loadId, claimedAt: clock.now().toISOString() };
+  const claimKey = lakeKeys.claim(day.chartDate, day.chartId, manifest.runId);
+  if (!(await store.createIfAbsent(claimKey, JSON.stringify(claim), { contentType: 'application/json' }))) {
+    return { outcome: 'already_claimed', day, runId: manifest.runId };
+  }
+
+  const started = clock.now().getTime();
+  let rows;
+  try {
+    await warehouse.ensureStage();
+    rows = await warehouse.loadStage({
+      runId: manifest.runId,
+      ...day,
+      files: {
+        chart_songs: [chartCsv],
+        song_attributes: parts.map((p) => p.attributesKey),
+        song_artists: parts.map((p) => p.artistsKey),
+      },
+    });
+  } catch (error) {
+    // Nothing was loaded (one transaction): give the claim back so that a retry can load.
+    await store.delete(claimKey);
+    throw error;
+  }
+  const loadMs = clock.now().getTime() - started;
+  await new RunRecords(store).write({
+    runId: manifest.runId,
+    loadId,
+    ...day,
+    status: 'loaded',
+    rows,
+    checks: [],
+    timings: { loadMs },
+    updatedAt: clock.now().toISOString(),
+  });
+  const detail: StageLoaded = { runId: manifest.runId, loadId, ...day, rows };
+  await bus.publish({ source: eventSource, detailType: stageLoadedDetailType, detail });
+  return { outcome: 'loaded', day, runId: manifest.runId, loadId };
+};
+
+const readManifest = async (store: ObjectStore, day: ChartDay): Promise<Manifest | undefined> => {
+  const key = lakeKeys.manifest(day.chartDate, day.chartId);
+  const body = await store.get(key);
+  if (!body) return undefined;
+  const parsed = manifestSchema.safeParse(JSON.parse(body.toString('utf8')));
+  if (!parsed.success) throw new InvalidRecordError(`${key}: ${describeIssues(parsed.error.issues)}`);
+  return parsed.data;
+};
+
+/** Whether the chart CSV in the lake is the manifest run's (a re-run may be halfway through rewriting it). */
+const chartOfRun = async (store: ObjectStore, key: string, runId: string): Promise<boolean> => {
+  const body = await store.get(key);
+  if (!body) return false;
+  const rows = fromStageCsv('chart_songs', body.toString('utf8'), key);
+  return rows.length > 0 && rows.every((r) => r.run_id === runId);
+};
+
+interface AttributePart {
+  readonly attributesKey: string;
+  readonly artistsKey: string;
+  readonly trackIds: readonly string[];
+}
+
+/** The attribute parts written for a run; parts of earlier runs of the same day are left out. */
+const attributeParts = async (store: ObjectStore, day: ChartDay, runId: string): Promise<AttributePart[]> => {
+  const objects = await store.list(rawPrefix(datasets[1], day.chartDate, day.chartId));
+  const keys = new Set(objects.map((o) => o.key));
+  const parts: AttributePart[] = [];
+  for (const { key } of objects) {
+    if (!key.endsWith('.song_attributes.csv')) continue;
+    const artistsKey = key.replace(/\.song_attributes\.csv$/, '.song_artists.csv');
+    if (!keys.has(artistsKey)) continue;
+    const body = await store.get(key);
+    if (!body) continue;
+    const rows = fromStageCsv('song_attributes', body.toString('utf8'), key).filter((r) => r.run_id === runId);
+    if (rows.length > 0) parts.push({ attributesKey: key, artistsKey, trackIds: rows.map((r) => r.track_id!) });
+  }
+  return parts;
+};

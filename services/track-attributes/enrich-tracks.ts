@@ -1,0 +1,132 @@
+import type { Clock, ObjectStore } from '../../shared/ports/index.js';
+import type { TrackMessage } from '../../shared/records/messages.js';
+import type { AttributeProvider, TrackLookup } from '../../shared/sources/attribute-provider.js';
+import { lakeKeys, partName } from '../../shared/lake/keys.js';
+import { toStageCsv, type CellValue } from '../../shared/records/csv.js';
+import { csvTimestamp } from '../../shared/records/timestamps.js';
+import { RateLimitedError } from '../../shared/errors.js';
+
+/** One delivered message, with how many times SQS has delivered it. */
+export interface DeliveredTrack {
+  readonly messageId: string;
+  readonly receiveCount: number;
+  readonly message: TrackMessage;
+}
+
+export interface EnrichDeps {
+  readonly store: ObjectStore;
+  readonly provider: AttributeProvider;
+  readonly clock: Clock;
+  /** The queue's redrive maxReceiveCount: a failure on that delivery is the last before the DLQ. */
+  readonly maxReceiveCount: number;
+}
+
+export interface EnrichResult {
+  /** Messages to hand back to the queue (SQS `batchItemFailures`). */
+  readonly failedMessageIds: string[];
+  /** Tracks given up on: their last delivery failed, so they go to the DLQ, with a row saying why. */
+  readonly deadLettered: { trackId: string; reason: string }[];
+  readonly quarantined: number;
+  readonly written: number;
+}
+
+/**
+ * Looks up the tracks of a batch and lands their attributes. Each (run, day, chart) group becomes
+ * one part, named by the ids it holds, so a redelivered batch overwrites its part instead of adding
+ * one. A track that cannot be looked up goes back to the queue; on its last delivery it still gets
+ * a row (status `dead_lettered`, with the reason), so that its day completes and says what it lacks.
+ */
+export const enrichTracks = async (batch: readonly DeliveredTrack[], deps: EnrichDeps): Promise<EnrichResult> => {
+  const groups = new Map<string, DeliveredTrack[]>();
+  for (const delivered of batch) {
+    const { runId, chartId, chartDate } = delivered.message;
+    const key = `${runId}|${chartId}|${chartDate}`;
+    groups.set(key, [...(groups.get(key) ?? []), delivered]);
+  }
+  const outcomes: EnrichResult[] = [];
+  for (const group of groups.values()) outcomes.push(await enrichGroup(group, deps));
+  return {
+    failedMessageIds: outcomes.flatMap((o) => o.failedMessageIds),
+    deadLettered: outcomes.flatMap((o) => o.deadLettered),
+    quarantined: outcomes.reduce((sum, o) => sum + o.quarantined, 0),
+    written: outcomes.reduce((sum, o) => sum + o.written, 0),
+  };
+};
+
+const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): Promise<EnrichResult> => {
+  const { runId, chartId, chartDate } = group[0]!.message;
+  const ids = [...new Set(group.map((d) => d.message.trackId))];
+  let lookups: ReadonlyMap<string, TrackLookup>;
+  let raw: unknown;
+  try {
+    ({ results: lookups, raw } = await deps.provider.lookup(ids, chartDate));
+  } catch (error) {
+    // The whole batch could not be looked up (a rate limit, the provider down): every track of it
+    // is in the same state, so they share one reason.
+    const reason = error instanceof RateLimitedError ? `rate limited: ${error.message}` : (error as Error).message;
+    lookups = new Map(ids.map((id) => [id, { status: 'failed', reason } as const]));
+    raw = { error: reason };
+  }
+
+  const failedMessageIds: string[] = [];
+  const deadLettered: { trackId: string; reason: string }[] = [];
+  const rows = new Map<string, { lookup: TrackLookup; status: string }>();
+  for (const delivered of group) {
+    const id = delivered.message.trackId;
+    const lookup = lookups.get(id) ?? { status: 'failed', reason: 'the provider gave no answer for this id' };
+    if (lookup.status !== 'failed') {
+      rows.set(id, { lookup, status: lookup.status });
+    } else if (delivered.receiveCount >= deps.maxReceiveCount) {
+      rows.set(id, { lookup, status: 'dead_lettered' });
+      deadLettered.push({ trackId: id, reason: lookup.reason });
+      failedMessageIds.push(delivered.messageId);
+    } else {
+      failedMessageIds.push(delivered.messageId);
+    }
+  }
+
+  let quarantined = 0;
+  if (rows.size > 0) {
+    const extractedAt = csvTimestamp(deps.clock.now());
+    const lineage = { chart_id: chartId, chart_date: chartDate, run_id: runId, extracted_at: extractedAt };
+    const part = partName([...rows.keys()]);
+    const attributeRows: Record<string, CellValue>[] = [];
+    const artistRows: Record<string, CellValue>[] = [];
+    for (const [trackId, { lookup, status }] of rows) {
+      const base = { ...lineage, track_id: trackId, enrichment_status: status };
+      if (lookup.status === 'ok') {
+        attributeRows.push({ ...base, ...lookup.attributes });
+        lookup.artists.forEach((artist, index) =>
+          artistRows.push({
+            ...lineage,
+            track_id: trackId,
+            artist_position: index + 1,
+            artist_id: artist.artistId,
+            artist_name: artist.artistName,
+          }),
+        );
+        continue;
+      }
+      attributeRows.push({ ...base, missing_reason: lookup.reason });
+      if (lookup.status === 'quarantined') {
+        quarantined += 1;
+        await deps.store.put(
+          lakeKeys.quarantine('song_attributes', chartDate, chartId, `${runId}-${trackId}`),
+          JSON.stringify({ reason: lookup.reason, runId, trackId, raw: lookup.raw }),
+          { contentType: 'application/json' },
+        );
+      }
+    }
+    // The raw answer first and the CSVs last: the loader only looks at the CSVs.
+    await deps.store.put(lakeKeys.attributesRaw(chartDate, chartId, part), JSON.stringify(raw), {
+      contentType: 'application/json',
+    });
+    await deps.store.put(lakeKeys.artistsCsv(chartDate, chartId, part), toStageCsv('song_artists', artistRows), {
+      contentType: 'text/csv',
+    });
+    await deps.store.put(lakeKeys.attributesCsv(chartDate, chartId, part), toStageCsv('song_attributes', attributeRows), {
+      contentType: 'text/csv',
+    });
+  }
+  return { failedMessageIds, deadLettered, quarantined, written: rows.size };
+};

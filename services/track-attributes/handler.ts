@@ -1,0 +1,61 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { logger } from '../../shared/logger.js';
+import { trackMessageSchema } from '../../shared/records/messages.js';
+import { describeIssues } from '../../shared/errors.js';
+import { enrichTracks, type DeliveredTrack, type EnrichDeps } from './enrich-tracks.js';
+
+const receiveCount = z.coerce.number().int().positive();
+
+/**
+ * Multi-id lookups need the batch as a whole, so the core takes every record at once and names the
+ * failed ones; Powertools' BatchProcessor handles one record at a time, which would cost one API
+ * call per track. A record that is not a track message can never succeed: it is logged and left to
+ * the queue's redrive, which dead-letters it.
+ */
+export const makeHandler = (deps: EnrichDeps) =>
+  middy<SQSEvent, SQSBatchResponse>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event) => {
+      const delivered: DeliveredTrack[] = [];
+      const malformed: string[] = [];
+      for (const record of event.Records) {
+        const parsed = parseRecord(record);
+        if (parsed) delivered.push(parsed);
+        else malformed.push(record.messageId);
+      }
+      const result = await enrichTracks(delivered, deps);
+      logger.info('attributes landed', {
+        records: event.Records.length,
+        written: result.written,
+        retried: result.failedMessageIds.length,
+        deadLettered: result.deadLettered.length,
+        quarantined: result.quarantined,
+      });
+      for (const { trackId, reason } of result.deadLettered) {
+        logger.error('track dead-lettered', { trackId, reason });
+      }
+      return {
+        batchItemFailures: [...malformed, ...result.failedMessageIds].map((itemIdentifier) => ({ itemIdentifier })),
+      };
+    });
+
+const parseRecord = (record: SQSRecord): DeliveredTrack | undefined => {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    logger.error('track message is not JSON', { messageId: record.messageId });
+    return undefined;
+  }
+  const message = trackMessageSchema.safeParse(body);
+  const count = receiveCount.safeParse(record.attributes.ApproximateReceiveCount);
+  if (!message.success || !count.success) {
+    const issues = message.success ? 'ApproximateReceiveCount is not a count' : describeIssues(message.error.issues);
+    logger.error('track message is malformed', { messageId: record.messageId, issues });
+    return undefined;
+  }
+  return { messageId: record.messageId, receiveCount: count.data, message: message.data };
+};

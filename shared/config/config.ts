@@ -1,0 +1,129 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const url = (name: string) =>
+  z.url({ message: `${name} must be an http(s) URL` }).refine((value) => /^https?:\/\//.test(value), {
+    message: `${name} must be an http(s) URL`,
+  });
+
+/** `chart=playlist,chart=playlist` → a map; chart ids are what the lake's `chart=` partitions hold. */
+const chartPlaylists = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const map: Record<string, string> = {};
+    for (const pair of value.split(',').filter(Boolean)) {
+      const [chart, playlist] = pair.split('=').map((s) => s.trim());
+      if (!chart || !playlist || !/^[a-z0-9-]+$/.test(chart) || !/^[A-Za-z0-9]+$/.test(playlist)) {
+        ctx.addIssue({ code: 'custom', message: `"${pair}" is not chart=playlistId (chart: a-z, 0-9, -)` });
+        return z.NEVER;
+      }
+      map[chart] = playlist;
+    }
+    return map;
+  });
+
+const environmentSchema = z.object({
+  CHARTFLOW_HOME: optionalText,
+  SPOTIFY_CLIENT_ID: optionalText,
+  SPOTIFY_CLIENT_SECRET: optionalText,
+  SPOTIFY_API_URL: optionalText.pipe(url('SPOTIFY_API_URL').optional()),
+  SPOTIFY_ACCOUNTS_URL: optionalText.pipe(url('SPOTIFY_ACCOUNTS_URL').optional()),
+  CHARTFLOW_CHART_PLAYLISTS: optionalText.pipe(chartPlaylists.optional()),
+  CHARTFLOW_WAREHOUSE: z.enum(['duckdb', 'postgres']).default('duckdb'),
+  CHARTFLOW_PG_URL: optionalText.pipe(z.url({ message: 'CHARTFLOW_PG_URL must be a postgres:// URL' }).optional()),
+  CHARTFLOW_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('WARN'),
+});
+
+/** Where the Spotify API is and who we are to it. */
+export interface SpotifyConfig {
+  readonly apiUrl: string;
+  readonly accountsUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/** The configuration of a chartflow process on one machine. */
+export interface LocalConfig {
+  /** Everything the pipeline keeps: the lake, the warehouse file, run records. */
+  readonly home: string;
+  readonly lakeRoot: string;
+  readonly duckdbPath: string;
+  /** `undefined` when no credentials are configured: the pipeline then starts the sandbox and uses it. */
+  readonly spotify: SpotifyConfig | undefined;
+  /** Playlist id per chart id, when the user names their own; the sandbox knows its own. */
+  readonly chartPlaylists: Readonly<Record<string, string>>;
+  readonly warehouse: { readonly kind: 'duckdb' } | { readonly kind: 'postgres'; readonly url: string };
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** The repository root: dbt's project and the virtualenv live there. */
+  readonly projectRoot: string;
+}
+
+const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+/**
+ * Parses the environment once, failing fast with the variable's name. Nothing else reads
+ * `process.env`: what a process needs is passed down from here.
+ */
+export const parseLocalConfig = (env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): LocalConfig => {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`${variable} is invalid: ${issue.message}.`);
+  }
+  const e = parsed.data;
+  const home = path.resolve(cwd, e.CHARTFLOW_HOME ?? '.chartflow');
+
+  const hasId = e.SPOTIFY_CLIENT_ID !== undefined;
+  const hasSecret = e.SPOTIFY_CLIENT_SECRET !== undefined;
+  if (hasId !== hasSecret) {
+    const missing = hasId ? 'SPOTIFY_CLIENT_SECRET' : 'SPOTIFY_CLIENT_ID';
+    throw new ConfigError(`${missing} is required when ${hasId ? 'SPOTIFY_CLIENT_ID' : 'SPOTIFY_CLIENT_SECRET'} is set.`);
+  }
+  if (!hasId && (e.SPOTIFY_API_URL || e.SPOTIFY_ACCOUNTS_URL)) {
+    throw new ConfigError(
+      'SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET are required when SPOTIFY_API_URL or SPOTIFY_ACCOUNTS_URL is set.',
+    );
+  }
+  const spotify =
+    hasId && hasSecret
+      ? {
+          apiUrl: e.SPOTIFY_API_URL ?? 'https://api.spotify.com',
+          accountsUrl: e.SPOTIFY_ACCOUNTS_URL ?? 'https://accounts.spotify.com',
+          clientId: e.SPOTIFY_CLIENT_ID!,
+          clientSecret: e.SPOTIFY_CLIENT_SECRET!,
+        }
+      : undefined;
+  if (spotify && !e.CHARTFLOW_CHART_PLAYLISTS) {
+    throw new ConfigError(
+      'CHARTFLOW_CHART_PLAYLISTS is required with Spotify credentials (for example "global=<playlist id>").',
+    );
+  }
+
+  const warehouse =
+    e.CHARTFLOW_WAREHOUSE === 'postgres'
+      ? { kind: 'postgres' as const, url: e.CHARTFLOW_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test' }
+      : { kind: 'duckdb' as const };
+
+  return {
+    home,
+    lakeRoot: path.join(home, 'lake'),
+    duckdbPath: path.join(home, 'warehouse.duckdb'),
+    spotify,
+    chartPlaylists: e.CHARTFLOW_CHART_PLAYLISTS ?? {},
+    warehouse,
+    logLevel: e.CHARTFLOW_LOG_LEVEL,
+    projectRoot,
+  };
+};
+
+/** The configuration of this process, parsed from its environment. */
+export const loadLocalConfig = (): LocalConfig => parseLocalConfig(process.env);

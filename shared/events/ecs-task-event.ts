@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { TransformRequest } from '../ports/transform-runner.js';
+import { chartId, runId } from '../records/messages.js';
+import { isoDate } from '../lake/keys.js';
+import { describeIssues, InvalidRecordError } from '../errors.js';
+import { detailOf } from './bus-event.js';
+
+/** The container that runs dbt, in the Fargate task definition and its local twin. */
+export const dbtContainerName = 'dbt';
+
+/** A transform request as the dbt container's environment: how the stop event tells which run ended. */
+export const transformEnvironment = (request: TransformRequest): { name: string; value: string }[] => [
+  { name: 'CHARTFLOW_RUN_ID', value: request.runId },
+  { name: 'CHARTFLOW_LOAD_ID', value: request.loadId },
+  { name: 'CHARTFLOW_CHART_ID', value: request.chartId },
+  { name: 'CHARTFLOW_CHART_DATE', value: request.chartDate },
+];
+
+export const ecsTaskStateChange = 'ECS Task State Change';
+
+const taskDetailSchema = z.object({
+  taskArn: z.string(),
+  lastStatus: z.string(),
+  stoppedReason: z.string().optional(),
+  containers: z.array(z.object({ name: z.string(), exitCode: z.number().int().optional(), reason: z.string().optional() })),
+  overrides: z.object({
+    containerOverrides: z.array(
+      z.object({ name: z.string(), environment: z.array(z.object({ name: z.string(), value: z.string() })).optional() }),
+    ),
+  }),
+});
+export type EcsTaskDetail = z.infer<typeof taskDetailSchema>;
+
+const requestSchema = z.object({
+  CHARTFLOW_RUN_ID: runId,
+  CHARTFLOW_LOAD_ID: runId,
+  CHARTFLOW_CHART_ID: chartId,
+  CHARTFLOW_CHART_DATE: isoDate,
+});
+
+/** How a dbt task ended; `undefined` for a state change that is not its stop. */
+export const parseTransformStopped = (
+  event: unknown,
+): (TransformRequest & { taskId: string; succeeded: boolean; message?: string }) | undefined => {
+  const detail = detailOf(event, ecsTaskStateChange, taskDetailSchema);
+  if (detail.lastStatus !== 'STOPPED') return undefined;
+  const override = detail.overrides.containerOverrides.find((o) => o.name === dbtContainerName);
+  const env = Object.fromEntries((override?.environment ?? []).map((e) => [e.name, e.value]));
+  const request = requestSchema.safeParse(env);
+  if (!request.success) {
+    throw new InvalidRecordError(`ECS task ${detail.taskArn}: not a chartflow transform (${describeIssues(request.error.issues)})`);
+  }
+  const container = detail.containers.find((c) => c.name === dbtContainerName);
+  const succeeded = container?.exitCode === 0;
+  const message = succeeded ? undefined : (container?.reason ?? detail.stoppedReason ?? 'dbt stopped without an exit code');
+  return {
+    runId: request.data.CHARTFLOW_RUN_ID,
+    loadId: request.data.CHARTFLOW_LOAD_ID,
+    chartId: request.data.CHARTFLOW_CHART_ID,
+    chartDate: request.data.CHARTFLOW_CHART_DATE,
+    taskId: detail.taskArn,
+    succeeded,
+    ...(message ? { message } : {}),
+  };
+};

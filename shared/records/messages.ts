@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { isoDate } from '../lake/keys.js';
+
+/**
+ * What the services say to each other. Every one is parsed with these schemas where it arrives,
+ * so a malformed message is named, not half-processed.
+ */
+export const chartId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a chart id is lowercase letters, digits and -');
+export const runId = z.string().regex(/^[0-9A-Za-z-]{8,80}$/, 'not a run id');
+export const trackId = z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'not a Spotify track id');
+
+/** One day of one chart. */
+export const chartDaySchema = z.object({ chartId, chartDate: isoDate });
+export type ChartDay = z.infer<typeof chartDaySchema>;
+
+/** chart-fetch → track-attributes, one per track id. */
+export const trackMessageSchema = z.object({
+  runId,
+  chartId,
+  chartDate: isoDate,
+  trackId,
+});
+export type TrackMessage = z.infer<typeof trackMessageSchema>;
+
+/** The ids a day expects, written by chart-fetch after the chart itself. */
+export const manifestSchema = z.object({
+  runId,
+  chartId,
+  chartDate: isoDate,
+  source: z.string(),
+  extractedAt: z.iso.datetime(),
+  trackIds: z.array(trackId),
+  /** Entries of the source that were not usable tracks, with why. */
+  skipped: z.array(z.object({ position: z.number().int(), reason: z.string() })).default([]),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** stage-loader → transform, through the event bus. */
+export const stageLoadedSchema = z.object({
+  runId,
+  loadId: runId,
+  chartId,
+  chartDate: isoDate,
+  rows: z.record(z.string(), z.number().int().nonnegative()),
+});
+export type StageLoaded = z.infer<typeof stageLoadedSchema>;
+
+export const eventSource = 'chartflow';
+export const stageLoadedDetailType = 'Stage Loaded';
+
+/** The claim object's body: who loads this run of the day. */
+export const claimSchema = z.object({ runId, loadId: runId, claimedAt: z.iso.datetime() });
+export type Claim = z.infer<typeof claimSchema>;

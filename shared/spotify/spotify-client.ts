@@ -1,0 +1,149 @@
+import type { ZodType } from 'zod';
+import type { Clock } from '../ports/clock.js';
+import type { SpotifyConfig } from '../config/config.js';
+import { JsonClient, UnauthorizedError, type RetryPolicy } from '../http/json-client.js';
+import type { RequestCounter } from '../http/request-counter.js';
+import {
+  playlistItemsPageSchema,
+  severalAudioFeaturesSchema,
+  severalTracksSchema,
+  tokenSchema,
+  type PlaylistItemsPage,
+} from './schemas.js';
+
+/** Spotify's limits per call (DESIGN.md, "Spotify, as it is today"). */
+export const spotifyLimits = {
+  tracksPerCall: 50,
+  audioFeaturesPerCall: 100,
+  playlistPage: 50,
+} as const;
+
+/** Renew a token this long before Spotify says it expires, so no request carries a dying one. */
+const tokenRenewalMarginMs = 60_000;
+
+export interface SpotifyClientOptions {
+  readonly config: SpotifyConfig;
+  readonly counter: RequestCounter;
+  readonly clock: Clock;
+  readonly retry?: RetryPolicy;
+  /**
+   * Send the chart day as `x-chartflow-as-of`, which the sandbox reads to answer as of a past day.
+   * Only for the sandbox: Spotify itself is never sent it.
+   */
+  readonly sendAsOf?: boolean;
+}
+
+/** Per-call options: `asOf` is the chart day, sent only to the sandbox. */
+export interface CallOptions {
+  readonly asOf?: string;
+}
+
+/**
+ * The Spotify Web API, as the pipeline uses it: client-credentials tokens (renewed before they
+ * expire, and once more on a 401), playlist items, several tracks, several audio features. Answers
+ * are returned as received (the lake keeps them raw); items are validated by the caller, one by one.
+ */
+export class SpotifyClient {
+  readonly #http: JsonClient;
+  #token: { value: string; expiresAt: number } | undefined;
+  #pendingToken: Promise<string> | undefined;
+
+  constructor(
+    private readonly options: SpotifyClientOptions,
+  ) {
+    this.#http = new JsonClient('spotify', options.counter, options.clock, options.retry);
+  }
+
+  /** All pages of a playlist's items, as received. */
+  async playlistItems(playlistId: string, call: CallOptions = {}): Promise<PlaylistItemsPage[]> {
+    const pages: PlaylistItemsPage[] = [];
+    let url: string | null = this.#api(
+      `/v1/playlists/${encodeURIComponent(playlistId)}/items?limit=${spotifyLimits.playlistPage}&offset=0`,
+    );
+    while (url) {
+      const page: PlaylistItemsPage = await this.#get(url, playlistItemsPageSchema, 'GET /v1/playlists/{id}/items', call);
+      pages.push(page);
+      url = page.next;
+    }
+    return pages;
+  }
+
+  /** Up to 50 tracks by id; `null` stands for an id Spotify does not know. */
+  async tracks(ids: readonly string[], call: CallOptions = {}): Promise<unknown[]> {
+    assertBatch(ids, spotifyLimits.tracksPerCall, 'tracks');
+    const answer = await this.#get(
+      this.#api(`/v1/tracks?ids=${ids.map(encodeURIComponent).join(',')}`),
+      severalTracksSchema,
+      'GET /v1/tracks',
+      call,
+    );
+    return answer.tracks;
+  }
+
+  /** Up to 100 tracks' audio features by id; `null` where Spotify has none. */
+  async audioFeatures(ids: readonly string[], call: CallOptions = {}): Promise<unknown[]> {
+    assertBatch(ids, spotifyLimits.audioFeaturesPerCall, 'audio features');
+    const answer = await this.#get(
+      this.#api(`/v1/audio-features?ids=${ids.map(encodeURIComponent).join(',')}`),
+      severalAudioFeaturesSchema,
+      'GET /v1/audio-features',
+      call,
+    );
+    return answer.audio_features;
+  }
+
+  #api(pathAndQuery: string): string {
+    return new URL(pathAndQuery, this.options.config.apiUrl).toString();
+  }
+
+  async #get<T>(url: string, schema: ZodType<T>, what: string, call: CallOptions): Promise<T> {
+    const headers = (token: string) => ({
+      authorization: `Bearer ${token}`,
+      ...(this.options.sendAsOf && call.asOf ? { 'x-chartflow-as-of': call.asOf } : {}),
+    });
+    try {
+      return await this.#http.request({ url, schema, what, headers: headers(await this.#accessToken()) });
+    } catch (error) {
+      if (!(error instanceof UnauthorizedError)) throw error;
+      // The token died early (revoked, clock skew): renew it once; a second 401 is real.
+      this.#token = undefined;
+      return this.#http.request({ url, schema, what, headers: headers(await this.#accessToken()) });
+    }
+  }
+
+  async #accessToken(): Promise<string> {
+    const now = this.options.clock.now().getTime();
+    if (this.#token && this.#token.expiresAt - tokenRenewalMarginMs > now) return this.#token.value;
+    // Concurrent lookups share one token request.
+    this.#pendingToken ??= this.#requestToken().finally(() => {
+      this.#pendingToken = undefined;
+    });
+    return this.#pendingToken;
+  }
+
+  async #requestToken(): Promise<string> {
+    const { clientId, clientSecret, accountsUrl } = this.options.config;
+    const answer = await this.#http.request({
+      url: new URL('/api/token', accountsUrl).toString(),
+      method: 'POST',
+      what: 'POST /api/token',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+      schema: tokenSchema,
+    });
+    this.#token = {
+      value: answer.access_token,
+      expiresAt: this.options.clock.now().getTime() + answer.expires_in * 1_000,
+    };
+    return answer.access_token;
+  }
+}
+
+const assertBatch = (ids: readonly string[], max: number, what: string): void => {
+  if (ids.length === 0 || ids.length > max) {
+    throw new RangeError(`Spotify ${what} take 1 to ${max} ids a call, not ${ids.length}`);
+  }
+};
