@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { chartIds as sandboxChartIds } from '../../../sandbox/catalog.js';
+import type { CliContext } from '../context.js';
+import { withPipeline } from '../context.js';
+import { formatSummary, succeeded } from '../format.js';
+import { assertKnownChart, chartDateOption, chartOption, parseOptions } from '../options.js';
+import type { RunSummary } from '../../run-summary.js';
+
+/** `chartflow run`: one day end to end, waiting until its transform has finished. */
+export const registerRun = (
+  program: Command,
+  context: CliContext,
+  setExitCode: (code: number) => void,
+): void => {
+  program
+    .command('run')
+    .description('run one chart day end to end (extract, enrich, load, checks, dbt) and print a summary')
+    .option('--date <YYYY-MM-DD>', 'the chart day (default: today, UTC)')
+    .option('--chart <id>', 'one chart (default: every configured chart)')
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (raw: unknown) => {
+      const options = parseOptions(
+        z.object({
+          date: chartDateOption('--date', context.clock).default(
+            context.clock.now().toISOString().slice(0, 10),
+          ),
+          chart: chartOption.optional(),
+          json: z.boolean().default(false),
+        }),
+        raw,
+      );
+      const config = context.config();
+      assertKnownChart(options.chart, config.spotify ? Object.keys(config.chartPlaylists) : sandboxChartIds);
+      const summaries = await withPipeline(context, config, async (pipeline) => {
+        const results: RunSummary[] = [];
+        for (const chartId of options.chart ? [options.chart] : pipeline.charts) {
+          context.note(`chartflow: running ${chartId} ${options.date}…`);
+          results.push(await pipeline.run({ chartId, chartDate: options.date }));
+        }
+        return results;
+      });
+      context.out(
+        options.json
+          ? JSON.stringify(summaries.length === 1 ? summaries[0] : summaries)
+          : summaries.map(formatSummary).join('\n\n'),
+      );
+      setExitCode(summaries.every(succeeded) ? 0 : 1);
+    });
+};

@@ -1,0 +1,48 @@
+import { loadLocalConfig, type LocalConfig } from '../../../shared/config/config.js';
+import { logger } from '../../../shared/logger.js';
+import { systemClock, type Clock } from '../../../shared/ports/clock.js';
+import { LocalPipeline } from '../runtime.js';
+import { assertDbtInstalled } from './options.js';
+
+/** What every command gets: the configuration and a clock. Tests give their own. */
+export interface CliContext {
+  readonly config: () => LocalConfig;
+  readonly clock: Clock;
+  readonly processEnv: Readonly<Record<string, string | undefined>>;
+  readonly out: (text: string) => void;
+  /** Progress and notes, kept off standard output so `--json` stays one object. */
+  readonly note: (text: string) => void;
+}
+
+export const defaultContext = (): CliContext => ({
+  config: loadLocalConfig,
+  clock: systemClock,
+  processEnv: process.env,
+  out: (text) => process.stdout.write(`${text}\n`),
+  note: (text) => process.stderr.write(`${text}\n`),
+});
+
+/** Starts the pipeline for a command, runs the work, and always stops what it started. */
+export const withPipeline = async <T>(
+  context: CliContext,
+  config: LocalConfig,
+  work: (pipeline: LocalPipeline) => Promise<T>,
+): Promise<T> => {
+  assertDbtInstalled(config);
+  if (config.logLevel === 'SILENT') logger.setLogLevel('SILENT');
+  else logger.setLogLevel(config.logLevel);
+  const pipeline = await LocalPipeline.start({
+    config,
+    processEnv: context.processEnv,
+    clock: context.clock,
+  });
+  if (pipeline.sandbox)
+    context.note(
+      `chartflow: no Spotify credentials configured, using the sandbox at ${pipeline.sandbox.apiUrl}`,
+    );
+  try {
+    return await work(pipeline);
+  } finally {
+    await pipeline.close();
+  }
+};

@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../../../shared/errors.js';
+import { isoDate } from '../../../shared/lake/keys.js';
+import { chartId } from '../../../shared/records/messages.js';
+import type { LocalConfig } from '../../../shared/config/config.js';
+import type { Clock } from '../../../shared/ports/clock.js';
+
+/** A mistake in how the command was called: printed as one sentence, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const today = (clock: Clock) => clock.now().toISOString().slice(0, 10);
+
+/** A `--date`: a real calendar day (YYYY-MM-DD), not after today (UTC). */
+export const chartDateOption = (flag: string, clock: Clock) =>
+  z
+    .string({ message: `${flag} is required` })
+    .refine((value) => isoDate.safeParse(value).success, { message: `${flag} must be a date as YYYY-MM-DD` })
+    .refine((value) => value <= today(clock), {
+      message: `${flag} cannot be in the future (today is ${today(clock)} UTC)`,
+    });
+
+export const chartOption = chartId;
+
+/** Parses a command's options with its schema; the first problem becomes a one-sentence UsageError. */
+export const parseOptions = <T>(schema: z.ZodType<T>, options: unknown): T => {
+  const parsed = schema.safeParse(options);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const option = issue.path.length
+    ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+    : 'the options';
+  throw new UsageError(issue.message.startsWith('--') ? `${issue.message}.` : `${option}: ${issue.message}.`);
+};
+
+/** Refuses a chart that the configured source does not have, before anything is written. */
+export const assertKnownChart = (chart: string | undefined, known: readonly string[]): void => {
+  if (chart !== undefined && !known.includes(chart)) {
+    throw new UsageError(`--chart ${chart} is not a configured chart (known: ${known.join(', ')}).`);
+  }
+};
+
+/** dbt must be installed in the project's virtualenv before a run can transform. */
+export const assertDbtInstalled = (config: LocalConfig): void => {
+  if (!existsSync(path.join(config.projectRoot, '.venv', 'bin', 'dbt'))) {
+    throw new ConfigError(
+      'dbt is not installed: run "bash infra/local/ensure-dbt-venv.sh" (npm start does it for you).',
+    );
+  }
+};

@@ -1,0 +1,13 @@
+import type { Secrets } from '../../ports/secrets.js';
+
+/**
+ * Secrets from the environment, on one machine. The values come from the parsed configuration
+ * (never read here from `process.env`), keyed by secret name.
+ */
+export class EnvSecrets implements Secrets {
+  constructor(private readonly values: Readonly<Record<string, string | undefined>>) {}
+
+  async get(name: string): Promise<string | undefined> {
+    return this.values[name];
+  }
+}

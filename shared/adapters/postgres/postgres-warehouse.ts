@@ -1,0 +1,124 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { ObjectStore } from '../../ports/object-store.js';
+import type { SqlValue, StageLoad, StageSlice, Warehouse } from '../../ports/warehouse.js';
+import {
+  columnNames,
+  stageSchema,
+  stageTableNames,
+  type StageTableName,
+} from '../../records/stage-tables.js';
+import { bindNamed } from '../sql/named-params.js';
+import { deleteSliceSql, stageDdl } from '../sql/stage-ddl.js';
+
+/**
+ * The warehouse on PostgreSQL (the tests' stand-in for Redshift). Files are streamed from the lake
+ * through `COPY … FROM STDIN`, the same CSV dialect Redshift COPYs from S3.
+ */
+export class PostgresWarehouse implements Warehouse {
+  readonly #pool: pg.Pool;
+
+  constructor(
+    connectionString: string,
+    private readonly store: ObjectStore,
+  ) {
+    this.#pool = new pg.Pool({ connectionString, max: 4, types: { getTypeParser } });
+  }
+
+  async ensureStage(): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      // Concurrent loaders may both try to create the schema: serialize them on an advisory lock.
+      await client.query('begin');
+      await client.query('select pg_advisory_xact_lock(hashtext($1))', ['chartflow.stage.ddl']);
+      for (const statement of stageDdl('postgres')) await client.query(statement);
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async loadStage(load: StageLoad): Promise<Record<StageTableName, number>> {
+    const client = await this.#pool.connect();
+    const counts = Object.fromEntries(stageTableNames.map((t) => [t, 0])) as Record<StageTableName, number>;
+    try {
+      await client.query('begin');
+      for (const table of stageTableNames) {
+        await client.query(bound(deleteSliceSql(table), sliceParams(load)));
+        for (const key of load.files[table]) {
+          const body = await this.store.get(key);
+          if (body === undefined) throw new Error(`COPY ${stageSchema}.${table}: ${key} is not in the lake`);
+          const copy = client.query(
+            copyFrom(
+              `copy ${stageSchema}.${table} (${columnNames(table).join(', ')}) from stdin with (format csv, header true)`,
+            ),
+          );
+          await pipeline(Readable.from([body]), copy);
+          counts[table] += Number(copy.rowCount ?? 0);
+        }
+      }
+      await client.query('commit');
+      return counts;
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async query<R extends Record<string, unknown>>(
+    sql: string,
+    params: Record<string, SqlValue> = {},
+  ): Promise<R[]> {
+    const result = await this.#pool.query(bound(sql, params));
+    return result.rows.map((row: Record<string, unknown>) => toPlain(row) as R);
+  }
+
+  async cleanStage(slice: StageSlice): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('begin');
+      for (const table of stageTableNames)
+        await client.query(bound(deleteSliceSql(table), sliceParams(slice)));
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
+
+const bound = (sql: string, params: Record<string, SqlValue>): pg.QueryConfig => {
+  const { sql: text, values } = bindNamed(sql, params, (_name, position) => `$${position}`);
+  return { text, values };
+};
+
+const sliceParams = (slice: StageSlice): Record<string, SqlValue> => ({
+  run_id: slice.runId,
+  chart_id: slice.chartId,
+  chart_date: slice.chartDate,
+});
+
+const int8Oid = 20;
+
+/** Counts arrive as int8, which pg reads as text to be safe; ours fit in a double. */
+const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
+  oid === int8Oid
+    ? (value: string) => Number(value)
+    : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
+
+/** Dates arrive as Date: the port speaks ISO text. */
+const toPlain = (row: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]));
