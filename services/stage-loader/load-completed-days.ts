@@ -23,7 +23,7 @@ export interface StageLoaderDeps {
 
 /** What the loader made of one day and chart. */
 export type LoadDecision =
-  | { readonly outcome: 'incomplete'; readonly day: ChartDay; readonly missing: number }
+  | { readonly outcome: 'incomplete'; readonly day: ChartDay; readonly missing: number | null }
   | { readonly outcome: 'already_claimed'; readonly day: ChartDay; readonly runId: string }
   | { readonly outcome: 'loaded'; readonly day: ChartDay; readonly runId: string; readonly loadId: string };
 
@@ -42,7 +42,10 @@ export const daysOfKeys = (keys: readonly string[]): ChartDay[] => {
  * the manifest's run are complete, claim the load (create-if-absent, so exactly one caller wins
  * however many events arrive), COPY both into the stage in one transaction, and announce it.
  */
-export const loadCompletedDays = async (keys: readonly string[], deps: StageLoaderDeps): Promise<LoadDecision[]> => {
+export const loadCompletedDays = async (
+  keys: readonly string[],
+  deps: StageLoaderDeps,
+): Promise<LoadDecision[]> => {
   const decisions: LoadDecision[] = [];
   for (const day of daysOfKeys(keys)) decisions.push(await loadIfComplete(day, deps));
   return decisions;
@@ -51,7 +54,7 @@ export const loadCompletedDays = async (keys: readonly string[], deps: StageLoad
 const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<LoadDecision> => {
   const { store, warehouse, bus, clock } = deps;
   const manifest = await readManifest(store, day);
-  if (!manifest) return { outcome: 'incomplete', day, missing: Number.NaN };
+  if (!manifest) return { outcome: 'incomplete', day, missing: null };
   const chartCsv = lakeKeys.chartCsv(day.chartDate, day.chartId);
   const parts = await attributeParts(store, day, manifest.runId);
   const covered = new Set(parts.flatMap((p) => p.trackIds));
@@ -135,8 +138,11 @@ const attributeParts = async (store: ObjectStore, day: ChartDay, runId: string):
     if (!keys.has(artistsKey)) continue;
     const body = await store.get(key);
     if (!body) continue;
-    const rows = fromStageCsv('song_attributes', body.toString('utf8'), key).filter((r) => r.run_id === runId);
-    if (rows.length > 0) parts.push({ attributesKey: key, artistsKey, trackIds: rows.map((r) => r.track_id!) });
+    const rows = fromStageCsv('song_attributes', body.toString('utf8'), key).filter(
+      (r) => r.run_id === runId,
+    );
+    if (rows.length > 0)
+      parts.push({ attributesKey: key, artistsKey, trackIds: rows.map((r) => r.track_id!) });
   }
   return parts;
 };

@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseLocalConfig } from '../../../../shared/config/config.js';
+import type { Clock } from '../../../../shared/ports/clock.js';
+import { main } from '../../../../infra/local/cli/main.js';
+import type { CliContext } from '../../../../infra/local/cli/context.js';
+
+const fixedClock: Clock = { now: () => new Date('2026-11-22T10:00:00Z'), sleep: async () => undefined };
+
+describe('Function: chartflow CLI (argument and configuration errors)', () => {
+  let root: string;
+  let home: string;
+  let out: string[];
+  let notes: string[];
+
+  const context = (env: Record<string, string> = {}): CliContext => ({
+    config: () => parseLocalConfig({ CHARTFLOW_HOME: home, ...env }),
+    clock: fixedClock,
+    processEnv: {},
+    out: (t) => out.push(t),
+    note: (t) => notes.push(t),
+  });
+  const chartflow = (args: string[], env?: Record<string, string>) =>
+    main(['node', 'chartflow', ...args], context(env));
+
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'chartflow-cli-'));
+    home = path.join(root, 'home');
+    out = [];
+    notes = [];
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  const expectRefused = (code: number, pattern: RegExp) => {
+    expect(code).toBe(2);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(pattern);
+    // One sentence: a single line that ends with a full stop.
+    expect(notes[0]).toMatch(/^chartflow: [^\n]+\.$/);
+    expect(existsSync(home)).toBe(false);
+  };
+
+  it('refuses an unknown flag', async () => {
+    expectRefused(await chartflow(['run', '--dates', '2026-11-20']), /unknown option '--dates'/i);
+  });
+
+  it('refuses a malformed date', async () => {
+    expectRefused(await chartflow(['run', '--date', '2026-13-40']), /--date must be a date as YYYY-MM-DD/);
+  });
+
+  it('refuses a date in the future', async () => {
+    expectRefused(await chartflow(['run', '--date', '2026-11-23']), /--date cannot be in the future/);
+  });
+
+  it('refuses a missing credential, naming it', async () => {
+    expectRefused(
+      await chartflow(['run'], { SPOTIFY_CLIENT_ID: 'abc' }),
+      /SPOTIFY_CLIENT_SECRET is required/,
+    );
+  });
+
+  it('refuses a chart the source does not have', async () => {
+    expectRefused(
+      await chartflow(['run', '--chart', 'atlantis']),
+      /--chart atlantis is not a configured chart/,
+    );
+  });
+
+  it('refuses a backfill whose range runs backwards', async () => {
+    expectRefused(
+      await chartflow(['backfill', '--from', '2026-11-10', '--to', '2026-11-01']),
+      /--from must not be after --to/,
+    );
+  });
+
+  it('refuses a replay without its date', async () => {
+    expectRefused(await chartflow(['replay']), /required option '--date/i);
+  });
+
+  it('refuses an extra argument', async () => {
+    expectRefused(await chartflow(['run', 'yesterday']), /too many arguments/i);
+  });
+});
