@@ -8,6 +8,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // DuckDB files and dbt processes are per test, but two cores is what CI has.
     maxWorkers: 2,
+    // Tests provoke failures on purpose; their warnings would bury the report.
+    env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
     reporters: ['default', './test/support/plain-summary-reporter.ts'],
   },
 });

@@ -100,7 +100,7 @@ export class LocalPipeline {
       // The bucket notification of serverless.yml: ObjectCreated under raw/ → stage-loader.
       onObjectCreated: (event) => {
         if (event.Records.some((r) => r.s3.object.key.startsWith('raw/'))) {
-          this.invoker.invoke('stage-loader', this.#timed('load', stageLoader), event);
+          this.invoker.invoke('stage-loader', this.#timed('load', 'stage-loader', stageLoader), event);
         }
       },
     });
@@ -126,7 +126,7 @@ export class LocalPipeline {
       workDir: path.join(config.home, 'dbt'),
       mutex,
       clock,
-      onStopped: (event) => this.invoker.invoke('stage-cleanup', this.#timed('cleanup', stageCleanup), event),
+      onStopped: (event) => this.invoker.invoke('stage-cleanup', this.#timed('cleanup', 'stage-cleanup', stageCleanup), event),
     });
 
     const { secrets, apiUrl, accountsUrl, playlists, sourceName, sendAsOf } = spotifySetup(config, sandbox);
@@ -163,9 +163,9 @@ export class LocalPipeline {
     this.#replay = makeReplay({ store: this.store });
 
     bus.on(eventSource, stageLoadedDetailType, (event) =>
-      this.invoker.invoke('transform', this.#timed('transform', transform), event, transformRetry),
+      this.invoker.invoke('transform', this.#timed('transform', 'transform', transform), event, transformRetry),
     );
-    this.queue.subscribe(this.#timed('enrich', trackAttributes));
+    this.queue.subscribe(this.#timed('enrich', 'track-attributes', trackAttributes));
   }
 
   /** Builds the pipeline; starts the sandbox first when no Spotify credentials are configured. */
@@ -184,7 +184,7 @@ export class LocalPipeline {
   async run(day: ChartDay): Promise<RunSummary> {
     const requestsBefore = this.counter.snapshot();
     this.phases.reset();
-    const [fetched] = await this.#timed('extract', this.#chartFetch)(day);
+    const [fetched] = await this.#timed('extract', 'chart-fetch', this.#chartFetch)(day);
     await this.idle();
     return summarizeDay(this, { ...day, runId: fetched!.runId, requestsBefore });
   }
@@ -233,11 +233,15 @@ export class LocalPipeline {
   }
 
   /** Invokes a handler as Lambda would, timing it as a phase of the run. */
-  #timed<E, R>(phase: string, handler: (event: E, context: ReturnType<typeof localContext>) => Promise<R>) {
+  #timed<E, R>(
+    phase: string,
+    functionName: string,
+    handler: (event: E, context: ReturnType<typeof localContext>) => Promise<R>,
+  ) {
     return async (event: E): Promise<R> => {
       const started = performance.now();
       try {
-        return await handler(event, localContext(phase));
+        return await handler(event, localContext(functionName));
       } finally {
         this.phases.record(phase, started, performance.now());
       }

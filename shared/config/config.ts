@@ -38,8 +38,9 @@ const environmentSchema = z.object({
   SPOTIFY_ACCOUNTS_URL: optionalText.pipe(url('SPOTIFY_ACCOUNTS_URL').optional()),
   CHARTFLOW_CHART_PLAYLISTS: optionalText.pipe(chartPlaylists.optional()),
   CHARTFLOW_WAREHOUSE: z.enum(['duckdb', 'postgres']).default('duckdb'),
-  CHARTFLOW_PG_URL: optionalText.pipe(z.url({ message: 'CHARTFLOW_PG_URL must be a postgres:// URL' }).optional()),
-  CHARTFLOW_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('WARN'),
+  CHARTFLOW_PG_URL: optionalText.pipe(
+    z.url({ message: 'CHARTFLOW_PG_URL must be a postgres:// URL' }).optional(),
+  ),
 });
 
 /** Where the Spotify API is and who we are to it. */
@@ -61,7 +62,6 @@ export interface LocalConfig {
   /** Playlist id per chart id, when the user names their own; the sandbox knows its own. */
   readonly chartPlaylists: Readonly<Record<string, string>>;
   readonly warehouse: { readonly kind: 'duckdb' } | { readonly kind: 'postgres'; readonly url: string };
-  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** The repository root: dbt's project and the virtualenv live there. */
   readonly projectRoot: string;
 }
@@ -72,7 +72,10 @@ const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname)
  * Parses the environment once, failing fast with the variable's name. Nothing else reads
  * `process.env`: what a process needs is passed down from here.
  */
-export const parseLocalConfig = (env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): LocalConfig => {
+export const parseLocalConfig = (
+  env: Readonly<Record<string, string | undefined>>,
+  cwd = process.cwd(),
+): LocalConfig => {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -86,7 +89,9 @@ export const parseLocalConfig = (env: Readonly<Record<string, string | undefined
   const hasSecret = e.SPOTIFY_CLIENT_SECRET !== undefined;
   if (hasId !== hasSecret) {
     const missing = hasId ? 'SPOTIFY_CLIENT_SECRET' : 'SPOTIFY_CLIENT_ID';
-    throw new ConfigError(`${missing} is required when ${hasId ? 'SPOTIFY_CLIENT_ID' : 'SPOTIFY_CLIENT_SECRET'} is set.`);
+    throw new ConfigError(
+      `${missing} is required when ${hasId ? 'SPOTIFY_CLIENT_ID' : 'SPOTIFY_CLIENT_SECRET'} is set.`,
+    );
   }
   if (!hasId && (e.SPOTIFY_API_URL || e.SPOTIFY_ACCOUNTS_URL)) {
     throw new ConfigError(
@@ -96,7 +101,7 @@ export const parseLocalConfig = (env: Readonly<Record<string, string | undefined
   const spotify =
     hasId && hasSecret
       ? {
-          apiUrl: e.SPOTIFY_API_URL ?? 'https://api.spotify.com',
+          apiUrl: e.SPOTIFY_API_URL ?? 'https://api.spotify.com/v1',
           accountsUrl: e.SPOTIFY_ACCOUNTS_URL ?? 'https://accounts.spotify.com',
           clientId: e.SPOTIFY_CLIENT_ID!,
           clientSecret: e.SPOTIFY_CLIENT_SECRET!,
@@ -120,7 +125,6 @@ export const parseLocalConfig = (env: Readonly<Record<string, string | undefined
     spotify,
     chartPlaylists: e.CHARTFLOW_CHART_PLAYLISTS ?? {},
     warehouse,
-    logLevel: e.CHARTFLOW_LOG_LEVEL,
     projectRoot,
   };
 };

@@ -1,6 +1,8 @@
-import type { ZodType } from 'zod';
+import { z, type ZodType } from 'zod';
 import type { Clock } from '../ports/clock.js';
-import type { SpotifyConfig } from '../config/config.js';
+import type { Secrets } from '../ports/secrets.js';
+import { SecretName } from '../ports/secrets.js';
+import { ConfigError, describeIssues } from '../errors.js';
 import { JsonClient, UnauthorizedError, type RetryPolicy } from '../http/json-client.js';
 import type { RequestCounter } from '../http/request-counter.js';
 import {
@@ -21,8 +23,18 @@ export const spotifyLimits = {
 /** Renew a token this long before Spotify says it expires, so no request carries a dying one. */
 const tokenRenewalMarginMs = 60_000;
 
+/** The Spotify app's credentials, as the secret store keeps them. */
+export const spotifyCredentialsSchema = z.object({
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+});
+
 export interface SpotifyClientOptions {
-  readonly config: SpotifyConfig;
+  /** Base URLs: Spotify's, or the sandbox's. */
+  readonly apiUrl: string;
+  readonly accountsUrl: string;
+  /** Where the app's credentials are kept (secret `spotify`); read when a token is needed, never logged. */
+  readonly secrets: Secrets;
   readonly counter: RequestCounter;
   readonly clock: Clock;
   readonly retry?: RetryPolicy;
@@ -48,9 +60,7 @@ export class SpotifyClient {
   #token: { value: string; expiresAt: number } | undefined;
   #pendingToken: Promise<string> | undefined;
 
-  constructor(
-    private readonly options: SpotifyClientOptions,
-  ) {
+  constructor(private readonly options: SpotifyClientOptions) {
     this.#http = new JsonClient('spotify', options.counter, options.clock, options.retry);
   }
 
@@ -58,10 +68,15 @@ export class SpotifyClient {
   async playlistItems(playlistId: string, call: CallOptions = {}): Promise<PlaylistItemsPage[]> {
     const pages: PlaylistItemsPage[] = [];
     let url: string | null = this.#api(
-      `/v1/playlists/${encodeURIComponent(playlistId)}/items?limit=${spotifyLimits.playlistPage}&offset=0`,
+      `/playlists/${encodeURIComponent(playlistId)}/items?limit=${spotifyLimits.playlistPage}&offset=0`,
     );
     while (url) {
-      const page: PlaylistItemsPage = await this.#get(url, playlistItemsPageSchema, 'GET /v1/playlists/{id}/items', call);
+      const page: PlaylistItemsPage = await this.#get(
+        url,
+        playlistItemsPageSchema,
+        'GET /v1/playlists/{id}/items',
+        call,
+      );
       pages.push(page);
       url = page.next;
     }
@@ -72,7 +87,7 @@ export class SpotifyClient {
   async tracks(ids: readonly string[], call: CallOptions = {}): Promise<unknown[]> {
     assertBatch(ids, spotifyLimits.tracksPerCall, 'tracks');
     const answer = await this.#get(
-      this.#api(`/v1/tracks?ids=${ids.map(encodeURIComponent).join(',')}`),
+      this.#api(`/tracks?ids=${ids.map(encodeURIComponent).join(',')}`),
       severalTracksSchema,
       'GET /v1/tracks',
       call,
@@ -84,7 +99,7 @@ export class SpotifyClient {
   async audioFeatures(ids: readonly string[], call: CallOptions = {}): Promise<unknown[]> {
     assertBatch(ids, spotifyLimits.audioFeaturesPerCall, 'audio features');
     const answer = await this.#get(
-      this.#api(`/v1/audio-features?ids=${ids.map(encodeURIComponent).join(',')}`),
+      this.#api(`/audio-features?ids=${ids.map(encodeURIComponent).join(',')}`),
       severalAudioFeaturesSchema,
       'GET /v1/audio-features',
       call,
@@ -93,7 +108,8 @@ export class SpotifyClient {
   }
 
   #api(pathAndQuery: string): string {
-    return new URL(pathAndQuery, this.options.config.apiUrl).toString();
+    // The base is Spotify's documented one, `https://api.spotify.com/v1`; paths go below it.
+    return `${this.options.apiUrl.replace(/\/+$/, '')}${pathAndQuery}`;
   }
 
   async #get<T>(url: string, schema: ZodType<T>, what: string, call: CallOptions): Promise<T> {
@@ -122,9 +138,9 @@ export class SpotifyClient {
   }
 
   async #requestToken(): Promise<string> {
-    const { clientId, clientSecret, accountsUrl } = this.options.config;
+    const { clientId, clientSecret } = await this.#credentials();
     const answer = await this.#http.request({
-      url: new URL('/api/token', accountsUrl).toString(),
+      url: `${this.options.accountsUrl.replace(/\/+$/, '')}/api/token`,
       method: 'POST',
       what: 'POST /api/token',
       headers: {
@@ -139,6 +155,23 @@ export class SpotifyClient {
       expiresAt: this.options.clock.now().getTime() + answer.expires_in * 1_000,
     };
     return answer.access_token;
+  }
+
+  async #credentials(): Promise<z.infer<typeof spotifyCredentialsSchema>> {
+    const secret = await this.options.secrets.get(SecretName.spotify);
+    if (secret === undefined)
+      throw new ConfigError('The Spotify credentials are missing from the secret store (secret "spotify").');
+    let json: unknown;
+    try {
+      json = JSON.parse(secret);
+    } catch {
+      throw new ConfigError('The secret "spotify" is not JSON.');
+    }
+    const parsed = spotifyCredentialsSchema.safeParse(json);
+    // Name the fields that are wrong, never their values.
+    if (!parsed.success)
+      throw new ConfigError(`The secret "spotify" is malformed: ${describeIssues(parsed.error.issues)}.`);
+    return parsed.data;
   }
 }
 

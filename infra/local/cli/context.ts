@@ -1,5 +1,4 @@
 import { loadLocalConfig, type LocalConfig } from '../../../shared/config/config.js';
-import { logger } from '../../../shared/logger.js';
 import { systemClock, type Clock } from '../../../shared/ports/clock.js';
 import { LocalPipeline } from '../runtime.js';
 import { assertDbtInstalled } from './options.js';
@@ -29,8 +28,6 @@ export const withPipeline = async <T>(
   work: (pipeline: LocalPipeline) => Promise<T>,
 ): Promise<T> => {
   assertDbtInstalled(config);
-  if (config.logLevel === 'SILENT') logger.setLogLevel('SILENT');
-  else logger.setLogLevel(config.logLevel);
   const pipeline = await LocalPipeline.start({
     config,
     processEnv: context.processEnv,

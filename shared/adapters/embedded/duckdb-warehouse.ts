@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
 import type { Mutex } from 'async-mutex';
 import type { SqlValue, StageLoad, StageSlice, Warehouse } from '../../ports/warehouse.js';
 import { stageSchema, stageTableNames, type StageTableName } from '../../records/stage-tables.js';
@@ -66,7 +66,10 @@ export class DuckDbWarehouse implements Warehouse {
     return this.#withConnection(async (connection) => {
       const bound = bindNamed(sql, params, (name) => `$${name}`);
       const reader = await connection.runAndReadAll(bound.sql, namedValues(bound.names, bound.values));
-      return reader.getRowObjectsJS().map((row) => toPlain(row) as R);
+      const dates = new Set(
+        reader.columnNames().filter((_, i) => reader.columnTypes()[i]?.typeId === DuckDBTypeId.DATE),
+      );
+      return reader.getRowObjectsJS().map((row) => toPlain(row, dates) as R);
     });
   }
 
@@ -114,11 +117,15 @@ const sliceParams = (slice: StageSlice): Record<string, SqlValue> => ({
 const namedValues = (names: string[], values: SqlValue[]): Record<string, string | number | boolean | null> =>
   Object.fromEntries(names.map((n, i) => [n, values[i] ?? null]));
 
-/** DuckDB's BIGINT arrives as bigint; the port speaks plain JSON-able values. */
-const toPlain = (row: Record<string, unknown>): Record<string, unknown> =>
+/**
+ * The port speaks plain values, the same from every warehouse: numbers (DuckDB's BIGINT arrives as
+ * bigint), dates as `YYYY-MM-DD`, timestamps as ISO text (UTC).
+ */
+const toPlain = (row: Record<string, unknown>, dates: ReadonlySet<string>): Record<string, unknown> =>
   Object.fromEntries(
-    Object.entries(row).map(([k, v]) => [
-      k,
-      typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.toISOString() : v,
-    ]),
+    Object.entries(row).map(([k, v]) => {
+      if (typeof v === 'bigint') return [k, Number(v)];
+      if (v instanceof Date) return [k, dates.has(k) ? v.toISOString().slice(0, 10) : v.toISOString()];
+      return [k, v];
+    }),
   );

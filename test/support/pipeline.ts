@@ -1,0 +1,79 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseLocalConfig } from '../../shared/config/config.js';
+import type { Warehouse } from '../../shared/ports/warehouse.js';
+import { stageSchema, stageTableNames } from '../../shared/records/stage-tables.js';
+import { LocalPipeline, type QueueSettings } from '../../infra/local/runtime.js';
+import { martTables } from '../../infra/local/run-summary.js';
+import type { SandboxOptions } from '../../infra/sandbox/server.js';
+import { createTestDatabase } from './services.js';
+
+/** Columns that say which run wrote a row and when: they differ between runs by design. */
+export const auditColumns = ['loaded_at', 'run_id'] as const;
+
+export interface TestPipeline {
+  readonly home: string;
+  readonly pipeline: LocalPipeline;
+  stop(): Promise<void>;
+}
+
+/** A real pipeline (sandbox over HTTP, real dbt) in a fresh home, on DuckDB or on a fresh PostgreSQL database. */
+export const startTestPipeline = async (options: {
+  label: string;
+  warehouse?: 'duckdb' | 'postgres';
+  queue?: Partial<QueueSettings>;
+  sandbox?: SandboxOptions;
+}): Promise<TestPipeline> => {
+  const home = await mkdtemp(path.join(tmpdir(), `chartflow-${options.label}-`));
+  const database = options.warehouse === 'postgres' ? await createTestDatabase(options.label) : undefined;
+  const config = parseLocalConfig({
+    CHARTFLOW_HOME: home,
+    ...(database ? { CHARTFLOW_WAREHOUSE: 'postgres', CHARTFLOW_PG_URL: database.url } : {}),
+  });
+  const pipeline = await LocalPipeline.start({
+    config,
+    processEnv: process.env,
+    ...(options.queue ? { queue: options.queue } : {}),
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+  });
+  return {
+    home,
+    pipeline,
+    stop: async () => {
+      await pipeline.close();
+      await database?.drop();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+};
+
+/** Every row of each mart, audit columns left out, as sorted JSON lines: equal snapshots mean equal tables. */
+export const martSnapshot = async (warehouse: Warehouse): Promise<Record<string, string[]>> => {
+  const snapshot: Record<string, string[]> = {};
+  for (const table of martTables) {
+    const rows = await warehouse.query(`select * from marts.${table}`);
+    snapshot[table] = rows
+      .map((row) =>
+        JSON.stringify(
+          Object.fromEntries(
+            Object.entries(row)
+              .filter(([column]) => !(auditColumns as readonly string[]).includes(column))
+              .sort(([a], [b]) => a.localeCompare(b)),
+          ),
+        ),
+      )
+      .sort();
+  }
+  return snapshot;
+};
+
+/** Rows left in the stage tables, all runs together. */
+export const stageRows = async (warehouse: Warehouse): Promise<number> => {
+  let total = 0;
+  for (const table of stageTableNames) {
+    const [row] = await warehouse.query<{ n: number }>(`select count(*) as n from ${stageSchema}.${table}`);
+    total += Number(row?.n ?? 0);
+  }
+  return total;
+};
