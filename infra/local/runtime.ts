@@ -25,7 +25,8 @@ import { makeHandler as makeReplay } from '../../services/replay/handler.js';
 import type { ReplayResult } from '../../services/replay/replay-day.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/server.js';
 import { sandboxPlaylistIds } from '../sandbox/catalog.js';
-import { AsyncInvoker, type RetryPolicy } from './async-invoker.js';
+import { AsyncInvoker, type RetryPolicy as InvocationRetry } from './async-invoker.js';
+import type { RetryPolicy } from '../../shared/http/json-client.js';
 import { localContext } from './handler-context.js';
 import { PhaseClock } from './phase-clock.js';
 import { summarizeDay, type RunSummary } from './run-summary.js';
@@ -42,7 +43,8 @@ export interface QueueSettings {
 export const defaultQueueSettings: QueueSettings = {
   batchSize: 50,
   batchingWindowMs: 100,
-  visibilityTimeoutMs: 2_000,
+  // SQS's default. It must outlive a batch, retries and bisection included, or SQS redelivers the batch while it runs.
+  visibilityTimeoutMs: 30_000,
   maxReceiveCount: 3,
   maxConcurrency: 2,
 };
@@ -55,10 +57,12 @@ export interface LocalPipelineOptions {
   readonly queue?: Partial<QueueSettings>;
   /** Options of the in-process sandbox, started when no Spotify credentials are configured. */
   readonly sandbox?: SandboxOptions;
+  /** How the provider clients retry 5xx and network errors. */
+  readonly retry?: RetryPolicy;
 }
 
 /** EventBridge retries a target for hours; a transform waiting for the warehouse lock needs that patience. */
-const transformRetry: RetryPolicy = {
+const transformRetry: InvocationRetry = {
   maxAttempts: 1_000,
   delayMs: (attempt) => Math.min(2_000, 100 * attempt),
 };
@@ -89,6 +93,7 @@ export class LocalPipeline {
     queueSettings: QueueSettings,
     readonly sandbox: Sandbox | undefined,
     clock: Clock,
+    retry: RetryPolicy | undefined,
   ) {
     this.clock = clock;
     this.invoker = new AsyncInvoker(clock);
@@ -126,7 +131,8 @@ export class LocalPipeline {
       workDir: path.join(config.home, 'dbt'),
       mutex,
       clock,
-      onStopped: (event) => this.invoker.invoke('stage-cleanup', this.#timed('cleanup', 'stage-cleanup', stageCleanup), event),
+      onStopped: (event) =>
+        this.invoker.invoke('stage-cleanup', this.#timed('cleanup', 'stage-cleanup', stageCleanup), event),
     });
 
     const { secrets, apiUrl, accountsUrl, playlists, sourceName, sendAsOf } = spotifySetup(config, sandbox);
@@ -137,6 +143,7 @@ export class LocalPipeline {
       counter: this.counter,
       clock,
       sendAsOf,
+      ...(retry ? { retry } : {}),
     });
     this.charts = sandbox ? ['global'] : Object.keys(playlists);
     const stageLoader = makeStageLoader({ store: this.store, warehouse: this.warehouse, bus, clock });
@@ -163,7 +170,12 @@ export class LocalPipeline {
     this.#replay = makeReplay({ store: this.store });
 
     bus.on(eventSource, stageLoadedDetailType, (event) =>
-      this.invoker.invoke('transform', this.#timed('transform', 'transform', transform), event, transformRetry),
+      this.invoker.invoke(
+        'transform',
+        this.#timed('transform', 'transform', transform),
+        event,
+        transformRetry,
+      ),
     );
     this.queue.subscribe(this.#timed('enrich', 'track-attributes', trackAttributes));
   }
@@ -177,6 +189,7 @@ export class LocalPipeline {
       { ...defaultQueueSettings, ...options.queue },
       sandbox,
       options.clock ?? systemClock,
+      options.retry,
     );
   }
 

@@ -7,6 +7,7 @@ import { stageSchema, stageTableNames } from '../../shared/records/stage-tables.
 import { LocalPipeline, type QueueSettings } from '../../infra/local/runtime.js';
 import { martTables } from '../../infra/local/run-summary.js';
 import type { SandboxOptions } from '../../infra/sandbox/server.js';
+import type { RetryPolicy } from '../../shared/http/json-client.js';
 import { createTestDatabase } from './services.js';
 
 /** Columns that say which run wrote a row and when: they differ between runs by design. */
@@ -24,6 +25,7 @@ export const startTestPipeline = async (options: {
   warehouse?: 'duckdb' | 'postgres';
   queue?: Partial<QueueSettings>;
   sandbox?: SandboxOptions;
+  retry?: RetryPolicy;
 }): Promise<TestPipeline> => {
   const home = await mkdtemp(path.join(tmpdir(), `chartflow-${options.label}-`));
   const database = options.warehouse === 'postgres' ? await createTestDatabase(options.label) : undefined;
@@ -36,6 +38,7 @@ export const startTestPipeline = async (options: {
     processEnv: process.env,
     ...(options.queue ? { queue: options.queue } : {}),
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
   });
   return {
     home,

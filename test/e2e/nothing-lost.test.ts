@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../infra/local/run-summary.js';
+import { trackMessageSchema } from '../../shared/records/messages.js';
+import { startTestPipeline, type TestPipeline } from '../support/pipeline.js';
+
+const chartDate = '2026-10-20';
+
+describe('Invariant 4, end to end: a track whose lookup keeps failing is dead-lettered and named, never dropped', () => {
+  let t: TestPipeline;
+  let poison: string;
+  let summary: RunSummary;
+
+  beforeAll(async () => {
+    t = await startTestPipeline({
+      label: 'nothing-lost',
+      // Longer than a batch that bisects around the poison id, or SQS semantics would redeliver the whole batch.
+      queue: { visibilityTimeoutMs: 1_500, maxReceiveCount: 3 },
+      retry: { retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20, maxInlineWaitMs: 1_000 },
+    });
+    poison = t.pipeline.sandbox!.catalog.chartFor('global', chartDate)[7]!;
+    t.pipeline.sandbox!.faults.failTrackLookups([poison]);
+    summary = await t.pipeline.run({ chartId: 'global', chartDate });
+  });
+  afterAll(() => t?.stop());
+
+  it('puts the track in the dead-letter queue after maxReceiveCount deliveries', () => {
+    const dead = t.pipeline.deadLetters
+      .peek()
+      .map((m) => ({ ...trackMessageSchema.parse(JSON.parse(m.body)), receives: m.receiveCount }));
+    expect(dead).toEqual([expect.objectContaining({ trackId: poison, chartDate, receives: 3 })]);
+  });
+
+  it('names the track and its reason in the run summary', () => {
+    expect(summary.deadLettered).toEqual([{ trackId: poison, reason: expect.stringMatching(/HTTP 500/) }]);
+  });
+
+  it('still completes the day, with the track charted and its missing attributes explained', async () => {
+    expect(summary.status).toBe('succeeded');
+    const size = t.pipeline.sandbox!.catalog.chartFor('global', chartDate).length;
+    expect(summary.rows.chartEntriesThisDay).toBe(size);
+    const [fact] = await t.pipeline.warehouse.query<{ position: number }>(
+      'select position from marts.fct_chart_entries where track_id = :id',
+      { id: poison },
+    );
+    expect(fact?.position).toBe(8);
+  });
+
+  it('isolates the poison id: its neighbours in the same batch are enriched', async () => {
+    const rows = await t.pipeline.warehouse.query<{ track_id: string; track_name: string }>(
+      'select track_id, track_name from marts.dim_tracks where metadata_source is null',
+    );
+    // Only the poison track lacks metadata; its name is the chart's spelling.
+    expect(rows).toEqual([{ track_id: poison, track_name: t.pipeline.sandbox!.catalog.track(poison)!.name }]);
+  });
+});
