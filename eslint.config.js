@@ -31,7 +31,10 @@ export default tseslint.config(
     files: ['services/**/*.ts', 'shared/**/*.ts'],
     ignores: ['shared/config/**'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through shared/config.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration through shared/config.' },
+      ],
     },
   },
 );

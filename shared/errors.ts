@@ -98,5 +98,7 @@ export const isRetryable = (error: unknown): boolean =>
   error instanceof ChartflowError ? error.retryable : true;
 
 /** A zod issue list as one sentence: "field.path: what was wrong; …". */
-export const describeIssues = (issues: readonly { path: readonly PropertyKey[]; message: string }[]): string =>
+export const describeIssues = (
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): string =>
   issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`).join('; ');

@@ -33,7 +33,9 @@ export const fetchChart = async (day: ChartDay, deps: ChartFetchDeps): Promise<C
   const extractedAt = clock.now();
   const snapshot = await source.fetch(day.chartId, day.chartDate);
   if (snapshot.entries.length === 0) {
-    throw new PermanentError(`${snapshot.source} has no usable tracks for ${day.chartId} on ${day.chartDate}`);
+    throw new PermanentError(
+      `${snapshot.source} has no usable tracks for ${day.chartId} on ${day.chartDate}`,
+    );
   }
 
   await store.put(lakeKeys.chartRaw(day.chartDate, day.chartId), JSON.stringify(snapshot.raw), {
@@ -51,7 +53,12 @@ export const fetchChart = async (day: ChartDay, deps: ChartFetchDeps): Promise<C
       ),
   );
 
-  const lineage = { chart_id: day.chartId, chart_date: day.chartDate, run_id: runId, extracted_at: csvTimestamp(extractedAt) };
+  const lineage = {
+    chart_id: day.chartId,
+    chart_date: day.chartDate,
+    run_id: runId,
+    extracted_at: csvTimestamp(extractedAt),
+  };
   const rows = snapshot.entries.map((entry) => ({
     ...lineage,
     position: entry.position,
@@ -80,7 +87,12 @@ export const fetchChart = async (day: ChartDay, deps: ChartFetchDeps): Promise<C
 
   await queue.send(
     snapshot.entries.map((entry, index) => {
-      const message: TrackMessage = { runId, chartId: day.chartId, chartDate: day.chartDate, trackId: entry.trackId };
+      const message: TrackMessage = {
+        runId,
+        chartId: day.chartId,
+        chartDate: day.chartDate,
+        trackId: entry.trackId,
+      };
       return { id: String(index), body: JSON.stringify(message) };
     }),
   );

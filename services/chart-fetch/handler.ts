@@ -10,7 +10,9 @@ import { fetchChart, type ChartFetchDeps, type ChartFetchResult } from './fetch-
 
 /** A direct invocation (the CLI, a backfill) names the day; the daily schedule names nothing. */
 const directEventSchema = z.object({ chartDate: isoDate.optional(), chartId: chartId.optional() }).strict();
-const scheduledEventSchema = z.object({ 'detail-type': z.literal('Scheduled Event'), time: z.iso.datetime() }).loose();
+const scheduledEventSchema = z
+  .object({ 'detail-type': z.literal('Scheduled Event'), time: z.iso.datetime() })
+  .loose();
 
 export type ChartFetchEvent = z.infer<typeof directEventSchema> | ScheduledEvent;
 
@@ -20,7 +22,10 @@ export interface ChartFetchHandlerDeps extends ChartFetchDeps {
 }
 
 /** The days an event asks for: one chart if it names one, else every configured chart. */
-export const parseChartFetchEvent = (event: unknown, deps: Pick<ChartFetchHandlerDeps, 'charts' | 'clock'>): ChartDay[] => {
+export const parseChartFetchEvent = (
+  event: unknown,
+  deps: Pick<ChartFetchHandlerDeps, 'charts' | 'clock'>,
+): ChartDay[] => {
   const scheduled = scheduledEventSchema.safeParse(event);
   if (scheduled.success) {
     return deps.charts.map((c) => ({ chartId: c, chartDate: scheduled.data.time.slice(0, 10) }));
@@ -43,7 +48,11 @@ export const makeHandler = (deps: ChartFetchHandlerDeps) =>
         logger.appendKeys({ chartId: day.chartId, chartDate: day.chartDate });
         try {
           const result = await fetchChart(day, deps);
-          logger.info('chart landed', { runId: result.runId, entries: result.entries, skipped: result.skipped });
+          logger.info('chart landed', {
+            runId: result.runId,
+            entries: result.entries,
+            skipped: result.skipped,
+          });
           results.push(result);
         } finally {
           logger.removeKeys(['chartId', 'chartDate']);

@@ -15,7 +15,8 @@ export const makeHandler = (deps: { readonly store: ObjectStore }) =>
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       const request = replayEventSchema.safeParse(event);
-      if (!request.success) throw new InvalidRecordError(`replay event: ${describeIssues(request.error.issues)}`);
+      if (!request.success)
+        throw new InvalidRecordError(`replay event: ${describeIssues(request.error.issues)}`);
       const result = await replayDay(request.data, deps.store);
       logger.info('day replayed', { ...request.data, ...result });
       return result;

@@ -20,7 +20,9 @@ export const replayDay = async (request: ReplayRequest, store: ObjectStore): Pro
   const claims = await store.list(lakeKeys.claimsPrefix(request.chartDate, request.chartId));
   await Promise.all(claims.map(({ key }) => store.delete(key)));
   const objects = (
-    await Promise.all(datasets.map((dataset) => store.list(rawPrefix(dataset, request.chartDate, request.chartId))))
+    await Promise.all(
+      datasets.map((dataset) => store.list(rawPrefix(dataset, request.chartDate, request.chartId))),
+    )
   ).flat();
   for (const { key } of objects) await store.touch(key);
   return { claimsReset: claims.length, objectsReplayed: objects.length };

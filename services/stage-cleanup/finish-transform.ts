@@ -21,7 +21,10 @@ export interface TransformOutcome extends TransformRequest {
  * When dbt stops, success or not: empty the run's stage rows (invariant 3), record the outcome,
  * and let the next transform have the warehouse. Doing it twice (a redelivered event) is harmless.
  */
-export const finishTransform = async (outcome: TransformOutcome, deps: StageCleanupDeps): Promise<RunRecord> => {
+export const finishTransform = async (
+  outcome: TransformOutcome,
+  deps: StageCleanupDeps,
+): Promise<RunRecord> => {
   const { store, warehouse, clock } = deps;
   await warehouse.cleanStage(outcome);
   const records = new RunRecords(store);

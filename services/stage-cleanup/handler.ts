@@ -12,6 +12,10 @@ export const makeHandler = (deps: StageCleanupDeps) =>
       const outcome = parseTransformStopped(event);
       if (!outcome) return undefined;
       const record = await finishTransform(outcome, deps);
-      logger.info('transform finished', { runId: record.runId, loadId: record.loadId, status: record.status });
+      logger.info('transform finished', {
+        runId: record.runId,
+        loadId: record.loadId,
+        status: record.status,
+      });
       return record;
     });

@@ -36,7 +36,10 @@ export interface EnrichResult {
  * one. A track that cannot be looked up goes back to the queue; on its last delivery it still gets
  * a row (status `dead_lettered`, with the reason), so that its day completes and says what it lacks.
  */
-export const enrichTracks = async (batch: readonly DeliveredTrack[], deps: EnrichDeps): Promise<EnrichResult> => {
+export const enrichTracks = async (
+  batch: readonly DeliveredTrack[],
+  deps: EnrichDeps,
+): Promise<EnrichResult> => {
   const groups = new Map<string, DeliveredTrack[]>();
   for (const delivered of batch) {
     const { runId, chartId, chartDate } = delivered.message;
@@ -63,7 +66,8 @@ const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): 
   } catch (error) {
     // The whole batch could not be looked up (a rate limit, the provider down): every track of it
     // is in the same state, so they share one reason.
-    const reason = error instanceof RateLimitedError ? `rate limited: ${error.message}` : (error as Error).message;
+    const reason =
+      error instanceof RateLimitedError ? `rate limited: ${error.message}` : (error as Error).message;
     lookups = new Map(ids.map((id) => [id, { status: 'failed', reason } as const]));
     raw = { error: reason };
   }
@@ -121,12 +125,20 @@ const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): 
     await deps.store.put(lakeKeys.attributesRaw(chartDate, chartId, part), JSON.stringify(raw), {
       contentType: 'application/json',
     });
-    await deps.store.put(lakeKeys.artistsCsv(chartDate, chartId, part), toStageCsv('song_artists', artistRows), {
-      contentType: 'text/csv',
-    });
-    await deps.store.put(lakeKeys.attributesCsv(chartDate, chartId, part), toStageCsv('song_attributes', attributeRows), {
-      contentType: 'text/csv',
-    });
+    await deps.store.put(
+      lakeKeys.artistsCsv(chartDate, chartId, part),
+      toStageCsv('song_artists', artistRows),
+      {
+        contentType: 'text/csv',
+      },
+    );
+    await deps.store.put(
+      lakeKeys.attributesCsv(chartDate, chartId, part),
+      toStageCsv('song_attributes', attributeRows),
+      {
+        contentType: 'text/csv',
+      },
+    );
   }
   return { failedMessageIds, deadLettered, quarantined, written: rows.size };
 };

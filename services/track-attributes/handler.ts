@@ -38,7 +38,9 @@ export const makeHandler = (deps: EnrichDeps) =>
         logger.error('track dead-lettered', { trackId, reason });
       }
       return {
-        batchItemFailures: [...malformed, ...result.failedMessageIds].map((itemIdentifier) => ({ itemIdentifier })),
+        batchItemFailures: [...malformed, ...result.failedMessageIds].map((itemIdentifier) => ({
+          itemIdentifier,
+        })),
       };
     });
 
@@ -53,7 +55,9 @@ const parseRecord = (record: SQSRecord): DeliveredTrack | undefined => {
   const message = trackMessageSchema.safeParse(body);
   const count = receiveCount.safeParse(record.attributes.ApproximateReceiveCount);
   if (!message.success || !count.success) {
-    const issues = message.success ? 'ApproximateReceiveCount is not a count' : describeIssues(message.error.issues);
+    const issues = message.success
+      ? 'ApproximateReceiveCount is not a count'
+      : describeIssues(message.error.issues);
     logger.error('track message is malformed', { messageId: record.messageId, issues });
     return undefined;
   }

@@ -1,6 +1,11 @@
 import type { SqlValue, StageSlice, Warehouse } from '../../shared/ports/warehouse.js';
 import type { CheckResult } from '../../shared/lake/run-records.js';
-import { columnNames, stageSchema, stageTableNames, unitIntervalFeatures } from '../../shared/records/stage-tables.js';
+import {
+  columnNames,
+  stageSchema,
+  stageTableNames,
+  unitIntervalFeatures,
+} from '../../shared/records/stage-tables.js';
 
 /** A check is a query that counts offending rows: zero passes. */
 interface CountCheck {
@@ -53,14 +58,12 @@ const countChecks: readonly CountCheck[] = [
           where ${slice('a')} and a.popularity is not null and (a.popularity < 0 or a.popularity > 100)`,
     describe: (n) => `${n} row(s) have popularity outside 0..100`,
   },
-  ...unitIntervalFeatures.map(
-    (feature): CountCheck => ({
-      name: `${feature}_0_to_1`,
-      sql: `select count(*) as offending from ${stageSchema}.song_attributes a
+  ...unitIntervalFeatures.map((feature): CountCheck => ({
+    name: `${feature}_0_to_1`,
+    sql: `select count(*) as offending from ${stageSchema}.song_attributes a
             where ${slice('a')} and a.${feature} is not null and (a.${feature} < 0 or a.${feature} > 1)`,
-      describe: (n) => `${n} row(s) have ${feature} outside 0..1`,
-    }),
-  ),
+    describe: (n) => `${n} row(s) have ${feature} outside 0..1`,
+  })),
   {
     name: 'tempo_positive',
     sql: `select count(*) as offending from ${stageSchema}.song_attributes a
@@ -81,7 +84,9 @@ const schemaCheck = async (warehouse: Warehouse): Promise<CheckResult> => {
     const expected = columnNames(table);
     return actual.join(',') === expected.join(',')
       ? []
-      : [`${stageSchema}.${table} has (${actual.join(', ') || 'no columns'}), expected (${expected.join(', ')})`];
+      : [
+          `${stageSchema}.${table} has (${actual.join(', ') || 'no columns'}), expected (${expected.join(', ')})`,
+        ];
   });
   return problems.length
     ? { name: 'stage_schema', passed: false, detail: problems.join('; ') }
@@ -102,7 +107,9 @@ export const runChecks = async (warehouse: Warehouse, target: StageSlice): Promi
     const [row] = await warehouse.query<{ offending: number | bigint | string }>(check.sql, params);
     const offending = Number(row?.offending ?? 0);
     results.push(
-      offending === 0 ? { name: check.name, passed: true } : { name: check.name, passed: false, detail: check.describe(offending) },
+      offending === 0
+        ? { name: check.name, passed: true }
+        : { name: check.name, passed: false, detail: check.describe(offending) },
     );
   }
   return results;

@@ -23,7 +23,9 @@ export const runTransform = async (loaded: StageLoaded, deps: TransformDeps): Pr
   const lock = new TransformLock(store, clock);
   if (!(await lock.acquire(loaded.loadId))) {
     const holder = await lock.holder();
-    throw new TransformBusyError(`another transform (load ${holder?.loadId ?? 'unknown'}) holds the warehouse`);
+    throw new TransformBusyError(
+      `another transform (load ${holder?.loadId ?? 'unknown'}) holds the warehouse`,
+    );
   }
   const records = new RunRecords(store);
   const previous = await records.read(loaded, loaded.runId, loaded.loadId);
@@ -40,7 +42,13 @@ export const runTransform = async (loaded: StageLoaded, deps: TransformDeps): Pr
   const timings = { ...base.timings, checksMs: clock.now().getTime() - started };
   if (checks.some((c) => !c.passed)) {
     await warehouse.cleanStage(loaded);
-    const record: RunRecord = { ...base, status: 'checks_failed', checks, timings, updatedAt: clock.now().toISOString() };
+    const record: RunRecord = {
+      ...base,
+      status: 'checks_failed',
+      checks,
+      timings,
+      updatedAt: clock.now().toISOString(),
+    };
     await records.write(record);
     await lock.release(loaded.loadId);
     return record;

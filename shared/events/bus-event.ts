@@ -20,17 +20,24 @@ const envelopeSchema = z.object({ source: z.string(), 'detail-type': z.string(),
 /** Reads the detail of an EventBridge event of the expected type with its schema. */
 export const detailOf = <D>(event: unknown, detailType: string, schema: z.ZodType<D>): D => {
   const envelope = envelopeSchema.safeParse(event);
-  if (!envelope.success) throw new InvalidRecordError(`EventBridge event: ${describeIssues(envelope.error.issues)}`);
+  if (!envelope.success)
+    throw new InvalidRecordError(`EventBridge event: ${describeIssues(envelope.error.issues)}`);
   if (envelope.data['detail-type'] !== detailType) {
-    throw new InvalidRecordError(`EventBridge event: expected "${detailType}", got "${envelope.data['detail-type']}"`);
+    throw new InvalidRecordError(
+      `EventBridge event: expected "${detailType}", got "${envelope.data['detail-type']}"`,
+    );
   }
   const detail = schema.safeParse(envelope.data.detail);
-  if (!detail.success) throw new InvalidRecordError(`${detailType} detail: ${describeIssues(detail.error.issues)}`);
+  if (!detail.success)
+    throw new InvalidRecordError(`${detailType} detail: ${describeIssues(detail.error.issues)}`);
   return detail.data;
 };
 
 /** The envelope EventBridge wraps a published event in. */
-export const toEnvelope = <D>(event: BusEvent<D>, meta: { id: string; time: Date; region: string; account: string }): EventBridgeEnvelope<D> => ({
+export const toEnvelope = <D>(
+  event: BusEvent<D>,
+  meta: { id: string; time: Date; region: string; account: string },
+): EventBridgeEnvelope<D> => ({
   version: '0',
   id: meta.id,
   source: event.source,

@@ -22,10 +22,15 @@ const taskDetailSchema = z.object({
   taskArn: z.string(),
   lastStatus: z.string(),
   stoppedReason: z.string().optional(),
-  containers: z.array(z.object({ name: z.string(), exitCode: z.number().int().optional(), reason: z.string().optional() })),
+  containers: z.array(
+    z.object({ name: z.string(), exitCode: z.number().int().optional(), reason: z.string().optional() }),
+  ),
   overrides: z.object({
     containerOverrides: z.array(
-      z.object({ name: z.string(), environment: z.array(z.object({ name: z.string(), value: z.string() })).optional() }),
+      z.object({
+        name: z.string(),
+        environment: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
+      }),
     ),
   }),
 });
@@ -48,11 +53,15 @@ export const parseTransformStopped = (
   const env = Object.fromEntries((override?.environment ?? []).map((e) => [e.name, e.value]));
   const request = requestSchema.safeParse(env);
   if (!request.success) {
-    throw new InvalidRecordError(`ECS task ${detail.taskArn}: not a chartflow transform (${describeIssues(request.error.issues)})`);
+    throw new InvalidRecordError(
+      `ECS task ${detail.taskArn}: not a chartflow transform (${describeIssues(request.error.issues)})`,
+    );
   }
   const container = detail.containers.find((c) => c.name === dbtContainerName);
   const succeeded = container?.exitCode === 0;
-  const message = succeeded ? undefined : (container?.reason ?? detail.stoppedReason ?? 'dbt stopped without an exit code');
+  const message = succeeded
+    ? undefined
+    : (container?.reason ?? detail.stoppedReason ?? 'dbt stopped without an exit code');
   return {
     runId: request.data.CHARTFLOW_RUN_ID,
     loadId: request.data.CHARTFLOW_LOAD_ID,

@@ -1,7 +1,13 @@
 import pRetry from 'p-retry';
 import type { z } from 'zod';
 import type { Clock } from '../ports/clock.js';
-import { describeIssues, InvalidRecordError, ProviderError, ProviderRejectedError, RateLimitedError } from '../errors.js';
+import {
+  describeIssues,
+  InvalidRecordError,
+  ProviderError,
+  ProviderRejectedError,
+  RateLimitedError,
+} from '../errors.js';
 import type { RequestCounter } from './request-counter.js';
 
 /** How a provider's client retries. */
@@ -78,7 +84,11 @@ export class JsonClient {
         const waitMs = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
         const body = await response.text();
         if (waitMs > this.policy.maxInlineWaitMs || body.includes('QUOTA_EXCEEDED')) {
-          throw new RateLimitedError(this.provider, waitMs, `${this.provider} ${request.what}: rate limited for ${waitMs} ms`);
+          throw new RateLimitedError(
+            this.provider,
+            waitMs,
+            `${this.provider} ${request.what}: rate limited for ${waitMs} ms`,
+          );
         }
         await this.clock.sleep(waitMs);
         continue;
@@ -97,9 +107,14 @@ export class JsonClient {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
-      throw new ProviderError(this.provider, `${this.provider} ${request.what}: ${(error as Error).message}`, undefined, {
-        cause: error,
-      });
+      throw new ProviderError(
+        this.provider,
+        `${this.provider} ${request.what}: ${(error as Error).message}`,
+        undefined,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -111,14 +126,20 @@ export class JsonClient {
     }
     if (response.status === 401) throw new UnauthorizedError(this.provider, `${where}: HTTP 401`);
     if (!response.ok) {
-      throw new ProviderRejectedError(this.provider, response.status, `${where}: HTTP ${response.status} ${text.slice(0, 200)}`);
+      throw new ProviderRejectedError(
+        this.provider,
+        response.status,
+        `${where}: HTTP ${response.status} ${text.slice(0, 200)}`,
+      );
     }
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (error) {
       // A truncated or garbled body is most often a proxy or a transient fault: worth another try.
-      throw new ProviderError(this.provider, `${where}: the answer is not JSON`, response.status, { cause: error });
+      throw new ProviderError(this.provider, `${where}: the answer is not JSON`, response.status, {
+        cause: error,
+      });
     }
     const parsed = request.schema.safeParse(json);
     if (!parsed.success) {

@@ -15,7 +15,9 @@ const datePart = (date: string) => `date=${date}`;
 const chartPart = (chart: string) => `chart=${chart}`;
 
 export const rawPrefix = (dataset: Dataset, date: string, chart?: string): string =>
-  chart === undefined ? `raw/${dataset}/${datePart(date)}/` : `raw/${dataset}/${datePart(date)}/${chartPart(chart)}/`;
+  chart === undefined
+    ? `raw/${dataset}/${datePart(date)}/`
+    : `raw/${dataset}/${datePart(date)}/${chartPart(chart)}/`;
 
 export const lakeKeys = {
   /** The playlist pages exactly as Spotify returned them. */
@@ -35,7 +37,9 @@ export const lakeKeys = {
   claim: (date: string, chart: string, runId: string) =>
     `control/claims/${datePart(date)}/${chartPart(chart)}/run=${runId}.json`,
   claimsPrefix: (date: string, chart?: string) =>
-    chart === undefined ? `control/claims/${datePart(date)}/` : `control/claims/${datePart(date)}/${chartPart(chart)}/`,
+    chart === undefined
+      ? `control/claims/${datePart(date)}/`
+      : `control/claims/${datePart(date)}/${chartPart(chart)}/`,
   /** The outcome of one load of a run: checks, dbt, timings. */
   runRecord: (date: string, chart: string, runId: string, loadId: string) =>
     `control/runs/${datePart(date)}/${chartPart(chart)}/run=${runId}/load=${loadId}.json`,
@@ -49,9 +53,13 @@ export const lakeKeys = {
 
 /** A short, stable name for a set of ids: the same ids in any order give the same part. */
 export const partName = (ids: readonly string[]): string =>
-  `part-${createHash('sha256').update([...new Set(ids)].sort().join('\n')).digest('hex').slice(0, 16)}`;
+  `part-${createHash('sha256')
+    .update([...new Set(ids)].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 16)}`;
 
-const rawKeyPattern = /^raw\/(chart_songs|song_attributes)\/date=(\d{4}-\d{2}-\d{2})\/chart=([^/]+)\/([^/]+)$/;
+const rawKeyPattern =
+  /^raw\/(chart_songs|song_attributes)\/date=(\d{4}-\d{2}-\d{2})\/chart=([^/]+)\/([^/]+)$/;
 
 /** The dataset, day and chart of a raw key, or `undefined` for any other key. */
 export const parseRawKey = (

@@ -12,7 +12,13 @@ export const checkResultSchema = z.object({
 });
 export type CheckResult = z.infer<typeof checkResultSchema>;
 
-export const runStatuses = ['loaded', 'checks_failed', 'transforming', 'succeeded', 'transform_failed'] as const;
+export const runStatuses = [
+  'loaded',
+  'checks_failed',
+  'transforming',
+  'succeeded',
+  'transform_failed',
+] as const;
 export type RunStatus = (typeof runStatuses)[number];
 
 /** What happened to one load of one run of a day and chart: kept in the lake, one object per load. */
@@ -24,10 +30,7 @@ export const runRecordSchema = z.object({
   status: z.enum(runStatuses),
   rows: z.record(z.string(), z.number().int().nonnegative()),
   checks: z.array(checkResultSchema).default([]),
-  timings: z
-    .object({ loadMs: z.number(), checksMs: z.number(), dbtMs: z.number() })
-    .partial()
-    .default({}),
+  timings: z.object({ loadMs: z.number(), checksMs: z.number(), dbtMs: z.number() }).partial().default({}),
   transform: z
     .object({
       taskId: z.string(),
@@ -45,7 +48,11 @@ export type RunRecord = z.infer<typeof runRecordSchema>;
 export class RunRecords {
   constructor(private readonly store: ObjectStore) {}
 
-  async read(day: { chartDate: string; chartId: string }, runIdValue: string, loadId: string): Promise<RunRecord | undefined> {
+  async read(
+    day: { chartDate: string; chartId: string },
+    runIdValue: string,
+    loadId: string,
+  ): Promise<RunRecord | undefined> {
     const key = lakeKeys.runRecord(day.chartDate, day.chartId, runIdValue, loadId);
     const body = await this.store.get(key);
     return body === undefined ? undefined : parseRunRecord(body, key);

@@ -29,12 +29,18 @@ export const toStageCsv = (table: StageTableName, rows: readonly Record<string, 
 };
 
 /** Reads a stage CSV back into records keyed by column name; empty cells become `null`. */
-export const fromStageCsv = (table: StageTableName, text: string, where: string = table): Record<string, string | null>[] => {
+export const fromStageCsv = (
+  table: StageTableName,
+  text: string,
+  where: string = table,
+): Record<string, string | null>[] => {
   const expected = columnNames(table);
   const rows = parse(text, { bom: true, relax_column_count: false, skip_empty_lines: true }) as string[][];
   const [header, ...body] = rows;
   if (!header || header.join(',') !== expected.join(',')) {
     throw new InvalidRecordError(`${where}: the header is not the ${table} columns (${expected.join(',')})`);
   }
-  return body.map((cells) => Object.fromEntries(expected.map((c, i) => [c, cells[i] === '' ? null : (cells[i] ?? null)])));
+  return body.map((cells) =>
+    Object.fromEntries(expected.map((c, i) => [c, cells[i] === '' ? null : (cells[i] ?? null)])),
+  );
 };

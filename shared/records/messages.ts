@@ -5,7 +5,9 @@ import { isoDate } from '../lake/keys.js';
  * What the services say to each other. Every one is parsed with these schemas where it arrives,
  * so a malformed message is named, not half-processed.
  */
-export const chartId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a chart id is lowercase letters, digits and -');
+export const chartId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a chart id is lowercase letters, digits and -');
 export const runId = z.string().regex(/^[0-9A-Za-z-]{8,80}$/, 'not a run id');
 export const trackId = z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'not a Spotify track id');
 

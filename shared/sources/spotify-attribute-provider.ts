@@ -1,7 +1,12 @@
 import { describeIssues } from '../errors.js';
 import type { SpotifyClient } from '../spotify/spotify-client.js';
 import { spotifyLimits } from '../spotify/spotify-client.js';
-import { audioFeaturesSchema, trackSchema, type AudioFeatures, type SpotifyTrack } from '../spotify/schemas.js';
+import {
+  audioFeaturesSchema,
+  trackSchema,
+  type AudioFeatures,
+  type SpotifyTrack,
+} from '../spotify/schemas.js';
 import { unitIntervalFeatures } from '../records/stage-tables.js';
 import type { AttributeColumns, AttributeProvider, LookupBatch, TrackLookup } from './attribute-provider.js';
 import { bisectBatch } from './bisect.js';
@@ -37,8 +42,11 @@ export class SpotifyAttributeProvider implements AttributeProvider {
     const tracks = new Map<string, SpotifyTrack>();
 
     for (const batch of chunk(ids, spotifyLimits.tracksPerCall)) {
-      const { answers, failures } = await bisectBatch(batch, (part) => this.client.tracks(part, { asOf: chartDate }));
-      for (const [id, reason] of failures) results.set(id, { status: 'failed', reason: `spotify tracks: ${reason}` });
+      const { answers, failures } = await bisectBatch(batch, (part) =>
+        this.client.tracks(part, { asOf: chartDate }),
+      );
+      for (const [id, reason] of failures)
+        results.set(id, { status: 'failed', reason: `spotify tracks: ${reason}` });
       for (const { ids: asked, answer } of answers) {
         rawTracks.push(...answer);
         const found = byId(answer);
@@ -50,7 +58,12 @@ export class SpotifyAttributeProvider implements AttributeProvider {
           }
           const parsed = trackSchema.safeParse(raw);
           if (parsed.success) tracks.set(id, parsed.data);
-          else results.set(id, { status: 'quarantined', reason: `invalid track: ${describeIssues(parsed.error.issues)}`, raw });
+          else
+            results.set(id, {
+              status: 'quarantined',
+              reason: `invalid track: ${describeIssues(parsed.error.issues)}`,
+              raw,
+            });
         }
       }
     }
@@ -59,7 +72,9 @@ export class SpotifyAttributeProvider implements AttributeProvider {
     for (const [id, track] of tracks) {
       const feature = features.get(id) ?? { reason: 'no answer' };
       const missing = [
-        track.popularity === undefined || track.popularity === null ? 'spotify gave no popularity' : undefined,
+        track.popularity === undefined || track.popularity === null
+          ? 'spotify gave no popularity'
+          : undefined,
         'reason' in feature ? feature.reason : undefined,
       ].filter(Boolean);
       results.set(id, {
@@ -83,7 +98,9 @@ export class SpotifyAttributeProvider implements AttributeProvider {
   ): Promise<Map<string, AudioFeatures | { reason: string }>> {
     const out = new Map<string, AudioFeatures | { reason: string }>();
     for (const batch of chunk(ids, spotifyLimits.audioFeaturesPerCall)) {
-      const outcome = await bisectBatch(batch, (part) => this.client.audioFeatures(part, { asOf: chartDate }));
+      const outcome = await bisectBatch(batch, (part) =>
+        this.client.audioFeatures(part, { asOf: chartDate }),
+      );
       for (const [id, reason] of outcome.failures) {
         // A closed endpoint (403/404 for apps without extended access) fails every id the same way.
         out.set(id, { reason: `spotify audio features unavailable: ${reason}` });
@@ -98,7 +115,12 @@ export class SpotifyAttributeProvider implements AttributeProvider {
             continue;
           }
           const parsed = audioFeaturesSchema.safeParse(value);
-          out.set(id, parsed.success ? parsed.data : { reason: `invalid audio features: ${describeIssues(parsed.error.issues)}` });
+          out.set(
+            id,
+            parsed.success
+              ? parsed.data
+              : { reason: `invalid audio features: ${describeIssues(parsed.error.issues)}` },
+          );
         }
       }
     }

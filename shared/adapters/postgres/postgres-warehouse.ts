@@ -111,13 +111,19 @@ const sliceParams = (slice: StageSlice): Record<string, SqlValue> => ({
   chart_date: slice.chartDate,
 });
 
-const int8Oid = 20;
+const oids = { int8: 20, numeric: 1700, date: 1082, timestamp: 1114 } as const;
 
-/** Counts arrive as int8, which pg reads as text to be safe; ours fit in a double. */
-const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
-  oid === int8Oid
-    ? (value: string) => Number(value)
-    : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
+/**
+ * The port speaks plain values, the same from every warehouse: int8 and numeric (which pg reads as
+ * text, to be safe) as numbers, since ours fit in a double; dates as `YYYY-MM-DD` rather than a Date
+ * at local midnight; timestamps, which are UTC without a zone, read as UTC rather than local time.
+ */
+const getTypeParser = ((oid: number, format?: 'text' | 'binary') => {
+  if (oid === oids.int8 || oid === oids.numeric) return (value: string) => Number(value);
+  if (oid === oids.date) return (value: string) => value;
+  if (oid === oids.timestamp) return (value: string) => new Date(`${value.replace(' ', 'T')}Z`);
+  return pg.types.getTypeParser(oid, format);
+}) as typeof pg.types.getTypeParser;
 
 /** Timestamps arrive as Date: the port speaks ISO text. */
 const toPlain = (row: Record<string, unknown>): Record<string, unknown> =>

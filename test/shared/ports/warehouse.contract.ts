@@ -178,6 +178,23 @@ export const describeWarehouseContract = (
       expect(rows.map((r) => [r.run_id, Number(r.n)])).toEqual([['r3', trickyNames.length]]);
     });
 
+    it('answers in one value shape: numbers, dates as YYYY-MM-DD, timestamps as ISO text in UTC', async () => {
+      const { warehouse, store } = fixture!;
+      await warehouse.loadStage(await writeDay(store, 'r1'));
+      const [row] = await warehouse.query(
+        `select chart_date, extracted_at, count(*) as n, sum(position) as total, avg(cast(position as double precision)) as mean
+         from stage.chart_songs where run_id = :r group by chart_date, extracted_at`,
+        { r: 'r1' },
+      );
+      expect(row).toEqual({
+        chart_date: '2026-11-20',
+        extracted_at: '2026-11-21T06:00:00.000Z',
+        n: trickyNames.length,
+        total: 45,
+        mean: 5,
+      });
+    });
+
     it('binds parameters instead of splicing them', async () => {
       const { warehouse } = fixture!;
       const hostile = "x' or '1'='1";
