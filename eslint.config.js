@@ -16,6 +16,15 @@ export default tseslint.config(
     },
   },
   {
+    // Tools load their config files through a default export.
+    files: ['*.config.{js,ts}'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    files: ['bin/**/*.js'],
+    languageOptions: { globals: { process: 'readonly' } },
+  },
+  {
     // A service's core receives ports: it never imports an AWS SDK, DuckDB or pg.
     files: ['services/**/*.ts'],
     ignores: ['services/**/handler.ts'],

@@ -21,6 +21,8 @@ export interface RunSummary {
     /** Rows of this day and chart in `marts.fct_chart_entries`. */
     readonly chartEntriesThisDay: number;
   };
+  /** The top of the day's chart, read back from the marts. */
+  readonly top: { position: number; trackName: string }[];
   readonly requests: Record<string, number>;
   readonly checks: { readonly passed: number; readonly failed: { name: string; detail?: string }[] };
   readonly deadLettered: { trackId: string; reason: string }[];
@@ -50,6 +52,7 @@ export const summarizeDay = async (
 
   const marts: Record<string, number> = {};
   let chartEntriesThisDay = 0;
+  let top: { position: number; trackName: string }[] = [];
   try {
     for (const table of martTables) {
       const [row] = await warehouse.query<{ n: number }>(`select count(*) as n from marts.${table}`);
@@ -60,6 +63,14 @@ export const summarizeDay = async (
       { chart_id: target.chartId, chart_date: target.chartDate },
     );
     chartEntriesThisDay = Number(day?.n ?? 0);
+    const leaders = await warehouse.query<{ position: number; track_name: string }>(
+      `select f.position, t.track_name from marts.fct_chart_entries f
+       join marts.dim_tracks t on t.track_id = f.track_id
+       where f.chart_id = :chart_id and f.chart_date = cast(:chart_date as date) and f.position <= 5
+       order by f.position`,
+      { chart_id: target.chartId, chart_date: target.chartDate },
+    );
+    top = leaders.map((l) => ({ position: Number(l.position), trackName: l.track_name }));
   } catch {
     // No marts yet: dbt has never succeeded on this warehouse.
   }
@@ -72,6 +83,7 @@ export const summarizeDay = async (
     loadId: record?.loadId ?? null,
     status: record?.status ?? 'not_loaded',
     rows: { stage: record?.rows ?? {}, marts, chartEntriesThisDay },
+    top,
     requests,
     checks: {
       passed: record?.checks.filter((c) => c.passed).length ?? 0,

@@ -1,9 +1,17 @@
-import { RateLimitedError } from '../errors.js';
+import { ProviderRejectedError, RateLimitedError } from '../errors.js';
+
+/**
+ * Whether an error says something about the endpoint rather than the ids: a rate limit, or an
+ * endpoint closed to this app (401/403/404). Splitting the batch would only repeat it, id by id.
+ */
+export const isEndpointError = (error: unknown): boolean =>
+  error instanceof RateLimitedError ||
+  (error instanceof ProviderRejectedError && [401, 403, 404].includes(error.status));
 
 /**
  * Calls `fetch` on the whole batch; if it fails, splits the batch in halves and tries each, so
  * that one id that breaks every call it is part of (a poison id) fails alone, and its neighbours
- * succeed. A rate limit is not a bad id: it stops the search and goes back to the caller.
+ * succeed. An endpoint error is not a bad id: it stops the search and goes back to the caller.
  */
 export const bisectBatch = async <T>(
   ids: readonly string[],
@@ -15,7 +23,7 @@ export const bisectBatch = async <T>(
     try {
       answers.push({ ids: batch, answer: await fetch(batch) });
     } catch (error) {
-      if (error instanceof RateLimitedError) throw error;
+      if (isEndpointError(error)) throw error;
       if (batch.length === 1) {
         failures.set(batch[0]!, (error as Error).message);
         return;

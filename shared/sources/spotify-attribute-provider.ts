@@ -1,4 +1,4 @@
-import { describeIssues } from '../errors.js';
+import { describeIssues, ProviderRejectedError } from '../errors.js';
 import type { SpotifyClient } from '../spotify/spotify-client.js';
 import { spotifyLimits } from '../spotify/spotify-client.js';
 import {
@@ -98,11 +98,18 @@ export class SpotifyAttributeProvider implements AttributeProvider {
   ): Promise<Map<string, AudioFeatures | { reason: string }>> {
     const out = new Map<string, AudioFeatures | { reason: string }>();
     for (const batch of chunk(ids, spotifyLimits.audioFeaturesPerCall)) {
-      const outcome = await bisectBatch(batch, (part) =>
-        this.client.audioFeatures(part, { asOf: chartDate }),
-      );
+      let outcome;
+      try {
+        outcome = await bisectBatch(batch, (part) => this.client.audioFeatures(part, { asOf: chartDate }));
+      } catch (error) {
+        // Closed to apps without extended access since Nov 2024 (403/404): the tracks keep their
+        // metadata, and every row says why its features are missing. A rate limit goes back up.
+        if (!(error instanceof ProviderRejectedError)) throw error;
+        for (const id of batch)
+          out.set(id, { reason: `spotify audio features unavailable (HTTP ${error.status})` });
+        continue;
+      }
       for (const [id, reason] of outcome.failures) {
-        // A closed endpoint (403/404 for apps without extended access) fails every id the same way.
         out.set(id, { reason: `spotify audio features unavailable: ${reason}` });
       }
       for (const { ids: asked, answer } of outcome.answers) {

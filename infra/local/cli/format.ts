@@ -19,6 +19,12 @@ export const formatSummary = (s: RunSummary): string => {
       s.timingsMs.load,
     )}, checks ${seconds(s.timingsMs.checks)}, dbt ${seconds(s.timingsMs.dbt)}`,
   ];
+  if (s.top.length) {
+    lines.push('  top of the chart');
+    // Names keep their newlines in the data; on one line of a terminal they are shown as ⏎.
+    for (const t of s.top)
+      lines.push(`    ${String(t.position).padStart(3)}. ${t.trackName.replace(/\r?\n/g, ' ⏎ ')}`);
+  }
   if (s.dbtMessage) lines.push(`  dbt said        ${s.dbtMessage}`);
   for (const f of s.failedInvocations) lines.push(`  failed          ${f.functionName}: ${f.error}`);
   return lines.join('\n');

@@ -159,8 +159,9 @@ export class LocalDbtRunner implements TransformRunner {
 
 /** When dbt fails before it writes results (a parse error, a bad profile), its output says why. */
 const lastErrorLines = (output: string): string | undefined => {
-  // eslint-disable-next-line no-control-regex
   const lines = output
+    // dbt colours its output with ANSI escapes; a run record wants the words.
+    // eslint-disable-next-line no-control-regex
     .replace(/\x1b\[[0-9;]*m/g, '')
     .split('\n')
     .map((l) => l.trim())
