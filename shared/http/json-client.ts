@@ -16,7 +16,11 @@ export interface RetryPolicy {
   readonly retries: number;
   readonly minTimeoutMs: number;
   readonly maxTimeoutMs: number;
-  /** A 429 asking for at most this long is slept here; a longer one is handed back as `RateLimitedError`. */
+  /**
+   * How long one request may sleep on 429s, in all: a wait that would go past it is handed back as
+   * `RateLimitedError` (the queue delivers the work later), so a provider that keeps answering 429
+   * cannot hold a Lambda until it times out.
+   */
   readonly maxInlineWaitMs: number;
 }
 
@@ -78,12 +82,13 @@ export class JsonClient {
   }
 
   async #attempt<T>(request: JsonRequest<T>): Promise<T> {
+    let waitedMs = 0;
     for (;;) {
       const response = await this.#send(request);
       if (response.status === 429) {
         const waitMs = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
         const body = await response.text();
-        if (waitMs > this.policy.maxInlineWaitMs || body.includes('QUOTA_EXCEEDED')) {
+        if (waitedMs + waitMs > this.policy.maxInlineWaitMs || body.includes('QUOTA_EXCEEDED')) {
           throw new RateLimitedError(
             this.provider,
             waitMs,
@@ -91,6 +96,7 @@ export class JsonClient {
           );
         }
         await this.clock.sleep(waitMs);
+        waitedMs += waitMs;
         continue;
       }
       return this.#read(request, response);

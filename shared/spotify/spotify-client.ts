@@ -20,8 +20,11 @@ export const spotifyLimits = {
   playlistPage: 50,
 } as const;
 
-/** Renew a token this long before Spotify says it expires, so no request carries a dying one. */
-const tokenRenewalMarginMs = 60_000;
+/**
+ * Renew a token this long before Spotify says it expires, so no request carries a dying one; for
+ * a short-lived token, halfway through its life.
+ */
+const renewalMarginMs = (lifetimeMs: number): number => Math.min(60_000, lifetimeMs / 2);
 
 /** The Spotify app's credentials, as the secret store keeps them. */
 export const spotifyCredentialsSchema = z.object({
@@ -57,7 +60,7 @@ export interface CallOptions {
  */
 export class SpotifyClient {
   readonly #http: JsonClient;
-  #token: { value: string; expiresAt: number } | undefined;
+  #token: { value: string; renewAt: number } | undefined;
   #pendingToken: Promise<string> | undefined;
 
   constructor(private readonly options: SpotifyClientOptions) {
@@ -117,19 +120,21 @@ export class SpotifyClient {
       authorization: `Bearer ${token}`,
       ...(this.options.sendAsOf && call.asOf ? { 'x-chartflow-as-of': call.asOf } : {}),
     });
+    const token = await this.#accessToken();
     try {
-      return await this.#http.request({ url, schema, what, headers: headers(await this.#accessToken()) });
+      return await this.#http.request({ url, schema, what, headers: headers(token) });
     } catch (error) {
       if (!(error instanceof UnauthorizedError)) throw error;
-      // The token died early (revoked, clock skew): renew it once; a second 401 is real.
-      this.#token = undefined;
+      // The token died early (revoked, clock skew): renew it once; a second 401 is real. Another
+      // call may have renewed it meanwhile: only the token that got the 401 is thrown away.
+      if (this.#token?.value === token) this.#token = undefined;
       return this.#http.request({ url, schema, what, headers: headers(await this.#accessToken()) });
     }
   }
 
   async #accessToken(): Promise<string> {
     const now = this.options.clock.now().getTime();
-    if (this.#token && this.#token.expiresAt - tokenRenewalMarginMs > now) return this.#token.value;
+    if (this.#token && this.#token.renewAt > now) return this.#token.value;
     // Concurrent lookups share one token request.
     this.#pendingToken ??= this.#requestToken().finally(() => {
       this.#pendingToken = undefined;
@@ -152,7 +157,10 @@ export class SpotifyClient {
     });
     this.#token = {
       value: answer.access_token,
-      expiresAt: this.options.clock.now().getTime() + answer.expires_in * 1_000,
+      renewAt:
+        this.options.clock.now().getTime() +
+        answer.expires_in * 1_000 -
+        renewalMarginMs(answer.expires_in * 1_000),
     };
     return answer.access_token;
   }
