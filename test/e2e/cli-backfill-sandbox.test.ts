@@ -1,0 +1,90 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseLocalConfig } from '../../shared/config/config.js';
+import { systemClock } from '../../shared/ports/clock.js';
+import { main } from '../../infra/local/cli/main.js';
+import type { CliContext } from '../../infra/local/cli/context.js';
+
+const cli = (home: string, out: string[]): CliContext => ({
+  config: () => parseLocalConfig({ CHARTFLOW_HOME: home }),
+  clock: systemClock,
+  processEnv: process.env,
+  out: (t) => out.push(t),
+  note: () => undefined,
+});
+
+describe('Function: chartflow backfill, end to end', () => {
+  let home: string;
+  const out: string[] = [];
+  let code: number;
+
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'chartflow-backfill-'));
+    code = await main(
+      [
+        'node',
+        'chartflow',
+        'backfill',
+        '--from',
+        '2026-07-30',
+        '--to',
+        '2026-08-01',
+        '--chart',
+        'br',
+        '--json',
+      ],
+      cli(home, out),
+    );
+  });
+  afterAll(() => rm(home, { recursive: true, force: true }));
+
+  it('runs every day of the range, in order, each to success', () => {
+    expect(code).toBe(0);
+    const summaries = JSON.parse(out[0]!) as {
+      chartDate: string;
+      status: string;
+      rows: { marts: Record<string, number> };
+    }[];
+    expect(summaries.map((s) => [s.chartDate, s.status])).toEqual([
+      ['2026-07-30', 'succeeded'],
+      ['2026-07-31', 'succeeded'],
+      ['2026-08-01', 'succeeded'],
+    ]);
+    expect(summaries.at(-1)!.rows.marts.fct_chart_entries).toBe(150);
+  });
+});
+
+describe('Function: chartflow sandbox', () => {
+  it('serves the Spotify endpoints over HTTP until it is stopped', async () => {
+    const out: string[] = [];
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const running = main(
+      ['node', 'chartflow', 'sandbox', '--port', '0'],
+      cli('/nonexistent', out),
+      () => stopped,
+    );
+    await expect.poll(() => out.length).toBe(1);
+    const apiUrl = /SPOTIFY_API_URL=(\S+)/.exec(out[0]!)![1]!;
+    const accounts = /SPOTIFY_ACCOUNTS_URL=(\S+)/.exec(out[0]!)![1]!;
+    const id = /SPOTIFY_CLIENT_ID=(\S+)/.exec(out[0]!)![1]!;
+    const secret = /SPOTIFY_CLIENT_SECRET=(\S+)/.exec(out[0]!)![1]!;
+    const token = await fetch(`${accounts}/api/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    });
+    const { access_token } = (await token.json()) as { access_token: string };
+    const tracks = await fetch(`${apiUrl}/tracks?ids=0000000000000000000000`, {
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    expect(await tracks.json()).toEqual({ tracks: [null] });
+    stop();
+    expect(await running).toBe(0);
+  });
+});
