@@ -4,9 +4,9 @@ import {
   stageSchema,
   stageTableNames,
   stageTables,
-  type ColumnType,
   type StageTableName,
 } from '../../shared/records/stage-tables.js';
+import { columnSqlType, stageDdl } from '../../shared/adapters/sql/stage-ddl.js';
 
 /** A stage row: column name to value, missing columns are null. */
 export type StageRow = Readonly<Record<string, string | number | boolean | null>>;
@@ -17,33 +17,11 @@ export type ReadRow = Record<string, unknown>;
 /** The schemas dbt owns, besides the stage: dropped whenever a suite starts from an empty warehouse. */
 const dbtSchemas = ['staging', 'snapshots', 'marts'] as const;
 
-/** Type names both DuckDB and PostgreSQL read the same way. */
-const sqlTypes: Record<ColumnType, string> = {
-  text: 'varchar',
-  integer: 'integer',
-  bigint: 'bigint',
-  double: 'double precision',
-  boolean: 'boolean',
-  date: 'date',
-  timestamp: 'timestamp',
-};
-
-/** The stage tables' DDL, built from the one definition in stage-tables.ts. */
-export const stageDdl = (): string[] => [
-  `create schema ${stageSchema}`,
-  ...stageTableNames.map(
-    (table) =>
-      `create table ${stageSchema}.${table} (${stageTables[table]
-        .map((c) => `${c.name} ${sqlTypes[c.type]}${c.nullable ? '' : ' not null'}`)
-        .join(', ')})`,
-  ),
-];
-
 /** One insert per row, every value bound ($1...) and cast to its column's type. */
 const insertStatement = (table: StageTableName): string => {
   const columns = stageTables[table];
   return `insert into ${stageSchema}.${table} (${columns.map((c) => c.name).join(', ')}) values (${columns
-    .map((c, i) => `cast($${i + 1} as ${sqlTypes[c.type]})`)
+    .map((c, i) => `cast($${i + 1} as ${columnSqlType('postgres', c.type)})`)
     .join(', ')})`;
 };
 
@@ -82,7 +60,7 @@ export class DuckDbTestWarehouse implements TestWarehouse {
   }
 
   async reset(): Promise<void> {
-    await this.#run([...dropStatements(), ...stageDdl()]);
+    await this.#run([...dropStatements(), ...stageDdl('duckdb')]);
   }
 
   async emptyStage(): Promise<void> {
@@ -150,7 +128,7 @@ export class PostgresTestWarehouse implements TestWarehouse {
   }
 
   async reset(): Promise<void> {
-    await this.#run([...dropStatements(), ...stageDdl()]);
+    await this.#run([...dropStatements(), ...stageDdl('postgres')]);
   }
 
   async emptyStage(): Promise<void> {

@@ -28,26 +28,16 @@ export class PostgresWarehouse implements Warehouse {
   }
 
   async ensureStage(): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
+    await this.#transaction(async (client) => {
       // Concurrent loaders may both try to create the schema: serialize them on an advisory lock.
-      await client.query('begin');
       await client.query('select pg_advisory_xact_lock(hashtext($1))', ['chartflow.stage.ddl']);
       for (const statement of stageDdl('postgres')) await client.query(statement);
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async loadStage(load: StageLoad): Promise<Record<StageTableName, number>> {
-    const client = await this.#pool.connect();
     const counts = Object.fromEntries(stageTableNames.map((t) => [t, 0])) as Record<StageTableName, number>;
-    try {
-      await client.query('begin');
+    await this.#transaction(async (client) => {
       for (const table of stageTableNames) {
         await client.query(bound(deleteSliceSql(table), sliceParams(load)));
         for (const key of load.files[table]) {
@@ -62,14 +52,8 @@ export class PostgresWarehouse implements Warehouse {
           counts[table] += Number(copy.rowCount ?? 0);
         }
       }
-      await client.query('commit');
-      return counts;
-    } catch (error) {
-      await client.query('rollback');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
+    return counts;
   }
 
   async query<R extends Record<string, unknown>>(
@@ -81,11 +65,22 @@ export class PostgresWarehouse implements Warehouse {
   }
 
   async cleanStage(slice: StageSlice): Promise<void> {
+    await this.#transaction(async (client) => {
+      for (const table of stageTableNames)
+        await client.query(bound(deleteSliceSql(table), sliceParams(slice)));
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+
+  /** Runs the work in one transaction on one connection: all of it commits, or none. */
+  async #transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
     const client = await this.#pool.connect();
     try {
       await client.query('begin');
-      for (const table of stageTableNames)
-        await client.query(bound(deleteSliceSql(table), sliceParams(slice)));
+      await work(client);
       await client.query('commit');
     } catch (error) {
       await client.query('rollback');
@@ -93,10 +88,6 @@ export class PostgresWarehouse implements Warehouse {
     } finally {
       client.release();
     }
-  }
-
-  async close(): Promise<void> {
-    await this.#pool.end();
   }
 }
 

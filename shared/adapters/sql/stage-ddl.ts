@@ -33,6 +33,9 @@ const types: Record<Dialect, Record<ColumnType, string>> = {
   },
 };
 
+/** A stage column type's name in a dialect. */
+export const columnSqlType = (dialect: Dialect, type: ColumnType): string => types[dialect][type];
+
 /** The statements that create the stage schema and tables, if missing, in a dialect. */
 export const stageDdl = (dialect: Dialect): string[] => [
   `create schema if not exists ${stageSchema}`,
