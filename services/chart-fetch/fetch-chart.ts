@@ -1,5 +1,5 @@
 import type { ChartDay, Manifest, TrackMessage } from '../../shared/records/messages.js';
-import type { ChartSource } from '../../shared/sources/chart-source.js';
+import type { ChartSnapshot, ChartSource } from '../../shared/sources/chart-source.js';
 import type { Clock, ObjectStore, Queue } from '../../shared/ports/index.js';
 import { lakeKeys } from '../../shared/lake/keys.js';
 import { toStageCsv } from '../../shared/records/csv.js';
@@ -22,25 +22,57 @@ export interface ChartFetchResult {
   readonly skipped: number;
 }
 
+/** What landing a chart needs: the lake, the track queue, the time. */
+export type LandChartDeps = Pick<ChartFetchDeps, 'store' | 'queue' | 'clock'>;
+
+/** A source's payload as received, and where it is kept in the lake. */
+export interface RawPayload {
+  readonly key: string;
+  readonly body: string | Uint8Array;
+  readonly contentType: string;
+}
+
 /**
- * Reads a day's chart from its source and lands it: the answer as received, the normalized CSV,
- * then the manifest of expected track ids (last, so that a complete manifest means a complete
- * chart), then one message per track id for the attribute lookups.
+ * Reads a day's chart from its source and lands it ({@link landChart}), with the source's answer
+ * as received kept as JSON.
  */
 export const fetchChart = async (day: ChartDay, deps: ChartFetchDeps): Promise<ChartFetchResult> => {
-  const { store, queue, source, clock } = deps;
+  const snapshot = await deps.source.fetch(day.chartId, day.chartDate);
+  return landChart(
+    day,
+    snapshot,
+    {
+      key: lakeKeys.chartRaw(day.chartDate, day.chartId),
+      body: JSON.stringify(snapshot.raw),
+      contentType: 'application/json',
+    },
+    deps,
+  );
+};
+
+/**
+ * Lands a day's chart, whatever its source: the payload as received, the invalid entries in
+ * quarantine, the normalized CSV, then the manifest of expected track ids (last, so that a
+ * complete manifest means a complete chart), then one message per track id for the attribute lookups.
+ *
+ * @throws {PermanentError} if the snapshot has no usable entry.
+ */
+export const landChart = async (
+  day: ChartDay,
+  snapshot: ChartSnapshot,
+  raw: RawPayload,
+  deps: LandChartDeps,
+): Promise<ChartFetchResult> => {
+  const { store, queue, clock } = deps;
   const runId = newId(clock);
   const extractedAt = clock.now();
-  const snapshot = await source.fetch(day.chartId, day.chartDate);
   if (snapshot.entries.length === 0) {
     throw new PermanentError(
       `${snapshot.source} has no usable tracks for ${day.chartId} on ${day.chartDate}`,
     );
   }
 
-  await store.put(lakeKeys.chartRaw(day.chartDate, day.chartId), JSON.stringify(snapshot.raw), {
-    contentType: 'application/json',
-  });
+  await store.put(raw.key, raw.body, { contentType: raw.contentType });
   await Promise.all(
     snapshot.skipped
       .filter((s) => s.reason.startsWith('invalid'))

@@ -1,12 +1,14 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { ScheduledEvent } from 'aws-lambda';
+import type { S3Event, ScheduledEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
 import { chartId, type ChartDay } from '../../shared/records/messages.js';
-import { isoDate } from '../../shared/lake/keys.js';
+import { inboxChartsPrefix, isoDate } from '../../shared/lake/keys.js';
 import { describeIssues, InvalidRecordError } from '../../shared/errors.js';
+import { createdKeysOf } from '../../shared/events/s3-event.js';
 import { fetchChart, type ChartFetchDeps, type ChartFetchResult } from './fetch-chart.js';
+import { fetchChartFile, type ChartFileResult } from './fetch-chart-file.js';
 
 /** A direct invocation (the CLI, a backfill) names the day; the daily schedule names nothing. */
 const directEventSchema = z.object({ chartDate: isoDate.optional(), chartId: chartId.optional() }).strict();
@@ -14,7 +16,10 @@ const scheduledEventSchema = z
   .object({ 'detail-type': z.literal('Scheduled Event'), time: z.iso.datetime() })
   .loose();
 
-export type ChartFetchEvent = z.infer<typeof directEventSchema> | ScheduledEvent;
+/** Only the outline: `createdKeysOf` validates the records themselves. */
+const s3EventSchema = z.object({ Records: z.array(z.unknown()) });
+
+export type ChartFetchEvent = z.infer<typeof directEventSchema> | ScheduledEvent | S3Event;
 
 export interface ChartFetchHandlerDeps extends ChartFetchDeps {
   /** The charts a scheduled run fetches, and the default of a direct one. */
@@ -39,10 +44,44 @@ export const parseChartFetchEvent = (
   return charts.map((c) => ({ chartId: c, chartDate }));
 };
 
+/**
+ * The chart files an S3 event announces (the bucket notification on `inbox/charts/`), or
+ * `undefined` when the event is not an S3 event. Keys outside the inbox are left out: they are
+ * not chart files, whatever routed them here.
+ */
+export const inboxKeysOf = (event: unknown): string[] | undefined =>
+  s3EventSchema.safeParse(event).success
+    ? createdKeysOf(event).filter((key) => key.startsWith(inboxChartsPrefix))
+    : undefined;
+
+/** Lands each file of the inbox, one after the other. */
+const landInboxFiles = async (keys: readonly string[], deps: ChartFetchHandlerDeps) => {
+  const results: ChartFileResult[] = [];
+  for (const key of keys) {
+    logger.appendKeys({ inboxKey: key });
+    try {
+      const result = await fetchChartFile(key, deps);
+      logger.info('chart file landed', {
+        chartId: result.chartId,
+        chartDate: result.chartDate,
+        runId: result.runId,
+        entries: result.entries,
+        skipped: result.skipped,
+      });
+      results.push(result);
+    } finally {
+      logger.removeKeys(['inboxKey']);
+    }
+  }
+  return results;
+};
+
 export const makeHandler = (deps: ChartFetchHandlerDeps) =>
-  middy<unknown, ChartFetchResult[]>()
+  middy<unknown, (ChartFetchResult | ChartFileResult)[]>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
+      const inboxKeys = inboxKeysOf(event);
+      if (inboxKeys) return landInboxFiles(inboxKeys, deps);
       const results: ChartFetchResult[] = [];
       for (const day of parseChartFetchEvent(event, deps)) {
         logger.appendKeys({ chartId: day.chartId, chartDate: day.chartDate });

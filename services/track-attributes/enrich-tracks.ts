@@ -1,6 +1,10 @@
 import type { Clock, ObjectStore } from '../../shared/ports/index.js';
 import type { TrackMessage } from '../../shared/records/messages.js';
-import type { AttributeProvider, TrackLookup } from '../../shared/sources/attribute-provider.js';
+import type {
+  AttributeProvider,
+  QuarantinedAnswer,
+  TrackLookup,
+} from '../../shared/sources/attribute-provider.js';
 import { lakeKeys, partName } from '../../shared/lake/keys.js';
 import { toStageCsv, type CellValue } from '../../shared/records/csv.js';
 import { csvTimestamp } from '../../shared/records/timestamps.js';
@@ -28,6 +32,8 @@ export interface EnrichResult {
   readonly deadLettered: { trackId: string; reason: string }[];
   readonly quarantined: number;
   readonly written: number;
+  /** A provider refused for this long (a long Retry-After, a quota): the failed messages should wait as much. */
+  readonly retryAfterMs?: number;
 }
 
 /**
@@ -53,6 +59,7 @@ export const enrichTracks = async (
     deadLettered: outcomes.flatMap((o) => o.deadLettered),
     quarantined: outcomes.reduce((sum, o) => sum + o.quarantined, 0),
     written: outcomes.reduce((sum, o) => sum + o.written, 0),
+    ...longestWait(outcomes),
   };
 };
 
@@ -61,13 +68,16 @@ const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): 
   const ids = [...new Set(group.map((d) => d.message.trackId))];
   let lookups: ReadonlyMap<string, TrackLookup>;
   let raw: unknown;
+  let invalidAnswers: readonly QuarantinedAnswer[] = [];
+  let retryAfterMs: number | undefined;
   try {
-    ({ results: lookups, raw } = await deps.provider.lookup(ids, chartDate));
+    ({ results: lookups, raw, quarantine: invalidAnswers } = await deps.provider.lookup(ids, chartDate));
   } catch (error) {
     // The whole batch could not be looked up (a rate limit, the provider down): every track of it
     // is in the same state, so they share one reason.
     const reason =
       error instanceof RateLimitedError ? `rate limited: ${error.message}` : (error as Error).message;
+    if (error instanceof RateLimitedError) retryAfterMs = error.retryAfterMs;
     lookups = new Map(ids.map((id) => [id, { status: 'failed', reason } as const]));
     raw = { error: reason };
   }
@@ -112,14 +122,26 @@ const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): 
         continue;
       }
       attributeRows.push({ ...base, missing_reason: lookup.reason });
-      if (lookup.status === 'quarantined') {
-        quarantined += 1;
-        await deps.store.put(
-          lakeKeys.quarantine('song_attributes', chartDate, chartId, `${runId}-${trackId}`),
-          JSON.stringify({ reason: lookup.reason, runId, trackId, raw: lookup.raw }),
-          { contentType: 'application/json' },
-        );
-      }
+    }
+    // Every answer that failed validation is kept with its reason, even when another source filled the gap.
+    for (const answer of invalidAnswers) {
+      quarantined += 1;
+      await deps.store.put(
+        lakeKeys.quarantine(
+          'song_attributes',
+          chartDate,
+          chartId,
+          `${runId}-${answer.trackId}-${answer.provider}`,
+        ),
+        JSON.stringify({
+          reason: answer.reason,
+          provider: answer.provider,
+          runId,
+          trackId: answer.trackId,
+          raw: answer.raw,
+        }),
+        { contentType: 'application/json' },
+      );
     }
     // The raw answer first and the CSVs last: the loader only looks at the CSVs.
     await deps.store.put(lakeKeys.attributesRaw(chartDate, chartId, part), JSON.stringify(raw), {
@@ -140,5 +162,16 @@ const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): 
       },
     );
   }
-  return { failedMessageIds, deadLettered, quarantined, written: rows.size };
+  return {
+    failedMessageIds,
+    deadLettered,
+    quarantined,
+    written: rows.size,
+    ...(retryAfterMs !== undefined && failedMessageIds.length > 0 ? { retryAfterMs } : {}),
+  };
+};
+
+const longestWait = (outcomes: readonly EnrichResult[]): { retryAfterMs?: number } => {
+  const waits = outcomes.flatMap((o) => (o.retryAfterMs === undefined ? [] : [o.retryAfterMs]));
+  return waits.length ? { retryAfterMs: Math.max(...waits) } : {};
 };

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
 import { trackMessageSchema } from '../../shared/records/messages.js';
 import { describeIssues } from '../../shared/errors.js';
+import type { Queue } from '../../shared/ports/queue.js';
 import { enrichTracks, type DeliveredTrack, type EnrichDeps } from './enrich-tracks.js';
 
 const receiveCount = z.coerce.number().int().positive();
@@ -15,7 +16,10 @@ const receiveCount = z.coerce.number().int().positive();
  * call per track. A record that is not a track message can never succeed: it is logged and left to
  * the queue's redrive, which dead-letters it.
  */
-export const makeHandler = (deps: EnrichDeps) =>
+/** SQS lets a message hide for 12 hours at most. */
+const maxVisibilitySeconds = 43_200;
+
+export const makeHandler = (deps: EnrichDeps & { readonly queue: Pick<Queue, 'changeVisibility'> }) =>
   middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
@@ -36,6 +40,18 @@ export const makeHandler = (deps: EnrichDeps) =>
       });
       for (const { trackId, reason } of result.deadLettered) {
         logger.error('track dead-lettered', { trackId, reason });
+      }
+      if (result.retryAfterMs !== undefined) {
+        // A provider asked for a long pause: the failed records wait in the queue that long (a
+        // visible backlog), instead of coming back at every visibility timeout.
+        const seconds = Math.min(maxVisibilitySeconds, Math.ceil(result.retryAfterMs / 1000));
+        const failed = new Set(result.failedMessageIds);
+        await Promise.all(
+          event.Records.filter((r) => failed.has(r.messageId)).map((r) =>
+            deps.queue.changeVisibility(r.receiptHandle, seconds),
+          ),
+        );
+        logger.warn('provider rate limit: records handed back', { records: failed.size, seconds });
       }
       return {
         batchItemFailures: [...malformed, ...result.failedMessageIds].map((itemIdentifier) => ({

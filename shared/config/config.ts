@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { rateLimitSetting, type RateLimit } from '../http/rate-limiter.js';
 
 const optionalText = z
   .string()
@@ -41,7 +42,22 @@ const environmentSchema = z.object({
   CHARTFLOW_PG_URL: optionalText.pipe(
     z.url({ message: 'CHARTFLOW_PG_URL must be a postgres:// URL' }).optional(),
   ),
+  CHARTFLOW_MODE: optionalText.pipe(z.enum(['sandbox', 'live']).optional()),
+  CHARTFLOW_SANDBOX_ACCESS: z.enum(['extended', 'development', 'none']).default('extended'),
+  RECCOBEATS_API_URL: optionalText.pipe(url('RECCOBEATS_API_URL').optional()),
+  CHARTFLOW_RECCOBEATS: z.enum(['on', 'off']).default('on'),
+  SPOTIFY_RATE_LIMIT: optionalText.pipe(rateLimitSetting.optional()),
+  RECCOBEATS_RATE_LIMIT: optionalText.pipe(rateLimitSetting.optional()),
 });
+
+/**
+ * Default limits, per rolling window. Spotify counts over 30 seconds and publishes no number;
+ * ReccoBeats publishes none either. These stay well below what either has been seen to allow.
+ */
+export const defaultRateLimits: Readonly<Record<'spotify' | 'reccobeats', RateLimit>> = {
+  spotify: { requests: 90, windowMs: 30_000 },
+  reccobeats: { requests: 60, windowMs: 30_000 },
+};
 
 /** Where the Spotify API is and who we are to it. */
 export interface SpotifyConfig {
@@ -57,7 +73,18 @@ export interface LocalConfig {
   readonly home: string;
   readonly lakeRoot: string;
   readonly duckdbPath: string;
-  /** `undefined` when no credentials are configured: the pipeline then starts the sandbox and uses it. */
+  /**
+   * `sandbox` (the default without Spotify credentials) serves Spotify and ReccoBeats from the
+   * in-process sandbox; `live` calls the real services: Spotify with the app's credentials (if any:
+   * without an app, charts come from Spotify Charts files and attributes from ReccoBeats).
+   */
+  readonly mode: 'sandbox' | 'live';
+  /** The user the sandbox plays: an app with extended access, one in Development Mode, or no Spotify app at all. */
+  readonly sandboxAccess: 'extended' | 'development' | 'none';
+  /** ReccoBeats' base URL, or `undefined` when it is turned off. */
+  readonly reccobeats: { readonly apiUrl: string } | undefined;
+  readonly rateLimits: Readonly<Record<'spotify' | 'reccobeats', RateLimit>>;
+  /** The Spotify app, when credentials are configured. */
   readonly spotify: SpotifyConfig | undefined;
   /** Playlist id per chart id, when the user names their own; the sandbox knows its own. */
   readonly chartPlaylists: Readonly<Record<string, string>>;
@@ -107,9 +134,10 @@ export const parseLocalConfig = (
           clientSecret: e.SPOTIFY_CLIENT_SECRET!,
         }
       : undefined;
-  if (spotify && !e.CHARTFLOW_CHART_PLAYLISTS) {
+  const mode = e.CHARTFLOW_MODE ?? (spotify ? 'live' : 'sandbox');
+  if (e.CHARTFLOW_CHART_PLAYLISTS && mode === 'live' && !spotify) {
     throw new ConfigError(
-      'CHARTFLOW_CHART_PLAYLISTS is required with Spotify credentials (for example "global=<playlist id>").',
+      'SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET are required to read the playlists of CHARTFLOW_CHART_PLAYLISTS.',
     );
   }
 
@@ -122,6 +150,16 @@ export const parseLocalConfig = (
     home,
     lakeRoot: path.join(home, 'lake'),
     duckdbPath: path.join(home, 'warehouse.duckdb'),
+    mode,
+    sandboxAccess: e.CHARTFLOW_SANDBOX_ACCESS,
+    reccobeats:
+      e.CHARTFLOW_RECCOBEATS === 'off'
+        ? undefined
+        : { apiUrl: e.RECCOBEATS_API_URL ?? 'https://api.reccobeats.com/v1' },
+    rateLimits: {
+      spotify: e.SPOTIFY_RATE_LIMIT ?? defaultRateLimits.spotify,
+      reccobeats: e.RECCOBEATS_RATE_LIMIT ?? defaultRateLimits.reccobeats,
+    },
     spotify,
     chartPlaylists: e.CHARTFLOW_CHART_PLAYLISTS ?? {},
     warehouse,

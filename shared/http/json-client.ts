@@ -9,6 +9,7 @@ import {
   RateLimitedError,
 } from '../errors.js';
 import type { RequestCounter } from './request-counter.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 /** How a provider's client retries. */
 export interface RetryPolicy {
@@ -69,6 +70,8 @@ export class JsonClient {
     private readonly counter: RequestCounter,
     private readonly clock: Clock,
     private readonly policy: RetryPolicy = defaultRetryPolicy,
+    /** The provider's limiter, shared with its other clients in the process; none means no limit. */
+    private readonly limiter?: RateLimiter,
   ) {}
 
   async request<T>(request: JsonRequest<T>): Promise<T> {
@@ -104,14 +107,17 @@ export class JsonClient {
   }
 
   async #send(request: JsonRequest<unknown>): Promise<Response> {
-    this.counter.record(this.provider);
-    try {
-      return await fetch(request.url, {
+    const send = () => {
+      this.counter.record(this.provider);
+      return fetch(request.url, {
         method: request.method ?? 'GET',
         headers: { accept: 'application/json', ...request.headers },
         body: request.body,
         signal: AbortSignal.timeout(30_000),
       });
+    };
+    try {
+      return await (this.limiter ? this.limiter.schedule(send) : send());
     } catch (error) {
       throw new ProviderError(
         this.provider,

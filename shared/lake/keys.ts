@@ -19,9 +19,17 @@ export const rawPrefix = (dataset: Dataset, date: string, chart?: string): strin
     ? `raw/${dataset}/${datePart(date)}/`
     : `raw/${dataset}/${datePart(date)}/${chartPart(chart)}/`;
 
+/**
+ * Where users drop chart files (Spotify Charts CSV downloads). Outside `raw/`, so that a file
+ * fires chart-fetch, not a load; chart-fetch lands it under `raw/` as any other chart.
+ */
+export const inboxChartsPrefix = 'inbox/charts/';
+
 export const lakeKeys = {
   /** The playlist pages exactly as Spotify returned them. */
   chartRaw: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}source-response.json`,
+  /** A chart file as it was dropped into the inbox (a Spotify Charts CSV), kept next to what was made of it. */
+  chartSourceFile: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}source-file.csv`,
   /** The normalized chart, read by COPY. */
   chartCsv: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}chart_songs.csv`,
   /** The track ids the day expects, written after the chart itself. */
@@ -46,6 +54,8 @@ export const lakeKeys = {
   runRecordsPrefix: (date: string, chart: string) => `control/runs/${datePart(date)}/${chartPart(chart)}/`,
   /** Held while a transform runs against the warehouse (invariant 5). */
   transformLock: () => 'control/locks/transform.json',
+  /** Where a chart file dropped into the inbox lands; its ObjectCreated event starts chart-fetch. */
+  inboxChart: (fileName: string) => `${inboxChartsPrefix}${fileName}`,
   /** A record that failed validation, kept with its reason. */
   quarantine: (dataset: Dataset, date: string, chart: string, name: string) =>
     `quarantine/${dataset}/${datePart(date)}/${chartPart(chart)}/${name}.json`,

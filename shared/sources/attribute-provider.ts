@@ -19,10 +19,19 @@ export type TrackLookup =
   /** The lookup itself failed (5xx, network): worth another delivery. */
   | { readonly status: 'failed'; readonly reason: string };
 
-/** A batch's answers by id, and the payloads as received, for the lake. */
+/** An answer that failed validation, kept in quarantine with its reason even when other sources filled the gap. */
+export interface QuarantinedAnswer {
+  readonly trackId: string;
+  readonly provider: string;
+  readonly reason: string;
+  readonly raw: unknown;
+}
+
+/** A batch's answers by id, the payloads as received (for the lake), and the answers that failed validation. */
 export interface LookupBatch {
   readonly results: ReadonlyMap<string, TrackLookup>;
   readonly raw: unknown;
+  readonly quarantine: readonly QuarantinedAnswer[];
 }
 
 /** Where track attributes come from: Spotify's multi-id endpoints, single lookups, ReccoBeats. */

@@ -5,6 +5,7 @@ import { SecretName } from '../ports/secrets.js';
 import { ConfigError, describeIssues } from '../errors.js';
 import { JsonClient, UnauthorizedError, type RetryPolicy } from '../http/json-client.js';
 import type { RequestCounter } from '../http/request-counter.js';
+import type { RateLimiter } from '../http/rate-limiter.js';
 import {
   playlistItemsPageSchema,
   severalAudioFeaturesSchema,
@@ -41,6 +42,8 @@ export interface SpotifyClientOptions {
   readonly counter: RequestCounter;
   readonly clock: Clock;
   readonly retry?: RetryPolicy;
+  /** Spotify's limiter, shared by every client of the process. */
+  readonly limiter?: RateLimiter;
   /**
    * Send the chart day as `x-chartflow-as-of`, which the sandbox reads to answer as of a past day.
    * Only for the sandbox: Spotify itself is never sent it.
@@ -64,7 +67,7 @@ export class SpotifyClient {
   #pendingToken: Promise<string> | undefined;
 
   constructor(private readonly options: SpotifyClientOptions) {
-    this.#http = new JsonClient('spotify', options.counter, options.clock, options.retry);
+    this.#http = new JsonClient('spotify', options.counter, options.clock, options.retry, options.limiter);
   }
 
   /** All pages of a playlist's items, as received. */
@@ -96,6 +99,19 @@ export class SpotifyClient {
       call,
     );
     return answer.tracks;
+  }
+
+  /**
+   * One track by id, the only track lookup left to Development Mode apps since 2026 (without
+   * popularity). An unknown id is a 404 (`ProviderRejectedError`).
+   */
+  async track(id: string, call: CallOptions = {}): Promise<unknown> {
+    return this.#get(
+      this.#api(`/tracks/${encodeURIComponent(id)}`),
+      z.unknown(),
+      'GET /v1/tracks/{id}',
+      call,
+    );
   }
 
   /** Up to 100 tracks' audio features by id; `null` where Spotify has none. */

@@ -36,6 +36,10 @@ export interface QueueDepth {
   readonly visible: number;
   /** Messages received and hidden until their visibility timeout ends. */
   readonly inFlight: number;
+  /** Batches a handler is working on now. */
+  readonly running: number;
+  /** Milliseconds until the next hidden message becomes visible, if any is hidden. */
+  readonly nextVisibleInMs: number | undefined;
 }
 
 /** A copy of a message in a queue, for inspection (a dead-letter queue's, mostly). */
@@ -203,8 +207,30 @@ export class MemoryQueue implements Queue {
   depth(): QueueDepth {
     const now = Date.now();
     let visible = 0;
-    for (const message of this.#messages.values()) if (message.visibleAt <= now) visible += 1;
-    return { visible, inFlight: this.#messages.size - visible };
+    let nextVisibleAt = Infinity;
+    for (const message of this.#messages.values()) {
+      if (message.visibleAt <= now) visible += 1;
+      else nextVisibleAt = Math.min(nextVisibleAt, message.visibleAt);
+    }
+    return {
+      visible,
+      inFlight: this.#messages.size - visible,
+      running: this.#running,
+      nextVisibleInMs: nextVisibleAt === Infinity ? undefined : nextVisibleAt - now,
+    };
+  }
+
+  /** SQS `ChangeMessageVisibility`: hides the message received with this handle for `timeoutSeconds` from now. */
+  async changeVisibility(receiptHandle: string, timeoutSeconds: number): Promise<void> {
+    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > 43_200) {
+      throw new RangeError(`a visibility timeout is 0 to 43200 seconds, not ${timeoutSeconds}`);
+    }
+    for (const message of this.#messages.values()) {
+      if (message.receiptHandle !== receiptHandle) continue;
+      message.visibleAt = Date.now() + timeoutSeconds * 1000;
+      this.#armVisibilityTimer();
+      return;
+    }
   }
 
   /** Copies of every message the queue holds, visible or not, oldest first. */

@@ -146,6 +146,21 @@ export const describeQueueContract = (
       expect(calls[1]!.startedAt - calls[0]!.startedAt).toBeGreaterThanOrEqual(35);
     });
 
+    it('keeps a message hidden for as long as changeVisibility asks, then delivers it again', async () => {
+      const q = await open({ visibilityTimeoutMs: 20 });
+      const { handler, calls } = recorder(async (event, call) => {
+        if (call > 1) return undefined;
+        // The provider said "come back later": hide the message well past its visibility timeout.
+        await q.queue.changeVisibility(event.Records[0]!.receiptHandle, 0.25);
+        return failIds(event, () => true);
+      });
+      q.subscribe(handler);
+      await q.queue.send(messages('later'));
+      await q.idle();
+      expect(calls.map((c) => c.counts)).toEqual([[1], [2]]);
+      expect(calls[1]!.startedAt - calls[0]!.startedAt).toBeGreaterThanOrEqual(240);
+    });
+
     it('delivers again only the messages a partial batch failure names', async () => {
       const q = await open({ visibilityTimeoutMs: 30 });
       const { handler, calls } = recorder((event, call) =>

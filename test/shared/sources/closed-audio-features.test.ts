@@ -5,7 +5,7 @@ import { EnvSecrets } from '../../../shared/adapters/embedded/env-secrets.js';
 import { RequestCounter } from '../../../shared/http/request-counter.js';
 import { systemClock } from '../../../shared/ports/clock.js';
 import { SpotifyClient } from '../../../shared/spotify/spotify-client.js';
-import { SpotifyAttributeProvider } from '../../../shared/sources/spotify-attribute-provider.js';
+import { spotifyOnlyEnricher } from './enricher-fixtures.js';
 
 const track = (id: string) => ({
   id,
@@ -25,7 +25,7 @@ const track = (id: string) => ({
   },
 });
 
-describe('Class: SpotifyAttributeProvider, for an app whose audio-features endpoint is closed', () => {
+describe('Class: AttributeEnricher, with Spotify alone, for an app whose audio-features endpoint is closed', () => {
   let server: Server;
   let apiUrl: string;
   const hits: string[] = [];
@@ -59,14 +59,15 @@ describe('Class: SpotifyAttributeProvider, for an app whose audio-features endpo
       clock: systemClock,
     });
     const ids = Array.from({ length: 40 }, (_, i) => `t${i}`);
-    const { results } = await new SpotifyAttributeProvider(client).lookup(ids, '2026-11-20');
+    const { results } = await spotifyOnlyEnricher(client).lookup(ids, '2026-11-20');
 
     expect([...results.values()].every((r) => r.status === 'ok')).toBe(true);
     const first = results.get('t0');
     expect(first?.status === 'ok' && first.attributes).toMatchObject({
       album_id: 'album1',
       features_source: null,
-      missing_reason: 'spotify audio features unavailable (HTTP 403)',
+      missing_reason:
+        'no audio features: spotify audio features closed to this app (HTTP 403 on GET /v1/audio-features); ReccoBeats is off',
     });
     expect(hits.filter((p) => p === '/v1/audio-features')).toHaveLength(1);
   });

@@ -57,7 +57,7 @@ describe('Class: MemoryQueue', () => {
         { id: 'a', body: '2' },
       ]),
     ).rejects.toThrow(/BatchEntryIdsNotDistinct.*"a"/);
-    expect(queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+    expect(queue.depth()).toEqual({ visible: 0, inFlight: 0, running: 0, nextVisibleInMs: undefined });
   });
 
   it('refuses bodies SQS would refuse', async () => {
@@ -105,14 +105,14 @@ describe('Class: MemoryQueue', () => {
     const dlq = make({ name: 'tracks-dlq' });
     const queue = make({ visibilityTimeoutMs: 10, maxReceiveCount: 1, deadLetterQueue: dlq });
     await queue.send([{ id: 'p', body: 'poison' }]);
-    expect(queue.depth()).toEqual({ visible: 1, inFlight: 0 });
+    expect(queue.depth()).toEqual({ visible: 1, inFlight: 0, running: 0, nextVisibleInMs: undefined });
     let seenInFlight: unknown;
     queue.subscribe(async (event) => {
       seenInFlight = queue.depth();
       return { batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] };
     });
     await queue.idle();
-    expect(seenInFlight).toEqual({ visible: 0, inFlight: 1 });
+    expect(seenInFlight).toMatchObject({ visible: 0, inFlight: 1, running: 1 });
     const [dead] = dlq.peek();
     expect(dead).toMatchObject({ body: 'poison', receiveCount: 1, deadLetterQueueSourceArn: queue.arn });
 

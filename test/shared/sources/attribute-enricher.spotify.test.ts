@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, trickyTracks, type Sandbox } from '../../../infra/sandbox/index.js';
 import { RateLimitedError } from '../../../shared/errors.js';
 import type { TrackLookup } from '../../../shared/sources/attribute-provider.js';
-import { SpotifyAttributeProvider } from '../../../shared/sources/spotify-attribute-provider.js';
+import { spotifyOnlyEnricher } from './enricher-fixtures.js';
 import { startLocalHttpServer, type LocalHttpServer } from '../http/local-http-server.js';
 import { manualClock } from '../http/manual-clock.js';
 import {
@@ -26,7 +26,7 @@ const okAttributes = (lookup: TrackLookup | undefined) => {
   return lookup;
 };
 
-describe('Class: SpotifyAttributeProvider', () => {
+describe('Class: AttributeEnricher, with Spotify alone', () => {
   describe('against the sandbox', () => {
     let sandbox: Sandbox;
     let chart: readonly string[];
@@ -48,7 +48,7 @@ describe('Class: SpotifyAttributeProvider', () => {
 
     const provider = () => {
       const spotify = spotifyClientFor(sandbox);
-      return { ...spotify, provider: new SpotifyAttributeProvider(spotify.client) };
+      return { ...spotify, provider: spotifyOnlyEnricher(spotify.client) };
     };
 
     /** What the catalog says a track's row holds on a day. */
@@ -112,7 +112,10 @@ describe('Class: SpotifyAttributeProvider', () => {
         }
       }
       expect(okAttributes(results.get(collaboration?.id as string)).artists).toHaveLength(3);
-      expect(raw).toMatchObject({ tracks: expect.any(Array), audio_features: expect.any(Array) });
+      expect(raw).toMatchObject({
+        spotify_tracks: expect.any(Array),
+        spotify_audio_features: expect.any(Array),
+      });
     });
 
     it('answers not_found for a track released after the chart day: Spotify did not know it yet', async () => {
@@ -138,7 +141,7 @@ describe('Class: SpotifyAttributeProvider', () => {
       expect(row.attributes).toMatchObject({
         ...expectedRow(withoutFeatures).attributes,
         features_source: null,
-        missing_reason: 'spotify has no audio features for this track',
+        missing_reason: 'no audio features: spotify has no audio features for this track; ReccoBeats is off',
       });
       expect(row.attributes.danceability ?? null).toBeNull();
       expect(okAttributes(results.get(withFeatures)).attributes).toMatchObject({
@@ -160,7 +163,7 @@ describe('Class: SpotifyAttributeProvider', () => {
       });
       const others = ids.filter((id) => id !== poison);
       expect(others.map((id) => results.get(id)?.status)).toEqual(others.map(() => 'ok'));
-      expect((raw as { tracks: unknown[] }).tracks).toHaveLength(49);
+      expect((raw as { spotify_tracks: unknown[] }).spotify_tracks).toHaveLength(49);
       // The features of the 49 are asked in one call: the poison never reaches that endpoint.
       expect(sandbox.stats.requests.audioFeatures).toBe(1);
     });
@@ -205,7 +208,9 @@ describe('Class: SpotifyAttributeProvider', () => {
       const { client } = spotifyClientFor(sandbox, { clock });
       const ids = sandbox.catalog.chartFor('global', day).slice(0, 60);
 
-      const error = await new SpotifyAttributeProvider(client).lookup(ids, day).catch((e: unknown) => e);
+      const error = await spotifyOnlyEnricher(client)
+        .lookup(ids, day)
+        .catch((e: unknown) => e);
 
       expect(error).toBeInstanceOf(RateLimitedError);
       expect(error).toMatchObject({ retryAfterMs: 60_000 });
@@ -268,7 +273,7 @@ describe('Class: SpotifyAttributeProvider', () => {
         credentials: { clientId: 'id', clientSecret: 'secret' },
       });
 
-      const { results } = await new SpotifyAttributeProvider(client).lookup(
+      const { results, quarantine } = await spotifyOnlyEnricher(client).lookup(
         [good, noPopularity, broken, noFeatures, badFeatures, unknown],
         day,
       );
@@ -291,7 +296,7 @@ describe('Class: SpotifyAttributeProvider', () => {
         popularity: null,
         popularity_source: null,
         danceability: 0.22,
-        missing_reason: 'spotify gave no popularity',
+        missing_reason: 'no popularity: Spotify gave none and ReccoBeats is off',
       });
       expect(results.get(broken)).toEqual({
         status: 'quarantined',
@@ -301,13 +306,20 @@ describe('Class: SpotifyAttributeProvider', () => {
       expect(okAttributes(results.get(noFeatures)).attributes).toMatchObject({
         track_name: 'Song nofeat',
         features_source: null,
-        missing_reason: 'spotify has no audio features for this track',
+        missing_reason: 'no audio features: spotify has no audio features for this track; ReccoBeats is off',
       });
       expect(okAttributes(results.get(badFeatures)).attributes).toMatchObject({
         track_name: 'Song badfeat',
         features_source: null,
-        missing_reason: expect.stringMatching(/^invalid audio features: danceability: /),
+        missing_reason: expect.stringMatching(
+          /^no audio features: invalid spotify audio features: danceability: /,
+        ),
       });
+      // Both invalid answers are kept for quarantine, with their provider and reason.
+      expect(quarantine.map((q) => [q.trackId, q.provider])).toEqual([
+        [broken, 'spotify'],
+        [badFeatures, 'spotify'],
+      ]);
       expect(results.get(unknown)).toMatchObject({ status: 'not_found' });
       // Features are asked for the four tracks that resolved, not the broken or the unknown one.
       const featureRequest = server.received.find((r) => pathOf(r) === '/v1/audio-features');

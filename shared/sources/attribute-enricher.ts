@@ -1,0 +1,470 @@
+import { describeIssues, ProviderRejectedError } from '../errors.js';
+import type { AttributeCache, CachedTrack } from '../lake/attribute-cache.js';
+import { reccobeatsLimits, type ReccoBeatsClient } from '../reccobeats/reccobeats-client.js';
+import {
+  reccobeatsAudioFeaturesSchema,
+  reccobeatsTrackSchema,
+  spotifyIdOfHref,
+  type ReccoBeatsAudioFeatures,
+  type ReccoBeatsTrack,
+} from '../reccobeats/schemas.js';
+import type { SpotifyAccess } from '../spotify/access.js';
+import {
+  audioFeaturesSchema,
+  trackSchema,
+  type AudioFeatures,
+  type SpotifyTrack,
+} from '../spotify/schemas.js';
+import { spotifyLimits, type SpotifyClient } from '../spotify/spotify-client.js';
+import { unitIntervalFeatures } from '../records/stage-tables.js';
+import type {
+  AttributeColumns,
+  AttributeProvider,
+  LookupBatch,
+  QuarantinedAnswer,
+  TrackArtist,
+  TrackLookup,
+} from './attribute-provider.js';
+import { bisectBatch, isEndpointError } from './bisect.js';
+
+export interface AttributeEnricherOptions {
+  readonly cache: AttributeCache;
+  /** Absent for a user with no Spotify app: charts come from files, attributes from ReccoBeats. */
+  readonly spotify?: SpotifyClient;
+  /** What the Spotify app may call, learned once per process. */
+  readonly access: SpotifyAccess;
+  /** Absent when the user turned ReccoBeats off. */
+  readonly reccobeats?: ReccoBeatsClient;
+}
+
+/** What the day's lookups learned of one track, group by group, each with where it came from. */
+interface Knowledge {
+  metadata?: { columns: AttributeColumns; source: string; artists: TrackArtist[]; fetchedOn: string };
+  popularity?: { value: number; source: string };
+  /** Artist names as of the day, by artist id, from the day's answers (names change; ids do not). */
+  artistNames?: Map<string, string>;
+  features?: { columns: AttributeColumns; source: string; fetchedOn: string };
+  /** Why a group is missing, or a lookup failed. */
+  missing: string[];
+  failed?: string;
+  notFound?: string;
+  /** The provider's answer for the track failed validation: why, and the answer. */
+  invalid?: { reason: string; raw: unknown };
+}
+
+const chunk = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+
+/**
+ * Track attributes from every source the user has, cheapest first, each group of fields with its
+ * provenance:
+ * - what never changes (metadata, artists' ids, audio features) comes from the lake's cache when
+ *   the track was seen before, so a day with 10 new tracks among 200 looks up about 10;
+ * - popularity, which changes, is looked up daily: Spotify's multi-id `/tracks` (extended access,
+ *   which also brings metadata and today's artist names), else ReccoBeats' `/track`;
+ * - metadata of new tracks: the same multi-id answer, or single `/tracks/{id}` lookups when
+ *   multi-id lookups are closed (Development Mode), or ReccoBeats without a Spotify app;
+ * - audio features of new tracks: Spotify's `/audio-features` where open, else ReccoBeats.
+ * Results are matched by id, never by position. A closed endpoint is learned once and never asked
+ * again; what a run could not get is stated on its rows, and the run goes on.
+ */
+export class AttributeEnricher implements AttributeProvider {
+  constructor(private readonly options: AttributeEnricherOptions) {}
+
+  async lookup(trackIds: readonly string[], chartDate: string): Promise<LookupBatch> {
+    const ids = [...new Set(trackIds)];
+    const cached = await this.options.cache.read(ids);
+    const known = new Map<string, Knowledge>(ids.map((id) => [id, { missing: [] }]));
+    const raw: Record<string, unknown[]> = {};
+    const quarantine: QuarantinedAnswer[] = [];
+    const keep = (endpoint: string, answers: readonly unknown[]) => (raw[endpoint] ??= []).push(...answers);
+
+    for (const [id, entry] of cached) {
+      const k = known.get(id)!;
+      if (entry.metadata) k.metadata = { ...entry.metadata };
+      if (entry.features) k.features = { ...entry.features };
+    }
+
+    await this.#spotifyTracks(ids, chartDate, known, keep, quarantine);
+    await this.#spotifySingleTracks(ids, chartDate, known, keep, quarantine);
+    await this.#reccobeatsTracks(ids, chartDate, known, keep, quarantine);
+    await this.#audioFeatures(ids, chartDate, known, keep, quarantine);
+
+    await this.options.cache.write(cacheUpdates(ids, known, cached));
+    const results = new Map<string, TrackLookup>(ids.map((id) => [id, toLookup(known.get(id)!)]));
+    return { results, raw, quarantine };
+  }
+
+  /** Extended access: up to 50 tracks a call, with popularity, metadata and today's artist names. */
+  async #spotifyTracks(
+    ids: string[],
+    chartDate: string,
+    known: Map<string, Knowledge>,
+    keep: Keep,
+    quarantine: QuarantinedAnswer[],
+  ) {
+    const { spotify, access } = this.options;
+    if (!spotify || access.state('multiTracks') === 'closed') return;
+    for (const batch of chunk(ids, spotifyLimits.tracksPerCall)) {
+      let outcome;
+      try {
+        outcome = await bisectBatch(batch, (part) => spotify.tracks(part, { asOf: chartDate }));
+      } catch (error) {
+        if (!closedEndpoint(error)) throw error;
+        access.close('multiTracks', `HTTP ${(error as ProviderRejectedError).status} on GET /v1/tracks?ids=`);
+        return;
+      }
+      access.open('multiTracks');
+      for (const [id, reason] of outcome.failures) known.get(id)!.failed = `spotify tracks: ${reason}`;
+      for (const { ids: asked, answer } of outcome.answers) {
+        keep('spotify_tracks', answer);
+        const found = byId(answer, (item) => (item as { id?: unknown }).id);
+        for (const id of asked) {
+          const item = found.get(id);
+          if (item === undefined) {
+            known.get(id)!.notFound = 'spotify does not know this track id';
+            continue;
+          }
+          this.#learnSpotifyTrack(id, item, chartDate, known, quarantine);
+        }
+      }
+    }
+  }
+
+  /** Development Mode: one `/tracks/{id}` per track never seen before (no popularity). */
+  async #spotifySingleTracks(
+    ids: string[],
+    chartDate: string,
+    known: Map<string, Knowledge>,
+    keep: Keep,
+    quarantine: QuarantinedAnswer[],
+  ) {
+    const { spotify, access } = this.options;
+    if (!spotify || access.state('multiTracks') !== 'closed') return;
+    const unknown = ids.filter((id) => !known.get(id)!.metadata);
+    // The provider's limiter paces these; they run side by side up to it.
+    await Promise.all(
+      unknown.map(async (id) => {
+        try {
+          const item = await spotify.track(id, { asOf: chartDate });
+          keep('spotify_track', [item]);
+          this.#learnSpotifyTrack(id, item, chartDate, known, quarantine);
+        } catch (error) {
+          if (error instanceof ProviderRejectedError && [400, 404].includes(error.status)) {
+            known.get(id)!.notFound = `spotify does not know this track id (HTTP ${error.status})`;
+          } else if (isEndpointError(error)) {
+            throw error;
+          } else {
+            known.get(id)!.failed = `spotify track: ${(error as Error).message}`;
+          }
+        }
+      }),
+    );
+  }
+
+  #learnSpotifyTrack(
+    id: string,
+    item: unknown,
+    chartDate: string,
+    known: Map<string, Knowledge>,
+    quarantine: QuarantinedAnswer[],
+  ) {
+    const k = known.get(id)!;
+    const parsed = trackSchema.safeParse(item);
+    if (!parsed.success || parsed.data.id !== id) {
+      const reason = parsed.success
+        ? `answered for ${parsed.data.id}`
+        : `invalid track: ${describeIssues(parsed.error.issues)}`;
+      quarantine.push({ trackId: id, provider: 'spotify', reason, raw: item });
+      k.invalid = { reason, raw: item };
+      return;
+    }
+    const track = parsed.data;
+    k.artistNames = new Map(track.artists.map((a) => [a.id, a.name]));
+    k.metadata ??= {
+      columns: spotifyMetadata(track),
+      source: 'spotify',
+      artists: track.artists.map((a) => ({ artistId: a.id, artistName: a.name })),
+      fetchedOn: chartDate,
+    };
+    if (track.popularity !== undefined && track.popularity !== null)
+      k.popularity = { value: track.popularity, source: 'spotify' };
+  }
+
+  /** ReccoBeats for what Spotify did not give today: popularity (and metadata without a Spotify app). */
+  async #reccobeatsTracks(
+    ids: string[],
+    chartDate: string,
+    known: Map<string, Knowledge>,
+    keep: Keep,
+    quarantine: QuarantinedAnswer[],
+  ) {
+    const { reccobeats } = this.options;
+    const wanted = ids.filter((id) => !known.get(id)!.popularity && !known.get(id)!.notFound);
+    if (!reccobeats) {
+      for (const id of wanted)
+        known.get(id)!.missing.push('no popularity: Spotify gave none and ReccoBeats is off');
+      return;
+    }
+    for (const batch of chunk(wanted, reccobeatsLimits.idsPerCall)) {
+      const outcome = await bisectBatch(batch, (part) => reccobeats.tracks(part, chartDate));
+      for (const [id, reason] of outcome.failures)
+        known.get(id)!.missing.push(`no popularity: reccobeats failed: ${reason}`);
+      for (const { ids: asked, answer } of outcome.answers) {
+        keep('reccobeats_tracks', answer);
+        const found = byId(answer, (item) =>
+          spotifyIdOfHref(String((item as { href?: unknown }).href ?? '')),
+        );
+        for (const id of asked) {
+          const k = known.get(id)!;
+          const item = found.get(id);
+          if (item === undefined) {
+            k.missing.push('no popularity: reccobeats does not know this track');
+            continue;
+          }
+          const parsed = reccobeatsTrackSchema.safeParse(item);
+          if (!parsed.success) {
+            const reason = `invalid reccobeats track: ${describeIssues(parsed.error.issues)}`;
+            quarantine.push({ trackId: id, provider: 'reccobeats', reason, raw: item });
+            k.missing.push(`no popularity: ${reason}`);
+            continue;
+          }
+          learnReccoBeatsTrack(k, parsed.data, chartDate);
+        }
+      }
+    }
+  }
+
+  /** Audio features of tracks not known yet: Spotify where the app may, else ReccoBeats. */
+  async #audioFeatures(
+    ids: string[],
+    chartDate: string,
+    known: Map<string, Knowledge>,
+    keep: Keep,
+    quarantine: QuarantinedAnswer[],
+  ) {
+    const { spotify, access, reccobeats } = this.options;
+    const needing = () =>
+      ids.filter((id) => {
+        const k = known.get(id)!;
+        return !k.features && k.metadata !== undefined;
+      });
+    const spotifyReasons = new Map<string, string>();
+
+    if (spotify && access.state('audioFeatures') !== 'closed') {
+      for (const batch of chunk(needing(), spotifyLimits.audioFeaturesPerCall)) {
+        let outcome;
+        try {
+          outcome = await bisectBatch(batch, (part) => spotify.audioFeatures(part, { asOf: chartDate }));
+        } catch (error) {
+          if (!closedEndpoint(error)) throw error;
+          access.close(
+            'audioFeatures',
+            `HTTP ${(error as ProviderRejectedError).status} on GET /v1/audio-features`,
+          );
+          break;
+        }
+        access.open('audioFeatures');
+        for (const [id, reason] of outcome.failures)
+          spotifyReasons.set(id, `spotify audio features failed: ${reason}`);
+        for (const { ids: asked, answer } of outcome.answers) {
+          keep('spotify_audio_features', answer);
+          const found = byId(answer, (item) => (item as { id?: unknown } | null)?.id);
+          for (const id of asked) {
+            const item = found.get(id);
+            if (item === undefined) {
+              spotifyReasons.set(id, 'spotify has no audio features for this track');
+              continue;
+            }
+            const parsed = audioFeaturesSchema.safeParse(item);
+            if (!parsed.success) {
+              const reason = `invalid spotify audio features: ${describeIssues(parsed.error.issues)}`;
+              quarantine.push({ trackId: id, provider: 'spotify', reason, raw: item });
+              spotifyReasons.set(id, reason);
+              continue;
+            }
+            known.get(id)!.features = {
+              columns: spotifyFeatures(parsed.data),
+              source: 'spotify',
+              fetchedOn: chartDate,
+            };
+          }
+        }
+      }
+    }
+    if (access.state('audioFeatures') === 'closed') {
+      for (const id of needing())
+        spotifyReasons.set(
+          id,
+          `spotify audio features closed to this app (${access.reason('audioFeatures')})`,
+        );
+    }
+
+    const rest = needing();
+    if (!reccobeats) {
+      for (const id of rest)
+        known
+          .get(id)!
+          .missing.push(`no audio features: ${spotifyReasons.get(id) ?? 'no source'}; ReccoBeats is off`);
+      return;
+    }
+    for (const batch of chunk(rest, reccobeatsLimits.idsPerCall)) {
+      const outcome = await bisectBatch(batch, (part) => reccobeats.audioFeatures(part, chartDate));
+      for (const [id, reason] of outcome.failures)
+        known.get(id)!.missing.push(`no audio features: reccobeats failed: ${reason}`);
+      for (const { ids: asked, answer } of outcome.answers) {
+        keep('reccobeats_audio_features', answer);
+        const found = byId(answer, (item) =>
+          spotifyIdOfHref(String((item as { href?: unknown }).href ?? '')),
+        );
+        for (const id of asked) {
+          const k = known.get(id)!;
+          const item = found.get(id);
+          const before = spotifyReasons.get(id);
+          if (item === undefined) {
+            k.missing.push(
+              `no audio features: ${before ? `${before}; ` : ''}reccobeats has none for this track`,
+            );
+            continue;
+          }
+          const parsed = reccobeatsAudioFeaturesSchema.safeParse(item);
+          if (!parsed.success) {
+            const reason = `invalid reccobeats audio features: ${describeIssues(parsed.error.issues)}`;
+            quarantine.push({ trackId: id, provider: 'reccobeats', reason, raw: item });
+            k.missing.push(`no audio features: ${reason}`);
+            continue;
+          }
+          k.features = {
+            columns: reccobeatsFeatures(parsed.data),
+            source: 'reccobeats',
+            fetchedOn: chartDate,
+          };
+        }
+      }
+    }
+  }
+}
+
+type Keep = (endpoint: string, answers: readonly unknown[]) => void;
+
+/** A 401/403/404 on a gated endpoint: closed to this app, not a bad id. */
+const closedEndpoint = (error: unknown): boolean =>
+  error instanceof ProviderRejectedError && [403, 404].includes(error.status);
+
+const byId = (answers: readonly unknown[], idOf: (item: object) => unknown): Map<string, unknown> => {
+  const map = new Map<string, unknown>();
+  for (const item of answers) {
+    if (item && typeof item === 'object') {
+      const id = idOf(item);
+      if (typeof id === 'string' && !map.has(id)) map.set(id, item);
+    }
+  }
+  return map;
+};
+
+const learnReccoBeatsTrack = (k: Knowledge, track: ReccoBeatsTrack, chartDate: string): void => {
+  if (track.popularity !== undefined && track.popularity !== null) {
+    k.popularity = { value: track.popularity, source: 'reccobeats' };
+  } else {
+    k.missing.push('no popularity: reccobeats gave none');
+  }
+  const artists = track.artists.flatMap((a) => {
+    const artistId = spotifyIdOfHref(a.href);
+    return artistId ? [{ artistId, artistName: a.name }] : [];
+  });
+  k.artistNames ??= new Map(artists.map((a) => [a.artistId, a.artistName]));
+  // Without a Spotify app, ReccoBeats is the only metadata there is: no album, but name, artists, duration, ISRC.
+  k.metadata ??= {
+    columns: { track_name: track.trackTitle, duration_ms: track.durationMs, isrc: track.isrc ?? null },
+    source: 'reccobeats',
+    artists,
+    fetchedOn: chartDate,
+  };
+};
+
+const spotifyMetadata = (track: SpotifyTrack): AttributeColumns => ({
+  track_name: track.name,
+  album_id: track.album.id,
+  album_name: track.album.name,
+  album_type: track.album.album_type ?? null,
+  release_date: track.album.release_date ?? null,
+  release_date_precision: track.album.release_date_precision ?? null,
+  duration_ms: track.duration_ms,
+  is_explicit: track.explicit,
+  isrc: track.external_ids?.isrc ?? null,
+});
+
+const spotifyFeatures = (f: AudioFeatures): AttributeColumns => ({
+  ...Object.fromEntries(unitIntervalFeatures.map((name) => [name, f[name]])),
+  loudness: f.loudness,
+  tempo: f.tempo,
+  musical_key: f.key,
+  mode: f.mode,
+  time_signature: f.time_signature,
+});
+
+const reccobeatsFeatures = (f: ReccoBeatsAudioFeatures): AttributeColumns => ({
+  ...Object.fromEntries(unitIntervalFeatures.map((name) => [name, f[name]])),
+  loudness: f.loudness,
+  tempo: f.tempo,
+  musical_key: f.key,
+  mode: f.mode,
+  // ReccoBeats does not measure the time signature.
+  time_signature: null,
+});
+
+/** A track's row: each group with its source, and why any group is missing. */
+const toLookup = (k: Knowledge): TrackLookup => {
+  if (!k.metadata) {
+    if (k.failed) return { status: 'failed', reason: k.failed };
+    if (k.invalid) return { status: 'quarantined', reason: k.invalid.reason, raw: k.invalid.raw };
+    return {
+      status: 'not_found',
+      reason: [k.notFound ?? 'no source knows this track', ...k.missing].join('; '),
+    };
+  }
+  const missing = [...k.missing];
+  if (!k.popularity && !missing.some((m) => m.startsWith('no popularity'))) missing.push('no popularity');
+  const artists = k.metadata.artists.map((a) => ({
+    artistId: a.artistId,
+    artistName: k.artistNames?.get(a.artistId) ?? a.artistName,
+  }));
+  return {
+    status: 'ok',
+    attributes: {
+      ...k.metadata.columns,
+      metadata_source: k.metadata.source,
+      popularity: k.popularity?.value ?? null,
+      popularity_source: k.popularity?.source ?? null,
+      ...(k.features?.columns ?? {}),
+      features_source: k.features?.source ?? null,
+      missing_reason: missing.length ? missing.join('; ') : null,
+    },
+    artists,
+  };
+};
+
+/** The cache entries that learned something new today. */
+const cacheUpdates = (
+  ids: string[],
+  known: Map<string, Knowledge>,
+  cached: Map<string, CachedTrack>,
+): CachedTrack[] =>
+  ids.flatMap((id) => {
+    const k = known.get(id)!;
+    const before = cached.get(id);
+    const newMetadata = k.metadata && !before?.metadata;
+    const newFeatures = k.features && !before?.features;
+    if (!newMetadata && !newFeatures) return [];
+    return [
+      {
+        trackId: id,
+        ...(k.metadata ? { metadata: { ...k.metadata, columns: jsonColumns(k.metadata.columns) } } : {}),
+        ...(k.features ? { features: { ...k.features, columns: jsonColumns(k.features.columns) } } : {}),
+      },
+    ];
+  });
+
+/** Columns as JSON keeps them: an absent value is a null. */
+const jsonColumns = (columns: AttributeColumns): Record<string, string | number | boolean | null> =>
+  Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, v ?? null]));
