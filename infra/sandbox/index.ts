@@ -1,8 +1,8 @@
 /**
- * The sandbox: a local server that speaks the Spotify endpoints chartflow uses, over a
- * deterministic synthetic catalog (DESIGN.md, "The sandbox").
+ * The sandbox: a local server that speaks the Spotify and ReccoBeats endpoints chartflow uses, in
+ * either Spotify access mode, over a deterministic synthetic catalog (DESIGN.md, "The sandbox").
  */
-export { startSandbox, asOfHeader, sandboxOptionsSchema } from './server.js';
+export { startSandbox, asOfHeader, reccobeatsPathPrefix, sandboxOptionsSchema } from './server.js';
 export type { Sandbox, SandboxOptions } from './server.js';
 export {
   createCatalog,
@@ -31,9 +31,42 @@ export type {
 } from './catalog.js';
 export type { HomeMarket } from './names.js';
 export { trickyTracks } from './names.js';
-export { SandboxStats, sandboxEndpoints } from './stats.js';
-export type { SandboxEndpoint, SandboxStatsSnapshot } from './stats.js';
+export { SandboxStats, sandboxEndpoints, sandboxProviders, endpointProvider } from './stats.js';
+export type { SandboxEndpoint, SandboxProvider, SandboxStatsSnapshot, ProviderStats } from './stats.js';
 export { rollingWindowLimiter, rateLimitSchema } from './rate-limit.js';
 export type { RateLimit, RateLimiter } from './rate-limit.js';
 export type { TrackObject, ObjectContext } from './spotify-objects.js';
+export { sandboxUserId } from './spotify-objects.js';
 export { SandboxFaults } from './faults.js';
+export type {
+  FaultScope,
+  FaultHandle,
+  ServerErrorsOptions,
+  ServerErrorStatus,
+  SlowOptions,
+  MalformedJsonOptions,
+  QuotaExceededOptions,
+} from './faults.js';
+export {
+  accessModes,
+  accessModeSchema,
+  sandboxEditorialPlaylistId,
+  sandboxForeignPlaylistId,
+  sandboxPlaylist,
+  sandboxPlaylistIdsAll,
+  playlistRefusal,
+} from './playlists.js';
+export type { AccessMode, PlaylistOwnership, SandboxPlaylist } from './playlists.js';
+export {
+  reccobeatsId,
+  reccobeatsKnowsTrack,
+  reccobeatsMaxIds,
+  reccobeatsUnknownShare,
+  spotifyIdForReccobeatsId,
+} from './reccobeats-objects.js';
+export type {
+  ReccobeatsTrackObject,
+  ReccobeatsAudioFeaturesObject,
+  ReccobeatsContext,
+} from './reccobeats-objects.js';
+export { ProviderAnswerError } from './errors.js';

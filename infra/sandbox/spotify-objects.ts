@@ -1,4 +1,5 @@
 import type { Catalog, CatalogAlbum, CatalogTrack } from './catalog.js';
+import type { AccessMode } from './playlists.js';
 
 /**
  * The catalog in Spotify's JSON shapes (Web API reference: track object, simplified album and
@@ -14,10 +15,18 @@ export interface ObjectContext {
   readonly apiUrl: string;
   /** `YYYY-MM-DD`: decides artist names and popularity. */
   readonly asOf: string;
+  /**
+   * `'extended'` unless given. In development mode, track and album objects lose `popularity` and
+   * `available_markets`, as the February 2026 changes removed them for Development Mode apps.
+   */
+  readonly accessMode?: AccessMode;
 }
 
+/** Whether the app sees the fields Development Mode lost in 2026 (`popularity`, `available_markets`). */
+const hasFullFields = (ctx: ObjectContext) => ctx.accessMode !== 'development';
+
 /** Spotify lists every market a track is available in; a short, fixed list keeps bodies small. */
-const availableMarkets = ['AR', 'AU', 'BR', 'CA', 'DE', 'ES', 'FR', 'GB', 'JP', 'MX', 'SE', 'US'];
+export const availableMarkets = ['AR', 'AU', 'BR', 'CA', 'DE', 'ES', 'FR', 'GB', 'JP', 'MX', 'SE', 'US'];
 
 const openUrl = (type: string, id: string) => ({ spotify: `https://open.spotify.com/${type}/${id}` });
 
@@ -35,7 +44,7 @@ export const artistObject = (ctx: ObjectContext, artistId: string) => ({
 export const albumObject = (ctx: ObjectContext, album: CatalogAlbum) => ({
   album_type: album.albumType,
   artists: album.artistIds.map((id) => artistObject(ctx, id)),
-  available_markets: availableMarkets,
+  ...(hasFullFields(ctx) ? { available_markets: availableMarkets } : {}),
   external_urls: openUrl('album', album.id),
   href: `${ctx.apiUrl}/albums/${album.id}`,
   id: album.id,
@@ -48,14 +57,17 @@ export const albumObject = (ctx: ObjectContext, album: CatalogAlbum) => ({
   uri: `spotify:album:${album.id}`,
 });
 
-/** The full track object, with popularity and artist names as of the context's day. */
+/**
+ * The full track object, with popularity and artist names as of the context's day. Development
+ * mode has no `popularity` nor `available_markets`: absent, not null nor zero, as Spotify sends it.
+ */
 export const trackObject = (ctx: ObjectContext, track: CatalogTrack) => {
   const album = ctx.catalog.album(track.albumId);
   if (!album) throw new Error(`catalog is inconsistent: track ${track.id} has no album ${track.albumId}`);
   return {
     album: albumObject(ctx, album),
     artists: track.artistIds.map((id) => artistObject(ctx, id)),
-    available_markets: availableMarkets,
+    ...(hasFullFields(ctx) ? { available_markets: availableMarkets } : {}),
     disc_number: track.discNumber,
     duration_ms: track.durationMs,
     explicit: track.explicit,
@@ -65,7 +77,7 @@ export const trackObject = (ctx: ObjectContext, track: CatalogTrack) => {
     id: track.id,
     is_local: false,
     name: track.name,
-    popularity: ctx.catalog.popularity(track.id, ctx.asOf),
+    ...(hasFullFields(ctx) ? { popularity: ctx.catalog.popularity(track.id, ctx.asOf) } : {}),
     preview_url: null,
     track_number: track.trackNumber,
     type: 'track' as const,
@@ -101,7 +113,11 @@ export const audioFeaturesObject = (ctx: ObjectContext, track: CatalogTrack) => 
   };
 };
 
-/** The user who "owns" the sandbox chart playlists. */
+/**
+ * The user who owns the sandbox chart playlists: the app's own user. A Development Mode app may
+ * only read the items of playlists it owns or collaborates on, so a development-mode user mirrors
+ * each chart into a playlist of their own; the sandbox's chart playlists stand for those.
+ */
 export const sandboxUserId = 'chartflow-sandbox';
 
 /**
@@ -110,16 +126,20 @@ export const sandboxUserId = 'chartflow-sandbox';
  * duplicate; we send both, the same object, so clients should read `item` and may fall back to
  * `track`. The chart playlist is rebuilt every day, so `added_at` is the as-of day at midnight UTC.
  */
-export const playlistItemObject = (ctx: ObjectContext, track: CatalogTrack) => {
+export const playlistItemObject = (
+  ctx: ObjectContext,
+  track: CatalogTrack,
+  addedBy: string = sandboxUserId,
+) => {
   const full = trackObject(ctx, track);
   return {
     added_at: `${ctx.asOf}T00:00:00Z`,
     added_by: {
-      external_urls: openUrl('user', sandboxUserId),
-      href: `${ctx.apiUrl}/users/${sandboxUserId}`,
-      id: sandboxUserId,
+      external_urls: openUrl('user', addedBy),
+      href: `${ctx.apiUrl}/users/${addedBy}`,
+      id: addedBy,
       type: 'user' as const,
-      uri: `spotify:user:${sandboxUserId}`,
+      uri: `spotify:user:${addedBy}`,
     },
     is_local: false,
     item: full,

@@ -116,11 +116,28 @@ describe('Sandbox: client credentials flow', () => {
     await apiGet(sandbox, token, `/tracks?ids=${someTrack}`);
     await apiGet(sandbox, undefined, `/audio-features?ids=${someTrack}`);
 
+    const quiet = {
+      rateLimited: 0,
+      quotaExceeded: 0,
+      serverErrors: 0,
+      malformedJson: 0,
+      slowed: 0,
+      restricted: 0,
+    };
     expect(sandbox.stats.snapshot()).toEqual({
-      requests: { token: 1, playlistItems: 0, tracks: 1, track: 1, audioFeatures: 1 },
+      requests: {
+        token: 1,
+        playlistItems: 0,
+        tracks: 1,
+        track: 1,
+        audioFeatures: 1,
+        reccobeatsTracks: 0,
+        reccobeatsAudioFeatures: 0,
+      },
       total: 4,
       rateLimited: 0,
       unauthorized: 1,
+      byProvider: { spotify: { requests: 4, ...quiet }, reccobeats: { requests: 0, ...quiet } },
     });
     sandbox.stats.reset();
     expect(sandbox.stats.total).toBe(0);

@@ -135,3 +135,46 @@ export const daysFrom = (from: string, count: number): string[] =>
   Array.from({ length: count }, (_, i) =>
     new Date(Date.parse(`${from}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10),
   );
+
+/** GET a ReccoBeats path (relative to its `/v1` base): no token, as ReccoBeats needs none. */
+export const reccobeatsGet = async <T = unknown>(
+  sandbox: Sandbox,
+  path: string,
+  asOf?: string,
+): Promise<HttpAnswer<T>> => {
+  const headers: Record<string, string> = {};
+  if (asOf !== undefined) headers[asOfHeader] = asOf;
+  return answerOf<T>(await fetch(`${sandbox.reccobeatsUrl}${path}`, { headers }));
+};
+
+export interface ReccobeatsTrack {
+  id: string;
+  trackTitle: string;
+  artists: { id: string; name: string; href: string }[];
+  durationMs: number;
+  isrc: string;
+  ean: null;
+  upc: null;
+  href: string;
+  availableCountries: string;
+  popularity: number;
+}
+
+export interface ReccobeatsFeatures {
+  id: string;
+  href: string;
+  acousticness: number;
+  danceability: number;
+  energy: number;
+  instrumentalness: number;
+  key: number;
+  liveness: number;
+  loudness: number;
+  mode: number;
+  speechiness: number;
+  tempo: number;
+  valence: number;
+}
+
+/** The Spotify id a ReccoBeats entry stands for: the last segment of its `href`. */
+export const spotifyIdOfHref = (href: string): string => new URL(href).pathname.split('/').at(-1) ?? '';

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { chartIdForPlaylist, chartIds, sandboxPlaylistIds, type ChartId } from './catalog.js';
+import { spotifyId } from './prng.js';
+import { sandboxUserId } from './spotify-objects.js';
+
+/**
+ * The playlists the sandbox serves and who may read them, which depends on the app's access mode
+ * (DESIGN.md, "Spotify, as it is today"):
+ *
+ * - `extended`: what an app with extended quota mode gets: every endpoint and field, Spotify-owned
+ *   editorial playlists included.
+ * - `development`: a Development Mode app after Spotify's two rounds of restrictions. Since
+ *   27 Nov 2024 no audio features and no Spotify-owned editorial or algorithmic playlists (they
+ *   answer 404); since 11 Feb 2026 (new apps) / 9 Mar 2026 (existing ones) no multi-id lookups, no
+ *   `popularity`, and playlist items only of playlists the app's user owns or collaborates on (others
+ *   answer 403).
+ *
+ * Sources: developer.spotify.com/blog/2024-11-27-changes-to-the-web-api;
+ * developer.spotify.com/documentation/web-api/tutorials/february-2026-migration-guide and
+ * …/references/changes/february-2026 (and march-2026, which restored `external_ids`). The status
+ * codes and bodies are the ones developers reported from the live API: editorial playlists
+ * `404 {"error":{"status":404,"message":"Resource not found"}}` (Chimildic/goofy#261,
+ * spotify2tidal/spotify_to_tidal#102, fondberg/spotcast#611); a followed playlist's items
+ * `403 {"error":{"status":403,"message":"Forbidden"}}` (LBC-Innovation/ShareList#22).
+ */
+
+/** The access modes a Spotify app can have. */
+export const accessModes = ['extended', 'development'] as const;
+
+export type AccessMode = (typeof accessModes)[number];
+
+export const accessModeSchema = z.enum(accessModes);
+
+/**
+ * A look-alike of Spotify's "Top 50 - Global" (`37i9dQZEVXbMDoHDwVN2tF`): a Spotify-owned
+ * editorial playlist holding the top 50 of the global chart. Extended mode reads it; development
+ * mode gets 404, as for every Spotify-owned playlist since November 2024. Same `37i9dQZEVXb` prefix
+ * as Spotify's chart playlists, but not the real id, so a configuration cannot mistake one for the
+ * other.
+ */
+export const sandboxEditorialPlaylistId = `37i9dQZEVXb${spotifyId('chartflow-sandbox:editorial:top-50-global').slice(11)}`;
+
+/**
+ * A public playlist owned by another user (who mirrors the global top 50): extended mode reads it;
+ * development mode gets 403, since the app's user neither owns it nor collaborates on it.
+ */
+export const sandboxForeignPlaylistId = spotifyId('chartflow-sandbox:playlist:someone-else:top-50-global');
+
+/** Who owns a playlist, which decides whether a Development Mode app may read its items. */
+export type PlaylistOwnership = 'app' | 'spotify' | 'other-user';
+
+/** A playlist the sandbox serves: a chart, or its top `size` entries. */
+export interface SandboxPlaylist {
+  readonly id: string;
+  readonly chartId: ChartId;
+  /** Only the chart's first `size` entries; the whole chart when undefined. */
+  readonly size: number | undefined;
+  readonly ownership: PlaylistOwnership;
+  /** The Spotify user id of the owner, who also added every entry. */
+  readonly ownerId: string;
+}
+
+const others: readonly SandboxPlaylist[] = [
+  { id: sandboxEditorialPlaylistId, chartId: 'global', size: 50, ownership: 'spotify', ownerId: 'spotify' },
+  {
+    id: sandboxForeignPlaylistId,
+    chartId: 'global',
+    size: 50,
+    ownership: 'other-user',
+    ownerId: 'chartflow-sandbox-someone-else',
+  },
+];
+
+/** The playlist with this id, or `undefined` when the sandbox has none. */
+export const sandboxPlaylist = (id: string): SandboxPlaylist | undefined => {
+  const chartId = chartIdForPlaylist(id);
+  if (chartId) return { id, chartId, size: undefined, ownership: 'app', ownerId: sandboxUserId };
+  return others.find((p) => p.id === id);
+};
+
+/** Every playlist id the sandbox serves, the app's chart playlists first. */
+export const sandboxPlaylistIdsAll: readonly string[] = [
+  ...chartIds.map((c) => sandboxPlaylistIds[c]),
+  ...others.map((p) => p.id),
+];
+
+/** Why an app in this mode may not read the playlist's items, or `undefined` when it may. */
+export const playlistRefusal = (
+  playlist: SandboxPlaylist,
+  mode: AccessMode,
+): { status: 403 | 404; message: string } | undefined => {
+  if (mode === 'extended' || playlist.ownership === 'app') return undefined;
+  // Spotify-owned playlists do not exist for the app at all; others exist but are not its to read.
+  return playlist.ownership === 'spotify'
+    ? { status: 404, message: 'Resource not found' }
+    : { status: 403, message: 'Forbidden' };
+};

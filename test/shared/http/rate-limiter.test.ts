@@ -1,0 +1,66 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { JsonClient } from '../../../shared/http/json-client.js';
+import { RateLimiter, rateLimitSetting } from '../../../shared/http/rate-limiter.js';
+import { RequestCounter } from '../../../shared/http/request-counter.js';
+import { systemClock } from '../../../shared/ports/clock.js';
+
+describe('Class: RateLimiter, under concurrency over real HTTP', () => {
+  let server: Server;
+  let url: string;
+  const arrivals: number[] = [];
+
+  beforeAll(async () => {
+    server = createServer((_request, response) => {
+      arrivals.push(performance.now());
+      response.setHeader('content-type', 'application/json');
+      response.end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('never lets more than the limit reach the server in any rolling window, whatever the concurrency', async () => {
+    const limit = { requests: 5, windowMs: 400 };
+    const limiter = new RateLimiter(limit);
+    // Two clients of one provider share the limiter, as the lookups of one process do.
+    const sent: number[] = [];
+    // The client counts each request as it sends it, inside the limiter: the moment the rate is about
+    // (arrivals at a server also carry the network's jitter, which no client can remove).
+    const counter = new (class extends RequestCounter {
+      override record(provider: string): void {
+        sent.push(performance.now());
+        super.record(provider);
+      }
+    })();
+    const clients = [0, 1].map(() => new JsonClient('local', counter, systemClock, undefined, limiter));
+    const started = performance.now();
+
+    await Promise.all(
+      Array.from({ length: 23 }, (_, i) =>
+        clients[i % 2]!.request({ url, what: 'GET /', schema: z.object({ ok: z.boolean() }) }),
+      ),
+    );
+
+    expect(arrivals).toHaveLength(23);
+    expect(sent).toHaveLength(23);
+    // Every window of 400 ms, starting at any send, holds at most 5 sends (5 ms of slack for timer drift).
+    for (const t of sent) {
+      expect(sent.filter((u) => u >= t && u < t + limit.windowMs - 5).length).toBeLessThanOrEqual(
+        limit.requests,
+      );
+    }
+    // 23 requests at 5 per 400 ms need at least four more windows after the first.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(4 * limit.windowMs - 20);
+  });
+
+  it('reads a setting as requests per seconds, and refuses nonsense', () => {
+    expect(rateLimitSetting.parse('60/30')).toEqual({ requests: 60, windowMs: 30_000 });
+    expect(rateLimitSetting.parse('10/0.5')).toEqual({ requests: 10, windowMs: 500 });
+    expect(rateLimitSetting.safeParse('fast').success).toBe(false);
+    expect(rateLimitSetting.safeParse('0/30').success).toBe(false);
+  });
+});
