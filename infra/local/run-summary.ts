@@ -30,6 +30,10 @@ export interface RunSummary {
   /** Invocations that failed for good (an on-failure destination's content). */
   readonly failedInvocations: { functionName: string; error: string }[];
   readonly dbtMessage: string | null;
+  /** The Spotify app's access level, as its answers showed it (`unknown` when Spotify was not asked). */
+  readonly spotifyAccess: 'extended' | 'development' | 'unknown' | 'none';
+  /** Tracks a provider told to come back later, waiting in the queue. */
+  readonly backlog: { tracks: number; nextAttemptInMs: number } | null;
   readonly timingsMs: { extract: number; enrich: number; load: number; checks: number; dbt: number };
 }
 
@@ -95,6 +99,8 @@ export const summarizeDay = async (
     quarantined: runId ? await quarantined(pipeline, target, runId) : [],
     failedInvocations: pipeline.invoker.failures.map(({ functionName, error }) => ({ functionName, error })),
     dbtMessage: record?.transform?.message ?? null,
+    spotifyAccess: pipeline.hasSpotify ? pipeline.spotifyAccess.level : 'none',
+    backlog: pipeline.backlog() ?? null,
     timingsMs: {
       extract: phases.extract ?? 0,
       enrich: phases.enrich ?? 0,

@@ -4,17 +4,12 @@ import type { LocalConfig } from '../../shared/config/config.js';
 import { systemClock, type Clock } from '../../shared/ports/clock.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { FsObjectStore } from '../../shared/adapters/embedded/fs-object-store.js';
-import { MemoryQueue } from '../../shared/adapters/embedded/memory-queue.js';
+import { MemoryQueue, type QueueDepth } from '../../shared/adapters/embedded/memory-queue.js';
 import { DuckDbWarehouse } from '../../shared/adapters/embedded/duckdb-warehouse.js';
 import { PostgresWarehouse } from '../../shared/adapters/postgres/postgres-warehouse.js';
 import { LocalDbtRunner } from '../../shared/adapters/embedded/local-dbt-runner.js';
 import { LocalEventBus } from '../../shared/adapters/embedded/local-event-bus.js';
-import { EnvSecrets } from '../../shared/adapters/embedded/env-secrets.js';
 import { RequestCounter } from '../../shared/http/request-counter.js';
-import { SpotifyClient } from '../../shared/spotify/spotify-client.js';
-import { PlaylistChartSource } from '../../shared/sources/playlist-chart-source.js';
-import { SpotifyAttributeProvider } from '../../shared/sources/spotify-attribute-provider.js';
-import { SecretName } from '../../shared/ports/secrets.js';
 import { eventSource, stageLoadedDetailType, type ChartDay } from '../../shared/records/messages.js';
 import { makeHandler as makeChartFetch } from '../../services/chart-fetch/handler.js';
 import { makeHandler as makeTrackAttributes } from '../../services/track-attributes/handler.js';
@@ -24,12 +19,15 @@ import { makeHandler as makeStageCleanup } from '../../services/stage-cleanup/ha
 import { makeHandler as makeReplay } from '../../services/replay/handler.js';
 import type { ReplayResult } from '../../services/replay/replay-day.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/server.js';
-import { sandboxPlaylistIds } from '../sandbox/catalog.js';
 import { AsyncInvoker, type RetryPolicy as InvocationRetry } from './async-invoker.js';
 import type { RetryPolicy } from '../../shared/http/json-client.js';
 import { localContext } from './handler-context.js';
 import { PhaseClock } from './phase-clock.js';
 import { summarizeDay, type RunSummary } from './run-summary.js';
+import { inboxChartsPrefix, lakeKeys } from '../../shared/lake/keys.js';
+import { PermanentError } from '../../shared/errors.js';
+import { providersFor } from './providers.js';
+import type { SpotifyAccess } from '../../shared/spotify/access.js';
 
 /** The track queue and its event source mapping, as serverless.yml sets them on AWS. */
 export interface QueueSettings {
@@ -41,10 +39,13 @@ export interface QueueSettings {
 }
 
 export const defaultQueueSettings: QueueSettings = {
-  batchSize: 50,
-  batchingWindowMs: 100,
-  // SQS's default. It must outlive a batch, retries and bisection included, or SQS redelivers the batch while it runs.
-  visibilityTimeoutMs: 30_000,
+  // A whole chart day in one batch when it comes at once: every provider's batch size (50, 100, 40)
+  // then fits it, so a day costs the fewest calls. The window lets the sends of one day gather.
+  batchSize: 200,
+  batchingWindowMs: 200,
+  // It must outlive a batch, pacing by the rate limiters included (200 single lookups of a
+  // Development Mode app at 90 per 30 s take about 70 s), or SQS delivers the batch again while it runs.
+  visibilityTimeoutMs: 180_000,
   maxReceiveCount: 3,
   maxConcurrency: 2,
 };
@@ -61,6 +62,16 @@ export interface LocalPipelineOptions {
   readonly retry?: RetryPolicy;
 }
 
+/** Hidden longer than this, queued work is a backlog for later, not something a run waits for. */
+const backlogAfterMs = 60_000;
+
+const waitingLong = (depth: QueueDepth): boolean =>
+  depth.visible === 0 &&
+  depth.running === 0 &&
+  depth.inFlight > 0 &&
+  depth.nextVisibleInMs !== undefined &&
+  depth.nextVisibleInMs > backlogAfterMs;
+
 /** EventBridge retries a target for hours; a transform waiting for the warehouse lock needs that patience. */
 const transformRetry: InvocationRetry = {
   maxAttempts: 1_000,
@@ -69,9 +80,10 @@ const transformRetry: InvocationRetry = {
 
 /**
  * The pipeline on one machine. It is not a second implementation: it wires the services' own
- * handlers to embedded adapters the way AWS wires them — the schedule (a direct invocation) to
- * chart-fetch, the queue to track-attributes, ObjectCreated on `raw/` to stage-loader, the
- * completion event to transform, the dbt task's stop to stage-cleanup — with the same event shapes.
+ * handlers to embedded adapters the way AWS wires them — the schedule (a direct invocation) and
+ * ObjectCreated on `inbox/charts/` to chart-fetch, the queue to track-attributes, ObjectCreated on
+ * `raw/` to stage-loader, the completion event to transform, the dbt task's stop to stage-cleanup —
+ * with the same event shapes.
  */
 export class LocalPipeline {
   readonly counter = new RequestCounter();
@@ -84,8 +96,13 @@ export class LocalPipeline {
   readonly warehouse: Warehouse & { close?: () => Promise<void> };
   readonly runner: LocalDbtRunner;
   readonly charts: readonly string[];
+  /** What the Spotify app may call, as learned from its answers. */
+  readonly spotifyAccess: SpotifyAccess;
+  readonly hasSpotify: boolean;
   readonly #chartFetch: ReturnType<typeof makeChartFetch>;
   readonly #replay: ReturnType<typeof makeReplay>;
+  /** The day and run each inbox file became, by inbox key, until `ingest` collects it. */
+  readonly #inboxLanded = new Map<string, ChartDay & { runId: string }>();
 
   private constructor(
     readonly config: LocalConfig,
@@ -106,6 +123,20 @@ export class LocalPipeline {
       onObjectCreated: (event) => {
         if (event.Records.some((r) => r.s3.object.key.startsWith('raw/'))) {
           this.invoker.invoke('stage-loader', this.#timed('load', 'stage-loader', stageLoader), event);
+        }
+        // The inbox notification: ObjectCreated under inbox/charts/ → chart-fetch, which lands the file.
+        if (event.Records.some((r) => r.s3.object.key.startsWith(inboxChartsPrefix))) {
+          this.invoker.invoke(
+            'chart-fetch',
+            async (created: typeof event) => {
+              for (const result of await this.#timed('extract', 'chart-fetch', this.#chartFetch)(created)) {
+                if (!('inboxKey' in result)) continue;
+                const { chartId, chartDate, runId } = result;
+                this.#inboxLanded.set(result.inboxKey, { chartId, chartDate, runId });
+              }
+            },
+            event,
+          );
         }
       },
     });
@@ -135,17 +166,17 @@ export class LocalPipeline {
         this.invoker.invoke('stage-cleanup', this.#timed('cleanup', 'stage-cleanup', stageCleanup), event),
     });
 
-    const { secrets, apiUrl, accountsUrl, playlists, sourceName, sendAsOf } = spotifySetup(config, sandbox);
-    const spotify = new SpotifyClient({
-      apiUrl,
-      accountsUrl,
-      secrets,
+    const providers = providersFor({
+      config,
+      sandbox,
+      store: this.store,
       counter: this.counter,
       clock,
-      sendAsOf,
       ...(retry ? { retry } : {}),
     });
-    this.charts = sandbox ? ['global'] : Object.keys(playlists);
+    this.spotifyAccess = providers.access;
+    this.hasSpotify = providers.hasSpotify;
+    this.charts = providers.charts;
     const stageLoader = makeStageLoader({ store: this.store, warehouse: this.warehouse, bus, clock });
     const transform = makeTransform({
       store: this.store,
@@ -156,14 +187,15 @@ export class LocalPipeline {
     const stageCleanup = makeStageCleanup({ store: this.store, warehouse: this.warehouse, clock });
     const trackAttributes = makeTrackAttributes({
       store: this.store,
-      provider: new SpotifyAttributeProvider(spotify),
+      provider: providers.enricher,
+      queue: this.queue,
       clock,
       maxReceiveCount: queueSettings.maxReceiveCount,
     });
     this.#chartFetch = makeChartFetch({
       store: this.store,
       queue: this.queue,
-      source: new PlaylistChartSource({ client: spotify, playlists, sourceName }),
+      source: providers.chartSource,
       clock,
       charts: this.charts,
     });
@@ -182,7 +214,13 @@ export class LocalPipeline {
 
   /** Builds the pipeline; starts the sandbox first when no Spotify credentials are configured. */
   static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
-    const sandbox = options.config.spotify ? undefined : await startSandbox(options.sandbox ?? {});
+    const sandbox =
+      options.config.mode === 'sandbox'
+        ? await startSandbox({
+            accessMode: options.config.sandboxAccess === 'development' ? 'development' : 'extended',
+            ...options.sandbox,
+          })
+        : undefined;
     return new LocalPipeline(
       options.config,
       options.processEnv,
@@ -218,17 +256,71 @@ export class LocalPipeline {
     return { replay, days };
   }
 
+  /**
+   * Drops chart files into the lake's inbox one at a time, as a user uploading them would, and
+   * after each waits until its day has run end to end: the inbox notification starts chart-fetch,
+   * and the rest follows as on any day. `name` is the name in the inbox, which says the chart and the day.
+   *
+   * @throws {PermanentError} if chart-fetch could not land a file; the files before it have run.
+   */
+  async ingest(
+    files: readonly { readonly name: string; readonly body: Uint8Array }[],
+    onDay: (summary: RunSummary) => void = () => undefined,
+  ): Promise<RunSummary[]> {
+    const summaries: RunSummary[] = [];
+    for (const file of files) {
+      const key = lakeKeys.inboxChart(file.name);
+      const requestsBefore = this.counter.snapshot();
+      const failuresBefore = this.invoker.failures.length;
+      this.phases.reset();
+      await this.store.put(key, file.body);
+      await this.idle();
+      const landed = this.#inboxLanded.get(key);
+      this.#inboxLanded.delete(key);
+      if (!landed) {
+        const failure = this.invoker.failures
+          .slice(failuresBefore)
+          .find((f) => f.functionName === 'chart-fetch');
+        throw new PermanentError(`chart-fetch did not land ${key}: ${failure?.error ?? 'it never ran'}`);
+      }
+      const summary = await summarizeDay(this, { ...landed, requestsBefore });
+      onDay(summary);
+      summaries.push(summary);
+    }
+    return summaries;
+  }
+
   /** Resolves when nothing is left to do: no invocation, no message, no dbt run. */
   async idle(): Promise<void> {
     for (;;) {
       await this.invoker.idle();
-      await this.queue.idle();
+      await this.#queueSettled();
       await this.runner.idle();
       await this.invoker.idle();
       const depth = this.queue.depth();
-      if (this.invoker.pending === 0 && this.runner.pending === 0 && depth.visible + depth.inFlight === 0)
-        return;
+      const queueDone = depth.visible + depth.inFlight === 0 || waitingLong(depth);
+      if (this.invoker.pending === 0 && this.runner.pending === 0 && queueDone) return;
     }
+  }
+
+  /** Tracks a provider told to come back much later: they wait in the queue, and the run says so. */
+  backlog(): { tracks: number; nextAttemptInMs: number } | undefined {
+    const depth = this.queue.depth();
+    return waitingLong(depth)
+      ? { tracks: depth.inFlight, nextAttemptInMs: depth.nextVisibleInMs ?? 0 }
+      : undefined;
+  }
+
+  /** The queue is empty, or holds only a backlog hidden for long: a run does not wait hours for it. */
+  async #queueSettled(): Promise<void> {
+    let settled = false;
+    await Promise.race([
+      this.queue.idle().then(() => (settled = true)),
+      (async () => {
+        while (!settled && !waitingLong(this.queue.depth())) await this.clock.sleep(100);
+      })(),
+    ]);
+    settled = true;
   }
 
   async close(): Promise<void> {
@@ -272,33 +364,5 @@ const dbtProfileEnv = (config: LocalConfig): Record<string, string> => {
     CHARTFLOW_PG_USER: decodeURIComponent(url.username || 'postgres'),
     CHARTFLOW_PG_PASSWORD: decodeURIComponent(url.password),
     CHARTFLOW_PG_DATABASE: url.pathname.replace(/^\//, '') || 'postgres',
-  };
-};
-
-/** Spotify, or the sandbox standing in for it: where to call, with which credentials, for which playlists. */
-const spotifySetup = (config: LocalConfig, sandbox: Sandbox | undefined) => {
-  if (sandbox) {
-    return {
-      secrets: new EnvSecrets({ [SecretName.spotify]: JSON.stringify(sandbox.credentials) }),
-      apiUrl: sandbox.apiUrl,
-      accountsUrl: sandbox.accountsUrl,
-      playlists: sandboxPlaylistIds as Record<string, string>,
-      sourceName: 'sandbox-playlist',
-      sendAsOf: true,
-    };
-  }
-  const spotify = config.spotify!;
-  return {
-    secrets: new EnvSecrets({
-      [SecretName.spotify]: JSON.stringify({
-        clientId: spotify.clientId,
-        clientSecret: spotify.clientSecret,
-      }),
-    }),
-    apiUrl: spotify.apiUrl,
-    accountsUrl: spotify.accountsUrl,
-    playlists: config.chartPlaylists,
-    sourceName: 'spotify-playlist',
-    sendAsOf: false,
   };
 };

@@ -178,6 +178,8 @@ export const parseChartsCsv = (body: string | Uint8Array, where: string): Parsed
     const parsed = rowSchemas[layout].safeParse(Object.fromEntries(columns.map((c, i) => [c, cells[i]!])));
     if (!parsed.success) return skip(`invalid row: ${describeIssues(parsed.error.issues)}`);
     const entry = parsed.data;
+    // Positions follow the file's order, so that order must be the ranks' (it is, in every real
+    // file); a row out of order (files pasted together, a re-sorted export) would take a wrong place.
     if (entry.rank <= lastRank) {
       return skip(`invalid rank: ${entry.rank} does not follow rank ${lastRank} above it`);
     }

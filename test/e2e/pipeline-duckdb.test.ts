@@ -31,11 +31,12 @@ describe('End to end: one sandbox day on DuckDB', () => {
     expect(summary.rows.marts.dim_tracks).toBe(size);
   });
 
-  it('counts the HTTP requests it made, as the sandbox counted them, with multi-id lookups', () => {
-    const served = t.pipeline.sandbox!.stats.snapshot();
-    expect(summary.requests.spotify).toBe(served.total);
-    // 200 tracks: 4 playlist pages, a token, and per 50-track batch one tracks call and one audio-features call.
-    expect(summary.requests.spotify).toBeLessThanOrEqual(1 + 4 + 2 * 4);
+  it('counts the HTTP requests it made to each provider, as the sandbox counted them, with multi-id lookups', () => {
+    const served = t.pipeline.sandbox!.stats.snapshot().byProvider;
+    expect(summary.requests.spotify).toBe(served.spotify.requests);
+    expect(summary.requests.reccobeats ?? 0).toBe(served.reccobeats.requests);
+    // 200 tracks, all new, one batch: a token, 4 playlist pages, 4 tracks calls (50 ids), 2 audio-features calls (100 ids).
+    expect(summary.requests.spotify).toBe(1 + 4 + 4 + 2);
   });
 
   it('keeps every chart position and every name exactly as the source gave them', async () => {

@@ -8,7 +8,7 @@ export const formatSummary = (s: RunSummary): string => {
     `${s.chartId} ${s.chartDate}: ${s.status}${s.runId ? ` (run ${s.runId})` : ''}`,
     `  rows loaded     ${entries(s.rows.stage)}`,
     `  marts           ${entries(s.rows.marts)}; this day in fct_chart_entries: ${s.rows.chartEntriesThisDay}`,
-    `  HTTP requests   ${entries(s.requests) || 'none'}`,
+    `  HTTP requests   ${entries(s.requests) || 'none'}${s.spotifyAccess === 'none' ? ' (no Spotify app)' : s.spotifyAccess === 'unknown' ? '' : ` (Spotify access: ${s.spotifyAccess})`}`,
     `  checks          ${s.checks.passed} passed, ${s.checks.failed.length} failed`,
     ...s.checks.failed.map((c) => `    ✗ ${c.name}${c.detail ? `: ${c.detail}` : ''}`),
     `  dead-lettered   ${s.deadLettered.length}`,
@@ -24,6 +24,11 @@ export const formatSummary = (s: RunSummary): string => {
     // Names keep their newlines in the data; on one line of a terminal they are shown as ⏎.
     for (const t of s.top)
       lines.push(`    ${String(t.position).padStart(3)}. ${t.trackName.replace(/\r?\n/g, ' ⏎ ')}`);
+  }
+  if (s.backlog) {
+    lines.push(
+      `  backlog         ${s.backlog.tracks} track(s) wait in the queue: a provider asked for a pause; next attempt in ${seconds(s.backlog.nextAttemptInMs)}`,
+    );
   }
   if (s.dbtMessage) lines.push(`  dbt said        ${s.dbtMessage}`);
   for (const f of s.failedInvocations) lines.push(`  failed          ${f.functionName}: ${f.error}`);

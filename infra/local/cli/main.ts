@@ -6,6 +6,7 @@ import { registerRun } from './commands/run.js';
 import { registerReplay } from './commands/replay.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerIngest } from './commands/ingest.js';
 
 const untilSignal = () =>
   new Promise<void>((resolve) => {
@@ -35,6 +36,7 @@ export const main = async (
   registerRun(program, context, setExitCode);
   registerReplay(program, context, setExitCode);
   registerBackfill(program, context, setExitCode);
+  registerIngest(program, context, setExitCode);
   registerSandbox(program, context, waitForStop);
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
 
