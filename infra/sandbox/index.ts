@@ -70,3 +70,4 @@ export type {
   ReccobeatsContext,
 } from './reccobeats-objects.js';
 export { ProviderAnswerError } from './errors.js';
+export { sandboxChartsCsv } from './charts-csv.js';

@@ -105,29 +105,27 @@ export class AttributeEnricher implements AttributeProvider {
   ) {
     const { spotify, access } = this.options;
     if (!spotify || access.state('multiTracks') === 'closed') return;
-    for (const batch of chunk(ids, spotifyLimits.tracksPerCall)) {
-      let outcome;
-      try {
-        outcome = await bisectBatch(batch, (part) => spotify.tracks(part, { asOf: chartDate }));
-      } catch (error) {
-        if (!closedEndpoint(error)) throw error;
-        access.close('multiTracks', `HTTP ${(error as ProviderRejectedError).status} on GET /v1/tracks?ids=`);
-        return;
-      }
-      access.open('multiTracks');
-      for (const [id, reason] of outcome.failures) known.get(id)!.failed = `spotify tracks: ${reason}`;
-      for (const { ids: asked, answer } of outcome.answers) {
-        keep('spotify_tracks', answer);
-        const found = byId(answer, (item) => (item as { id?: unknown }).id);
-        for (const id of asked) {
-          const item = found.get(id);
-          if (item === undefined) {
-            known.get(id)!.notFound = 'spotify does not know this track id';
-            continue;
-          }
-          this.#learnSpotifyTrack(id, item, chartDate, known, quarantine);
-        }
-      }
+    try {
+      await eachAnswer({
+        ids,
+        size: spotifyLimits.tracksPerCall,
+        endpoint: 'spotify_tracks',
+        keep,
+        fetch: async (part) => {
+          const answer = await spotify.tracks(part, { asOf: chartDate });
+          access.open('multiTracks');
+          return answer;
+        },
+        idOf: (item) => (item as { id?: unknown }).id,
+        onFailure: (id, reason) => (known.get(id)!.failed = `spotify tracks: ${reason}`),
+        onAnswer: (id, item) => {
+          if (item === undefined) known.get(id)!.notFound = 'spotify does not know this track id';
+          else this.#learnSpotifyTrack(id, item, chartDate, known, quarantine);
+        },
+      });
+    } catch (error) {
+      if (!closedEndpoint(error)) throw error;
+      access.close('multiTracks', `HTTP ${(error as ProviderRejectedError).status} on GET /v1/tracks?ids=`);
     }
   }
 
@@ -206,33 +204,25 @@ export class AttributeEnricher implements AttributeProvider {
         known.get(id)!.missing.push('no popularity: Spotify gave none and ReccoBeats is off');
       return;
     }
-    for (const batch of chunk(wanted, reccobeatsLimits.idsPerCall)) {
-      const outcome = await bisectBatch(batch, (part) => reccobeats.tracks(part, chartDate));
-      for (const [id, reason] of outcome.failures)
-        known.get(id)!.missing.push(`no popularity: reccobeats failed: ${reason}`);
-      for (const { ids: asked, answer } of outcome.answers) {
-        keep('reccobeats_tracks', answer);
-        const found = byId(answer, (item) =>
-          spotifyIdOfHref(String((item as { href?: unknown }).href ?? '')),
-        );
-        for (const id of asked) {
-          const k = known.get(id)!;
-          const item = found.get(id);
-          if (item === undefined) {
-            k.missing.push('no popularity: reccobeats does not know this track');
-            continue;
-          }
-          const parsed = reccobeatsTrackSchema.safeParse(item);
-          if (!parsed.success) {
-            const reason = `invalid reccobeats track: ${describeIssues(parsed.error.issues)}`;
-            quarantine.push({ trackId: id, provider: 'reccobeats', reason, raw: item });
-            k.missing.push(`no popularity: ${reason}`);
-            continue;
-          }
-          learnReccoBeatsTrack(k, parsed.data, chartDate);
-        }
-      }
-    }
+    await eachAnswer({
+      ids: wanted,
+      size: reccobeatsLimits.idsPerCall,
+      endpoint: 'reccobeats_tracks',
+      keep,
+      fetch: (part) => reccobeats.tracks(part, chartDate),
+      idOf: reccobeatsSpotifyId,
+      onFailure: (id, reason) => known.get(id)!.missing.push(`no popularity: reccobeats failed: ${reason}`),
+      onAnswer: (id, item) => {
+        const k = known.get(id)!;
+        if (item === undefined)
+          return void k.missing.push('no popularity: reccobeats does not know this track');
+        const parsed = reccobeatsTrackSchema.safeParse(item);
+        if (parsed.success) return learnReccoBeatsTrack(k, parsed.data, chartDate);
+        const reason = `invalid reccobeats track: ${describeIssues(parsed.error.issues)}`;
+        quarantine.push({ trackId: id, provider: 'reccobeats', reason, raw: item });
+        k.missing.push(`no popularity: ${reason}`);
+      },
+    });
   }
 
   /** Audio features of tracks not known yet: Spotify where the app may, else ReccoBeats. */
@@ -245,51 +235,54 @@ export class AttributeEnricher implements AttributeProvider {
   ) {
     const { spotify, access, reccobeats } = this.options;
     const needing = () =>
-      ids.filter((id) => {
-        const k = known.get(id)!;
-        return !k.features && k.metadata !== undefined;
-      });
+      ids.filter((id) => !known.get(id)!.features && known.get(id)!.metadata !== undefined);
     const spotifyReasons = new Map<string, string>();
 
+    // Apps without extended access (Development Mode included) lost audio features in Nov 2024:
+    // once multi-id lookups are known closed, asking for features would only spend a call on a 403.
+    if (spotify && access.state('multiTracks') === 'closed' && access.state('audioFeatures') === 'unknown') {
+      access.close(
+        'audioFeatures',
+        'closed with multi-id lookups: Development Mode apps have no audio features',
+      );
+    }
     if (spotify && access.state('audioFeatures') !== 'closed') {
-      for (const batch of chunk(needing(), spotifyLimits.audioFeaturesPerCall)) {
-        let outcome;
-        try {
-          outcome = await bisectBatch(batch, (part) => spotify.audioFeatures(part, { asOf: chartDate }));
-        } catch (error) {
-          if (!closedEndpoint(error)) throw error;
-          access.close(
-            'audioFeatures',
-            `HTTP ${(error as ProviderRejectedError).status} on GET /v1/audio-features`,
-          );
-          break;
-        }
-        access.open('audioFeatures');
-        for (const [id, reason] of outcome.failures)
-          spotifyReasons.set(id, `spotify audio features failed: ${reason}`);
-        for (const { ids: asked, answer } of outcome.answers) {
-          keep('spotify_audio_features', answer);
-          const found = byId(answer, (item) => (item as { id?: unknown } | null)?.id);
-          for (const id of asked) {
-            const item = found.get(id);
-            if (item === undefined) {
-              spotifyReasons.set(id, 'spotify has no audio features for this track');
-              continue;
-            }
+      try {
+        await eachAnswer({
+          ids: needing(),
+          size: spotifyLimits.audioFeaturesPerCall,
+          endpoint: 'spotify_audio_features',
+          keep,
+          fetch: async (part) => {
+            const answer = await spotify.audioFeatures(part, { asOf: chartDate });
+            access.open('audioFeatures');
+            return answer;
+          },
+          idOf: (item) => (item as { id?: unknown }).id,
+          onFailure: (id, reason) => spotifyReasons.set(id, `spotify audio features failed: ${reason}`),
+          onAnswer: (id, item) => {
+            if (item === undefined)
+              return void spotifyReasons.set(id, 'spotify has no audio features for this track');
             const parsed = audioFeaturesSchema.safeParse(item);
-            if (!parsed.success) {
-              const reason = `invalid spotify audio features: ${describeIssues(parsed.error.issues)}`;
-              quarantine.push({ trackId: id, provider: 'spotify', reason, raw: item });
-              spotifyReasons.set(id, reason);
-              continue;
+            if (parsed.success) {
+              known.get(id)!.features = {
+                columns: spotifyFeatures(parsed.data),
+                source: 'spotify',
+                fetchedOn: chartDate,
+              };
+              return;
             }
-            known.get(id)!.features = {
-              columns: spotifyFeatures(parsed.data),
-              source: 'spotify',
-              fetchedOn: chartDate,
-            };
-          }
-        }
+            const reason = `invalid spotify audio features: ${describeIssues(parsed.error.issues)}`;
+            quarantine.push({ trackId: id, provider: 'spotify', reason, raw: item });
+            spotifyReasons.set(id, reason);
+          },
+        });
+      } catch (error) {
+        if (!closedEndpoint(error)) throw error;
+        access.close(
+          'audioFeatures',
+          `HTTP ${(error as ProviderRejectedError).status} on GET /v1/audio-features`,
+        );
       }
     }
     if (access.state('audioFeatures') === 'closed') {
@@ -301,51 +294,72 @@ export class AttributeEnricher implements AttributeProvider {
     }
 
     const rest = needing();
+    const missing = (id: string, why: string) => {
+      const before = spotifyReasons.get(id);
+      known.get(id)!.missing.push(`no audio features: ${before ? `${before}; ` : ''}${why}`);
+    };
     if (!reccobeats) {
-      for (const id of rest)
-        known
-          .get(id)!
-          .missing.push(`no audio features: ${spotifyReasons.get(id) ?? 'no source'}; ReccoBeats is off`);
+      for (const id of rest) missing(id, spotify ? 'ReccoBeats is off' : 'no source: ReccoBeats is off');
       return;
     }
-    for (const batch of chunk(rest, reccobeatsLimits.idsPerCall)) {
-      const outcome = await bisectBatch(batch, (part) => reccobeats.audioFeatures(part, chartDate));
-      for (const [id, reason] of outcome.failures)
-        known.get(id)!.missing.push(`no audio features: reccobeats failed: ${reason}`);
-      for (const { ids: asked, answer } of outcome.answers) {
-        keep('reccobeats_audio_features', answer);
-        const found = byId(answer, (item) =>
-          spotifyIdOfHref(String((item as { href?: unknown }).href ?? '')),
-        );
-        for (const id of asked) {
-          const k = known.get(id)!;
-          const item = found.get(id);
-          const before = spotifyReasons.get(id);
-          if (item === undefined) {
-            k.missing.push(
-              `no audio features: ${before ? `${before}; ` : ''}reccobeats has none for this track`,
-            );
-            continue;
-          }
-          const parsed = reccobeatsAudioFeaturesSchema.safeParse(item);
-          if (!parsed.success) {
-            const reason = `invalid reccobeats audio features: ${describeIssues(parsed.error.issues)}`;
-            quarantine.push({ trackId: id, provider: 'reccobeats', reason, raw: item });
-            k.missing.push(`no audio features: ${reason}`);
-            continue;
-          }
-          k.features = {
+    await eachAnswer({
+      ids: rest,
+      size: reccobeatsLimits.idsPerCall,
+      endpoint: 'reccobeats_audio_features',
+      keep,
+      fetch: (part) => reccobeats.audioFeatures(part, chartDate),
+      idOf: reccobeatsSpotifyId,
+      onFailure: (id, reason) => missing(id, `reccobeats failed: ${reason}`),
+      onAnswer: (id, item) => {
+        if (item === undefined) return missing(id, 'reccobeats has none for this track');
+        const parsed = reccobeatsAudioFeaturesSchema.safeParse(item);
+        if (parsed.success) {
+          known.get(id)!.features = {
             columns: reccobeatsFeatures(parsed.data),
             source: 'reccobeats',
             fetchedOn: chartDate,
           };
+          return;
         }
-      }
-    }
+        const reason = `invalid reccobeats audio features: ${describeIssues(parsed.error.issues)}`;
+        quarantine.push({ trackId: id, provider: 'reccobeats', reason, raw: item });
+        missing(id, reason);
+      },
+    });
   }
 }
 
 type Keep = (endpoint: string, answers: readonly unknown[]) => void;
+
+/**
+ * Asks for ids in batches of the endpoint's size, bisecting a failed batch so that only the ids
+ * that break it fail, keeps every answer as received, and hands each asked id the item answered for
+ * it (matched by id, never by position), or `undefined` when the answer left it out.
+ */
+const eachAnswer = async (lookup: {
+  ids: readonly string[];
+  size: number;
+  endpoint: string;
+  keep: Keep;
+  fetch: (ids: readonly string[]) => Promise<unknown[]>;
+  idOf: (item: object) => unknown;
+  onFailure: (id: string, reason: string) => void;
+  onAnswer: (id: string, item: unknown) => void;
+}): Promise<void> => {
+  for (const batch of chunk(lookup.ids, lookup.size)) {
+    const outcome = await bisectBatch(batch, lookup.fetch);
+    for (const [id, reason] of outcome.failures) lookup.onFailure(id, reason);
+    for (const { ids: asked, answer } of outcome.answers) {
+      lookup.keep(lookup.endpoint, answer);
+      const found = byId(answer, lookup.idOf);
+      for (const id of asked) lookup.onAnswer(id, found.get(id));
+    }
+  }
+};
+
+/** ReccoBeats names a track by its own id; the Spotify id is in its `href`. */
+const reccobeatsSpotifyId = (item: object): string | undefined =>
+  spotifyIdOfHref(String((item as { href?: unknown }).href ?? ''));
 
 /** A 401/403/404 on a gated endpoint: closed to this app, not a bad id. */
 const closedEndpoint = (error: unknown): boolean =>
