@@ -81,7 +81,9 @@ const minimums = (
   const featuresUnknown = chart.filter(
     (id) => !known.has(id) || catalog.track(id)?.audioFeatures === null,
   ).length;
-  const playlist = 1 + ceil(n, 50); // a token, and the playlist's pages of 50
+  // A token, and the playlist's pages of 50. A process that still holds a token from the day before
+  // saves the token call, so a warm day can come in one under this.
+  const playlist = 1 + ceil(n, 50);
   if (access === 'extended') {
     return {
       // Popularity changes daily: every track, 50 a call; features for what is not known, 100 a call.

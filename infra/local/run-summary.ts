@@ -1,7 +1,7 @@
-import { datasets, rawPrefix } from '../../shared/lake/keys.js';
+import { datasets, lakeKeys, rawPrefix } from '../../shared/lake/keys.js';
 import { RunRecords, type RunRecord } from '../../shared/lake/run-records.js';
 import { fromStageCsv } from '../../shared/records/csv.js';
-import { trackMessageSchema } from '../../shared/records/messages.js';
+import { manifestSchema, trackMessageSchema } from '../../shared/records/messages.js';
 import type { LocalPipeline } from './runtime.js';
 
 /** The marts a summary counts. */
@@ -26,6 +26,8 @@ export interface RunSummary {
   readonly requests: Record<string, number>;
   readonly checks: { readonly passed: number; readonly failed: { name: string; detail?: string }[] };
   readonly deadLettered: { trackId: string; reason: string }[];
+  /** Entries of the chart source that were not usable tracks (episodes, local files, removed tracks, bad rows). */
+  readonly skipped: { position: number; reason: string }[];
   readonly quarantined: { key: string; reason: string }[];
   /** Invocations that failed for good (an on-failure destination's content). */
   readonly failedInvocations: { functionName: string; error: string }[];
@@ -96,6 +98,7 @@ export const summarizeDay = async (
         .map(({ name, detail }) => ({ name, ...(detail ? { detail } : {}) })),
     },
     deadLettered: runId ? await deadLettered(pipeline, target, runId) : [],
+    skipped: runId ? await skippedEntries(pipeline, target, runId) : [],
     quarantined: runId ? await quarantined(pipeline, target, runId) : [],
     failedInvocations: pipeline.invoker.failures.map(({ functionName, error }) => ({ functionName, error })),
     dbtMessage: record?.transform?.message ?? null,
@@ -153,4 +156,15 @@ const quarantined = async (
     }
   }
   return found;
+};
+
+/** What the chart source skipped, as the run's manifest recorded it. */
+const skippedEntries = async (
+  pipeline: LocalPipeline,
+  day: { chartId: string; chartDate: string },
+  runId: string,
+): Promise<{ position: number; reason: string }[]> => {
+  const body = await pipeline.store.get(lakeKeys.manifest(day.chartDate, day.chartId));
+  const manifest = body ? manifestSchema.safeParse(JSON.parse(body.toString('utf8'))) : undefined;
+  return manifest?.success && manifest.data.runId === runId ? manifest.data.skipped : [];
 };

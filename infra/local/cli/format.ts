@@ -13,6 +13,8 @@ export const formatSummary = (s: RunSummary): string => {
     ...s.checks.failed.map((c) => `    ✗ ${c.name}${c.detail ? `: ${c.detail}` : ''}`),
     `  dead-lettered   ${s.deadLettered.length}`,
     ...s.deadLettered.map((d) => `    ${d.trackId}: ${d.reason}`),
+    `  skipped         ${s.skipped.length}`,
+    ...s.skipped.map((k) => `    position ${k.position}: ${k.reason}`),
     `  quarantined     ${s.quarantined.length}`,
     ...s.quarantined.map((q) => `    ${q.key}: ${q.reason}`),
     `  time            extract ${seconds(s.timingsMs.extract)}, enrich ${seconds(s.timingsMs.enrich)}, load ${seconds(
