@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { startSandbox } from '../../../sandbox/server.js';
+import { sandboxPlaylistIds } from '../../../sandbox/catalog.js';
 import type { CliContext } from '../context.js';
 import { parseOptions } from '../options.js';
 
@@ -14,6 +15,11 @@ export const registerSandbox = (
     .command('sandbox')
     .description('serve the Spotify sandbox on 127.0.0.1 until interrupted')
     .option('--port <port>', 'the port (default: any free port)')
+    .option(
+      '--access <level>',
+      'the Spotify app it plays: extended or development (the 2026 restrictions)',
+      'extended',
+    )
     .action(async (raw: unknown) => {
       const options = parseOptions(
         z.object({
@@ -23,10 +29,16 @@ export const registerSandbox = (
             .min(0)
             .max(65_535, { message: '--port must be 0 to 65535' })
             .optional(),
+          access: z.enum(['extended', 'development'], {
+            message: '--access must be extended or development',
+          }),
         }),
         raw,
       );
-      const sandbox = await startSandbox(options.port === undefined ? {} : { port: options.port });
+      const sandbox = await startSandbox({
+        accessMode: options.access,
+        ...(options.port === undefined ? {} : { port: options.port }),
+      });
       context.out(
         [
           `chartflow sandbox listening on ${sandbox.apiUrl}`,
@@ -34,6 +46,11 @@ export const registerSandbox = (
           `  SPOTIFY_ACCOUNTS_URL=${sandbox.accountsUrl}`,
           `  SPOTIFY_CLIENT_ID=${sandbox.credentials.clientId}`,
           `  SPOTIFY_CLIENT_SECRET=${sandbox.credentials.clientSecret}   (sandbox-only credentials)`,
+          `  RECCOBEATS_API_URL=${sandbox.reccobeatsUrl}`,
+          `  CHARTFLOW_CHART_PLAYLISTS=${Object.entries(sandboxPlaylistIds)
+            .map(([chart, id]) => `${chart}=${id}`)
+            .join(',')}`,
+          `  CHARTFLOW_MODE=live   (the pipeline then calls this sandbox as it would call Spotify; access: ${options.access})`,
           'Press Ctrl-C to stop.',
         ].join('\n'),
       );
