@@ -76,11 +76,11 @@ const minimums = (
 ): Record<'spotify' | 'reccobeats', number> => {
   const n = chart.length;
   const fresh = chart.filter((id) => !known.has(id)).length;
-  // Tracks with no audio features anywhere stay unknown, and are asked again each day.
-  const noSpotifyFeatures = chart.filter((id) => catalog.track(id)?.audioFeatures === null).length;
-  const featuresUnknown = chart.filter(
-    (id) => !known.has(id) || catalog.track(id)?.audioFeatures === null,
+  // Audio features (or their absence, which is cached too) are known after a track's first day.
+  const newNoSpotifyFeatures = chart.filter(
+    (id) => !known.has(id) && catalog.track(id)?.audioFeatures === null,
   ).length;
+  const featuresUnknown = fresh;
   // A token, and the playlist's pages of 50. A process that still holds a token from the day before
   // saves the token call, so a warm day can come in one under this.
   const playlist = 1 + ceil(n, 50);
@@ -89,7 +89,7 @@ const minimums = (
       // Popularity changes daily: every track, 50 a call; features for what is not known, 100 a call.
       spotify: playlist + ceil(n, 50) + ceil(featuresUnknown, 100),
       // Features Spotify does not have, 40 a call.
-      reccobeats: ceil(noSpotifyFeatures, 40),
+      reccobeats: ceil(newNoSpotifyFeatures, 40),
     };
   }
   if (access === 'development') {

@@ -36,6 +36,11 @@ export interface JsonRequest<T> {
   readonly url: string;
   readonly method?: 'GET' | 'POST';
   readonly headers?: Record<string, string>;
+  /**
+   * Headers read at the moment the request is sent, after its wait for the rate limiter: how a
+   * bearer token goes out fresh even when the request queued longer than the token had left.
+   */
+  readonly authorize?: () => Promise<Record<string, string>>;
   readonly body?: string;
   /** The answer's schema; an answer that does not match is an `InvalidRecordError` naming the field. */
   readonly schema: z.ZodType<T>;
@@ -107,27 +112,28 @@ export class JsonClient {
   }
 
   async #send(request: JsonRequest<unknown>): Promise<Response> {
-    const send = () => {
+    const send = async () => {
+      const authorization = request.authorize ? await request.authorize() : {};
       this.counter.record(this.provider);
-      return fetch(request.url, {
-        method: request.method ?? 'GET',
-        headers: { accept: 'application/json', ...request.headers },
-        body: request.body,
-        signal: AbortSignal.timeout(30_000),
-      });
+      try {
+        return await fetch(request.url, {
+          method: request.method ?? 'GET',
+          headers: { accept: 'application/json', ...request.headers, ...authorization },
+          body: request.body,
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (error) {
+        throw new ProviderError(
+          this.provider,
+          `${this.provider} ${request.what}: ${(error as Error).message}`,
+          undefined,
+          {
+            cause: error,
+          },
+        );
+      }
     };
-    try {
-      return await (this.limiter ? this.limiter.schedule(send) : send());
-    } catch (error) {
-      throw new ProviderError(
-        this.provider,
-        `${this.provider} ${request.what}: ${(error as Error).message}`,
-        undefined,
-        {
-          cause: error,
-        },
-      );
-    }
+    return this.limiter ? this.limiter.schedule(send) : send();
   }
 
   async #read<T>(request: JsonRequest<T>, response: Response): Promise<T> {

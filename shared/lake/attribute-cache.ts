@@ -21,6 +21,8 @@ export const cachedTrackSchema = z.object({
   features: z
     .object({ columns: z.record(z.string(), scalar), source: z.string(), fetchedOn: z.string() })
     .optional(),
+  /** Every source was asked and none has features for the track: asked again only after a while. */
+  featuresMissing: z.object({ reason: z.string(), fetchedOn: z.string() }).optional(),
 });
 export type CachedTrack = z.infer<typeof cachedTrackSchema>;
 

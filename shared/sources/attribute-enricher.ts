@@ -44,6 +44,8 @@ interface Knowledge {
   /** Artist names as of the day, by artist id, from the day's answers (names change; ids do not). */
   artistNames?: Map<string, string>;
   features?: { columns: AttributeColumns; source: string; fetchedOn: string };
+  /** Every source said it has no features for the track (cached, so it is not asked daily). */
+  featuresMissing?: { reason: string; fetchedOn: string; learnedToday: boolean };
   /** Why a group is missing, or a lookup failed. */
   missing: string[];
   failed?: string;
@@ -83,6 +85,12 @@ export class AttributeEnricher implements AttributeProvider {
       const k = known.get(id)!;
       if (entry.metadata) k.metadata = { ...entry.metadata };
       if (entry.features) k.features = { ...entry.features };
+      if (
+        entry.featuresMissing &&
+        daysBetween(entry.featuresMissing.fetchedOn, chartDate) < featuresRecheckDays
+      ) {
+        k.featuresMissing = { ...entry.featuresMissing, learnedToday: false };
+      }
     }
 
     await this.#spotifyTracks(ids, chartDate, known, keep, quarantine);
@@ -221,6 +229,8 @@ export class AttributeEnricher implements AttributeProvider {
         const reason = `invalid reccobeats track: ${describeIssues(parsed.error.issues)}`;
         quarantine.push({ trackId: id, provider: 'reccobeats', reason, raw: item });
         k.missing.push(`no popularity: ${reason}`);
+        // Without other metadata, this answer was the track's only one: the track is quarantined.
+        if (!k.metadata) k.invalid = { reason, raw: item };
       },
     });
   }
@@ -235,7 +245,10 @@ export class AttributeEnricher implements AttributeProvider {
   ) {
     const { spotify, access, reccobeats } = this.options;
     const needing = () =>
-      ids.filter((id) => !known.get(id)!.features && known.get(id)!.metadata !== undefined);
+      ids.filter((id) => {
+        const k = known.get(id)!;
+        return !k.features && !k.featuresMissing && k.metadata !== undefined;
+      });
     const spotifyReasons = new Map<string, string>();
 
     // Apps without extended access (Development Mode included) lost audio features in Nov 2024:
@@ -261,8 +274,7 @@ export class AttributeEnricher implements AttributeProvider {
           idOf: (item) => (item as { id?: unknown }).id,
           onFailure: (id, reason) => spotifyReasons.set(id, `spotify audio features failed: ${reason}`),
           onAnswer: (id, item) => {
-            if (item === undefined)
-              return void spotifyReasons.set(id, 'spotify has no audio features for this track');
+            if (item === undefined) return void spotifyReasons.set(id, spotifyHasNone);
             const parsed = audioFeaturesSchema.safeParse(item);
             if (parsed.success) {
               known.get(id)!.features = {
@@ -293,13 +305,26 @@ export class AttributeEnricher implements AttributeProvider {
         );
     }
 
+    // Tracks every source already said it has none for: the reason, as it was recorded then.
+    for (const id of ids) {
+      const k = known.get(id)!;
+      if (!k.features && k.featuresMissing && !k.featuresMissing.learnedToday)
+        k.missing.push(k.featuresMissing.reason);
+    }
+
     const rest = needing();
-    const missing = (id: string, why: string) => {
+    const missing = (id: string, why: string): string => {
       const before = spotifyReasons.get(id);
-      known.get(id)!.missing.push(`no audio features: ${before ? `${before}; ` : ''}${why}`);
+      const reason = `no audio features: ${before ? `${before}; ` : ''}${why}`;
+      known.get(id)!.missing.push(reason);
+      return reason;
     };
     if (!reccobeats) {
-      for (const id of rest) missing(id, spotify ? 'ReccoBeats is off' : 'no source: ReccoBeats is off');
+      for (const id of rest) {
+        const reason = missing(id, spotify ? 'ReccoBeats is off' : 'no source: ReccoBeats is off');
+        // Spotify, the only source, answered that it has none: that is known, not to be asked daily.
+        if (spotifyReasons.get(id) === spotifyHasNone) absent(known.get(id)!, reason, chartDate);
+      }
       return;
     }
     await eachAnswer({
@@ -311,7 +336,10 @@ export class AttributeEnricher implements AttributeProvider {
       idOf: reccobeatsSpotifyId,
       onFailure: (id, reason) => missing(id, `reccobeats failed: ${reason}`),
       onAnswer: (id, item) => {
-        if (item === undefined) return missing(id, 'reccobeats has none for this track');
+        if (item === undefined) {
+          absent(known.get(id)!, missing(id, 'reccobeats has none for this track'), chartDate);
+          return;
+        }
         const parsed = reccobeatsAudioFeaturesSchema.safeParse(item);
         if (parsed.success) {
           known.get(id)!.features = {
@@ -330,6 +358,21 @@ export class AttributeEnricher implements AttributeProvider {
 }
 
 type Keep = (endpoint: string, answers: readonly unknown[]) => void;
+
+const spotifyHasNone = 'spotify has no audio features for this track';
+
+/**
+ * A track no source has features for is asked again after this many days, not daily: sources do
+ * add tracks, but rarely within weeks.
+ */
+export const featuresRecheckDays = 30;
+
+const daysBetween = (from: string, to: string): number =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+
+const absent = (k: Knowledge, reason: string, chartDate: string): void => {
+  k.featuresMissing = { reason, fetchedOn: chartDate, learnedToday: true };
+};
 
 /**
  * Asks for ids in batches of the endpoint's size, bisecting a failed batch so that only the ids
@@ -469,12 +512,16 @@ const cacheUpdates = (
     const before = cached.get(id);
     const newMetadata = k.metadata && !before?.metadata;
     const newFeatures = k.features && !before?.features;
-    if (!newMetadata && !newFeatures) return [];
+    const newAbsence = k.featuresMissing?.learnedToday === true;
+    if (!newMetadata && !newFeatures && !newAbsence) return [];
     return [
       {
         trackId: id,
         ...(k.metadata ? { metadata: { ...k.metadata, columns: jsonColumns(k.metadata.columns) } } : {}),
         ...(k.features ? { features: { ...k.features, columns: jsonColumns(k.features.columns) } } : {}),
+        ...(k.featuresMissing && !k.features
+          ? { featuresMissing: { reason: k.featuresMissing.reason, fetchedOn: k.featuresMissing.fetchedOn } }
+          : {}),
       },
     ];
   });

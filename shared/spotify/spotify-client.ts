@@ -132,19 +132,23 @@ export class SpotifyClient {
   }
 
   async #get<T>(url: string, schema: ZodType<T>, what: string, call: CallOptions): Promise<T> {
-    const headers = (token: string) => ({
-      authorization: `Bearer ${token}`,
-      ...(this.options.sendAsOf && call.asOf ? { 'x-chartflow-as-of': call.asOf } : {}),
-    });
-    const token = await this.#accessToken();
+    const headers: Record<string, string> =
+      this.options.sendAsOf && call.asOf ? { 'x-chartflow-as-of': call.asOf } : {};
+    // The token is read when the request leaves, after its wait for the rate limiter, so a long
+    // queue never sends one that expired while it waited.
+    let sent: string | undefined;
+    const authorize = async () => {
+      sent = await this.#accessToken();
+      return { authorization: `Bearer ${sent}` };
+    };
     try {
-      return await this.#http.request({ url, schema, what, headers: headers(token) });
+      return await this.#http.request({ url, schema, what, headers, authorize });
     } catch (error) {
       if (!(error instanceof UnauthorizedError)) throw error;
       // The token died early (revoked, clock skew): renew it once; a second 401 is real. Another
       // call may have renewed it meanwhile: only the token that got the 401 is thrown away.
-      if (this.#token?.value === token) this.#token = undefined;
-      return this.#http.request({ url, schema, what, headers: headers(await this.#accessToken()) });
+      if (this.#token?.value === sent) this.#token = undefined;
+      return this.#http.request({ url, schema, what, headers, authorize });
     }
   }
 

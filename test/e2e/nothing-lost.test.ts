@@ -18,7 +18,9 @@ describe('Invariant 4, end to end: a track whose lookup keeps failing is dead-le
       retry: { retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20, maxInlineWaitMs: 1_000 },
     });
     poison = t.pipeline.sandbox!.catalog.chartFor('global', chartDate)[7]!;
+    // Every source of its attributes fails for it, so no fallback can fill in.
     t.pipeline.sandbox!.faults.failTrackLookups([poison]);
+    t.pipeline.sandbox!.faults.failTrackLookups([poison], { provider: 'reccobeats' });
     summary = await t.pipeline.run({ chartId: 'global', chartDate });
   });
   afterAll(() => t?.stop());

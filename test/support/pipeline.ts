@@ -26,10 +26,16 @@ export const startTestPipeline = async (options: {
   queue?: Partial<QueueSettings>;
   sandbox?: SandboxOptions;
   retry?: RetryPolicy;
+  /**
+   * More of the environment the configuration is parsed from (`CHARTFLOW_SANDBOX_ACCESS`,
+   * `SPOTIFY_RATE_LIMIT`, `RECCOBEATS_RATE_LIMIT`…); the home and the warehouse are this helper's.
+   */
+  env?: Readonly<Record<string, string>>;
 }): Promise<TestPipeline> => {
   const home = await mkdtemp(path.join(tmpdir(), `chartflow-${options.label}-`));
   const database = options.warehouse === 'postgres' ? await createTestDatabase(options.label) : undefined;
   const config = parseLocalConfig({
+    ...options.env,
     CHARTFLOW_HOME: home,
     ...(database ? { CHARTFLOW_WAREHOUSE: 'postgres', CHARTFLOW_PG_URL: database.url } : {}),
   });
