@@ -87,4 +87,45 @@ describe('Function: chartflow sandbox', () => {
     stop();
     expect(await running).toBe(0);
   });
+
+  it('plays a Development Mode app with --access development, and prints where its ReccoBeats is', async () => {
+    const out: string[] = [];
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const running = main(
+      ['node', 'chartflow', 'sandbox', '--access', 'development'],
+      cli('/nonexistent', out),
+      () => stopped,
+    );
+    await expect.poll(() => out.length).toBe(1);
+    const value = (name: string) => new RegExp(`${name}=(\\S+)`).exec(out[0]!)![1]!;
+    const token = await fetch(`${value('SPOTIFY_ACCOUNTS_URL')}/api/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${value('SPOTIFY_CLIENT_ID')}:${value('SPOTIFY_CLIENT_SECRET')}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    });
+    const { access_token } = (await token.json()) as { access_token: string };
+    const multi = await fetch(`${value('SPOTIFY_API_URL')}/tracks?ids=0000000000000000000000`, {
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    expect(multi.status).toBe(403);
+    const reccobeats = await fetch(`${value('RECCOBEATS_API_URL')}/track?ids=0000000000000000000000`);
+    expect(await reccobeats.json()).toEqual({ content: [] });
+    expect(value('CHARTFLOW_MODE')).toBe('live');
+    stop();
+    expect(await running).toBe(0);
+  });
+
+  it('refuses an access level it does not know', async () => {
+    const notes: string[] = [];
+    const code = await main(['node', 'chartflow', 'sandbox', '--access', 'premium'], {
+      ...cli('/nonexistent', []),
+      note: (t) => notes.push(t),
+    });
+    expect(code).toBe(2);
+    expect(notes).toEqual(['chartflow: --access must be extended or development.']);
+  });
 });

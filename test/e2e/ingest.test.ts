@@ -117,6 +117,14 @@ describe('End to end: Spotify Charts CSV files dropped into the inbox', () => {
         reason: 'invalid row: URL: not an https://open.spotify.com/track/<22-character id> URL',
       },
     ]);
+    // The summary also lists what the source skipped, from the run's manifest.
+    expect(summary.skipped).toEqual([
+      {
+        position: 5,
+        reason: 'invalid row: URL: not an https://open.spotify.com/track/<22-character id> URL',
+      },
+    ]);
+    expect(summaries[0]!.skipped).toEqual([]);
     const entries = await entriesOf(t, legacyDay);
     const kept = legacyRows.filter((_, i) => i !== 4);
     expect(entries.map((e) => [Number(e.position), e.track_id, Number(e.streams)])).toEqual(

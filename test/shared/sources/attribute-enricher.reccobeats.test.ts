@@ -1,3 +1,4 @@
+import { featuresRecheckDays } from '../../../shared/sources/attribute-enricher.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { reccobeatsKnowsTrack, startSandbox, type Sandbox } from '../../../infra/sandbox/index.js';
 import { ProviderError } from '../../../shared/errors.js';
@@ -201,6 +202,20 @@ describe('Class: AttributeEnricher, with ReccoBeats alone (no Spotify app)', () 
 
       expect(okLookup(results.get(ids[0]!)).attributes.features_source).toBeNull();
       expect(sandbox.stats.snapshot().requests.reccobeatsAudioFeatures).toBe(0);
+    });
+
+    it('asks again, once featuresRecheckDays have passed, for a track that had none', async () => {
+      const ids = withoutFeatures.slice(0, 1);
+      const store = freshLake();
+      await enricher(store).lookup(ids, day);
+      const later = new Date(Date.parse(`${day}T00:00:00Z`) + featuresRecheckDays * 86_400_000)
+        .toISOString()
+        .slice(0, 10);
+
+      sandbox.stats.reset();
+      await enricher(store).lookup(ids, later);
+
+      expect(sandbox.stats.snapshot().requests.reccobeatsAudioFeatures).toBe(1);
     });
 
     it('retries an answer cut short (ProviderError), then succeeds', async () => {
