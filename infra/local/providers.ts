@@ -76,6 +76,8 @@ export const providersFor = (options: {
         })
       : undefined;
 
+  // The sandbox's playlists: one per chart, and `catalog-sample`, the non-charting catalog served
+  // as a pseudo-chart. A run names it with --chart; by default the demo runs `global` alone.
   const playlists: Record<string, string> = sandbox
     ? { ...sandboxPlaylistIds }
     : { ...config.chartPlaylists };

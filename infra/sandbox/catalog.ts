@@ -22,6 +22,11 @@ import {
  * track-specific half-life, and leaves a slowly fading tail, so recent releases climb in, old hits
  * slide out, and tracks near the cut-off drop out and come back a few days later (re-entries).
  * The momentum noise moves slowly (a knot a week), the daily noise does not.
+ *
+ * Besides the charts, a catalog sample (`catalogSampleFor`) stands for the non-charting catalog: a
+ * fixed ~2% of the tracks, of which a day holds those released and on none of the charts that day
+ * (at most 100). The sandbox serves it as a playlist of the app's user under the chart id
+ * `catalog-sample`, so that the warehouse can compare charting tracks with the rest.
  */
 
 /** The charts the sandbox serves, with their sizes (positions 1..N). */
@@ -34,22 +39,49 @@ export const chartIds: readonly ChartId[] = ['global', 'us', 'gb', 'br'];
 export const chartIdSchema = z.enum(chartIds as [ChartId, ...ChartId[]]);
 
 /**
- * Each chart's sandbox playlist id (22 base62 characters). They do not depend on the seed, so that
- * a configuration can name them once.
+ * The chart id of the sandbox's catalog sample: a playlist of tracks that are not on any of the
+ * sandbox's charts, served like a chart playlist so that the pipeline, which only sees tracks
+ * through chart sources, can compare the charting catalog with the rest. It is not a chart: it has
+ * no `chartSizes` entry, `chartFor` refuses it, and no Spotify Charts CSV is made for it.
  */
-export const sandboxPlaylistIds: Readonly<Record<ChartId, string>> = Object.freeze(
-  Object.fromEntries(chartIds.map((c) => [c, spotifyId(`chartflow-sandbox:playlist:${c}`)])) as Record<
-    ChartId,
+export const catalogSampleChartId = 'catalog-sample';
+
+/** Every chart id the sandbox serves a playlist for: the real charts and the catalog sample. */
+export type SandboxChartId = ChartId | typeof catalogSampleChartId;
+
+/**
+ * The chart ids the sandbox serves as playlists, the real charts first: what `--chart` accepts in
+ * sandbox mode. `chartIds` lists the real charts only.
+ */
+export const sandboxChartIds: readonly SandboxChartId[] = Object.freeze([...chartIds, catalogSampleChartId]);
+
+/** The share of the catalog that is ever in the catalog sample (chosen by hash, see `catalogSampleFor`). */
+export const catalogSampleShare = 0.02;
+
+/** The catalog sample holds at most this many tracks on a day. */
+export const catalogSampleMaxSize = 100;
+
+/**
+ * Each playlist's sandbox id (22 base62 characters), by the chart id it stands for: one per chart
+ * and one for the catalog sample, all owned by the app's user. They do not depend on the seed, so
+ * that a configuration can name them once.
+ */
+export const sandboxPlaylistIds: Readonly<Record<SandboxChartId, string>> = Object.freeze(
+  Object.fromEntries(sandboxChartIds.map((c) => [c, spotifyId(`chartflow-sandbox:playlist:${c}`)])) as Record<
+    SandboxChartId,
     string
   >,
 );
 
-/** The sandbox playlist that holds a chart. */
-export const sandboxPlaylistId = (chartId: ChartId): string => sandboxPlaylistIds[chartId];
+/** The sandbox playlist that holds a chart (or the catalog sample). */
+export const sandboxPlaylistId = (chartId: SandboxChartId): string => sandboxPlaylistIds[chartId];
 
-/** The chart a sandbox playlist holds, or `undefined` for any other id. */
-export const chartIdForPlaylist = (playlistId: string): ChartId | undefined =>
-  chartIds.find((c) => sandboxPlaylistIds[c] === playlistId);
+/** The sandbox playlist that holds the catalog sample (`catalog-sample`). */
+export const sandboxCatalogSamplePlaylistId: string = sandboxPlaylistIds[catalogSampleChartId];
+
+/** The chart (or the catalog sample) a sandbox playlist holds, or `undefined` for any other id. */
+export const chartIdForPlaylist = (playlistId: string): SandboxChartId | undefined =>
+  sandboxChartIds.find((c) => sandboxPlaylistIds[c] === playlistId);
 
 /** Renames are spread over this window so that any 60 days inside it see a charting artist rebrand. */
 export const renameWindow = { from: '2024-01-01', to: '2027-12-31' } as const;
@@ -143,6 +175,14 @@ export interface Catalog {
    * Takes about 2 ms (every released track is scored); the latest few hundred are cached.
    */
   chartFor(chartId: ChartId, date: string): readonly string[];
+  /**
+   * The track ids of the catalog sample on a day, in playlist order: the members (a fixed ~2% of
+   * the catalog, chosen by a hash of the seed and the track id) that are released by that day and
+   * on none of the charts that day, at most `catalogSampleMaxSize`, in the order of that hash.
+   * Membership is fixed, so the sample barely changes from one day to the next (warm days stay
+   * cheap to enrich); it changes as members are released, enter or leave a chart, or pass the cap.
+   */
+  catalogSampleFor(date: string): readonly string[];
   track(id: string): CatalogTrack | undefined;
   album(id: string): CatalogAlbum | undefined;
   artist(id: string): CatalogArtist | undefined;
@@ -552,9 +592,15 @@ export const createCatalog = (options: CatalogOptions = {}): Catalog => {
     rename: r,
   }));
 
-  // Paging asks for the same chart several times in a row; keep the latest few hundred.
+  // Paging asks for the same chart several times in a row; keep the latest few hundred. The
+  // catalog sample is cached here too, under its own chart id.
   const chartCache = new Map<string, readonly string[]>();
   const cacheLimit = 512;
+  const remember = (key: string, ids: readonly string[]) => {
+    chartCache.set(key, ids);
+    if (chartCache.size > cacheLimit) chartCache.delete(chartCache.keys().next().value as string);
+    return ids;
+  };
 
   const requireDate = (date: string): number => {
     if (!isoDate.safeParse(date).success)
@@ -562,22 +608,49 @@ export const createCatalog = (options: CatalogOptions = {}): Catalog => {
     return dayNumber(date);
   };
 
+  const chartFor = (chartId: ChartId, date: string): readonly string[] => {
+    if (!chartIdSchema.safeParse(chartId).success) throw new RangeError(`unknown chart: ${String(chartId)}`);
+    const day = requireDate(date);
+    const key = `${chartId}:${day}`;
+    return (
+      chartCache.get(key) ??
+      remember(
+        key,
+        Object.freeze(
+          rank(chartId, day, chartSizes[chartId]).indices.map((i) => (tracks[i] as CatalogTrack).id),
+        ),
+      )
+    );
+  };
+
+  // ---- the catalog sample: its members are fixed for the seed, each track in or out by a hash of
+  // the seed and its id, and kept in the order of that hash, which is also the playlist's order. A
+  // day only filters them, so the sample moves little and its tracks' attributes stay cached.
+  const sampleMembers = tracks
+    .map((t) => ({ index: t.index, key: hashString(`${seedKey}:${catalogSampleChartId}:${t.id}`) }))
+    .filter((m) => m.key / 4294967296 < catalogSampleShare)
+    .sort((a, b) => a.key - b.key || a.index - b.index)
+    .map((m) => m.index);
+
+  const catalogSampleFor = (date: string): readonly string[] => {
+    const day = requireDate(date);
+    const key = `${catalogSampleChartId}:${day}`;
+    const cached = chartCache.get(key);
+    if (cached) return cached;
+    const charting = new Set(chartIds.flatMap((c) => chartFor(c, date)));
+    const sample: string[] = [];
+    for (const i of sampleMembers) {
+      if (sample.length === catalogSampleMaxSize) break;
+      const id = (tracks[i] as CatalogTrack).id;
+      if ((releaseDay[i] as number) <= day && !charting.has(id)) sample.push(id);
+    }
+    return remember(key, Object.freeze(sample));
+  };
+
   return {
     seed: opts.seed,
-    chartFor(chartId, date) {
-      if (!chartIdSchema.safeParse(chartId).success)
-        throw new RangeError(`unknown chart: ${String(chartId)}`);
-      const day = requireDate(date);
-      const key = `${chartId}:${day}`;
-      const cached = chartCache.get(key);
-      if (cached) return cached;
-      const chart = Object.freeze(
-        rank(chartId, day, chartSizes[chartId]).indices.map((i) => (tracks[i] as CatalogTrack).id),
-      );
-      chartCache.set(key, chart);
-      if (chartCache.size > cacheLimit) chartCache.delete(chartCache.keys().next().value as string);
-      return chart;
-    },
+    chartFor,
+    catalogSampleFor,
     track: (id) => trackById.get(id),
     album: (id) => albumById.get(id),
     artist: (id) => {

@@ -13,6 +13,11 @@ export {
   chartIdForPlaylist,
   sandboxPlaylistId,
   sandboxPlaylistIds,
+  catalogSampleChartId,
+  catalogSampleShare,
+  catalogSampleMaxSize,
+  sandboxChartIds,
+  sandboxCatalogSamplePlaylistId,
   renameWindow,
   dayNumber,
   dateOfDay,
@@ -28,6 +33,7 @@ export type {
   AlbumType,
   ReleaseDatePrecision,
   ChartId,
+  SandboxChartId,
 } from './catalog.js';
 export type { HomeMarket } from './names.js';
 export { trickyTracks } from './names.js';
@@ -54,6 +60,7 @@ export {
   sandboxForeignPlaylistId,
   sandboxPlaylist,
   sandboxPlaylistIdsAll,
+  playlistEntries,
   playlistRefusal,
 } from './playlists.js';
 export type { AccessMode, PlaylistOwnership, SandboxPlaylist } from './playlists.js';

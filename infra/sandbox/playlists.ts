@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { chartIdForPlaylist, chartIds, sandboxPlaylistIds, type ChartId } from './catalog.js';
+import {
+  catalogSampleChartId,
+  chartIdForPlaylist,
+  sandboxChartIds,
+  sandboxPlaylistIds,
+  type Catalog,
+  type SandboxChartId,
+} from './catalog.js';
 import { spotifyId } from './prng.js';
 import { sandboxUserId } from './spotify-objects.js';
 
@@ -49,11 +56,16 @@ export const sandboxForeignPlaylistId = spotifyId('chartflow-sandbox:playlist:so
 /** Who owns a playlist, which decides whether a Development Mode app may read its items. */
 export type PlaylistOwnership = 'app' | 'spotify' | 'other-user';
 
-/** A playlist the sandbox serves: a chart, or its top `size` entries. */
+/**
+ * A playlist the sandbox serves: a chart, its top `size` entries, or the catalog sample (chart id
+ * `catalog-sample`: the catalog's tracks that are on no chart that day, see `Catalog.catalogSampleFor`).
+ * The app's user owns one playlist per chart id, the catalog sample included, as a real user would
+ * keep a playlist of their own holding a sample of the catalog.
+ */
 export interface SandboxPlaylist {
   readonly id: string;
-  readonly chartId: ChartId;
-  /** Only the chart's first `size` entries; the whole chart when undefined. */
+  readonly chartId: SandboxChartId;
+  /** Only the first `size` entries; all of them when undefined. */
   readonly size: number | undefined;
   readonly ownership: PlaylistOwnership;
   /** The Spotify user id of the owner, who also added every entry. */
@@ -78,11 +90,27 @@ export const sandboxPlaylist = (id: string): SandboxPlaylist | undefined => {
   return others.find((p) => p.id === id);
 };
 
-/** Every playlist id the sandbox serves, the app's chart playlists first. */
+/** Every playlist id the sandbox serves, the app's own playlists (charts, then the catalog sample) first. */
 export const sandboxPlaylistIdsAll: readonly string[] = [
-  ...chartIds.map((c) => sandboxPlaylistIds[c]),
+  ...sandboxChartIds.map((c) => sandboxPlaylistIds[c]),
   ...others.map((p) => p.id),
 ];
+
+/**
+ * The track ids a playlist holds on a day, in playlist order: the chart (or its top `size`), or the
+ * catalog sample. Like the charts, the sample is rebuilt for every as-of day.
+ */
+export const playlistEntries = (
+  catalog: Catalog,
+  playlist: SandboxPlaylist,
+  date: string,
+): readonly string[] => {
+  const entries =
+    playlist.chartId === catalogSampleChartId
+      ? catalog.catalogSampleFor(date)
+      : catalog.chartFor(playlist.chartId, date);
+  return playlist.size === undefined ? entries : entries.slice(0, playlist.size);
+};
 
 /** Why an app in this mode may not read the playlist's items, or `undefined` when it may. */
 export const playlistRefusal = (

@@ -7,7 +7,13 @@ import { isoDate } from '../../shared/lake/keys.js';
 import { createCatalog, type Catalog, type CatalogTrack } from './catalog.js';
 import { ProviderAnswerError, reccobeatsError, spotifyError } from './errors.js';
 import { SandboxFaults, type ServerErrorStatus } from './faults.js';
-import { accessModeSchema, playlistRefusal, sandboxPlaylist, type AccessMode } from './playlists.js';
+import {
+  accessModeSchema,
+  playlistEntries,
+  playlistRefusal,
+  sandboxPlaylist,
+  type AccessMode,
+} from './playlists.js';
 import { rateLimitSchema, rollingWindowLimiter, type RateLimiter } from './rate-limit.js';
 import {
   reccobeatsAudioFeaturesObject,
@@ -32,7 +38,8 @@ import { endpointProvider, SandboxStats, type SandboxEndpoint, type SandboxProvi
  * status codes and error bodies.
  *
  *   POST {accountsUrl}/api/token                     client credentials → bearer token
- *   GET  {apiUrl}/playlists/{id}/items               a playlist's entries, paged (limit ≤ 50)
+ *   GET  {apiUrl}/playlists/{id}/items               a playlist's entries, paged (limit ≤ 50): a chart,
+ *                                                    or the catalog sample (tracks on no chart that day)
  *   GET  {apiUrl}/tracks?ids=…                       up to 50 full track objects (extended only)
  *   GET  {apiUrl}/tracks/{id}                        one full track object
  *   GET  {apiUrl}/audio-features?ids=…               up to 100 audio features objects (extended only)
@@ -41,7 +48,8 @@ import { endpointProvider, SandboxStats, type SandboxEndpoint, type SandboxProvi
  *
  * Spotify answers according to the access mode (see playlists.ts for what each mode allows, and
  * the sources). Because it serves history, every request to either provider may name its day in
- * the `x-chartflow-as-of` header (default: today, UTC); the day decides the chart, the artists'
+ * the `x-chartflow-as-of` header (default: today, UTC); the day decides the chart (and the catalog
+ * sample, which leaves out what charts that day), the artists'
  * names and popularity, and tracks released after it do not exist yet.
  */
 
@@ -405,11 +413,10 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     if (!limit.success) throw spotifyError(400, 'Invalid limit');
     const offset = offsetSchema.safeParse(query.offset);
     if (!offset.success) throw spotifyError(400, 'Invalid offset');
-    const chart = catalog.chartFor(playlist.chartId, ctx.asOf);
-    const entries = playlist.size === undefined ? chart : chart.slice(0, playlist.size);
+    const entries = playlistEntries(catalog, playlist, ctx.asOf);
     return pagingObject(`${apiUrl}/playlists/${id}/items`, entries, offset.data, limit.data, (trackId) => {
       const track = catalog.track(trackId);
-      if (!track) throw new Error(`catalog is inconsistent: chart names unknown track ${trackId}`);
+      if (!track) throw new Error(`catalog is inconsistent: playlist names unknown track ${trackId}`);
       return playlistItemObject(ctx, track, playlist.ownerId);
     });
   });

@@ -1,4 +1,9 @@
-import { asOfHeader, sandboxPlaylistId, type ChartId, type Sandbox } from '../../../infra/sandbox/index.js';
+import {
+  asOfHeader,
+  sandboxPlaylistId,
+  type Sandbox,
+  type SandboxChartId,
+} from '../../../infra/sandbox/index.js';
 
 /**
  * A deliberately plain HTTP client for the sandbox tests: `fetch` and nothing else, so that the
@@ -107,11 +112,14 @@ export interface Paging<T> {
   total: number;
 }
 
-/** A whole chart over HTTP: the playlist's pages, following `next` until it is `null`. */
+/**
+ * A whole chart (or the catalog sample) over HTTP: the playlist's pages, following `next` until it
+ * is `null`.
+ */
 export const chartOverHttp = async (
   sandbox: Sandbox,
   token: string,
-  chartId: ChartId,
+  chartId: SandboxChartId,
   asOf: string,
 ): Promise<PlaylistItem[]> => {
   const items: PlaylistItem[] = [];

@@ -69,6 +69,13 @@ describe('Function: chartflow CLI (argument and configuration errors)', () => {
     );
   });
 
+  it('names the sandbox’s charts, the catalog sample among them, when it refuses one', async () => {
+    expectRefused(
+      await chartflow(['run', '--chart', 'atlantis']),
+      /\(known: global, us, gb, br, catalog-sample\)\.$/,
+    );
+  });
+
   it('refuses a backfill whose range runs backwards', async () => {
     expectRefused(
       await chartflow(['backfill', '--from', '2026-11-10', '--to', '2026-11-01']),
