@@ -250,12 +250,37 @@ export const badDayStage: StageBatch = {
 
 // --- the marts they must produce ---------------------------------------------------------------
 
+/** Where an entry stands in its chart run: a new entry, or the day after one at `previous`. */
+const newEntryRun = (day: ChartDay) => ({
+  previous_position: null,
+  positions_moved: null,
+  is_new_entry: true,
+  is_re_entry: false,
+  first_charted_date: day.date,
+  last_charted_date: null,
+  days_on_chart: 1,
+  total_days_on_chart: 1,
+  chart_run_number: 1,
+});
+const nextDayRun = (previousDay: ChartDay, previous: number, position: number) => ({
+  previous_position: previous,
+  positions_moved: previous - position,
+  is_new_entry: false,
+  is_re_entry: false,
+  first_charted_date: previousDay.date,
+  last_charted_date: previousDay.date,
+  days_on_chart: 2,
+  total_days_on_chart: 2,
+  chart_run_number: 1,
+});
+
 const entry = (
   day: ChartDay,
   track: Track,
   position: number,
   streams: number | null,
   popularity: number | null,
+  run: ReturnType<typeof newEntryRun>,
 ) => ({
   chart_id: chartId,
   chart_date: day.date,
@@ -263,18 +288,19 @@ const entry = (
   position,
   streams,
   popularity,
+  ...run,
   run_id: day.runId,
 });
 
 export const fctDay1 = [
-  entry(day1, helloWorld, 1, 1_000_000, 91),
-  entry(day1, plainSong, 2, 800_000, null),
-  entry(day1, shalom, 3, 500_000, 70),
+  entry(day1, helloWorld, 1, 1_000_000, 91, newEntryRun(day1)),
+  entry(day1, plainSong, 2, 800_000, null, newEntryRun(day1)),
+  entry(day1, shalom, 3, 500_000, 70, newEntryRun(day1)),
 ];
 export const fctDay2 = [
-  entry(day2, shalom, 1, 1_200_000, 75),
-  entry(day2, helloWorld, 2, 900_000, null),
-  entry(day2, newEntry, 3, null, 50),
+  entry(day2, shalom, 1, 1_200_000, 75, nextDayRun(day1, 3, 1)),
+  entry(day2, helloWorld, 2, 900_000, null, nextDayRun(day1, 1, 2)),
+  entry(day2, newEntry, 3, null, 50, newEntryRun(day2)),
 ];
 
 const dimTrack = (
@@ -336,22 +362,68 @@ export const dimTracksAfterDay2 = [
   dimTrack(newEntry, { ...newEntryMetadata, as_of: day2.date }, { ...noFeatures, as_of: null }, day2, day2),
 ];
 
-const dimArtist = (artist: { id: string; name: string }, firstSeen: ChartDay, lastSeen: ChartDay) => ({
+/** A version of an artist (SCD2): valid from `from` until `to` (exclusive), last seen on `lastSeen`. */
+const dimArtist = (
+  artist: { id: string; name: string },
+  from: ChartDay,
+  to: ChartDay | null,
+  lastSeen: ChartDay,
+) => ({
   artist_id: artist.id,
   artist_name: artist.name,
-  first_seen_date: firstSeen.date,
+  valid_from: from.date,
+  valid_to: to?.date ?? null,
+  is_current: to === null,
   last_seen_date: lastSeen.date,
   run_id: lastSeen.runId,
 });
 
 export const dimArtistsAfterDay1 = [
-  dimArtist(artists.ana, day1, day1),
-  dimArtist(artists.mohammed, day1, day1),
-  dimArtist(artists.dee, day1, day1),
+  dimArtist(artists.ana, day1, null, day1),
+  dimArtist(artists.mohammed, day1, null, day1),
+  dimArtist(artists.dee, day1, null, day1),
 ];
+// Dee is renamed Dee Dee on day 2: a new version, and the old one is kept, closed on day 2.
 export const dimArtistsAfterDay2 = [
-  dimArtist(artists.ana, day1, day2),
-  dimArtist(artists.mohammed, day1, day1),
-  dimArtist({ ...artists.dee, name: 'Dee Dee' }, day1, day2),
-  dimArtist(artists.eve, day2, day2),
+  dimArtist(artists.ana, day1, null, day2),
+  dimArtist(artists.mohammed, day1, null, day1),
+  dimArtist(artists.dee, day1, day2, day1),
+  dimArtist({ ...artists.dee, name: 'Dee Dee' }, day2, null, day2),
+  dimArtist(artists.eve, day2, null, day2),
+];
+
+const dimAlbum = (metadata: StageRow, releasedOn: string | null, asOf: ChartDay, firstSeen: ChartDay) => ({
+  album_id: metadata.album_id,
+  album_name: metadata.album_name,
+  album_type: metadata.album_type,
+  release_date: metadata.release_date,
+  release_date_precision: metadata.release_date_precision,
+  released_on: releasedOn,
+  metadata_as_of_date: asOf.date,
+  first_seen_date: firstSeen.date,
+  last_seen_date: asOf.date,
+  run_id: asOf.runId,
+});
+
+// Years and months become their first day. Hello World's day 2 lookup failed: its album stays as of day 1.
+export const dimAlbumsAfterDay2 = [
+  dimAlbum(helloWorldMetadata, '2023-01-01', day1, day1),
+  dimAlbum(shalomMetadataDay2, '2024-02-14', day2, day1),
+  dimAlbum(newEntryMetadata, '2024-03-01', day2, day2),
+];
+
+const credits = (track: Track, asOf: ChartDay, ...credited: { id: string }[]) =>
+  credited.map((artist, index) => ({
+    track_id: track.id,
+    artist_position: index + 1,
+    artist_id: artist.id,
+    is_lead_artist: index === 0,
+    credits_as_of_date: asOf.date,
+    run_id: asOf.runId,
+  }));
+
+export const bridgeAfterDay2 = [
+  ...credits(helloWorld, day1, artists.ana, artists.mohammed),
+  ...credits(shalom, day2, artists.dee),
+  ...credits(newEntry, day2, artists.eve, artists.ana),
 ];

@@ -13,6 +13,8 @@ import {
   day2Stage,
   dimArtistsAfterDay1,
   dimArtistsAfterDay2,
+  dimAlbumsAfterDay2,
+  bridgeAfterDay2,
   dimTracksAfterDay1,
   dimTracksAfterDay2,
   fctDay1,
@@ -30,7 +32,24 @@ import {
 
 // The marts' columns read back, loaded_at apart (it is the run's start time: checked on its own).
 const martColumns = {
-  fct_chart_entries: ['chart_id', 'chart_date', 'track_id', 'position', 'streams', 'popularity', 'run_id'],
+  fct_chart_entries: [
+    'chart_id',
+    'chart_date',
+    'track_id',
+    'position',
+    'streams',
+    'popularity',
+    'previous_position',
+    'positions_moved',
+    'is_new_entry',
+    'is_re_entry',
+    'first_charted_date',
+    'last_charted_date',
+    'days_on_chart',
+    'total_days_on_chart',
+    'chart_run_number',
+    'run_id',
+  ],
   dim_tracks: [
     'track_id',
     'track_name',
@@ -62,19 +81,41 @@ const martColumns = {
     'last_seen_date',
     'run_id',
   ],
-  dim_artists: ['artist_id', 'artist_name', 'first_seen_date', 'last_seen_date', 'run_id'],
+  dim_artists: ['artist_id', 'artist_name', 'valid_from', 'valid_to', 'is_current', 'last_seen_date', 'run_id'],
+  dim_albums: [
+    'album_id',
+    'album_name',
+    'album_type',
+    'release_date',
+    'release_date_precision',
+    'released_on',
+    'metadata_as_of_date',
+    'first_seen_date',
+    'last_seen_date',
+    'run_id',
+  ],
+  bridge_track_artists: [
+    'track_id',
+    'artist_position',
+    'artist_id',
+    'is_lead_artist',
+    'credits_as_of_date',
+    'run_id',
+  ],
 } as const;
 type Mart = keyof typeof martColumns;
 
 const martKeys: Record<Mart, string> = {
   fct_chart_entries: 'chart_id, chart_date, track_id',
   dim_tracks: 'track_id',
-  dim_artists: 'artist_id',
+  dim_artists: 'artist_id, valid_from',
+  dim_albums: 'album_id',
+  bridge_track_artists: 'track_id, artist_position',
 };
 
 // Dates (<event>_date) and timestamps (<event>_at) are read as text, the same on every warehouse.
 const readable = (column: string): string =>
-  /_(date|at)$/.test(column) ? `cast(${column} as varchar) as ${column}` : column;
+  /(_date|_at|^valid_from|^valid_to|^released_on)$/.test(column) ? `cast(${column} as varchar) as ${column}` : column;
 
 const readMart = (warehouse: TestWarehouse, mart: Mart): Promise<ReadRow[]> =>
   warehouse.query(
@@ -85,6 +126,8 @@ const readMarts = async (warehouse: TestWarehouse) => ({
   fct_chart_entries: await readMart(warehouse, 'fct_chart_entries'),
   dim_tracks: await readMart(warehouse, 'dim_tracks'),
   dim_artists: await readMart(warehouse, 'dim_artists'),
+  dim_albums: await readMart(warehouse, 'dim_albums'),
+  bridge_track_artists: await readMart(warehouse, 'bridge_track_artists'),
 });
 
 /** loaded_at of every row of a mart, by the row's key. */
@@ -187,7 +230,9 @@ const describeTarget = (target: () => { warehouse: TestWarehouse; workDir: strin
       byKeys([...fctDay1, ...fctDay2], 'chart_id', 'chart_date', 'track_id'),
     );
     expect(marts.dim_tracks).toEqual(dimTracksAfterDay2);
-    expect(marts.dim_artists).toEqual(dimArtistsAfterDay2);
+    expect(marts.dim_artists).toEqual(byKeys(dimArtistsAfterDay2, 'artist_id', 'valid_from'));
+    expect(marts.dim_albums).toEqual(dimAlbumsAfterDay2);
+    expect(marts.bridge_track_artists).toEqual(bridgeAfterDay2);
 
     // Day 1's entries were not rewritten.
     const fctLoadedAt = await readLoadedAt(warehouse, 'fct_chart_entries');
@@ -196,7 +241,7 @@ const describeTarget = (target: () => { warehouse: TestWarehouse; workDir: strin
     afterDay2 = marts;
     afterDay2LoadedAt.fct_chart_entries = fctLoadedAt;
     afterDay2LoadedAt.dim_tracks = await readLoadedAt(warehouse, 'dim_tracks');
-    afterDay2LoadedAt.dim_artists = await readLoadedAt(warehouse, 'dim_artists');
+    afterDay2LoadedAt.bridge_track_artists = await readLoadedAt(warehouse, 'bridge_track_artists');
   });
 
   it('replays day 1: the marts stay as they were, newer attributes and names win', async () => {
@@ -207,7 +252,7 @@ const describeTarget = (target: () => { warehouse: TestWarehouse; workDir: strin
     expect(await readMarts(warehouse)).toEqual(afterDay2);
     const [shalom] = await warehouse.query(`select album_name from marts.dim_tracks where track_id = 'trk3'`);
     expect(shalom?.album_name).toBe('אלבום (Deluxe)');
-    const [dee] = await warehouse.query(`select artist_name from marts.dim_artists where artist_id = 'art4'`);
+    const [dee] = await warehouse.query(`select artist_name from marts.dim_artists where artist_id = 'art4' and is_current`);
     expect(dee?.artist_name).toBe('Dee Dee');
 
     // Only day 1's chart and what it mentions were rewritten.
@@ -217,7 +262,168 @@ const describeTarget = (target: () => { warehouse: TestWarehouse; workDir: strin
       else expect(fctLoadedAt[key]).not.toBe(loadedAt);
     }
     expect((await readLoadedAt(warehouse, 'dim_tracks')).trk4).toBe(afterDay2LoadedAt.dim_tracks.trk4);
-    expect((await readLoadedAt(warehouse, 'dim_artists')).art5).toBe(afterDay2LoadedAt.dim_artists.art5);
+    // (dim_artists is rebuilt whole from its snapshot by every run: its loaded_at always moves.)
+    const bridgeLoadedAt = await readLoadedAt(warehouse, 'bridge_track_artists');
+    expect(bridgeLoadedAt['trk4|1']).toBe(afterDay2LoadedAt.bridge_track_artists['trk4|1']);
+    expect(bridgeLoadedAt['trk1|1']).not.toBe(afterDay2LoadedAt.bridge_track_artists['trk1|1']);
+  });
+
+  it('answers the analysts from the star: runs, longevity, new releases, the catalog comparison', async () => {
+    const runs = await warehouse.query(
+      `select track_id, chart_run_number, days_on_chart, peak_position, is_ongoing
+       from marts.fct_chart_runs order by track_id`,
+    );
+    expect(runs).toEqual([
+      { track_id: 'trk1', chart_run_number: 1, days_on_chart: 2, peak_position: 1, is_ongoing: true },
+      { track_id: 'trk2', chart_run_number: 1, days_on_chart: 1, peak_position: 2, is_ongoing: true },
+      { track_id: 'trk3', chart_run_number: 1, days_on_chart: 2, peak_position: 1, is_ongoing: true },
+      { track_id: 'trk4', chart_run_number: 1, days_on_chart: 1, peak_position: 3, is_ongoing: true },
+    ]);
+
+    // Shalom (released 2024-02-14) and New Entry (March 2024) are new releases in ISO week 9.
+    const newReleases = await warehouse.query(
+      `select iso_year, iso_week, cast(iso_week_start_date as varchar) as week_start, week_rank, track_id,
+              days_since_release, days_on_chart_in_week, best_position, lead_artist_name
+       from marts.mart_new_releases_weekly order by week_rank`,
+    );
+    expect(newReleases).toEqual([
+      {
+        iso_year: 2024,
+        iso_week: 9,
+        week_start: '2024-02-26',
+        week_rank: 1,
+        track_id: 'trk3',
+        days_since_release: 16,
+        days_on_chart_in_week: 2,
+        best_position: 1,
+        lead_artist_name: 'Dee Dee',
+      },
+      {
+        iso_year: 2024,
+        iso_week: 9,
+        week_start: '2024-02-26',
+        week_rank: 2,
+        track_id: 'trk4',
+        days_since_release: 1,
+        days_on_chart_in_week: 1,
+        best_position: 3,
+        lead_artist_name: 'Eve',
+      },
+    ]);
+
+    const artistLongevity = await warehouse.query(
+      `select artist_id, artist_name, tracks_charted, tracks_charted_as_lead, days_on_chart, track_days_on_chart
+       from marts.mart_artist_longevity order by artist_id`,
+    );
+    expect(artistLongevity).toEqual([
+      // Ana leads Hello World (2 days) and features on New Entry (day 2)
+      {
+        artist_id: 'art1',
+        artist_name: 'Ana, "Bo"',
+        tracks_charted: 2,
+        tracks_charted_as_lead: 1,
+        days_on_chart: 2,
+        track_days_on_chart: 3,
+      },
+      {
+        artist_id: 'art2',
+        artist_name: 'محمد عبده',
+        tracks_charted: 1,
+        tracks_charted_as_lead: 0,
+        days_on_chart: 2,
+        track_days_on_chart: 2,
+      },
+      {
+        artist_id: 'art4',
+        artist_name: 'Dee Dee',
+        tracks_charted: 1,
+        tracks_charted_as_lead: 1,
+        days_on_chart: 2,
+        track_days_on_chart: 2,
+      },
+      {
+        artist_id: 'art5',
+        artist_name: 'Eve',
+        tracks_charted: 1,
+        tracks_charted_as_lead: 1,
+        days_on_chart: 1,
+        track_days_on_chart: 1,
+      },
+    ]);
+
+    // Features per band: the top 10 holds 6 entries of 4 tracks, 4 entries with features.
+    const [band] = await warehouse.query(
+      `select position_band, entries, tracks, entries_with_features, avg_danceability, avg_tempo
+       from marts.mart_features_by_position_band`,
+    );
+    expect(band).toEqual({
+      position_band: '1-10',
+      entries: 6,
+      tracks: 4,
+      entries_with_features: 4,
+      avg_danceability: 0.605, // (0.81 × 2 + 0.4 × 2) / 4
+      avg_tempo: 95.26, // (118.02 × 2 + 72.5 × 2) / 4
+    });
+
+    const catalog = await warehouse.query(
+      `select catalog_group, tracks, tracks_with_features from marts.mart_charting_vs_catalog order by catalog_group`,
+    );
+    expect(catalog).toEqual([
+      { catalog_group: 'charting', tracks: 4, tracks_with_features: 2 },
+      { catalog_group: 'non_charting', tracks: 0, tracks_with_features: 0 },
+    ]);
+  });
+
+  it('builds an ISO 8601 calendar', async () => {
+    const days = await warehouse.query(
+      `select cast(date_day as varchar) as day, year_number, quarter_number, month_name, iso_year, iso_week,
+              cast(iso_week_start_date as varchar) as week_start, iso_day_of_week, day_name, is_weekend
+       from marts.dim_date
+       where date_day in (cast('2021-01-03' as date), cast('2024-12-30' as date), cast('2026-11-22' as date))
+       order by date_day`,
+    );
+    expect(days).toEqual([
+      // a Sunday that still belongs to 2020's week 53
+      {
+        day: '2021-01-03',
+        year_number: 2021,
+        quarter_number: 1,
+        month_name: 'January',
+        iso_year: 2020,
+        iso_week: 53,
+        week_start: '2020-12-28',
+        iso_day_of_week: 7,
+        day_name: 'Sunday',
+        is_weekend: true,
+      },
+      // a Monday that starts 2025's week 1
+      {
+        day: '2024-12-30',
+        year_number: 2024,
+        quarter_number: 4,
+        month_name: 'December',
+        iso_year: 2025,
+        iso_week: 1,
+        week_start: '2024-12-30',
+        iso_day_of_week: 1,
+        day_name: 'Monday',
+        is_weekend: false,
+      },
+      {
+        day: '2026-11-22',
+        year_number: 2026,
+        quarter_number: 4,
+        month_name: 'November',
+        iso_year: 2026,
+        iso_week: 47,
+        week_start: '2026-11-16',
+        iso_day_of_week: 7,
+        day_name: 'Sunday',
+        is_weekend: true,
+      },
+    ]);
+    const [count] = await warehouse.query(`select count(*) as days from marts.dim_date`);
+    expect(Number(count?.days)).toBe(7670); // 2015-01-01 .. 2035-12-31: 21 years, 5 of them leap
   });
 
   it('fails the build, and leaves the marts alone, when the stage breaks a test', async () => {

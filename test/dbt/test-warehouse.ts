@@ -15,7 +15,7 @@ export type StageRow = Readonly<Record<string, string | number | boolean | null>
 export type ReadRow = Record<string, unknown>;
 
 /** The schemas dbt owns, besides the stage: dropped whenever a suite starts from an empty warehouse. */
-const dbtSchemas = ['staging', 'snapshots', 'marts'] as const;
+const dbtSchemas = ['staging', 'intermediate', 'snapshots', 'marts'] as const;
 
 /** One insert per row, every value bound ($1...) and cast to its column's type. */
 const insertStatement = (table: StageTableName): string => {
