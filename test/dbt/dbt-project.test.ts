@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ import {
   type ChartDay,
   type StageBatch,
 } from './chart-days.js';
-import { assertDbtInstalled, runDbt, type DbtResult } from './dbt-cli.js';
+import { assertDbtInstalled, repoRoot, runDbt, type DbtResult } from './dbt-cli.js';
 import {
   DuckDbTestWarehouse,
   PostgresTestWarehouse,
@@ -372,6 +372,18 @@ const describeTarget = (target: () => { warehouse: TestWarehouse; workDir: strin
       { catalog_group: 'charting', tracks: 4, tracks_with_features: 2 },
       { catalog_group: 'non_charting', tracks: 0, tracks_with_features: 0 },
     ]);
+  });
+
+  it('runs every example query of docs/warehouse.md', async () => {
+    const doc = await readFile(path.join(repoRoot, 'docs', 'warehouse.md'), 'utf8');
+    const queries = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!.trim().replace(/;$/, ''));
+    expect(queries.length).toBeGreaterThanOrEqual(10);
+    for (const query of queries) {
+      await expect(warehouse.query(query), query).resolves.toBeInstanceOf(Array);
+    }
+    // The ones that have something to say after two days say it.
+    const [longest] = await warehouse.query(queries.find((q) => q.includes('from marts.mart_track_longevity'))!);
+    expect(longest).toMatchObject({ total_days_on_chart: 2, peak_position: 1 });
   });
 
   it('builds an ISO 8601 calendar', async () => {
