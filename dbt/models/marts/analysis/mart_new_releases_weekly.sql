@@ -24,12 +24,7 @@ calendar as (
 ),
 
 lead_artists as (
-    select bridge.track_id, artists.artist_name
-    from {{ ref('bridge_track_artists') }} as bridge
-    inner join {{ ref('dim_artists') }} as artists
-        on artists.artist_id = bridge.artist_id
-        and artists.is_current
-    where bridge.is_lead_artist
+    select * from {{ ref('int_tracks_lead_artists') }}
 ),
 
 new_release_entries as (
@@ -85,7 +80,7 @@ select
     ) as {{ dbt.type_int() }}) as week_rank,
     weekly.track_id,
     tracks.track_name,
-    lead_artists.artist_name as lead_artist_name,
+    lead_artists.lead_artist_name,
     weekly.released_on,
     cast({{ dbt.datediff('weekly.released_on', 'weekly.first_day_in_week', 'day') }} as {{ dbt.type_int() }})
         as days_since_release,

@@ -12,12 +12,7 @@ tracks as (
 ),
 
 lead_artists as (
-    select bridge.track_id, bridge.artist_id, artists.artist_name
-    from {{ ref('bridge_track_artists') }} as bridge
-    inner join {{ ref('dim_artists') }} as artists
-        on artists.artist_id = bridge.artist_id
-        and artists.is_current
-    where bridge.is_lead_artist
+    select * from {{ ref('int_tracks_lead_artists') }}
 ),
 
 per_track as (
@@ -41,8 +36,8 @@ select
     per_track.chart_id,
     per_track.track_id,
     tracks.track_name,
-    lead_artists.artist_id as lead_artist_id,
-    lead_artists.artist_name as lead_artist_name,
+    lead_artists.lead_artist_id,
+    lead_artists.lead_artist_name,
     cast(per_track.chart_runs as {{ dbt.type_int() }}) as chart_runs,
     cast(per_track.total_days_on_chart as {{ dbt.type_int() }}) as total_days_on_chart,
     cast(per_track.longest_run_days as {{ dbt.type_int() }}) as longest_run_days,
