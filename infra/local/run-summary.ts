@@ -50,20 +50,11 @@ export const summarizeDay = async (
   const record = ofRun.at(-1);
   const runId = target.runId ?? record?.runId ?? null;
 
-  const requests: Record<string, number> = {};
-  for (const [provider, count] of Object.entries(pipeline.counter.snapshot())) {
-    const made = count - (target.requestsBefore[provider] ?? 0);
-    if (made > 0) requests[provider] = made;
-  }
-
-  const marts: Record<string, number> = {};
+  const requests = requestsSince(pipeline, target.requestsBefore);
+  const { marts } = await martCounts(warehouse);
   let chartEntriesThisDay = 0;
   let top: { position: number; trackName: string }[] = [];
   try {
-    for (const table of martTables) {
-      const [row] = await warehouse.query<{ n: number }>(`select count(*) as n from marts.${table}`);
-      marts[table] = Number(row?.n ?? 0);
-    }
     const [day] = await warehouse.query<{ n: number }>(
       'select count(*) as n from marts.fct_chart_entries where chart_id = :chart_id and chart_date = cast(:chart_date as date)',
       { chart_id: target.chartId, chart_date: target.chartDate },
@@ -91,12 +82,7 @@ export const summarizeDay = async (
     rows: { stage: record?.rows ?? {}, marts, chartEntriesThisDay },
     top,
     requests,
-    checks: {
-      passed: record?.checks.filter((c) => c.passed).length ?? 0,
-      failed: (record?.checks ?? [])
-        .filter((c) => !c.passed)
-        .map(({ name, detail }) => ({ name, ...(detail ? { detail } : {}) })),
-    },
+    checks: checksOf(record),
     deadLettered: runId ? await deadLettered(pipeline, target, runId) : [],
     skipped: runId ? await skippedEntries(pipeline, target, runId) : [],
     quarantined: runId ? await quarantined(pipeline, target, runId) : [],
@@ -112,6 +98,169 @@ export const summarizeDay = async (
       dbt: record?.timings.dbtMs ?? 0,
     },
   };
+};
+
+/** One day of a backfill batch: what its load held and how it ended (its batch's outcome). */
+export interface BackfillDay {
+  readonly chartId: string;
+  readonly chartDate: string;
+  readonly runId: string | null;
+  readonly loadId: string | null;
+  readonly status: RunRecord['status'] | 'not_loaded';
+  /** Rows the day's load put into the stage, per table. */
+  readonly rows: Record<string, number>;
+  /** Rows of this day and chart in `marts.fct_chart_entries` after the batch. */
+  readonly chartEntries: number;
+  readonly checks: RunSummary['checks'];
+  readonly deadLettered: RunSummary['deadLettered'];
+  readonly skipped: RunSummary['skipped'];
+  readonly quarantined: RunSummary['quarantined'];
+}
+
+/** What a backfill in one batch did: every day's load, then one transform of them all. */
+export interface BackfillSummary {
+  readonly batchId: string;
+  /** The batch's outcome, which every loaded day shares; `not_loaded` when no day loaded. */
+  readonly status: RunRecord['status'] | 'not_loaded';
+  /** Days loaded and transformed together. */
+  readonly loads: number;
+  /** Loads that failed their checks, which fails the batch; the first are named in `failedChecks`. */
+  readonly failedLoads: number;
+  readonly failedChecks: { chartId: string; chartDate: string; checks: string[] }[];
+  readonly days: BackfillDay[];
+  /** Rows loaded into the stage, per table, all days together. */
+  readonly rows: Record<string, number>;
+  readonly marts: Record<string, number>;
+  readonly requests: Record<string, number>;
+  readonly spotifyAccess: RunSummary['spotifyAccess'];
+  readonly dbtMessage: string | null;
+  readonly failedInvocations: RunSummary['failedInvocations'];
+  readonly backlog: RunSummary['backlog'];
+  /**
+   * Wall time: `total`, and `load` from the first fetch to the last load. The days overlap, so each
+   * of fetch, enrich and load is given as its span (first start to last end) and as `busyMs`, the
+   * time its invocations took, added up. Checks and dbt ran once, for the whole batch.
+   */
+  readonly timingsMs: {
+    total: number;
+    load: number;
+    fetch: number;
+    enrich: number;
+    stageLoad: number;
+    checks: number;
+    dbt: number;
+  };
+  readonly busyMs: { fetch: number; enrich: number; stageLoad: number };
+}
+
+/** Gathers the summary of a backfill batch: every day's record from the lake, the marts once. */
+export const summarizeBackfill = async (
+  pipeline: LocalPipeline,
+  target: {
+    batchId: string;
+    days: readonly { chartId: string; chartDate: string; runId: string | null }[];
+    requestsBefore: Record<string, number>;
+    wallMs: { load: number; total: number };
+  },
+): Promise<BackfillSummary> => {
+  const { store, warehouse } = pipeline;
+  const runRecords = new RunRecords(store);
+  const days: BackfillDay[] = [];
+  const ofBatch: RunRecord[] = [];
+  for (const day of target.days) {
+    const record = day.runId
+      ? (await runRecords.list(day)).filter((r) => r.runId === day.runId).at(-1)
+      : undefined;
+    if (record?.batch?.batchId === target.batchId) ofBatch.push(record);
+    days.push({
+      chartId: day.chartId,
+      chartDate: day.chartDate,
+      runId: day.runId,
+      loadId: record?.loadId ?? null,
+      status: record?.status ?? 'not_loaded',
+      rows: record?.rows ?? {},
+      chartEntries: 0,
+      checks: checksOf(record),
+      deadLettered: day.runId ? await deadLettered(pipeline, day, day.runId) : [],
+      skipped: day.runId ? await skippedEntries(pipeline, day, day.runId) : [],
+      quarantined: day.runId ? await quarantined(pipeline, day, day.runId) : [],
+    });
+  }
+
+  const { marts } = await martCounts(warehouse);
+  const entries = new Map<string, number>();
+  try {
+    const rows = await warehouse.query<{ chart_id: string; chart_date: string; n: number }>(
+      'select chart_id, chart_date, count(*) as n from marts.fct_chart_entries group by chart_id, chart_date',
+    );
+    for (const r of rows) entries.set(`${r.chart_id}|${r.chart_date}`, Number(r.n));
+  } catch {
+    // No marts yet: dbt has never succeeded on this warehouse.
+  }
+
+  const rows: Record<string, number> = {};
+  for (const day of days)
+    for (const [table, n] of Object.entries(day.rows)) rows[table] = (rows[table] ?? 0) + n;
+  const first = ofBatch[0];
+  const phases = pipeline.phases.durations();
+  const busy = pipeline.phases.busy();
+  return {
+    batchId: target.batchId,
+    status: first?.status ?? 'not_loaded',
+    loads: ofBatch.length,
+    failedLoads: first?.batch?.failedLoads ?? 0,
+    failedChecks: first?.batch?.failed ?? [],
+    days: days.map((d) => ({ ...d, chartEntries: entries.get(`${d.chartId}|${d.chartDate}`) ?? 0 })),
+    rows,
+    marts,
+    requests: requestsSince(pipeline, target.requestsBefore),
+    spotifyAccess: pipeline.hasSpotify ? pipeline.spotifyAccess.level : 'none',
+    dbtMessage: first?.transform?.message ?? null,
+    failedInvocations: pipeline.invoker.failures.map(({ functionName, error }) => ({ functionName, error })),
+    backlog: pipeline.backlog() ?? null,
+    timingsMs: {
+      total: Math.round(target.wallMs.total),
+      load: Math.round(target.wallMs.load),
+      fetch: phases.extract ?? 0,
+      enrich: phases.enrich ?? 0,
+      stageLoad: phases.load ?? 0,
+      checks: first?.timings.checksMs ?? 0,
+      dbt: first?.timings.dbtMs ?? 0,
+    },
+    busyMs: { fetch: busy.extract ?? 0, enrich: busy.enrich ?? 0, stageLoad: busy.load ?? 0 },
+  };
+};
+
+const checksOf = (record: RunRecord | undefined): RunSummary['checks'] => ({
+  passed: record?.checks.filter((c) => c.passed).length ?? 0,
+  failed: (record?.checks ?? [])
+    .filter((c) => !c.passed)
+    .map(({ name, detail }) => ({ name, ...(detail ? { detail } : {}) })),
+});
+
+const requestsSince = (pipeline: LocalPipeline, before: Record<string, number>): Record<string, number> => {
+  const requests: Record<string, number> = {};
+  for (const [provider, count] of Object.entries(pipeline.counter.snapshot())) {
+    const made = count - (before[provider] ?? 0);
+    if (made > 0) requests[provider] = made;
+  }
+  return requests;
+};
+
+/** Rows of each mart the summaries count; empty when dbt has never succeeded on this warehouse. */
+const martCounts = async (
+  warehouse: LocalPipeline['warehouse'],
+): Promise<{ marts: Record<string, number> }> => {
+  const marts: Record<string, number> = {};
+  try {
+    for (const table of martTables) {
+      const [row] = await warehouse.query<{ n: number }>(`select count(*) as n from marts.${table}`);
+      marts[table] = Number(row?.n ?? 0);
+    }
+  } catch {
+    // No marts yet.
+  }
+  return { marts };
 };
 
 /** Tracks of the run in the dead-letter queue, with the reason their last delivery recorded in the lake. */

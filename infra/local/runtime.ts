@@ -10,7 +10,15 @@ import { PostgresWarehouse } from '../../shared/adapters/postgres/postgres-wareh
 import { LocalDbtRunner } from '../../shared/adapters/embedded/local-dbt-runner.js';
 import { LocalEventBus } from '../../shared/adapters/embedded/local-event-bus.js';
 import { RequestCounter } from '../../shared/http/request-counter.js';
-import { eventSource, stageLoadedDetailType, type ChartDay } from '../../shared/records/messages.js';
+import {
+  eventSource,
+  stageLoadedDetailType,
+  transformRequestedDetailType,
+  type ChartDay,
+  type TransformRequested,
+} from '../../shared/records/messages.js';
+import type { LoadDecision } from '../../services/stage-loader/load-completed-days.js';
+import { newId } from '../../shared/ids.js';
 import { makeHandler as makeChartFetch } from '../../services/chart-fetch/handler.js';
 import { makeHandler as makeTrackAttributes } from '../../services/track-attributes/handler.js';
 import { makeHandler as makeStageLoader } from '../../services/stage-loader/handler.js';
@@ -23,7 +31,7 @@ import { AsyncInvoker, type RetryPolicy as InvocationRetry } from './async-invok
 import type { RetryPolicy } from '../../shared/http/json-client.js';
 import { localContext } from './handler-context.js';
 import { PhaseClock } from './phase-clock.js';
-import { summarizeDay, type RunSummary } from './run-summary.js';
+import { summarizeBackfill, summarizeDay, type BackfillSummary, type RunSummary } from './run-summary.js';
 import { inboxChartsPrefix, lakeKeys } from '../../shared/lake/keys.js';
 import { PermanentError } from '../../shared/errors.js';
 import { providersFor } from './providers.js';
@@ -78,6 +86,19 @@ const transformRetry: InvocationRetry = {
   delayMs: (attempt) => Math.min(2_000, 100 * attempt),
 };
 
+/** Days of a backfill between their fetch and their load at once: enough to keep every stage busy. */
+export const defaultBackfillConcurrency = 4;
+
+/** What a backfill reports as it goes. */
+export interface BackfillProgress {
+  /** A day is loaded into the stage (or will not be: `status` says which). */
+  readonly onDay?: (
+    day: ChartDay & { index: number; total: number; status: 'loaded' | 'not_loaded' },
+  ) => void;
+  /** Every day is in: the batch's one transform starts. */
+  readonly onTransform?: (loads: number) => void;
+}
+
 /**
  * The pipeline on one machine. It is not a second implementation: it wires the services' own
  * handlers to embedded adapters the way AWS wires them — the schedule (a direct invocation) and
@@ -103,6 +124,10 @@ export class LocalPipeline {
   readonly #replay: ReturnType<typeof makeReplay>;
   /** The day and run each inbox file became, by inbox key, until `ingest` collects it. */
   readonly #inboxLanded = new Map<string, ChartDay & { runId: string }>();
+  readonly #bus: LocalEventBus;
+  /** Runs loaded so far, and who waits for which: how a backfill knows a day is in. */
+  readonly #loadedRuns = new Set<string>();
+  readonly #loadWaiters = new Map<string, () => void>();
 
   private constructor(
     readonly config: LocalConfig,
@@ -114,15 +139,22 @@ export class LocalPipeline {
   ) {
     this.clock = clock;
     this.invoker = new AsyncInvoker(clock);
-    const mutex = new Mutex();
     const bus = new LocalEventBus(clock);
+    this.#bus = bus;
 
     this.store = new FsObjectStore({
       root: config.lakeRoot,
       // The bucket notification of serverless.yml: ObjectCreated under raw/ → stage-loader.
       onObjectCreated: (event) => {
         if (event.Records.some((r) => r.s3.object.key.startsWith('raw/'))) {
-          this.invoker.invoke('stage-loader', this.#timed('load', 'stage-loader', stageLoader), event);
+          this.invoker.invoke(
+            'stage-loader',
+            async (created: typeof event) => {
+              const decisions = await this.#timed('load', 'stage-loader', stageLoader)(created);
+              for (const decision of decisions) this.#loaded(decision);
+            },
+            event,
+          );
         }
         // The inbox notification: ObjectCreated under inbox/charts/ → chart-fetch, which lands the file.
         if (event.Records.some((r) => r.s3.object.key.startsWith(inboxChartsPrefix))) {
@@ -150,17 +182,22 @@ export class LocalPipeline {
       deadLetterQueue: this.deadLetters,
       maxConcurrency: queueSettings.maxConcurrency,
     });
+    const duckdb =
+      config.warehouse.kind === 'duckdb'
+        ? new DuckDbWarehouse({ path: config.duckdbPath, lakeRoot: config.lakeRoot, mutex: new Mutex() })
+        : undefined;
     this.warehouse =
       config.warehouse.kind === 'postgres'
         ? new PostgresWarehouse(config.warehouse.url, this.store)
-        : new DuckDbWarehouse({ path: config.duckdbPath, lakeRoot: config.lakeRoot, mutex });
+        : duckdb!;
     this.runner = new LocalDbtRunner({
       projectDir: path.join(config.projectRoot, 'dbt'),
       dbt: path.join(config.projectRoot, '.venv', 'bin', 'dbt'),
       target: config.warehouse.kind,
       env: { ...processEnv, ...dbtProfileEnv(config) },
       workDir: path.join(config.home, 'dbt'),
-      mutex,
+      // dbt is another process: it gets the DuckDB file to itself while it runs.
+      ...(duckdb ? { exclusive: <T>(work: () => Promise<T>) => duckdb.exclusive(work) } : {}),
       clock,
       onStopped: (event) =>
         this.invoker.invoke('stage-cleanup', this.#timed('cleanup', 'stage-cleanup', stageCleanup), event),
@@ -201,14 +238,17 @@ export class LocalPipeline {
     });
     this.#replay = makeReplay({ store: this.store });
 
-    bus.on(eventSource, stageLoadedDetailType, (event) =>
-      this.invoker.invoke(
-        'transform',
-        this.#timed('transform', 'transform', transform),
-        event,
-        transformRetry,
-      ),
-    );
+    // Two rules, one target, as on EventBridge: a day loaded, and a backfill's batch to transform.
+    for (const detailType of [stageLoadedDetailType, transformRequestedDetailType]) {
+      bus.on(eventSource, detailType, (event) =>
+        this.invoker.invoke(
+          'transform',
+          this.#timed('transform', 'transform', transform),
+          event,
+          transformRetry,
+        ),
+      );
+    }
     this.queue.subscribe(this.#timed('enrich', 'track-attributes', trackAttributes));
   }
 
@@ -238,6 +278,112 @@ export class LocalPipeline {
     const [fetched] = await this.#timed('extract', 'chart-fetch', this.#chartFetch)(day);
     await this.idle();
     return summarizeDay(this, { ...day, runId: fetched!.runId, requestsBefore });
+  }
+
+  /**
+   * Backfills days in one transform batch: fetches, enriches and loads every day first (a few days
+   * under way at once), then asks for one transform of them all, and waits until it has finished.
+   * Each day joins the batch through its manifest, so its load waits for the batch instead of
+   * starting its own dbt build.
+   */
+  async backfill(
+    days: readonly ChartDay[],
+    progress: BackfillProgress = {},
+    concurrency = defaultBackfillConcurrency,
+  ): Promise<BackfillSummary> {
+    const batchId = newId(this.clock);
+    const requestsBefore = this.counter.snapshot();
+    this.phases.reset();
+    const started = performance.now();
+    const runs: (string | undefined)[] = new Array<string | undefined>(days.length);
+    let next = 0;
+    let settled = 0;
+    const worker = async () => {
+      for (let index = next++; index < days.length; index = next++) {
+        const day = days[index]!;
+        const runId = await this.#fetchForBatch(day, batchId);
+        runs[index] = runId;
+        const loaded = runId !== undefined && (await this.#settled(runId));
+        settled += 1;
+        progress.onDay?.({
+          ...day,
+          index: settled,
+          total: days.length,
+          status: loaded ? 'loaded' : 'not_loaded',
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+    await this.idle();
+    const loadMs = performance.now() - started;
+
+    const loads = runs.filter((r) => r !== undefined && this.#loadedRuns.has(r)).length;
+    if (loads > 0) {
+      progress.onTransform?.(loads);
+      const request: TransformRequested = { batchId };
+      await this.#bus.publish({
+        source: eventSource,
+        detailType: transformRequestedDetailType,
+        detail: request,
+      });
+      await this.idle();
+    }
+    return summarizeBackfill(this, {
+      batchId,
+      days: days.map((day, i) => ({ ...day, runId: runs[i] ?? null })),
+      requestsBefore,
+      wallMs: { load: loadMs, total: performance.now() - started },
+    });
+  }
+
+  /** Fetches a day for a batch; `undefined` when chart-fetch failed for good (the summary says why). */
+  async #fetchForBatch(day: ChartDay, batchId: string): Promise<string | undefined> {
+    const fetch = this.#timed('extract', 'chart-fetch', this.#chartFetch);
+    try {
+      const [fetched] = await fetch({ ...day, batchId });
+      return fetched?.runId;
+    } catch (error) {
+      this.invoker.failures.push({
+        functionName: 'chart-fetch',
+        attempts: 1,
+        error: (error as Error).message,
+        event: { ...day, batchId },
+      });
+      return undefined;
+    }
+  }
+
+  /**
+   * Resolves `true` when the run is loaded, or `false` once nothing under way could load it any
+   * more (no invocation, no message being worked on: a track waiting out a long rate limit, a
+   * failed invocation). A day stuck that way thus never holds up the others.
+   */
+  async #settled(runId: string): Promise<boolean> {
+    if (this.#loadedRuns.has(runId)) return true;
+    let loaded = false;
+    await Promise.race([
+      new Promise<void>((resolve) => this.#loadWaiters.set(runId, resolve)).then(() => (loaded = true)),
+      (async () => {
+        for (;;) {
+          await this.clock.sleep(250);
+          if (loaded || this.#loadedRuns.has(runId)) return;
+          const depth = this.queue.depth();
+          const quiet =
+            this.invoker.pending === 0 &&
+            depth.running === 0 &&
+            (depth.visible + depth.inFlight === 0 || waitingLong(depth));
+          if (quiet) return;
+        }
+      })(),
+    ]);
+    this.#loadWaiters.delete(runId);
+    return this.#loadedRuns.has(runId);
+  }
+
+  #loaded(decision: LoadDecision): void {
+    if (decision.outcome !== 'loaded') return;
+    this.#loadedRuns.add(decision.runId);
+    this.#loadWaiters.get(decision.runId)?.();
   }
 
   /** Replays a day's raw prefix and waits until the reload and transform have finished. */

@@ -36,7 +36,10 @@ export interface RawPayload {
  * Reads a day's chart from its source and lands it ({@link landChart}), with the source's answer
  * as received kept as JSON.
  */
-export const fetchChart = async (day: ChartDay, deps: ChartFetchDeps): Promise<ChartFetchResult> => {
+export const fetchChart = async (
+  day: ChartDay & { batchId?: string },
+  deps: ChartFetchDeps,
+): Promise<ChartFetchResult> => {
   const snapshot = await deps.source.fetch(day.chartId, day.chartDate);
   return landChart(
     day,
@@ -58,7 +61,7 @@ export const fetchChart = async (day: ChartDay, deps: ChartFetchDeps): Promise<C
  * @throws {PermanentError} if the snapshot has no usable entry.
  */
 export const landChart = async (
-  day: ChartDay,
+  day: ChartDay & { batchId?: string },
   snapshot: ChartSnapshot,
   raw: RawPayload,
   deps: LandChartDeps,
@@ -112,6 +115,7 @@ export const landChart = async (
     extractedAt: extractedAt.toISOString(),
     trackIds: snapshot.entries.map((e) => e.trackId),
     skipped: snapshot.skipped.map(({ position, reason }) => ({ position, reason })),
+    ...(day.batchId ? { batchId: day.batchId } : {}),
   };
   await store.put(lakeKeys.manifest(day.chartDate, day.chartId), JSON.stringify(manifest, null, 2), {
     contentType: 'application/json',
@@ -128,5 +132,11 @@ export const landChart = async (
       return { id: String(index), body: JSON.stringify(message) };
     }),
   );
-  return { runId, ...day, entries: snapshot.entries.length, skipped: snapshot.skipped.length };
+  return {
+    runId,
+    chartId: day.chartId,
+    chartDate: day.chartDate,
+    entries: snapshot.entries.length,
+    skipped: snapshot.skipped.length,
+  };
 };

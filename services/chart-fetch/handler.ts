@@ -3,15 +3,20 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { S3Event, ScheduledEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
-import { chartId, type ChartDay } from '../../shared/records/messages.js';
+import { batchId, chartId, type ChartDay } from '../../shared/records/messages.js';
 import { inboxChartsPrefix, isoDate } from '../../shared/lake/keys.js';
 import { describeIssues, InvalidRecordError } from '../../shared/errors.js';
 import { createdKeysOf } from '../../shared/events/s3-event.js';
 import { fetchChart, type ChartFetchDeps, type ChartFetchResult } from './fetch-chart.js';
 import { fetchChartFile, type ChartFileResult } from './fetch-chart-file.js';
 
-/** A direct invocation (the CLI, a backfill) names the day; the daily schedule names nothing. */
-const directEventSchema = z.object({ chartDate: isoDate.optional(), chartId: chartId.optional() }).strict();
+/**
+ * A direct invocation (the CLI, a backfill) names the day; the daily schedule names nothing. A
+ * backfill also names its batch: the day's load then waits for the batch's one transform.
+ */
+const directEventSchema = z
+  .object({ chartDate: isoDate.optional(), chartId: chartId.optional(), batchId: batchId.optional() })
+  .strict();
 const scheduledEventSchema = z
   .object({ 'detail-type': z.literal('Scheduled Event'), time: z.iso.datetime() })
   .loose();
@@ -30,7 +35,7 @@ export interface ChartFetchHandlerDeps extends ChartFetchDeps {
 export const parseChartFetchEvent = (
   event: unknown,
   deps: Pick<ChartFetchHandlerDeps, 'charts' | 'clock'>,
-): ChartDay[] => {
+): (ChartDay & { batchId?: string })[] => {
   const scheduled = scheduledEventSchema.safeParse(event);
   if (scheduled.success) {
     return deps.charts.map((c) => ({ chartId: c, chartDate: scheduled.data.time.slice(0, 10) }));
@@ -41,7 +46,8 @@ export const parseChartFetchEvent = (
   }
   const chartDate = direct.data.chartDate ?? deps.clock.now().toISOString().slice(0, 10);
   const charts = direct.data.chartId ? [direct.data.chartId] : deps.charts;
-  return charts.map((c) => ({ chartId: c, chartDate }));
+  const batch = direct.data.batchId ? { batchId: direct.data.batchId } : {};
+  return charts.map((c) => ({ chartId: c, chartDate, ...batch }));
 };
 
 /**

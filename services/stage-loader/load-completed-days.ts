@@ -1,6 +1,7 @@
 import type { Clock, EventBus, ObjectStore, Warehouse } from '../../shared/ports/index.js';
 import { datasets, lakeKeys, parseRawKey, rawPrefix } from '../../shared/lake/keys.js';
 import { RunRecords } from '../../shared/lake/run-records.js';
+import { TransformBatches, type BatchLoad } from '../../shared/lake/transform-batches.js';
 import {
   eventSource,
   manifestSchema,
@@ -25,7 +26,13 @@ export interface StageLoaderDeps {
 export type LoadDecision =
   | { readonly outcome: 'incomplete'; readonly day: ChartDay; readonly missing: number | null }
   | { readonly outcome: 'already_claimed'; readonly day: ChartDay; readonly runId: string }
-  | { readonly outcome: 'loaded'; readonly day: ChartDay; readonly runId: string; readonly loadId: string };
+  | {
+      readonly outcome: 'loaded';
+      readonly day: ChartDay;
+      readonly runId: string;
+      readonly loadId: string;
+      readonly rows: Readonly<Record<string, number>>;
+    };
 
 /** The days and charts that a batch of created keys touch; keys outside `raw/` touch none. */
 export const daysOfKeys = (keys: readonly string[]): ChartDay[] => {
@@ -99,9 +106,27 @@ const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<Loa
     timings: { loadMs },
     updatedAt: clock.now().toISOString(),
   });
-  const detail: StageLoaded = { runId: manifest.runId, loadId, ...day, rows };
+  const batch = await joinBatch(store, manifest, { runId: manifest.runId, loadId, ...day });
+  const detail: StageLoaded = { runId: manifest.runId, loadId, ...day, rows, ...batch };
   await bus.publish({ source: eventSource, detailType: stageLoadedDetailType, detail });
-  return { outcome: 'loaded', day, runId: manifest.runId, loadId };
+  return { outcome: 'loaded', day, runId: manifest.runId, loadId, rows };
+};
+
+/**
+ * A backfill's load joins its batch before it is announced, so that the batch's transform finds it.
+ * Once the batch is fixed (transformed, or under way), a load of one of its days (a replay, a day
+ * that completed late) is a load of its own: it is transformed alone.
+ */
+const joinBatch = async (
+  store: ObjectStore,
+  manifest: Manifest,
+  load: BatchLoad,
+): Promise<{ batchId?: string }> => {
+  if (!manifest.batchId) return {};
+  const batches = new TransformBatches(store);
+  if (await batches.read(manifest.batchId)) return {};
+  await batches.join(manifest.batchId, load);
+  return { batchId: manifest.batchId };
 };
 
 const readManifest = async (store: ObjectStore, day: ChartDay): Promise<Manifest | undefined> => {

@@ -1,4 +1,4 @@
-import type { SqlValue, StageSlice, Warehouse } from '../../shared/ports/warehouse.js';
+import type { StageSlice, Warehouse } from '../../shared/ports/warehouse.js';
 import type { CheckResult } from '../../shared/lake/run-records.js';
 import {
   columnNames,
@@ -7,70 +7,94 @@ import {
   unitIntervalFeatures,
 } from '../../shared/records/stage-tables.js';
 
-/** A check is a query that counts offending rows: zero passes. */
+/**
+ * A check is a query that counts offending rows per slice (run, chart, day) of the stage, and
+ * returns only the slices that have some: a slice it does not return passes. One query checks every
+ * slice at once, so a batch of a year of days costs the same dozen queries as one day.
+ */
 interface CountCheck {
   readonly name: string;
   readonly sql: string;
   readonly describe: (offending: number) => string;
 }
 
-// Every query is limited to the slice being transformed; values are bound, never spliced in.
-const slice = (alias: string) =>
-  `${alias}.run_id = :run_id and ${alias}.chart_id = :chart_id and ${alias}.chart_date = cast(:chart_date as date)`;
+const sliceColumns = (alias: string) => `${alias}.run_id, ${alias}.chart_id, ${alias}.chart_date`;
+const sameSlice = (a: string, b: string) =>
+  `${a}.run_id = ${b}.run_id and ${a}.chart_id = ${b}.chart_id and ${a}.chart_date = ${b}.chart_date`;
+
+/** Rows of a table that break a rule, counted per slice. */
+const offendingRows = (table: string, alias: string, condition: string) =>
+  `select ${sliceColumns(alias)}, count(*) as offending from ${stageSchema}.${table} ${alias}
+   where ${condition} group by ${sliceColumns(alias)}`;
 
 const countChecks: readonly CountCheck[] = [
   {
-    name: 'chart_not_empty',
-    sql: `select case when count(*) = 0 then 1 else 0 end as offending from ${stageSchema}.chart_songs c where ${slice('c')}`,
-    describe: () => 'the chart has no rows',
-  },
-  {
     name: 'chart_positions_1_to_n',
     // Positions must be exactly 1..N: starting at 1, none repeated, none skipped.
-    sql: `select case when count(*) = 0 then 0
-                      when min(c.position) = 1 and max(c.position) = count(*) and count(distinct c.position) = count(*) then 0
-                      else 1 end as offending
-          from ${stageSchema}.chart_songs c where ${slice('c')}`,
+    sql: `select ${sliceColumns('c')}, 1 as offending from ${stageSchema}.chart_songs c
+          group by ${sliceColumns('c')}
+          having not (min(c.position) = 1 and max(c.position) = count(*) and count(distinct c.position) = count(*))`,
     describe: () => 'chart positions are not exactly 1..N',
   },
   {
     name: 'chart_tracks_unique',
-    sql: `select count(*) - count(distinct c.track_id) as offending from ${stageSchema}.chart_songs c where ${slice('c')}`,
+    sql: `select ${sliceColumns('c')}, count(*) - count(distinct c.track_id) as offending
+          from ${stageSchema}.chart_songs c group by ${sliceColumns('c')}
+          having count(*) > count(distinct c.track_id)`,
     describe: (n) => `${n} track(s) appear more than once on the chart`,
   },
   {
     name: 'every_chart_row_has_attributes',
-    sql: `select count(*) as offending from ${stageSchema}.chart_songs c
-          where ${slice('c')}
-            and not exists (select 1 from ${stageSchema}.song_attributes a where ${slice('a')} and a.track_id = c.track_id)`,
+    sql: offendingRows(
+      'chart_songs',
+      'c',
+      `not exists (select 1 from ${stageSchema}.song_attributes a where ${sameSlice('a', 'c')} and a.track_id = c.track_id)`,
+    ),
     describe: (n) => `${n} chart row(s) have no attribute row`,
   },
   {
     name: 'enriched_tracks_have_artists',
-    sql: `select count(*) as offending from ${stageSchema}.song_attributes a
-          where ${slice('a')} and a.enrichment_status = 'ok'
-            and not exists (select 1 from ${stageSchema}.song_artists r where ${slice('r')} and r.track_id = a.track_id)`,
+    sql: offendingRows(
+      'song_attributes',
+      'a',
+      `a.enrichment_status = 'ok'
+       and not exists (select 1 from ${stageSchema}.song_artists r where ${sameSlice('r', 'a')} and r.track_id = a.track_id)`,
+    ),
     describe: (n) => `${n} enriched track(s) have no artist`,
   },
   {
     name: 'popularity_0_to_100',
-    sql: `select count(*) as offending from ${stageSchema}.song_attributes a
-          where ${slice('a')} and a.popularity is not null and (a.popularity < 0 or a.popularity > 100)`,
+    sql: offendingRows(
+      'song_attributes',
+      'a',
+      'a.popularity is not null and (a.popularity < 0 or a.popularity > 100)',
+    ),
     describe: (n) => `${n} row(s) have popularity outside 0..100`,
   },
   ...unitIntervalFeatures.map((feature): CountCheck => ({
     name: `${feature}_0_to_1`,
-    sql: `select count(*) as offending from ${stageSchema}.song_attributes a
-            where ${slice('a')} and a.${feature} is not null and (a.${feature} < 0 or a.${feature} > 1)`,
+    sql: offendingRows(
+      'song_attributes',
+      'a',
+      `a.${feature} is not null and (a.${feature} < 0 or a.${feature} > 1)`,
+    ),
     describe: (n) => `${n} row(s) have ${feature} outside 0..1`,
   })),
   {
     name: 'tempo_positive',
-    sql: `select count(*) as offending from ${stageSchema}.song_attributes a
-          where ${slice('a')} and a.tempo is not null and a.tempo <= 0`,
+    sql: offendingRows('song_attributes', 'a', 'a.tempo is not null and a.tempo <= 0'),
     describe: (n) => `${n} row(s) have a tempo that is not above 0`,
   },
 ];
+
+interface SliceRow extends Record<string, unknown> {
+  run_id: string;
+  chart_id: string;
+  chart_date: string;
+}
+
+const keyOf = (slice: StageSlice) => `${slice.runId}|${slice.chartId}|${slice.chartDate}`;
+const rowKey = (row: SliceRow) => `${row.run_id}|${row.chart_id}|${row.chart_date}`;
 
 /** The stage tables have exactly the columns the pipeline writes, in order. */
 const schemaCheck = async (warehouse: Warehouse): Promise<CheckResult> => {
@@ -93,24 +117,46 @@ const schemaCheck = async (warehouse: Warehouse): Promise<CheckResult> => {
     : { name: 'stage_schema', passed: true };
 };
 
-/** Runs every check on the slice; a schema mismatch stops the others, which would only fail noisily. */
-export const runChecks = async (warehouse: Warehouse, target: StageSlice): Promise<CheckResult[]> => {
+/**
+ * Runs every check on each slice; the results come in the slices' order. A schema mismatch stops
+ * the others, which would only fail noisily.
+ */
+export const runChecks = async (
+  warehouse: Warehouse,
+  slices: readonly StageSlice[],
+): Promise<CheckResult[][]> => {
   const schema = await schemaCheck(warehouse);
-  if (!schema.passed) return [schema];
-  const params: Record<string, SqlValue> = {
-    run_id: target.runId,
-    chart_id: target.chartId,
-    chart_date: target.chartDate,
-  };
-  const results: CheckResult[] = [schema];
+  if (!schema.passed) return slices.map(() => [schema]);
+
+  const present = new Set(
+    (
+      await warehouse.query<SliceRow>(
+        `select distinct ${sliceColumns('c')} from ${stageSchema}.chart_songs c`,
+      )
+    ).map(rowKey),
+  );
+  const offending = new Map<string, Map<string, number>>();
   for (const check of countChecks) {
-    const [row] = await warehouse.query<{ offending: number | bigint | string }>(check.sql, params);
-    const offending = Number(row?.offending ?? 0);
-    results.push(
-      offending === 0
-        ? { name: check.name, passed: true }
-        : { name: check.name, passed: false, detail: check.describe(offending) },
-    );
+    const rows = await warehouse.query<SliceRow & { offending: number | bigint | string }>(check.sql);
+    offending.set(check.name, new Map(rows.map((r) => [rowKey(r), Number(r.offending)])));
   }
-  return results;
+
+  return slices.map((slice) => {
+    const key = keyOf(slice);
+    const results: CheckResult[] = [
+      schema,
+      present.has(key)
+        ? { name: 'chart_not_empty', passed: true }
+        : { name: 'chart_not_empty', passed: false, detail: 'the chart has no rows' },
+    ];
+    for (const check of countChecks) {
+      const n = offending.get(check.name)?.get(key) ?? 0;
+      results.push(
+        n === 0
+          ? { name: check.name, passed: true }
+          : { name: check.name, passed: false, detail: check.describe(n) },
+      );
+    }
+    return results;
+  });
 };

@@ -1,90 +1,88 @@
-import type { Clock, ObjectStore, TransformRunner, Warehouse } from '../../shared/ports/index.js';
-import type { StageLoaded } from '../../shared/records/messages.js';
-import { RunRecords, type RunRecord } from '../../shared/lake/run-records.js';
+import type { StageLoaded, TransformRequested } from '../../shared/records/messages.js';
+import {
+  TransformBatches,
+  type BatchLoad,
+  type TransformBatch,
+} from '../../shared/lake/transform-batches.js';
 import { TransformLock } from '../../shared/lake/transform-lock.js';
-import { TransformBusyError } from '../../shared/errors.js';
-import { runChecks } from './checks.js';
+import {
+  acquireWarehouse,
+  alreadyHandled,
+  checkAndStart,
+  type TransformDeps,
+  type TransformResult,
+} from './transform-batch.js';
 
-export interface TransformDeps {
-  readonly store: ObjectStore;
-  readonly warehouse: Warehouse;
-  readonly runner: TransformRunner;
-  readonly clock: Clock;
-}
+export type { TransformDeps, TransformResult } from './transform-batch.js';
+
+const loadOf = ({ runId, loadId, chartId, chartDate }: StageLoaded): BatchLoad => ({
+  runId,
+  loadId,
+  chartId,
+  chartDate,
+});
 
 /**
- * Checks a loaded day on the stage, then starts dbt. Failed checks clean the stage and record which
- * checks failed; passing checks start dbt, whose end (success or not) reaches the stage clean-up.
- * Only one transform runs against the warehouse at a time: a busy warehouse is a retryable error,
- * so the event is delivered again later.
+ * On "Stage Loaded". A day loaded on its own is transformed on its own: a batch of one, named by its
+ * load id. A backfill's load waits for its batch's "Transform Requested", unless that batch was
+ * already fixed without it (a day that completed late): then it is transformed on its own too.
  */
-export const runTransform = async (loaded: StageLoaded, deps: TransformDeps): Promise<RunRecord> => {
-  const { store, warehouse, runner, clock } = deps;
-  const lock = new TransformLock(store, clock);
-  if (!(await lock.acquire(loaded.loadId))) {
-    const holder = await lock.holder();
-    throw new TransformBusyError(
-      `another transform (load ${holder?.loadId ?? 'unknown'}) holds the warehouse`,
-    );
-  }
-  const records = new RunRecords(store);
-  const previous = await records.read(loaded, loaded.runId, loaded.loadId);
-  const base: RunRecord = previous ?? {
-    ...loaded,
-    status: 'loaded',
-    checks: [],
-    timings: {},
-    updatedAt: clock.now().toISOString(),
-  };
-
-  const started = clock.now().getTime();
-  const checks = await runChecks(warehouse, loaded);
-  const timings = { ...base.timings, checksMs: clock.now().getTime() - started };
-  if (checks.some((c) => !c.passed)) {
-    await warehouse.cleanStage(loaded);
-    const record: RunRecord = {
-      ...base,
-      status: 'checks_failed',
-      checks,
-      timings,
-      updatedAt: clock.now().toISOString(),
-    };
-    await records.write(record);
-    await lock.release(loaded.loadId);
-    return record;
+export const runTransform = async (loaded: StageLoaded, deps: TransformDeps): Promise<TransformResult> => {
+  const batches = new TransformBatches(deps.store);
+  const load = loadOf(loaded);
+  const includes = (batch: TransformBatch | undefined) =>
+    batch === undefined || batch.loads.some((l) => l.loadId === load.loadId);
+  if (loaded.batchId && includes(await batches.read(loaded.batchId))) {
+    return { outcome: 'deferred', batchId: loaded.batchId, loadId: load.loadId };
   }
 
-  // Recorded before dbt starts: its clean-up may finish before `start` returns, and must not be overwritten.
-  const transforming: RunRecord = {
-    ...base,
-    status: 'transforming',
-    checks,
-    timings,
-    transform: { taskId: 'starting', startedAt: clock.now().toISOString() },
-    updatedAt: clock.now().toISOString(),
+  const lock = new TransformLock(deps.store, deps.clock);
+  const batch: TransformBatch = {
+    batchId: load.loadId,
+    createdAt: deps.clock.now().toISOString(),
+    loads: [load],
   };
-  await records.write(transforming);
-  try {
-    await runner.start(loaded);
-    return transforming;
-  } catch (error) {
-    // dbt never started, so no clean-up event will come: clean up here.
-    await warehouse.cleanStage(loaded);
-    const record: RunRecord = {
-      ...base,
-      status: 'transform_failed',
-      checks,
-      timings,
-      transform: {
-        taskId: 'not-started',
-        startedAt: clock.now().toISOString(),
-        finishedAt: clock.now().toISOString(),
-        message: `dbt could not be started: ${(error as Error).message}`,
-      },
-      updatedAt: clock.now().toISOString(),
-    };
-    await records.write(record);
-    await lock.release(loaded.loadId);
-    return record;
+  await acquireWarehouse(lock, batch.batchId);
+  // A late load seen just as its batch was fixed may have made it in after all: the batch holds the
+  // lock from before it is fixed until its clean-up, so what it holds now is final.
+  if (loaded.batchId && includes(await batches.read(loaded.batchId))) {
+    await lock.release(batch.batchId);
+    return { outcome: 'deferred', batchId: loaded.batchId, loadId: load.loadId };
   }
+  if (await alreadyHandled(batch, deps, lock)) return { outcome: 'already_handled', batchId: batch.batchId };
+  await batches.write(batch);
+  return checkAndStart(batch, deps, lock);
+};
+
+/**
+ * On "Transform Requested" (a backfill, once its days are loaded): fixes the batch as the loads that
+ * joined it, then checks them all and starts one dbt build for all of them.
+ */
+export const runRequestedTransform = async (
+  request: TransformRequested,
+  deps: TransformDeps,
+): Promise<TransformResult> => {
+  const { batchId } = request;
+  const batches = new TransformBatches(deps.store);
+  const lock = new TransformLock(deps.store, deps.clock);
+  await acquireWarehouse(lock, batchId);
+  const fixed = await batches.read(batchId);
+  if (fixed && (await alreadyHandled(fixed, deps, lock))) return { outcome: 'already_handled', batchId };
+
+  // Fixed first, then listed again: a load that joined in between saw no fixed batch and deferred
+  // to it, so it must be in; one that joins after the second look sees itself left out and runs alone.
+  let loads = await batches.members(batchId);
+  if (loads.length === 0) {
+    await lock.release(batchId);
+    return { outcome: 'empty', batchId };
+  }
+  let batch: TransformBatch;
+  for (;;) {
+    batch = { batchId, createdAt: deps.clock.now().toISOString(), loads };
+    await batches.write(batch);
+    const again = await batches.members(batchId);
+    if (again.length === loads.length) break;
+    loads = again;
+  }
+  return checkAndStart(batch, deps, lock);
 };

@@ -1,19 +1,15 @@
 import { z } from 'zod';
 import type { TransformRequest } from '../ports/transform-runner.js';
-import { chartId, runId } from '../records/messages.js';
-import { isoDate } from '../lake/keys.js';
+import { batchId } from '../records/messages.js';
 import { describeIssues, InvalidRecordError } from '../errors.js';
 import { detailOf } from './bus-event.js';
 
 /** The container that runs dbt, in the Fargate task definition and its local twin. */
 export const dbtContainerName = 'dbt';
 
-/** A transform request as the dbt container's environment: how the stop event tells which run ended. */
+/** A transform request as the dbt container's environment: how the stop event tells which batch ended. */
 export const transformEnvironment = (request: TransformRequest): { name: string; value: string }[] => [
-  { name: 'CHARTFLOW_RUN_ID', value: request.runId },
-  { name: 'CHARTFLOW_LOAD_ID', value: request.loadId },
-  { name: 'CHARTFLOW_CHART_ID', value: request.chartId },
-  { name: 'CHARTFLOW_CHART_DATE', value: request.chartDate },
+  { name: 'CHARTFLOW_BATCH_ID', value: request.batchId },
 ];
 
 export const ecsTaskStateChange = 'ECS Task State Change';
@@ -36,12 +32,7 @@ const taskDetailSchema = z.object({
 });
 export type EcsTaskDetail = z.infer<typeof taskDetailSchema>;
 
-const requestSchema = z.object({
-  CHARTFLOW_RUN_ID: runId,
-  CHARTFLOW_LOAD_ID: runId,
-  CHARTFLOW_CHART_ID: chartId,
-  CHARTFLOW_CHART_DATE: isoDate,
-});
+const requestSchema = z.object({ CHARTFLOW_BATCH_ID: batchId });
 
 /** How a dbt task ended; `undefined` for a state change that is not its stop. */
 export const parseTransformStopped = (
@@ -63,10 +54,7 @@ export const parseTransformStopped = (
     ? undefined
     : (container?.reason ?? detail.stoppedReason ?? 'dbt stopped without an exit code');
   return {
-    runId: request.data.CHARTFLOW_RUN_ID,
-    loadId: request.data.CHARTFLOW_LOAD_ID,
-    chartId: request.data.CHARTFLOW_CHART_ID,
-    chartDate: request.data.CHARTFLOW_CHART_DATE,
+    batchId: request.data.CHARTFLOW_BATCH_ID,
     taskId: detail.taskArn,
     succeeded,
     ...(message ? { message } : {}),

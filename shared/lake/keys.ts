@@ -25,6 +25,8 @@ export const rawPrefix = (dataset: Dataset, date: string, chart?: string): strin
  */
 export const inboxChartsPrefix = 'inbox/charts/';
 
+const batchMembersPrefix = (batchId: string) => `control/batches/batch=${batchId}/loads/`;
+
 export const lakeKeys = {
   /** The playlist pages exactly as Spotify returned them. */
   chartRaw: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}source-response.json`,
@@ -52,6 +54,12 @@ export const lakeKeys = {
   runRecord: (date: string, chart: string, runId: string, loadId: string) =>
     `control/runs/${datePart(date)}/${chartPart(chart)}/run=${runId}/load=${loadId}.json`,
   runRecordsPrefix: (date: string, chart: string) => `control/runs/${datePart(date)}/${chartPart(chart)}/`,
+  /** A transform batch: the loads its one dbt build transforms, fixed when the transform starts. */
+  batch: (batchId: string) => `control/batches/batch=${batchId}/batch.json`,
+  /** A load that joined a backfill batch, written by the stage loader as it loads. */
+  batchMember: (batchId: string, date: string, chart: string, loadId: string) =>
+    `${batchMembersPrefix(batchId)}${datePart(date)}/${chartPart(chart)}/load=${loadId}.json`,
+  batchMembersPrefix: (batchId: string) => batchMembersPrefix(batchId),
   /** Held while a transform runs against the warehouse (invariant 5). */
   transformLock: () => 'control/locks/transform.json',
   /** Where a chart file dropped into the inbox lands; its ObjectCreated event starts chart-fetch. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Clock, ObjectStore } from '../ports/index.js';
 import { lakeKeys } from './keys.js';
 
-const lockSchema = z.object({ loadId: z.string(), acquiredAt: z.iso.datetime() });
+const lockSchema = z.object({ batchId: z.string(), acquiredAt: z.iso.datetime() });
 
 /** A holder that has not released the lock after this long is presumed dead (dbt on Fargate times out well before). */
 export const lockTtlMs = 3 * 60 * 60 * 1_000;
@@ -17,13 +17,13 @@ export class TransformLock {
     private readonly clock: Clock,
   ) {}
 
-  /** Takes the lock for a load; `true` if this load holds it now (taking it again is harmless). */
-  async acquire(loadId: string): Promise<boolean> {
-    const body = JSON.stringify({ loadId, acquiredAt: this.clock.now().toISOString() });
+  /** Takes the lock for a transform batch; `true` if this batch holds it now (taking it again is harmless). */
+  async acquire(batchId: string): Promise<boolean> {
+    const body = JSON.stringify({ batchId, acquiredAt: this.clock.now().toISOString() });
     if (await this.store.createIfAbsent(lakeKeys.transformLock(), body)) return true;
     const holder = await this.holder();
     if (!holder) return this.store.createIfAbsent(lakeKeys.transformLock(), body);
-    if (holder.loadId === loadId) return true;
+    if (holder.batchId === batchId) return true;
     if (this.clock.now().getTime() - Date.parse(holder.acquiredAt) > lockTtlMs) {
       await this.store.delete(lakeKeys.transformLock());
       return this.store.createIfAbsent(lakeKeys.transformLock(), body);
@@ -31,10 +31,10 @@ export class TransformLock {
     return false;
   }
 
-  /** Releases the lock if this load holds it. */
-  async release(loadId: string): Promise<void> {
+  /** Releases the lock if this batch holds it. */
+  async release(batchId: string): Promise<void> {
     const holder = await this.holder();
-    if (holder?.loadId === loadId) await this.store.delete(lakeKeys.transformLock());
+    if (holder?.batchId === batchId) await this.store.delete(lakeKeys.transformLock());
   }
 
   async holder(): Promise<z.infer<typeof lockSchema> | undefined> {

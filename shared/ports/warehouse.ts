@@ -12,7 +12,7 @@ export interface StageLoad {
   readonly files: Readonly<Record<StageTableName, readonly string[]>>;
 }
 
-/** Which stage rows a clean-up removes: those of one run of one day and chart. */
+/** Stage rows of one run of one day and chart: what a load replaces, what checks and clean-ups are about. */
 export interface StageSlice {
   readonly runId: string;
   readonly chartId: string;
@@ -30,6 +30,6 @@ export interface Warehouse {
   loadStage(load: StageLoad): Promise<Record<StageTableName, number>>;
   /** Runs a read-only query. */
   query<R extends Record<string, unknown>>(sql: string, params?: Record<string, SqlValue>): Promise<R[]>;
-  /** Deletes the slice's rows from every stage table. */
-  cleanStage(slice: StageSlice): Promise<void>;
+  /** Deletes the slices' rows from every stage table, in one transaction; other slices stay. */
+  cleanStage(slices: readonly StageSlice[]): Promise<void>;
 }

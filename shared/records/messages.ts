@@ -10,6 +10,11 @@ export const chartId = z
   .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a chart id is lowercase letters, digits and -');
 export const runId = z.string().regex(/^[0-9A-Za-z-]{8,80}$/, 'not a run id');
 export const trackId = z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'not a Spotify track id');
+/**
+ * A transform batch: the loads one dbt build transforms together. A backfill names one for all its
+ * days; a day run on its own is a batch of one, named by its load id.
+ */
+export const batchId = runId;
 
 /** One day of one chart. */
 export const chartDaySchema = z.object({ chartId, chartDate: isoDate });
@@ -34,6 +39,8 @@ export const manifestSchema = z.object({
   trackIds: z.array(trackId),
   /** Entries of the source that were not usable tracks, with why. */
   skipped: z.array(z.object({ position: z.number().int(), reason: z.string() })).default([]),
+  /** The backfill batch this run belongs to: its load waits for the batch's one transform. */
+  batchId: batchId.optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 
@@ -44,11 +51,22 @@ export const stageLoadedSchema = z.object({
   chartId,
   chartDate: isoDate,
   rows: z.record(z.string(), z.number().int().nonnegative()),
+  /** Set when the load belongs to a backfill batch: the batch's "Transform Requested" transforms it. */
+  batchId: batchId.optional(),
 });
 export type StageLoaded = z.infer<typeof stageLoadedSchema>;
 
+/**
+ * Whoever gathered a batch's loads (a backfill) → transform, through the event bus: transform every
+ * load of the batch in one dbt build. The loads themselves are in the lake, under the batch's
+ * prefix, so the event stays small however many days the batch holds.
+ */
+export const transformRequestedSchema = z.object({ batchId });
+export type TransformRequested = z.infer<typeof transformRequestedSchema>;
+
 export const eventSource = 'chartflow';
 export const stageLoadedDetailType = 'Stage Loaded';
+export const transformRequestedDetailType = 'Transform Requested';
 
 /** The claim object's body: who loads this run of the day. */
 export const claimSchema = z.object({ runId, loadId: runId, claimedAt: z.iso.datetime() });

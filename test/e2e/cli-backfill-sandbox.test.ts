@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,44 +15,81 @@ const cli = (home: string, out: string[]): CliContext => ({
   note: () => undefined,
 });
 
+/** Three days of the smallest sandbox chart, and the flags that vary. */
+const backfill = (...flags: string[]) => [
+  'node',
+  'chartflow',
+  'backfill',
+  '--from',
+  '2026-07-30',
+  '--to',
+  '2026-08-01',
+  '--chart',
+  'br',
+  ...flags,
+];
+
 describe('Function: chartflow backfill, end to end', () => {
   let home: string;
   const out: string[] = [];
+  const notes: string[] = [];
   let code: number;
 
   beforeAll(async () => {
     home = await mkdtemp(path.join(tmpdir(), 'chartflow-backfill-'));
-    code = await main(
-      [
-        'node',
-        'chartflow',
-        'backfill',
-        '--from',
-        '2026-07-30',
-        '--to',
-        '2026-08-01',
-        '--chart',
-        'br',
-        '--json',
-      ],
-      cli(home, out),
-    );
+    code = await main(backfill('--json'), { ...cli(home, out), note: (t) => notes.push(t) });
   });
   afterAll(() => rm(home, { recursive: true, force: true }));
 
-  it('runs every day of the range, in order, each to success', () => {
+  it('loads every day of the range, then transforms them in one batch, to success', () => {
     expect(code).toBe(0);
-    const summaries = JSON.parse(out[0]!) as {
-      chartDate: string;
+    const summary = JSON.parse(out[0]!) as {
       status: string;
-      rows: { marts: Record<string, number> };
-    }[];
-    expect(summaries.map((s) => [s.chartDate, s.status])).toEqual([
-      ['2026-07-30', 'succeeded'],
-      ['2026-07-31', 'succeeded'],
-      ['2026-08-01', 'succeeded'],
+      loads: number;
+      marts: Record<string, number>;
+      days: { chartDate: string; status: string; chartEntries: number; rows: Record<string, number> }[];
+    };
+    expect(summary.status).toBe('succeeded');
+    expect(summary.loads).toBe(3);
+    expect(summary.days.map((d) => [d.chartDate, d.status, d.chartEntries, d.rows.chart_songs])).toEqual([
+      ['2026-07-30', 'succeeded', 50, 50],
+      ['2026-07-31', 'succeeded', 50, 50],
+      ['2026-08-01', 'succeeded', 50, 50],
     ]);
-    expect(summaries.at(-1)!.rows.marts.fct_chart_entries).toBe(150);
+    expect(summary.marts.fct_chart_entries).toBe(150);
+  });
+
+  it('shows its progress: each day as it loads, then the one transform', () => {
+    expect(notes.filter((n) => /^chartflow: \[\d\/3\] br 2026-0[78]-\d\d: loaded$/.test(n))).toHaveLength(3);
+    expect(notes.some((n) => /3 day\(s\) loaded in .* s; transforming them in one dbt build/.test(n))).toBe(
+      true,
+    );
+  });
+
+  it('runs each day end to end, one dbt build per day, with --one-by-one, to the same marts', async () => {
+    const oneByOneHome = await mkdtemp(path.join(tmpdir(), 'chartflow-backfill-one-'));
+    try {
+      const printed: string[] = [];
+      const exit = await main(backfill('--one-by-one', '--json'), cli(oneByOneHome, printed));
+      expect(exit).toBe(0);
+      const summaries = JSON.parse(printed[0]!) as {
+        chartDate: string;
+        status: string;
+        loadId: string;
+        rows: { marts: Record<string, number> };
+      }[];
+      expect(summaries.map((s) => [s.chartDate, s.status])).toEqual([
+        ['2026-07-30', 'succeeded'],
+        ['2026-07-31', 'succeeded'],
+        ['2026-08-01', 'succeeded'],
+      ]);
+      expect(summaries.at(-1)!.rows.marts.fct_chart_entries).toBe(150);
+      // One transform per day: three batches, each named by its day's load.
+      const batches = await readdir(path.join(oneByOneHome, 'lake', 'control', 'batches'));
+      expect(batches.sort()).toEqual(summaries.map((s) => `batch=${s.loadId}`).sort());
+    } finally {
+      await rm(oneByOneHome, { recursive: true, force: true });
+    }
   });
 });
 

@@ -5,7 +5,6 @@ import { parseLocalConfig } from '../../shared/config/config.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { stageSchema, stageTableNames } from '../../shared/records/stage-tables.js';
 import { LocalPipeline, type QueueSettings } from '../../infra/local/runtime.js';
-import { martTables } from '../../infra/local/run-summary.js';
 import type { SandboxOptions } from '../../infra/sandbox/server.js';
 import type { RetryPolicy } from '../../shared/http/json-client.js';
 import { createTestDatabase } from './services.js';
@@ -57,10 +56,24 @@ export const startTestPipeline = async (options: {
   };
 };
 
-/** Every row of each mart, audit columns left out, as sorted JSON lines: equal snapshots mean equal tables. */
+/** The tables (and views) of the `marts` schema, as the warehouse lists them: every mart dbt built. */
+export const martTableNames = async (warehouse: Warehouse): Promise<string[]> =>
+  (
+    await warehouse.query<{ table_name: string }>(
+      'select table_name from information_schema.tables where table_schema = :schema order by table_name',
+      { schema: 'marts' },
+    )
+  ).map((r) => r.table_name);
+
+/**
+ * Every row of every mart, audit columns left out, as sorted JSON lines: equal snapshots mean equal
+ * tables. The marts are those the warehouse has, so a new mart is compared as soon as dbt builds it.
+ * Fractional numbers are compared to 12 significant digits: warehouses add floating-point values up
+ * in their own order (PostgreSQL and DuckDB, or DuckDB's threads), which moves the last bits.
+ */
 export const martSnapshot = async (warehouse: Warehouse): Promise<Record<string, string[]>> => {
   const snapshot: Record<string, string[]> = {};
-  for (const table of martTables) {
+  for (const table of await martTableNames(warehouse)) {
     const rows = await warehouse.query(`select * from marts.${table}`);
     snapshot[table] = rows
       .map((row) =>
@@ -68,7 +81,8 @@ export const martSnapshot = async (warehouse: Warehouse): Promise<Record<string,
           Object.fromEntries(
             Object.entries(row)
               .filter(([column]) => !(auditColumns as readonly string[]).includes(column))
-              .sort(([a], [b]) => a.localeCompare(b)),
+              .map(([column, value]) => [column, comparable(value)])
+              .sort(([a], [b]) => String(a).localeCompare(String(b))),
           ),
         ),
       )
@@ -76,6 +90,9 @@ export const martSnapshot = async (warehouse: Warehouse): Promise<Record<string,
   }
   return snapshot;
 };
+
+const comparable = (value: unknown): unknown =>
+  typeof value === 'number' && !Number.isInteger(value) ? Number(value.toPrecision(12)) : value;
 
 /** Rows left in the stage tables, all runs together. */
 export const stageRows = async (warehouse: Warehouse): Promise<number> => {

@@ -1,4 +1,4 @@
-import type { RunSummary } from '../run-summary.js';
+import type { BackfillSummary, RunSummary } from '../run-summary.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -36,6 +36,60 @@ export const formatSummary = (s: RunSummary): string => {
   for (const f of s.failedInvocations) lines.push(`  failed          ${f.functionName}: ${f.error}`);
   return lines.join('\n');
 };
+
+/**
+ * A backfill batch as a person reads it: the batch's outcome and totals first, then one line per
+ * day (its own rows and checks; its status is the batch's), then what went wrong, by day.
+ */
+export const formatBackfill = (s: BackfillSummary): string => {
+  const first = s.days[0];
+  const last = s.days.at(-1);
+  const t = s.timingsMs;
+  const lines = [
+    `backfill ${first?.chartDate ?? ''} to ${last?.chartDate ?? ''}: ${s.status} (batch ${s.batchId}: ${s.loads} of ${s.days.length} day(s) loaded, transformed by one dbt build)`,
+    `  rows loaded     ${entries(s.rows) || 'none'}`,
+    `  marts           ${entries(s.marts) || 'none'}`,
+    `  HTTP requests   ${entries(s.requests) || 'none'}${s.spotifyAccess === 'none' ? ' (no Spotify app)' : s.spotifyAccess === 'unknown' ? '' : ` (Spotify access: ${s.spotifyAccess})`}`,
+    `  checks          ${s.loads - s.failedLoads} load(s) passed, ${s.failedLoads} failed`,
+    ...s.failedChecks.map((f) => `    ✗ ${f.chartId} ${f.chartDate}: ${f.checks.join(', ')}`),
+    ...(s.failedLoads > s.failedChecks.length
+      ? [`    … and ${s.failedLoads - s.failedChecks.length} more load(s)`]
+      : []),
+    `  dead-lettered   ${sum(s.days, (d) => d.deadLettered.length)}`,
+    `  skipped         ${sum(s.days, (d) => d.skipped.length)}`,
+    `  quarantined     ${sum(s.days, (d) => d.quarantined.length)}`,
+    `  time            ${seconds(t.total)}: loading the days ${seconds(t.load)} (fetch ${seconds(t.fetch)}, enrich ${seconds(t.enrich)}, load ${seconds(t.stageLoad)}, overlapping), then checks ${seconds(t.checks)}, dbt ${seconds(t.dbt)}`,
+  ];
+  if (s.dbtMessage) lines.push(`  dbt said        ${s.dbtMessage}`);
+  for (const f of s.failedInvocations) lines.push(`  failed          ${f.functionName}: ${f.error}`);
+  if (s.backlog) {
+    lines.push(
+      `  backlog         ${s.backlog.tracks} track(s) wait in the queue: a provider asked for a pause; next attempt in ${seconds(s.backlog.nextAttemptInMs)}`,
+    );
+  }
+  lines.push(
+    '  days            chart, day, status, rows loaded, checks passed/failed, rows in fct_chart_entries',
+  );
+  for (const d of s.days) {
+    lines.push(
+      `    ${d.chartId} ${d.chartDate}  ${d.status}  ${entries(d.rows) || 'no rows'}  checks ${d.checks.passed}/${d.checks.failed.length}  entries ${d.chartEntries}`,
+    );
+    for (const c of d.checks.failed) lines.push(`      ✗ ${c.name}${c.detail ? `: ${c.detail}` : ''}`);
+    for (const x of d.deadLettered) lines.push(`      dead-lettered ${x.trackId}: ${x.reason}`);
+    for (const x of d.skipped) lines.push(`      skipped position ${x.position}: ${x.reason}`);
+    for (const x of d.quarantined) lines.push(`      quarantined ${x.key}: ${x.reason}`);
+  }
+  return lines.join('\n');
+};
+
+const sum = <T>(items: readonly T[], count: (item: T) => number) =>
+  items.reduce((total, item) => total + count(item), 0);
+
+/** Whether a backfill batch ended as it should: every day loaded and transformed, nothing failed for good. */
+export const backfillSucceeded = (s: BackfillSummary): boolean =>
+  s.status === 'succeeded' &&
+  s.days.every((d) => d.status === 'succeeded') &&
+  s.failedInvocations.length === 0;
 
 const entries = (counts: Record<string, number>) =>
   Object.entries(counts)

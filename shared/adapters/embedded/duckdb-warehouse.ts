@@ -4,7 +4,7 @@ import type { Mutex } from 'async-mutex';
 import type { SqlValue, StageLoad, StageSlice, Warehouse } from '../../ports/warehouse.js';
 import { stageSchema, stageTableNames, type StageTableName } from '../../records/stage-tables.js';
 import { bindNamed } from '../sql/named-params.js';
-import { deleteSliceSql, stageDdl } from '../sql/stage-ddl.js';
+import { deleteSliceSql, deleteSlicesStatements, stageDdl } from '../sql/stage-ddl.js';
 
 export interface DuckDbWarehouseOptions {
   /** The database file (`CHARTFLOW_HOME/warehouse.duckdb`). */
@@ -13,7 +13,8 @@ export interface DuckDbWarehouseOptions {
   readonly lakeRoot: string;
   /**
    * Held for every use of the file. DuckDB lets one process write at a time, and dbt is another
-   * process: the local dbt runner holds the same mutex while dbt runs.
+   * process: the local dbt runner takes the file through {@link DuckDbWarehouse.exclusive}, which
+   * holds the same mutex.
    */
   readonly mutex: Mutex;
 }
@@ -21,11 +22,30 @@ export interface DuckDbWarehouseOptions {
 const lakeKeyPattern = /^[A-Za-z0-9_=\-./]+$/;
 
 /**
- * The warehouse on one machine. No handle stays open between calls: each call opens the file,
- * works, and closes it, so that dbt can open it in between.
+ * The warehouse on one machine. The file stays open between calls, for opening and closing it
+ * (which checkpoints the database) on every call costs more than the calls themselves; it is
+ * closed whenever another process needs it ({@link DuckDbWarehouse.exclusive}) and by `close`.
  */
 export class DuckDbWarehouse implements Warehouse {
+  #open: { instance: DuckDBInstance; connection: DuckDBConnection } | undefined;
+
   constructor(private readonly options: DuckDbWarehouseOptions) {}
+
+  /**
+   * Runs work that needs the file to itself (dbt, another process): the handle is closed first, and
+   * nothing in this process touches the file until the work is done.
+   */
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.options.mutex.runExclusive(async () => {
+      this.#closeHandle();
+      return work();
+    });
+  }
+
+  /** Closes the file; the next call opens it again. */
+  async close(): Promise<void> {
+    await this.options.mutex.runExclusive(async () => this.#closeHandle());
+  }
 
   async ensureStage(): Promise<void> {
     await this.#withConnection(async (connection) => {
@@ -73,12 +93,19 @@ export class DuckDbWarehouse implements Warehouse {
     });
   }
 
-  async cleanStage(slice: StageSlice): Promise<void> {
+  async cleanStage(slices: readonly StageSlice[]): Promise<void> {
+    if (slices.length === 0) return;
     await this.#withConnection(async (connection) => {
       await connection.run('begin transaction');
-      for (const table of stageTableNames)
-        await this.#run(connection, deleteSliceSql(table), sliceParams(slice));
-      await connection.run('commit');
+      try {
+        for (const table of stageTableNames)
+          for (const { sql, params } of deleteSlicesStatements(table, slices))
+            await this.#run(connection, sql, params);
+        await connection.run('commit');
+      } catch (error) {
+        await connection.run('rollback');
+        throw error;
+      }
     });
   }
 
@@ -96,15 +123,19 @@ export class DuckDbWarehouse implements Warehouse {
 
   async #withConnection<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.options.mutex.runExclusive(async () => {
-      const instance = await DuckDBInstance.create(this.options.path);
-      const connection = await instance.connect();
-      try {
-        return await work(connection);
-      } finally {
-        connection.closeSync();
-        instance.closeSync();
+      if (!this.#open) {
+        const instance = await DuckDBInstance.create(this.options.path);
+        this.#open = { instance, connection: await instance.connect() };
       }
+      return work(this.#open.connection);
     });
+  }
+
+  #closeHandle(): void {
+    if (!this.#open) return;
+    this.#open.connection.closeSync();
+    this.#open.instance.closeSync();
+    this.#open = undefined;
   }
 }
 

@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Mutex } from 'async-mutex';
 import { z } from 'zod';
 import type { Clock } from '../../ports/clock.js';
 import type { TransformRequest, TransformRunner } from '../../ports/transform-runner.js';
@@ -28,8 +27,11 @@ export interface LocalDbtRunnerOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** dbt's target and log folders, per chartflow home, so that separate homes never share them. */
   readonly workDir: string;
-  /** Held while dbt runs: the DuckDB warehouse holds it too, so no handle is open meanwhile. */
-  readonly mutex?: Mutex;
+  /**
+   * Runs dbt with the warehouse file to itself: the DuckDB warehouse closes its handle and waits
+   * meanwhile ({@link DuckDbWarehouse.exclusive}). Not needed for a server (PostgreSQL).
+   */
+  readonly exclusive?: <T>(work: () => Promise<T>) => Promise<T>;
   readonly clock: Clock;
   /** Receives the ECS-shaped stop event, as EventBridge would deliver it. */
   readonly onStopped: (event: EventBridgeEnvelope<EcsTaskDetail>) => void;
@@ -69,8 +71,8 @@ export class LocalDbtRunner implements TransformRunner {
   }
 
   async #runTask(taskId: string, request: TransformRequest): Promise<void> {
-    const outcome = await (this.options.mutex
-      ? this.options.mutex.runExclusive(() => this.#dbtBuild(request))
+    const outcome = await (this.options.exclusive
+      ? this.options.exclusive(() => this.#dbtBuild(request))
       : this.#dbtBuild(request));
     const environment = transformEnvironment(request);
     this.options.onStopped(
@@ -100,14 +102,15 @@ export class LocalDbtRunner implements TransformRunner {
     const { projectDir, dbt, target, workDir, env } = this.options;
     const targetPath = path.join(workDir, 'target');
     await rm(path.join(targetPath, 'run_results.json'), { force: true });
-    const vars = JSON.stringify({
-      run_id: request.runId,
-      load_id: request.loadId,
-      chart_id: request.chartId,
-      chart_date: request.chartDate,
-    });
+    // The same arguments every time, and no --vars: the models transform whatever the stage holds,
+    // and a change of vars makes dbt parse the whole project again instead of reusing its partial
+    // parse in the (stable) target path, which is seconds on every run. Unit tests check the models'
+    // logic on fixed inputs, not the data: as dbt Labs advises, they run in CI (test/dbt), not in
+    // every production build; the data tests do run, on every build.
     const args = [
       'build',
+      '--exclude-resource-type',
+      'unit_test',
       '--project-dir',
       projectDir,
       '--profiles-dir',
@@ -118,12 +121,15 @@ export class LocalDbtRunner implements TransformRunner {
       targetPath,
       '--log-path',
       path.join(workDir, 'logs'),
-      '--vars',
-      vars,
     ];
     try {
       await run(dbt, args, {
-        env: { ...env, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false' },
+        // The batch id reaches dbt as it reaches the container on ECS: in its environment.
+        env: {
+          ...env,
+          ...Object.fromEntries(transformEnvironment(request).map((e) => [e.name, e.value])),
+          DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
+        },
         maxBuffer: 64 * 1024 * 1024,
       });
       return { exitCode: 0 };

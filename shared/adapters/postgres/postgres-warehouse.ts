@@ -11,7 +11,7 @@ import {
   type StageTableName,
 } from '../../records/stage-tables.js';
 import { bindNamed } from '../sql/named-params.js';
-import { deleteSliceSql, stageDdl } from '../sql/stage-ddl.js';
+import { deleteSliceSql, deleteSlicesStatements, stageDdl } from '../sql/stage-ddl.js';
 
 /**
  * The warehouse on PostgreSQL (the tests' stand-in for Redshift). Files are streamed from the lake
@@ -53,6 +53,9 @@ export class PostgresWarehouse implements Warehouse {
         }
       }
     });
+    // Redshift's COPY updates the tables' statistics; PostgreSQL leaves that to autovacuum, which may
+    // come much later, so the planner would size the stage by what it held before (often nothing).
+    await this.#pool.query(`analyze ${stageTableNames.map((t) => `${stageSchema}.${t}`).join(', ')}`);
     return counts;
   }
 
@@ -64,10 +67,12 @@ export class PostgresWarehouse implements Warehouse {
     return result.rows.map((row: Record<string, unknown>) => toPlain(row) as R);
   }
 
-  async cleanStage(slice: StageSlice): Promise<void> {
+  async cleanStage(slices: readonly StageSlice[]): Promise<void> {
+    if (slices.length === 0) return;
     await this.#transaction(async (client) => {
       for (const table of stageTableNames)
-        await client.query(bound(deleteSliceSql(table), sliceParams(slice)));
+        for (const { sql, params } of deleteSlicesStatements(table, slices))
+          await client.query(bound(sql, params));
     });
   }
 

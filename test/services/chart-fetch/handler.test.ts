@@ -240,5 +240,26 @@ describe('Function: chart-fetch handler', () => {
         'raw/chart_songs/date=2024-05-01/chart=global/source-response.json',
       ]);
     });
+
+    it("writes a backfill's batch into the manifest, so that the day's load waits for the batch", async () => {
+      const batchId = '20240502T060000000Z-0000beef';
+      await invoke({ chartId: 'global', chartDate: '2024-05-01', batchId });
+      const manifest = manifestSchema.parse(
+        JSON.parse((await text(lakeKeys.manifest('2024-05-01', 'global')))!),
+      );
+      expect(manifest.batchId).toBe(batchId);
+
+      await invoke({ chartId: 'global', chartDate: '2024-05-01' });
+      const alone = manifestSchema.parse(
+        JSON.parse((await text(lakeKeys.manifest('2024-05-01', 'global')))!),
+      );
+      expect(alone.batchId).toBeUndefined();
+    });
+
+    it('refuses a batch id that is not one', async () => {
+      await expect(
+        invoke({ chartId: 'global', chartDate: '2024-05-01', batchId: '../x' }),
+      ).rejects.toBeInstanceOf(InvalidRecordError);
+    });
   });
 });

@@ -7,6 +7,7 @@ import { FsObjectStore } from '../../../shared/adapters/embedded/fs-object-store
 import { DuckDbWarehouse } from '../../../shared/adapters/embedded/duckdb-warehouse.js';
 import { TransformBusyError } from '../../../shared/errors.js';
 import { TransformLock } from '../../../shared/lake/transform-lock.js';
+import { RunRecords } from '../../../shared/lake/run-records.js';
 import { systemClock } from '../../../shared/ports/clock.js';
 import type { TransformRequest, TransformRunner } from '../../../shared/ports/transform-runner.js';
 import { runTransform } from '../../../services/transform/run-transform.js';
@@ -59,9 +60,11 @@ describe('Function: runTransform', () => {
     await lock.acquire('load-000001');
     await lock.release('load-000001');
     // An empty stage fails the checks: the transform records that and releases the lock.
-    const record = await runTransform(loaded, { store, warehouse, runner, clock: systemClock });
-    expect(record.status).toBe('checks_failed');
-    expect(record.checks.find((c) => !c.passed)?.name).toBe('chart_not_empty');
+    const result = await runTransform(loaded, { store, warehouse, runner, clock: systemClock });
+    expect(result).toMatchObject({ outcome: 'checks_failed', batchId: loaded.loadId, loads: 1 });
+    const record = await new RunRecords(store).read(loaded, loaded.runId, loaded.loadId);
+    expect(record?.status).toBe('checks_failed');
+    expect(record?.checks.find((c) => !c.passed)?.name).toBe('chart_not_empty');
     expect(await lock.holder()).toBeUndefined();
   });
 

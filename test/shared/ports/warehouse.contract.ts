@@ -88,13 +88,9 @@ export const describeWarehouseContract = (
     beforeEach(async (context) => {
       if (!fixture) return context.skip();
       await fixture.warehouse.ensureStage();
-      for (const slice of ['r1', 'r2', 'r3'].map((runId) => ({
-        runId,
-        chartId: 'global',
-        chartDate: '2026-11-20',
-      }))) {
-        await fixture.warehouse.cleanStage(slice);
-      }
+      await fixture.warehouse.cleanStage(
+        ['r1', 'r2', 'r3'].map((runId) => ({ runId, chartId: 'global', chartDate: '2026-11-20' })),
+      );
     });
 
     it('creates the stage idempotently and with exactly the stage columns', async () => {
@@ -171,11 +167,36 @@ export const describeWarehouseContract = (
       const { warehouse, store } = fixture!;
       await warehouse.loadStage(await writeDay(store, 'r1'));
       await warehouse.loadStage(await writeDay(store, 'r3'));
-      await warehouse.cleanStage({ runId: 'r1', chartId: 'global', chartDate: '2026-11-20' });
+      await warehouse.cleanStage([{ runId: 'r1', chartId: 'global', chartDate: '2026-11-20' }]);
       const rows = await warehouse.query<{ run_id: string; n: number }>(
         "select run_id, count(*) as n from stage.song_artists where run_id in ('r1', 'r3') group by run_id",
       );
       expect(rows.map((r) => [r.run_id, Number(r.n)])).toEqual([['r3', trickyNames.length]]);
+    });
+
+    it('cleans many slices at once, past the hundred of one statement, and leaves the others', async () => {
+      const { warehouse, store } = fixture!;
+      await warehouse.loadStage(await writeDay(store, 'r1'));
+      await warehouse.loadStage(await writeDay(store, 'r2'));
+      await warehouse.loadStage(await writeDay(store, 'r3'));
+      // 250 slices, most of them not in the stage: deleting what is absent is no error.
+      const absent = Array.from({ length: 247 }, (_, i) => ({
+        runId: `r-absent-${i}`,
+        chartId: 'global',
+        chartDate: '2026-11-20',
+      }));
+      await warehouse.cleanStage([
+        ...absent.slice(0, 120),
+        { runId: 'r1', chartId: 'global', chartDate: '2026-11-20' },
+        ...absent.slice(120),
+        { runId: 'r3', chartId: 'global', chartDate: '2026-11-20' },
+        // The right run on another day is another slice: r2 stays.
+        { runId: 'r2', chartId: 'global', chartDate: '2026-11-21' },
+      ]);
+      const rows = await warehouse.query<{ run_id: string }>(
+        "select distinct run_id from stage.chart_songs where run_id in ('r1', 'r2', 'r3')",
+      );
+      expect(rows.map((r) => r.run_id)).toEqual(['r2']);
     });
 
     it('answers in one value shape: numbers, dates as YYYY-MM-DD, timestamps as ISO text in UTC', async () => {

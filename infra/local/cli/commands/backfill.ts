@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { chartIds as sandboxChartIds } from '../../../sandbox/catalog.js';
 import type { CliContext } from '../context.js';
 import { withPipeline } from '../context.js';
-import { formatSummary, succeeded } from '../format.js';
+import { backfillSucceeded, formatBackfill, formatSummary, succeeded } from '../format.js';
 import { assertKnownChart, chartDateOption, chartOption, parseOptions } from '../options.js';
 import type { RunSummary } from '../../run-summary.js';
 
@@ -19,7 +19,11 @@ export const daysBetween = (from: string, to: string): string[] => {
   return days;
 };
 
-/** `chartflow backfill`: runs the days of a range in order, each end to end. */
+/**
+ * `chartflow backfill`: fetches, enriches and loads every day of a range (and chart), then transforms
+ * them all in one dbt build. `--one-by-one` runs each day end to end instead, one dbt build per day,
+ * as `chartflow run` would: slower, same marts.
+ */
 export const registerBackfill = (
   program: Command,
   context: CliContext,
@@ -27,11 +31,17 @@ export const registerBackfill = (
 ): void => {
   program
     .command('backfill')
-    .description('run every day of a range in order, each end to end')
+    .description(
+      'load every day of a range, then transform them all in one dbt build (--one-by-one: each day end to end)',
+    )
     .requiredOption('--from <YYYY-MM-DD>', 'the first day')
     .requiredOption('--to <YYYY-MM-DD>', 'the last day (inclusive)')
     .option('--chart <id>', 'one chart (default: every configured chart)')
-    .option('--json', 'print the summaries as one JSON array')
+    .option(
+      '--one-by-one',
+      'run each day end to end, one dbt build per day, as `chartflow run` does (slower; same marts)',
+    )
+    .option('--json', 'print the summary as one JSON object (with --one-by-one: an array, one per day)')
     .action(async (raw: unknown) => {
       const options = parseOptions(
         z
@@ -39,6 +49,7 @@ export const registerBackfill = (
             from: chartDateOption('--from', context.clock),
             to: chartDateOption('--to', context.clock),
             chart: chartOption.optional(),
+            oneByOne: z.boolean().default(false),
             json: z.boolean().default(false),
           })
           .refine((o) => o.from <= o.to, { message: '--from must not be after --to', path: ['from'] })
@@ -50,21 +61,43 @@ export const registerBackfill = (
       );
       const config = context.config();
       assertKnownChart(options.chart, config.spotify ? Object.keys(config.chartPlaylists) : sandboxChartIds);
-      const days = daysBetween(options.from, options.to);
-      const summaries = await withPipeline(context, config, async (pipeline) => {
-        const results: RunSummary[] = [];
-        for (const [index, chartDate] of days.entries()) {
-          for (const chartId of options.chart ? [options.chart] : pipeline.charts) {
-            const summary = await pipeline.run({ chartId, chartDate });
-            context.note(
-              `chartflow: [${index + 1}/${days.length}] ${chartId} ${chartDate}: ${summary.status}`,
-            );
-            results.push(summary);
+      const dates = daysBetween(options.from, options.to);
+      if (options.oneByOne) {
+        const summaries = await withPipeline(context, config, async (pipeline) => {
+          const results: RunSummary[] = [];
+          for (const [index, chartDate] of dates.entries()) {
+            for (const chartId of options.chart ? [options.chart] : pipeline.charts) {
+              const summary = await pipeline.run({ chartId, chartDate });
+              context.note(
+                `chartflow: [${index + 1}/${dates.length}] ${chartId} ${chartDate}: ${summary.status}`,
+              );
+              results.push(summary);
+            }
           }
-        }
-        return results;
+          return results;
+        });
+        context.out(options.json ? JSON.stringify(summaries) : summaries.map(formatSummary).join('\n\n'));
+        setExitCode(summaries.every(succeeded) ? 0 : 1);
+        return;
+      }
+      const summary = await withPipeline(context, config, async (pipeline) => {
+        const days = dates.flatMap((chartDate) =>
+          (options.chart ? [options.chart] : pipeline.charts).map((chartId) => ({ chartId, chartDate })),
+        );
+        context.note(`chartflow: loading ${days.length} chart day(s), then one transform of them all…`);
+        const loadStarted = performance.now();
+        return pipeline.backfill(days, {
+          onDay: (d) =>
+            context.note(
+              `chartflow: [${d.index}/${d.total}] ${d.chartId} ${d.chartDate}: ${d.status === 'loaded' ? 'loaded' : 'not loaded'}`,
+            ),
+          onTransform: (loads) =>
+            context.note(
+              `chartflow: ${loads} day(s) loaded in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s; transforming them in one dbt build…`,
+            ),
+        });
       });
-      context.out(options.json ? JSON.stringify(summaries) : summaries.map(formatSummary).join('\n\n'));
-      setExitCode(summaries.every(succeeded) ? 0 : 1);
+      context.out(options.json ? JSON.stringify(summary) : formatBackfill(summary));
+      setExitCode(backfillSucceeded(summary) ? 0 : 1);
     });
 };
