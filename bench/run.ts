@@ -7,6 +7,7 @@ import type { RunSummary } from '../infra/local/run-summary.js';
 import { sandboxChartsCsv } from '../infra/sandbox/charts-csv.js';
 import type { Catalog } from '../infra/sandbox/catalog.js';
 import { daysBetween } from '../infra/local/cli/commands/backfill.js';
+import { logger } from '../shared/logger.js';
 
 /**
  * `npm run bench`, on the embedded default:
@@ -223,6 +224,9 @@ const backfill = async (): Promise<{ text: string; withinTarget: boolean }> => {
   ].join('\n');
   return { text, withinTarget: summary.status === 'succeeded' && t.total < backfillTargetMs };
 };
+
+// As on the command line: the pipeline's own logs are for warnings and errors, unless asked for.
+if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('WARN');
 
 console.log('chartflow bench, on the embedded default (sandbox, DuckDB, local dbt)\n');
 console.log('1. One sandbox day of the global chart (200 entries), end to end; times in seconds\n');
