@@ -10,9 +10,10 @@
 
 {#-
     The run_id of a table rebuilt whole by every dbt run (the calendar, the analysis marts): the
-    pipeline run whose transform rebuilt it, from the run's `run_id` variable. Rows that keep
-    their own history (facts, dims) carry the run that extracted their data instead.
+    transform batch that rebuilt it, from CHARTFLOW_BATCH_ID, which the runner puts in dbt's
+    environment (a day run alone is a batch named by its load). Rows that keep their own history
+    (facts, dims) carry the run that extracted their data instead.
 -#}
 {% macro audit_run_id() -%}
-    cast('{{ dbt.escape_single_quotes(var("run_id")) }}' as {{ type_text() }})
+    cast('{{ dbt.escape_single_quotes(env_var("CHARTFLOW_BATCH_ID", "")) }}' as {{ type_text() }})
 {%- endmacro %}

@@ -250,8 +250,21 @@ export const badDayStage: StageBatch = {
 
 // --- the marts they must produce ---------------------------------------------------------------
 
-/** Where an entry stands in its chart run: a new entry, or the day after one at `previous`. */
-const newEntryRun = (day: ChartDay) => ({
+/** Where an entry stands in its chart run (the fact's run columns). */
+interface ChartRun {
+  readonly previous_position: number | null;
+  readonly positions_moved: number | null;
+  readonly is_new_entry: boolean;
+  readonly is_re_entry: boolean;
+  readonly first_charted_date: string;
+  readonly last_charted_date: string | null;
+  readonly days_on_chart: number;
+  readonly total_days_on_chart: number;
+  readonly chart_run_number: number;
+}
+
+/** A new entry, or the day after one at `previous`. */
+const newEntryRun = (day: ChartDay): ChartRun => ({
   previous_position: null,
   positions_moved: null,
   is_new_entry: true,
@@ -262,7 +275,7 @@ const newEntryRun = (day: ChartDay) => ({
   total_days_on_chart: 1,
   chart_run_number: 1,
 });
-const nextDayRun = (previousDay: ChartDay, previous: number, position: number) => ({
+const nextDayRun = (previousDay: ChartDay, previous: number, position: number): ChartRun => ({
   previous_position: previous,
   positions_moved: previous - position,
   is_new_entry: false,
@@ -280,7 +293,7 @@ const entry = (
   position: number,
   streams: number | null,
   popularity: number | null,
-  run: ReturnType<typeof newEntryRun>,
+  run: ChartRun,
 ) => ({
   chart_id: chartId,
   chart_date: day.date,
