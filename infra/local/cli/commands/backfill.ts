@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { chartIds as sandboxChartIds } from '../../../sandbox/catalog.js';
+import { sandboxChartIds } from '../../../sandbox/catalog.js';
 import type { CliContext } from '../context.js';
 import { withPipeline } from '../context.js';
 import { backfillSucceeded, formatBackfill, formatSummary, succeeded } from '../format.js';
