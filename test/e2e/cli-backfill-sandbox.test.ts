@@ -90,7 +90,7 @@ describe('Function: chartflow backfill, end to end', () => {
     } finally {
       await rm(oneByOneHome, { recursive: true, force: true });
     }
-  });
+  }, 360_000); // three dbt builds, each up to a minute and more when the suite's 60-day backfills share the CPU
 });
 
 describe('Function: chartflow sandbox', () => {
