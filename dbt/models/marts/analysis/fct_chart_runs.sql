@@ -33,10 +33,7 @@ runs as (
 )
 
 select
-    {{ dbt.hash(dbt.concat([
-        'runs.chart_id', "'|'", 'runs.track_id', "'|'",
-        'cast(runs.chart_run_number as ' ~ dbt.type_string() ~ ')',
-    ])) }} as chart_run_id,
+    {{ surrogate_key(['runs.chart_id', 'runs.track_id', 'runs.chart_run_number']) }} as chart_run_id,
     runs.chart_id,
     runs.track_id,
     runs.chart_run_number,

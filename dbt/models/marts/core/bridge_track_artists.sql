@@ -89,10 +89,6 @@ credits as (
 )
 
 select
-    {{ dbt.hash(dbt.concat([
-        'track_id',
-        "'|'",
-        'cast(artist_position as ' ~ dbt.type_string() ~ ')',
-    ])) }} as track_artist_id,
+    {{ surrogate_key(['track_id', 'artist_position']) }} as track_artist_id,
     credits.*
 from credits

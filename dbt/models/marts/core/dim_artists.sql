@@ -58,8 +58,7 @@ version_days as (
 )
 
 select
-    {{ dbt.hash(dbt.concat(['bounded.artist_id', "'|'", 'cast(bounded.valid_from as ' ~ dbt.type_string() ~ ')'])) }}
-        as artist_version_id,
+    {{ surrogate_key(['bounded.artist_id', 'bounded.valid_from']) }} as artist_version_id,
     bounded.artist_id,
     bounded.artist_name,
     bounded.valid_from,

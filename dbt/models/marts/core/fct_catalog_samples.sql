@@ -25,13 +25,8 @@ song_attributes as (
 )
 
 select
-    {{ dbt.hash(dbt.concat([
-        'chart_songs.chart_id',
-        "'|'",
-        'cast(chart_songs.chart_date as ' ~ dbt.type_string() ~ ')',
-        "'|'",
-        'chart_songs.track_id',
-    ])) }} as catalog_sample_entry_id,
+    {{ surrogate_key(['chart_songs.chart_id', 'chart_songs.chart_date', 'chart_songs.track_id']) }}
+        as catalog_sample_entry_id,
     chart_songs.chart_id,
     chart_songs.chart_date,
     chart_songs.track_id,

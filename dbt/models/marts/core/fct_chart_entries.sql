@@ -202,13 +202,7 @@ numbered as (
 
 recomputed as (
     select
-        {{ dbt.hash(dbt.concat([
-            'chart_id',
-            "'|'",
-            'cast(chart_date as ' ~ dbt.type_string() ~ ')',
-            "'|'",
-            'track_id',
-        ])) }} as chart_entry_id,
+        {{ surrogate_key(['chart_id', 'chart_date', 'track_id']) }} as chart_entry_id,
         chart_id,
         chart_date,
         track_id,

@@ -1,0 +1,14 @@
+{#-
+    A surrogate key: the md5 of the expressions as text, joined by '|'. Every expression is cast
+    to unbounded text (on Redshift, a bare varchar would be 256 bytes and could cut a value).
+    Key columns are never null (their tests say so), so no null needs a stand-in here.
+    (dbt_utils.generate_surrogate_key does this; we use no packages.)
+-#}
+{% macro surrogate_key(expressions) -%}
+    {%- set parts = [] -%}
+    {%- for expression in expressions -%}
+        {%- do parts.append('cast(' ~ expression ~ ' as ' ~ type_text() ~ ')') -%}
+        {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
+    {%- endfor -%}
+    {{ dbt.hash(dbt.concat(parts)) }}
+{%- endmacro %}
