@@ -6,7 +6,6 @@ import { stageTableNames } from '../../shared/records/stage-tables.js';
 import { createTestDatabase, postgresAvailable } from '../support/services.js';
 import {
   badDayStage,
-  chartId,
   day1,
   day1Stage,
   day2,
@@ -157,13 +156,8 @@ const loadStage = async (warehouse: TestWarehouse, ...batches: StageBatch[]): Pr
   }
 };
 
-const runVars = (day: ChartDay): string =>
-  JSON.stringify({
-    run_id: day.runId,
-    load_id: `load-${day.runId}`,
-    chart_id: chartId,
-    chart_date: day.date,
-  });
+/** The transform batch of a day built alone: named by the day's load, as the pipeline names it. */
+const batchOf = (day: ChartDay): string => `load-${day.runId}`;
 
 /**
  * The suite for one target: the real dbt binary against a real warehouse, day after day. The target
@@ -174,8 +168,9 @@ const describeTarget = (target: () => { warehouse: TestWarehouse; workDir: strin
   let workDir: string;
 
   const build = async (day: ChartDay): Promise<DbtResult> => {
-    const result = await runDbt(['build', '--target', warehouse.target, '--vars', runVars(day)], {
-      env: warehouse.dbtEnv,
+    // As the runner calls it: no --vars, the transform batch named in the environment.
+    const result = await runDbt(['build', '--target', warehouse.target], {
+      env: { ...warehouse.dbtEnv, CHARTFLOW_BATCH_ID: batchOf(day) },
       workDir,
     });
     console.info(
@@ -364,6 +359,13 @@ const describeTarget = (target: () => { warehouse: TestWarehouse; workDir: strin
       avg_danceability: 0.605, // (0.81 × 2 + 0.4 × 2) / 4
       avg_tempo: 95.26, // (118.02 × 2 + 72.5 × 2) / 4
     });
+
+    // Tables rebuilt whole by every run name the batch that rebuilt them: the last build replayed day 1.
+    for (const table of ['dim_date', 'fct_chart_runs', 'mart_charting_vs_catalog']) {
+      expect(await warehouse.query(`select distinct run_id from marts.${table}`)).toEqual([
+        { run_id: batchOf(day1) },
+      ]);
+    }
 
     const catalog = await warehouse.query(
       `select catalog_group, tracks, tracks_with_features from marts.mart_charting_vs_catalog order by catalog_group`,

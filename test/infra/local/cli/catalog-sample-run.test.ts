@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLocalConfig } from '../../../../shared/config/config.js';
 import { lakeKeys } from '../../../../shared/lake/keys.js';
@@ -60,6 +61,35 @@ describe('Function: chartflow run --chart catalog-sample, end to end on the sand
     );
     expect(manifest.trackIds).toEqual(sample);
     expect(manifest.source).toBe(`sandbox-playlist:${sandboxCatalogSamplePlaylistId}`);
+  });
+
+  it('keeps the sample out of the chart fact: fct_catalog_samples, and the non-charting group of the comparison', async () => {
+    const instance = await DuckDBInstance.create(path.join(home, 'warehouse.duckdb'), {
+      access_mode: 'READ_ONLY',
+    });
+    const connection = await instance.connect();
+    const count = async (sql: string) =>
+      Number((await connection.runAndReadAll(sql)).getRowObjectsJS()[0]?.n ?? -1);
+    try {
+      const samples = days.map((d) => catalog.catalogSampleFor(d));
+      expect(await count(`select count(*) as n from marts.fct_chart_entries`)).toBe(0);
+      expect(
+        await count(`select count(*) as n from marts.fct_catalog_samples where chart_id = 'catalog-sample'`),
+      ).toBe(samples[0]!.length + samples[1]!.length);
+      // Nothing charted, so every sampled track is in the non-charting group, and none in the other.
+      const groups = (
+        await connection.runAndReadAll(
+          `select catalog_group, tracks from marts.mart_charting_vs_catalog order by catalog_group`,
+        )
+      ).getRowObjectsJS();
+      expect(groups).toEqual([
+        { catalog_group: 'charting', tracks: 0 },
+        { catalog_group: 'non_charting', tracks: new Set(samples.flat()).size },
+      ]);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
   });
 
   it('costs a warm day little: the sample barely changes, so only popularity is asked again', () => {
