@@ -8,6 +8,7 @@ export class EnvSecrets implements Secrets {
   constructor(private readonly values: Readonly<Record<string, string | undefined>>) {}
 
   async get(name: string): Promise<string | undefined> {
-    return this.values[name];
+    // Own keys only: `constructor` or `toString` would otherwise answer Object's functions.
+    return Object.hasOwn(this.values, name) ? this.values[name] : undefined;
   }
 }
