@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { S3Event, ScheduledEvent } from 'aws-lambda';
+import type { Context, S3Event, ScheduledEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
 import { batchId, chartId, type ChartDay } from '../../shared/records/messages.js';
@@ -105,3 +105,17 @@ export const makeHandler = (deps: ChartFetchHandlerDeps) =>
       }
       return results;
     });
+
+let lambda: ReturnType<typeof makeHandler> | undefined;
+
+/**
+ * The Lambda entry point. Its dependencies are built from the function's environment at the first
+ * invocation, not at import: the local runtime and the tests import this file without AWS.
+ */
+export const handler = async (event: unknown, context: Context) => {
+  if (!lambda) {
+    const { lambdaDeps } = await import('../../shared/adapters/aws/aws-deps.js');
+    lambda = makeHandler(lambdaDeps().chartFetch());
+  }
+  return lambda(event, context);
+};

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
 import { trackMessageSchema } from '../../shared/records/messages.js';
@@ -78,4 +78,18 @@ const parseRecord = (record: SQSRecord): DeliveredTrack | undefined => {
     return undefined;
   }
   return { messageId: record.messageId, receiveCount: count.data, message: message.data };
+};
+
+let lambda: ReturnType<typeof makeHandler> | undefined;
+
+/**
+ * The Lambda entry point. Its dependencies are built from the function's environment at the first
+ * invocation, not at import: the local runtime and the tests import this file without AWS.
+ */
+export const handler = async (event: SQSEvent, context: Context) => {
+  if (!lambda) {
+    const { lambdaDeps } = await import('../../shared/adapters/aws/aws-deps.js');
+    lambda = makeHandler(lambdaDeps().trackAttributes());
+  }
+  return lambda(event, context);
 };

@@ -1,7 +1,11 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
+import { InvalidRecordError, TransformBusyError } from '../../shared/errors.js';
+import type { Queue } from '../../shared/ports/queue.js';
 import { detailOf } from '../../shared/events/bus-event.js';
 import {
   stageLoadedDetailType,
@@ -33,3 +37,68 @@ export const makeHandler = (deps: TransformDeps) =>
       logger.info('transform', { ...result });
       return result;
     });
+
+/**
+ * How long a message waits when the warehouse is busy with another batch: a dbt build takes
+ * minutes, and the queue's visibility timeout (six times the function's timeout, as AWS advises
+ * for an event source) would make it wait half an hour instead.
+ */
+export const busyRetrySeconds = 60;
+
+/** The EventBridge envelope a TransformQueue message carries (the rule's target is the queue). */
+const envelopeOf = (record: SQSRecord): unknown => {
+  try {
+    return JSON.parse(record.body);
+  } catch {
+    throw new InvalidRecordError(`transform queue message ${record.messageId} is not JSON`);
+  }
+};
+
+/**
+ * On AWS an EventBridge rule puts the completion events in TransformQueue and the queue feeds
+ * transform, one record per invocation: the core handler runs on each envelope as it does locally.
+ * A busy warehouse (TransformBusyError) hands its message back to the queue for
+ * {@link busyRetrySeconds}; after maxReceiveCount deliveries it goes to the queue's DLQ.
+ */
+export const makeQueueHandler = (
+  deps: TransformDeps & { readonly transformQueue: Pick<Queue, 'changeVisibility'> },
+) => {
+  const transform = makeHandler(deps);
+  const processor = new BatchProcessor(EventType.SQS);
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+    processPartialResponse(
+      event,
+      async (record: SQSRecord) => {
+        try {
+          return await transform(envelopeOf(record), context);
+        } catch (error) {
+          if (error instanceof TransformBusyError) {
+            await deps.transformQueue.changeVisibility(record.receiptHandle, busyRetrySeconds);
+            logger.info('warehouse busy: message handed back', { seconds: busyRetrySeconds });
+          } else {
+            logger.error('transform failed: the message returns to the queue', error as Error);
+          }
+          throw error;
+        }
+      },
+      processor,
+      // A busy warehouse is a normal wait, not a function error: the record is reported failed,
+      // the invocation succeeds (and the Errors metric stays for real failures).
+      { context, throwOnFullBatchFailure: false },
+    );
+};
+
+let lambda: ReturnType<typeof makeQueueHandler> | undefined;
+
+/**
+ * The Lambda entry point (TransformQueue → transform). Its dependencies are built from the
+ * function's environment at the first invocation, not at import.
+ */
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  if (!lambda) {
+    const { lambdaDeps } = await import('../../shared/adapters/aws/aws-deps.js');
+    const deps = lambdaDeps();
+    lambda = makeQueueHandler({ ...deps.transform(), transformQueue: deps.transformQueue() });
+  }
+  return lambda(event, context);
+};

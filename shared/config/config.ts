@@ -3,19 +3,21 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { rateLimitSetting, type RateLimit } from '../http/rate-limiter.js';
 
-const optionalText = z
+/** A variable that may be unset or blank: both mean "not given". */
+export const optionalText = z
   .string()
   .trim()
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
-const url = (name: string) =>
+/** An http(s) URL; the message names the variable. */
+export const url = (name: string) =>
   z.url({ message: `${name} must be an http(s) URL` }).refine((value) => /^https?:\/\//.test(value), {
     message: `${name} must be an http(s) URL`,
   });
 
 /** `chart=playlist,chart=playlist` → a map; chart ids are what the lake's `chart=` partitions hold. */
-const chartPlaylists = z
+export const chartPlaylists = z
   .string()
   .trim()
   .transform((value, ctx) => {
@@ -58,6 +60,13 @@ export const defaultRateLimits: Readonly<Record<'spotify' | 'reccobeats', RateLi
   spotify: { requests: 90, windowMs: 30_000 },
   reccobeats: { requests: 60, windowMs: 30_000 },
 };
+
+/** Where the real providers answer when no URL is configured. */
+export const defaultProviderUrls = {
+  spotifyApi: 'https://api.spotify.com/v1',
+  spotifyAccounts: 'https://accounts.spotify.com',
+  reccobeatsApi: 'https://api.reccobeats.com/v1',
+} as const;
 
 /** Where the Spotify API is and who we are to it. */
 export interface SpotifyConfig {
@@ -128,8 +137,8 @@ export const parseLocalConfig = (
   const spotify =
     hasId && hasSecret
       ? {
-          apiUrl: e.SPOTIFY_API_URL ?? 'https://api.spotify.com/v1',
-          accountsUrl: e.SPOTIFY_ACCOUNTS_URL ?? 'https://accounts.spotify.com',
+          apiUrl: e.SPOTIFY_API_URL ?? defaultProviderUrls.spotifyApi,
+          accountsUrl: e.SPOTIFY_ACCOUNTS_URL ?? defaultProviderUrls.spotifyAccounts,
           clientId: e.SPOTIFY_CLIENT_ID!,
           clientSecret: e.SPOTIFY_CLIENT_SECRET!,
         }
@@ -155,7 +164,7 @@ export const parseLocalConfig = (
     reccobeats:
       e.CHARTFLOW_RECCOBEATS === 'off'
         ? undefined
-        : { apiUrl: e.RECCOBEATS_API_URL ?? 'https://api.reccobeats.com/v1' },
+        : { apiUrl: e.RECCOBEATS_API_URL ?? defaultProviderUrls.reccobeatsApi },
     rateLimits: {
       spotify: e.SPOTIFY_RATE_LIMIT ?? defaultRateLimits.spotify,
       reccobeats: e.RECCOBEATS_RATE_LIMIT ?? defaultRateLimits.reccobeats,
