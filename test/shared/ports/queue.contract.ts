@@ -74,15 +74,28 @@ const failIds = (event: SQSEvent, failing: (body: string) => boolean): SQSBatchR
   })),
 });
 
+/** How a contract run is timed. */
+export interface QueueContractOptions {
+  /**
+   * Multiplies every duration of the contract: the settings it asks the fixture for, its handlers'
+   * sleeps, its visibility changes and the bounds it checks. Timings are tens of milliseconds at 1;
+   * a real service counts visibility in whole seconds, so its fixture runs at a scale that makes
+   * them seconds (and rounds them up).
+   */
+  readonly timeScale?: number;
+}
+
 /**
  * What every {@link Queue} adapter and its event source mapping must do, as SQS and Lambda do it:
  * batching, visibility timeout, partial batch failures, redrive, at-least-once delivery.
- * Timings are tens of milliseconds; an adapter over a real service scales them in its fixture.
+ * Timings are tens of milliseconds; an adapter over a real service scales them with `timeScale`.
  */
 export const describeQueueContract = (
   name: string,
   makeQueue: (options: QueueFixtureOptions) => Promise<QueueFixture>,
+  { timeScale = 1 }: QueueContractOptions = {},
 ): void => {
+  const t = (ms: number) => ms * timeScale;
   describe(`Queue contract: ${name}`, () => {
     let fixture: QueueFixture | undefined;
     const open = async (options: QueueFixtureOptions) => (fixture = await makeQueue(options));
@@ -93,7 +106,7 @@ export const describeQueueContract = (
 
     it('hands over batches of at most batchSize, every message once', async () => {
       const q = await open({ batchSize: 4, maxConcurrency: 2 });
-      const { handler, calls } = recorder(() => sleep(5));
+      const { handler, calls } = recorder(() => sleep(t(5)));
       await q.queue.send(messages(...'abcdefghij'));
       q.subscribe(handler);
       await q.idle();
@@ -102,31 +115,31 @@ export const describeQueueContract = (
     });
 
     it('gathers messages sent within the batching window into one batch', async () => {
-      const q = await open({ batchSize: 10, batchingWindowMs: 80 });
+      const q = await open({ batchSize: 10, batchingWindowMs: t(80) });
       const { handler, calls } = recorder();
       q.subscribe(handler);
       const sentAt = performance.now();
       await q.queue.send(messages('a', 'b'));
-      await sleep(20);
+      await sleep(t(20));
       await q.queue.send(messages('c'));
       await q.idle();
       expect(calls.map((c) => c.bodies.sort())).toEqual([['a', 'b', 'c']]);
-      expect(calls[0]!.startedAt - sentAt).toBeGreaterThanOrEqual(70);
+      expect(calls[0]!.startedAt - sentAt).toBeGreaterThanOrEqual(t(70));
     });
 
     it('hands over a full batch at once, without waiting for the window', async () => {
-      const q = await open({ batchSize: 3, batchingWindowMs: 5_000 });
+      const q = await open({ batchSize: 3, batchingWindowMs: t(5_000) });
       const { handler, calls } = recorder();
       q.subscribe(handler);
       const sentAt = performance.now();
       await q.queue.send(messages('a', 'b', 'c'));
       await q.idle();
       expect(calls).toHaveLength(1);
-      expect(calls[0]!.startedAt - sentAt).toBeLessThan(1_000);
+      expect(calls[0]!.startedAt - sentAt).toBeLessThan(t(1_000));
     });
 
     it('delivers a failed batch again after the visibility timeout, counting receives', async () => {
-      const q = await open({ visibilityTimeoutMs: 40 });
+      const q = await open({ visibilityTimeoutMs: t(40) });
       const { handler, calls } = recorder((_, call) => {
         if (call === 1) throw new Error('transient');
       });
@@ -143,26 +156,26 @@ export const describeQueueContract = (
           [2, 2],
         ],
       ]);
-      expect(calls[1]!.startedAt - calls[0]!.startedAt).toBeGreaterThanOrEqual(35);
+      expect(calls[1]!.startedAt - calls[0]!.startedAt).toBeGreaterThanOrEqual(t(35));
     });
 
     it('keeps a message hidden for as long as changeVisibility asks, then delivers it again', async () => {
-      const q = await open({ visibilityTimeoutMs: 20 });
+      const q = await open({ visibilityTimeoutMs: t(20) });
       const { handler, calls } = recorder(async (event, call) => {
         if (call > 1) return undefined;
         // The provider said "come back later": hide the message well past its visibility timeout.
-        await q.queue.changeVisibility(event.Records[0]!.receiptHandle, 0.25);
+        await q.queue.changeVisibility(event.Records[0]!.receiptHandle, t(250) / 1000);
         return failIds(event, () => true);
       });
       q.subscribe(handler);
       await q.queue.send(messages('later'));
       await q.idle();
       expect(calls.map((c) => c.counts)).toEqual([[1], [2]]);
-      expect(calls[1]!.startedAt - calls[0]!.startedAt).toBeGreaterThanOrEqual(240);
+      expect(calls[1]!.startedAt - calls[0]!.startedAt).toBeGreaterThanOrEqual(t(240));
     });
 
     it('delivers again only the messages a partial batch failure names', async () => {
-      const q = await open({ visibilityTimeoutMs: 30 });
+      const q = await open({ visibilityTimeoutMs: t(30) });
       const { handler, calls } = recorder((event, call) =>
         failIds(event, (body) => call === 1 && body === 'b'),
       );
@@ -182,7 +195,7 @@ export const describeQueueContract = (
       ['an empty', () => ''],
       ['an unknown', () => 'not-a-message-id'],
     ])('fails the whole batch when batchItemFailures holds %s itemIdentifier', async (_, identifier) => {
-      const q = await open({ visibilityTimeoutMs: 30 });
+      const q = await open({ visibilityTimeoutMs: t(30) });
       const { handler, calls } = recorder((_event, call) =>
         call === 1 ? { batchItemFailures: [{ itemIdentifier: identifier() }] } : undefined,
       );
@@ -196,7 +209,7 @@ export const describeQueueContract = (
     });
 
     it('moves a message that keeps failing to the dead-letter queue after maxReceiveCount receives', async () => {
-      const q = await open({ visibilityTimeoutMs: 20, maxReceiveCount: 2 });
+      const q = await open({ visibilityTimeoutMs: t(20), maxReceiveCount: 2 });
       const { handler, deliveriesOf } = recorder((event) => failIds(event, (body) => body === 'poison'));
       q.subscribe(handler);
       await q.queue.send(messages('good', 'poison'));
@@ -209,8 +222,8 @@ export const describeQueueContract = (
     });
 
     it('delivers at least once: a handler slower than the visibility timeout sees its message again', async () => {
-      const q = await open({ visibilityTimeoutMs: 30, maxConcurrency: 2 });
-      const { handler, calls } = recorder((_, call) => (call === 1 ? sleep(120) : undefined));
+      const q = await open({ visibilityTimeoutMs: t(30), maxConcurrency: 2 });
+      const { handler, calls } = recorder((_, call) => (call === 1 ? sleep(t(120)) : undefined));
       q.subscribe(handler);
       await q.queue.send(messages('slow'));
       await q.idle();
@@ -221,7 +234,7 @@ export const describeQueueContract = (
 
     it('runs at most maxConcurrency batches at once', async () => {
       const q = await open({ batchSize: 1, maxConcurrency: 3 });
-      const { handler, calls, maxRunning } = recorder(() => sleep(15));
+      const { handler, calls, maxRunning } = recorder(() => sleep(t(15)));
       q.subscribe(handler);
       await q.queue.send(messages(...'abcdefghijkl'));
       await q.idle();
