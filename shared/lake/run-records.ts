@@ -66,6 +66,66 @@ export type RunRecord = z.infer<typeof runRecordSchema>;
 /** Records read and written at once by {@link RunRecords.update}: enough to hide the store's latency, not a flood. */
 const concurrentUpdates = 16;
 
+/** Which run records {@link RunRecords.latest} returns. */
+export interface LatestRunsQuery {
+  /** How many records at most. */
+  readonly limit: number;
+  /** Only this chart's. */
+  readonly chartId?: string;
+  /** Only this day's. */
+  readonly chartDate?: string;
+  /**
+   * Today (YYYY-MM-DD, UTC): the month the walk through the date partitions starts from. Days are
+   * never in the future, so the newest records sit in this month or just before it.
+   */
+  readonly today: string;
+}
+
+const latestRunsQuerySchema = z.object({
+  limit: z.number().int().nonnegative(),
+  chartId: chartId.optional(),
+  chartDate: isoDate.optional(),
+  today: isoDate,
+});
+
+/** Where every run record lives: `lakeKeys.runRecord` puts them all under it, one date partition a day. */
+const runRecordsRoot = 'control/runs/';
+const runRecordKeyPattern =
+  /^control\/runs\/date=(\d{4}-\d{2}-\d{2})\/chart=([^/]+)\/run=([^/]+)\/load=([^/]+)\.json$/;
+
+/**
+ * Months listed one by one, newest first, before the rest of the partitions are listed at once. A
+ * daily pipeline's last runs are in the current month or the one before it, so a status usually costs
+ * one or two listings however old the lake is; a lake whose last runs are older costs this many
+ * listings of empty months more, then one listing of its older keys.
+ */
+const recentMonths = 2;
+
+/** The month `offset` months before that of `today`, as the text a date partition starts with (`2026-11`). */
+const monthBefore = (today: string, offset: number): string => {
+  const [year, month] = today.split('-').map(Number) as [number, number];
+  const index = year * 12 + (month - 1) - offset;
+  return `${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}`;
+};
+
+interface RunRecordKey {
+  readonly key: string;
+  readonly chartDate: string;
+  readonly chartId: string;
+  readonly loadId: string;
+}
+
+const parseRunRecordKey = (key: string): RunRecordKey | undefined => {
+  const match = runRecordKeyPattern.exec(key);
+  return match ? { key, chartDate: match[1]!, chartId: match[2]!, loadId: match[4]! } : undefined;
+};
+
+// Newest day first; within a day the newest load first (load ids start with the time they were made).
+const newestFirst = (a: RunRecordKey, b: RunRecordKey) =>
+  b.chartDate.localeCompare(a.chartDate) ||
+  b.loadId.localeCompare(a.loadId) ||
+  a.chartId.localeCompare(b.chartId);
+
 /** Reads and writes run records in the lake. */
 export class RunRecords {
   constructor(private readonly store: ObjectStore) {}
@@ -118,6 +178,68 @@ export class RunRecords {
       objects.map(async ({ key }) => parseRunRecord((await this.store.get(key)) ?? Buffer.from('null'), key)),
     );
     return records.sort((a, b) => a.loadId.localeCompare(b.loadId));
+  }
+
+  /**
+   * The newest run records, newest day first and, within a day, newest load first: what `chartflow
+   * status` shows. Only keys are listed to find them, and only the records returned are read.
+   *
+   * Stores list by prefix and sort by key, and date partitions sort as text, so the walk goes through
+   * the date partitions newest first: the month of `today` and the {@link recentMonths} before it one
+   * listing each, stopping as soon as `limit` records are found; only then the older partitions, in one
+   * listing. Records dated after `today`'s month (a day is never in the future) come with that last
+   * listing, so they are found but not put first.
+   */
+  async latest(request: LatestRunsQuery): Promise<RunRecord[]> {
+    const parsed = latestRunsQuerySchema.safeParse(request);
+    if (!parsed.success)
+      throw new InvalidRecordError(`run records query: ${describeIssues(parsed.error.issues)}`);
+    const query = parsed.data;
+    const found: RunRecord[] = [];
+    const take = async (listed: readonly { key: string }[]) => {
+      const keys = listed
+        .map(({ key }) => parseRunRecordKey(key))
+        .filter((k): k is RunRecordKey => k !== undefined)
+        .filter((k) => query.chartId === undefined || k.chartId === query.chartId)
+        .filter((k) => query.chartDate === undefined || k.chartDate === query.chartDate)
+        .sort(newestFirst)
+        .slice(0, query.limit - found.length);
+      for (let start = 0; start < keys.length; start += concurrentUpdates) {
+        found.push(
+          ...(await Promise.all(
+            keys.slice(start, start + concurrentUpdates).map(async ({ key }) => {
+              const body = await this.store.get(key);
+              // Listed a moment ago, gone now: a record is never deleted, so the store changed under us.
+              if (body === undefined) throw new InvalidRecordError(`${key}: listed, but could not be read`);
+              return parseRunRecord(body, key);
+            }),
+          )),
+        );
+      }
+    };
+    if (query.limit === 0) return found;
+
+    if (query.chartDate !== undefined) {
+      await take(
+        await this.store.list(
+          query.chartId === undefined
+            ? `${runRecordsRoot}date=${query.chartDate}/`
+            : lakeKeys.runRecordsPrefix(query.chartDate, query.chartId),
+        ),
+      );
+      return found;
+    }
+    const walked: string[] = [];
+    for (let offset = 0; offset <= recentMonths; offset += 1) {
+      const prefix = `${runRecordsRoot}date=${monthBefore(query.today, offset)}-`;
+      walked.push(prefix);
+      await take(await this.store.list(prefix));
+      if (found.length >= query.limit) return found;
+    }
+    await take(
+      (await this.store.list(runRecordsRoot)).filter(({ key }) => !walked.some((p) => key.startsWith(p))),
+    );
+    return found;
   }
 }
 
