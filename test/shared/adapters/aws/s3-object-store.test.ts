@@ -38,16 +38,17 @@ const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
  * bucket.ownerIdentity and object.sequencer. What moto does send is kept as it is.
  */
 const asS3SendsIt = (record: S3EventRecord): S3EventRecord => ({
-  userIdentity: { principalId: 'AWS:AIDAMOTO' },
-  requestParameters: { sourceIPAddress: '127.0.0.1' },
-  responseElements: { 'x-amz-request-id': 'moto', 'x-amz-id-2': 'moto' },
   ...record,
+  // Typed as always there, which they are from S3 but not from moto.
+  userIdentity: record.userIdentity ?? { principalId: 'AWS:AIDAMOTO' },
+  requestParameters: record.requestParameters ?? { sourceIPAddress: '127.0.0.1' },
+  responseElements: record.responseElements ?? { 'x-amz-request-id': 'moto', 'x-amz-id-2': 'moto' },
   s3: {
     ...record.s3,
-    bucket: { ownerIdentity: { principalId: 'MOTO' }, ...record.s3.bucket },
+    bucket: { ...record.s3.bucket, ownerIdentity: record.s3.bucket.ownerIdentity ?? { principalId: 'MOTO' } },
     object: {
-      sequencer: '0',
       ...record.s3.object,
+      sequencer: record.s3.object.sequencer ?? '0',
       key: record.s3.object.key.replace(/%2F/gi, '/'),
     },
   },
