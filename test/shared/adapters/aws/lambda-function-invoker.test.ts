@@ -17,7 +17,10 @@ import {
 // Lambda cannot run here (no Docker for moto's Lambda): the adapter is tested on the request it sends
 // and on every kind of answer Invoke gives.
 const lambda = mockClient(LambdaClient);
-const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+// The SDK types an answer's Payload as its blob adapter; the bytes are all the adapter reads.
+type AnswerPayload = NonNullable<InvokeCommandOutput['Payload']>;
+const bytes = (text: string) => new TextEncoder().encode(text) as AnswerPayload;
+const json = (value: unknown) => bytes(JSON.stringify(value));
 const invoker = () => new LambdaFunctionInvoker({ client: new LambdaClient({ region: 'eu-west-1' }) });
 
 describe('Function: LambdaFunctionInvoker', () => {
@@ -97,7 +100,7 @@ describe('Function: LambdaFunctionInvoker', () => {
     lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
       FunctionError: 'Unhandled',
-      Payload: new TextEncoder().encode('Runtime exited with error: signal: killed'),
+      Payload: bytes('Runtime exited with error: signal: killed'),
     });
     await expect(invoker().invoke('f', {})).rejects.toThrow(
       'Lambda function f failed (Unhandled): Runtime exited with error: signal: killed',
@@ -105,7 +108,7 @@ describe('Function: LambdaFunctionInvoker', () => {
   });
 
   it('refuses an answer that is not JSON', async () => {
-    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode('<html>') });
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: bytes('<html>') });
     await expect(invoker().invoke('f', {})).rejects.toThrow(InvalidRecordError);
   });
 
