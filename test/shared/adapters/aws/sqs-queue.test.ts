@@ -298,29 +298,25 @@ describe('Class: SqsQueue (errors)', () => {
   });
 
   it('wraps a failed request, retryable or not, naming the queue', async () => {
-    mock
-      .on(SendMessageBatchCommand)
-      .rejects(
-        Object.assign(new Error('Rate exceeded'), {
-          name: 'RequestThrottled',
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+    mock.on(SendMessageBatchCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'RequestThrottled',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     await expect(new SqsQueue({ client, queueUrl }).send([{ id: 'a', body: 'A' }])).rejects.toThrow(
       expect.objectContaining({
         name: 'RetryableError',
         message: expect.stringMatching(/SendMessageBatch.*tracks.*RequestThrottled/),
       }),
     );
-    mock
-      .on(ChangeMessageVisibilityCommand)
-      .rejects(
-        Object.assign(new Error('denied'), {
-          name: 'AccessDenied',
-          $fault: 'client',
-          $metadata: { httpStatusCode: 403 },
-        }),
-      );
+    mock.on(ChangeMessageVisibilityCommand).rejects(
+      Object.assign(new Error('denied'), {
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     await expect(new SqsQueue({ client, queueUrl }).changeVisibility('h', 5)).rejects.toThrow(PermanentError);
   });
 
