@@ -1,5 +1,6 @@
 import {
   InvokeCommand,
+  type InvokeCommandOutput,
   LambdaClient,
   ResourceNotFoundException,
   TooManyRequestsException,
