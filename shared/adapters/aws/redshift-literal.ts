@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { InvalidRecordError } from '../../errors.js';
+import { isoDate, parseRawKey } from '../../lake/keys.js';
+import { chartId, runId } from '../../records/messages.js';
+
+// Control characters have no business in a key we wrote, and a newline in SQL text only hides things.
+// eslint-disable-next-line no-control-regex
+const controlCharacters = /[\u0000-\u001f\u007f]/;
+
+/**
+ * What may be embedded in SQL sent to Redshift, each kind with the schema that already admitted it
+ * into the pipeline. Only these: anything else is bound as a parameter, or refused.
+ */
+const kinds = {
+  runId,
+  chartId,
+  isoDate,
+  /** A raw key of the lake (`raw/<dataset>/date=…/chart=…/<file>`): what a load COPYs. */
+  lakeKey: z
+    .string()
+    .refine(
+      (key) => parseRawKey(key) !== undefined,
+      'not a raw lake key (raw/<dataset>/date=…/chart=…/<file>)',
+    )
+    .refine((key) => !controlCharacters.test(key), 'a lake key holds no control characters'),
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not an S3 bucket name'),
+  roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'not an IAM role ARN'),
+} as const;
+
+/** The kinds of value {@link redshiftLiteral} embeds. */
+export type LiteralKind = keyof typeof kinds;
+
+const quote = (text: string): string => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+
+const checked = (kind: LiteralKind, value: unknown): string => {
+  const parsed = kinds[kind].safeParse(value);
+  if (!parsed.success) {
+    const shown = JSON.stringify(value)?.slice(0, 200) ?? String(value);
+    throw new InvalidRecordError(
+      `refusing to embed ${shown} in SQL as a ${kind}: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+    );
+  }
+  return parsed.data;
+};
+
+/**
+ * A Redshift string literal for a value that passed one of our schemas.
+ *
+ * Why literals at all: the statements of a `BatchExecuteStatement` batch (one transaction for a whole
+ * load) are sent without parameters — the API's batch parameters are one set shared by every
+ * statement, newer than the batch itself — and COPY's source and IAM role cannot be parameters. So
+ * the few values those statements need are embedded — but only values of the kinds above, each
+ * checked again against the schema that admitted it (ids, dates, lake keys, a bucket, a role ARN),
+ * so nothing that arrived from outside reaches SQL unchecked. The quoting is done anyway, as
+ * Redshift's `QUOTE_LITERAL` does: quotes doubled, and backslashes doubled too, because Redshift
+ * (unlike PostgreSQL today) reads a backslash in a string literal as an escape.
+ *
+ * @throws {InvalidRecordError} when the value is not of its kind; the message names the value and why
+ */
+export const redshiftLiteral = (kind: LiteralKind, value: unknown): string => quote(checked(kind, value));
+
+/**
+ * The `'s3://bucket/key'` literal of a COPY source. The key is used as it is: COPY takes the object
+ * path literally (spaces and any Unicode included), not URL-encoded.
+ */
+export const s3UriLiteral = (bucket: string, key: string): string =>
+  quote(`s3://${checked('bucket', bucket)}/${checked('lakeKey', key)}`);
