@@ -24,6 +24,7 @@ import {
   RetryableError,
 } from '../../../../shared/errors.js';
 import { lakeKeys } from '../../../../shared/lake/keys.js';
+import { columnNames } from '../../../../shared/records/stage-tables.js';
 import type { StageLoad, StageSlice } from '../../../../shared/ports/warehouse.js';
 import { manualClock, type ManualClock } from '../../http/manual-clock.js';
 import { createTestDatabase, postgresAvailable } from '../../../support/services.js';
@@ -103,9 +104,7 @@ describe('Class: RedshiftDataWarehouse', () => {
       expect(batch).toMatchObject({ WorkgroupName: 'chartflow-dev', Database: 'chartflow' });
       expect(batch).not.toHaveProperty('SecretArn');
       expect(batch).not.toHaveProperty('DbUser');
-      const attributesColumns = (await import('../../../../shared/records/stage-tables.js'))
-        .columnNames('song_attributes')
-        .join(', ');
+      const attributesColumns = columnNames('song_attributes').join(', ');
       expect(batch!.Sqls).toEqual([
         `delete from stage.chart_songs where ${sliceWhere}`,
         copy('chart_songs', chartColumns, 'raw/chart_songs/date=2026-11-20/chart=global/chart_songs.csv'),
@@ -335,14 +334,12 @@ describe('Class: RedshiftDataWarehouse', () => {
 
     it('makes a 5xx while polling retryable, naming the statement', async () => {
       redshift.on(BatchExecuteStatementCommand).resolves({ Id: 'b6' });
-      redshift
-        .on(DescribeStatementCommand)
-        .rejects(
-          Object.assign(new Error('Service Unavailable'), {
-            $fault: 'server',
-            $metadata: { httpStatusCode: 503 },
-          }),
-        );
+      redshift.on(DescribeStatementCommand).rejects(
+        Object.assign(new Error('Service Unavailable'), {
+          $fault: 'server',
+          $metadata: { httpStatusCode: 503 },
+        }),
+      );
       const failure = await make()
         .loadStage(load())
         .catch((e: unknown) => e);
