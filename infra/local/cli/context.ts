@@ -1,5 +1,6 @@
 import { loadLocalConfig, type LocalConfig } from '../../../shared/config/config.js';
 import { systemClock, type Clock } from '../../../shared/ports/clock.js';
+import type { AwsAccess } from '../../aws/cli/aws-clients.js';
 import { LocalPipeline } from '../runtime.js';
 import { assertDbtInstalled } from './options.js';
 
@@ -11,6 +12,8 @@ export interface CliContext {
   readonly out: (text: string) => void;
   /** Progress and notes, kept off standard output so `--json` stays one object. */
   readonly note: (text: string) => void;
+  /** How `--target aws` reaches AWS; unset, the SDK's defaults (tests point it at moto). */
+  readonly aws?: AwsAccess;
 }
 
 export const defaultContext = (): CliContext => ({

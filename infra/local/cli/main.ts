@@ -7,6 +7,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerIngest } from './commands/ingest.js';
+import { registerStatus } from './commands/status.js';
 
 const untilSignal = () =>
   new Promise<void>((resolve) => {
@@ -37,6 +38,7 @@ export const main = async (
   registerReplay(program, context, setExitCode);
   registerBackfill(program, context, setExitCode);
   registerIngest(program, context, setExitCode);
+  registerStatus(program, context, setExitCode);
   registerSandbox(program, context, waitForStop);
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
 

@@ -4,6 +4,17 @@ import type { CliContext } from '../context.js';
 import { withPipeline } from '../context.js';
 import { formatSummary, succeeded } from '../format.js';
 import { chartDateOption, chartOption, parseOptions, UsageError } from '../options.js';
+import { replayOnAws } from '../aws-replay.js';
+import { resolveTarget, targetShape, withTargetOptions } from '../target.js';
+
+const replayHelp = `
+On AWS (--target aws) the stack's replay function resets the day's claims and copies its raw objects
+onto themselves; their ObjectCreated events reload and transform the day there. Without --wait the
+command ends once the function has answered: chartflow status --target aws shows the outcome.
+
+Exit code: 0 when the day was replayed (and, where the command waits, every new load succeeded);
+1 when a run or the replay function failed; 2 for a usage or configuration mistake (a day the lake
+does not have, no such stack, no region).`;
 
 /** `chartflow replay`: reprocess a day from what the lake holds, by re-announcing its raw objects. */
 export const registerReplay = (
@@ -11,21 +22,37 @@ export const registerReplay = (
   context: CliContext,
   setExitCode: (code: number) => void,
 ): void => {
-  program
-    .command('replay')
-    .description("reload and transform a day again from the lake's raw prefix (nothing is fetched)")
-    .requiredOption('--date <YYYY-MM-DD>', 'the chart day to replay')
-    .option('--chart <id>', 'one chart (default: every chart of that day)')
-    .option('--json', 'print the summary as one JSON object')
+  withTargetOptions(
+    program
+      .command('replay')
+      .description("reload and transform a day again from the lake's raw prefix (nothing is fetched)")
+      .requiredOption('--date <YYYY-MM-DD>', 'the chart day to replay')
+      .option('--chart <id>', 'one chart (default: every chart of that day)')
+      .option('--json', 'print the summary as one JSON object'),
+  )
+    .option(
+      '--wait',
+      'with --target aws: wait (up to 30 minutes) until the new load has ended, and show it; embedded always waits',
+    )
+    .addHelpText('after', replayHelp)
     .action(async (raw: unknown) => {
       const options = parseOptions(
         z.object({
           date: chartDateOption('--date', context.clock),
           chart: chartOption.optional(),
           json: z.boolean().default(false),
+          wait: z.boolean().default(false),
+          ...targetShape,
         }),
         raw,
       );
+      const target = resolveTarget(options, context);
+      if (target.kind === 'aws') {
+        setExitCode(await replayOnAws(options, target, context));
+        return;
+      }
+      if (options.wait)
+        throw new UsageError('--wait is for --target aws only: an embedded replay always waits.');
       const config = context.config();
       const result = await withPipeline(context, config, async (pipeline) => {
         const prefix = `raw/chart_songs/date=${options.date}/${options.chart ? `chart=${options.chart}/` : ''}`;

@@ -1,0 +1,58 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { LambdaFunctionInvoker } from '../../../shared/adapters/aws/lambda-function-invoker.js';
+import type { FunctionInvoker } from '../../../shared/ports/function-invoker.js';
+
+/** SDK client settings the CLI adds to every client it makes, besides the region. */
+export interface AwsClientSettings {
+  readonly endpoint?: string;
+  readonly forcePathStyle?: boolean;
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
+}
+
+/**
+ * How the CLI reaches AWS. Left empty, the SDK finds credentials by its default chain (AWS_PROFILE,
+ * the environment, SSO, instance roles) and talks to AWS itself; tests point the clients at moto and
+ * invoke functions in-process (Lambda cannot run under moto without Docker).
+ */
+export interface AwsAccess {
+  readonly clientSettings?: AwsClientSettings;
+  /** Replaces {@link LambdaFunctionInvoker} for invoking the stack's functions. */
+  readonly functionInvoker?: (region: string) => FunctionInvoker;
+}
+
+/** The clients of one CLI command, in one region. `destroy()` closes their connections. */
+export interface AwsClients {
+  readonly region: string;
+  readonly cloudFormation: CloudFormationClient;
+  readonly s3: S3Client;
+  readonly functions: FunctionInvoker;
+  destroy(): void;
+}
+
+/** Makes the clients a command needs, in `region`, with what `access` adds. */
+export const openAwsClients = (region: string, access: AwsAccess = {}): AwsClients => {
+  const config = { ...access.clientSettings, region };
+  const cloudFormation = new CloudFormationClient(config);
+  const s3 = new S3Client(config);
+  let lambda: LambdaClient | undefined;
+  const functions =
+    access.functionInvoker?.(region) ??
+    new LambdaFunctionInvoker({ client: (lambda = new LambdaClient(config)) });
+  return {
+    region,
+    cloudFormation,
+    s3,
+    functions,
+    destroy: () => {
+      cloudFormation.destroy();
+      s3.destroy();
+      lambda?.destroy();
+    },
+  };
+};

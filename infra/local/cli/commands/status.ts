@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { FsObjectStore } from '../../../../shared/adapters/embedded/fs-object-store.js';
+import { S3ObjectStore } from '../../../../shared/adapters/aws/s3-object-store.js';
+import { RunRecords, type RunRecord } from '../../../../shared/lake/run-records.js';
+import type { ObjectStore } from '../../../../shared/ports/object-store.js';
+import { readStackOutputs } from '../../../aws/cli/stack.js';
+import type { CliContext } from '../context.js';
+import { formatRunRecord, formatRunsOutcome, runFailed } from '../format-runs.js';
+import { chartDateOption, chartOption, parseOptions } from '../options.js';
+import { onAws, resolveTarget, targetShape, withTargetOptions } from '../target.js';
+
+/** At most this many runs are shown at once: each is one object read from the lake. */
+const maxLast = 1000;
+
+const exitCodes = `
+Runs are read from the run records in the lake (control/runs/), newest day first and, within a day,
+newest load first.
+
+Exit code: 0 when every run shown succeeded or is still under way (loaded, transforming), or when
+none is recorded; 1 when any run shown failed (checks_failed, transform_failed); 2 for a usage or
+configuration mistake (no such stack, no region).`;
+
+/** `chartflow status`: the last runs and how they ended, from the run records in the lake. */
+export const registerStatus = (
+  program: Command,
+  context: CliContext,
+  setExitCode: (code: number) => void,
+): void => {
+  withTargetOptions(
+    program
+      .command('status')
+      .description('show the last runs and their outcomes (status, rows, failed checks, dbt, timings, batch)')
+      .option('--last <n>', 'how many runs (default: 10)')
+      .option('--chart <id>', 'only this chart')
+      .option('--date <YYYY-MM-DD>', 'only this chart day')
+      .option('--json', 'print the runs as one JSON object'),
+  )
+    .addHelpText('after', exitCodes)
+    .action(async (raw: unknown) => {
+      const options = parseOptions(
+        z.object({
+          last: z
+            .string()
+            .regex(/^\d+$/, 'must be a whole number')
+            .transform(Number)
+            .pipe(z.number().min(1, 'must be at least 1').max(maxLast, `must be at most ${maxLast}`))
+            .default(10),
+          chart: chartOption.optional(),
+          date: chartDateOption('--date', context.clock).optional(),
+          json: z.boolean().default(false),
+          ...targetShape,
+        }),
+        raw,
+      );
+      const target = resolveTarget(options, context);
+      const read = (store: ObjectStore) =>
+        new RunRecords(store).latest({
+          limit: options.last,
+          today: context.clock.now().toISOString().slice(0, 10),
+          ...(options.chart ? { chartId: options.chart } : {}),
+          ...(options.date ? { chartDate: options.date } : {}),
+        });
+
+      let lake: string;
+      let runs: RunRecord[];
+      if (target.kind === 'embedded') {
+        const { lakeRoot } = context.config();
+        lake = lakeRoot;
+        runs = await read(new FsObjectStore({ root: lakeRoot }));
+      } else {
+        ({ lake, runs } = await onAws(target, async ({ clients }) => {
+          const { LakeBucketName } = await readStackOutputs(clients.cloudFormation, target, [
+            'LakeBucketName',
+          ]);
+          return {
+            lake: `s3://${LakeBucketName} (stack ${target.stackName}, ${target.region})`,
+            runs: await read(new S3ObjectStore({ client: clients.s3, bucket: LakeBucketName })),
+          };
+        }));
+      }
+
+      if (options.json) context.out(JSON.stringify({ lake, runs }));
+      else if (runs.length === 0) context.out(`no runs recorded${filters(options)} in ${lake}.`);
+      else
+        context.out(
+          [
+            `the last ${runs.length} run(s)${filters(options)} in ${lake}, newest day first`,
+            ...runs.map(formatRunRecord),
+            formatRunsOutcome(runs),
+          ].join('\n\n'),
+        );
+      setExitCode(runs.some(runFailed) ? 1 : 0);
+    });
+};
+
+const filters = (options: { chart?: string | undefined; date?: string | undefined }) =>
+  `${options.chart ? ` of ${options.chart}` : ''}${options.date ? ` on ${options.date}` : ''}`;

@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { ConfigError } from '../../../shared/errors.js';
+import { openAwsClients, type AwsClients } from '../../aws/cli/aws-clients.js';
+import type { StackTarget } from '../../aws/cli/stack.js';
+import type { CliContext } from './context.js';
+import { UsageError } from './options.js';
+
+/** Adds `--target`, and the options that name the deployed stack, to a command. */
+export const withTargetOptions = (command: Command): Command =>
+  command
+    .option(
+      '--target <embedded|aws>',
+      'where: embedded (this machine, the default) or aws (the deployed stack)',
+    )
+    .option('--stage <stage>', 'with --target aws: the deployed stage (default: dev)')
+    .option(
+      '--region <region>',
+      "with --target aws: the stack's region (default: AWS_REGION, then AWS_DEFAULT_REGION)",
+    )
+    .option('--stack <name>', 'with --target aws: the CloudFormation stack (default: chartflow-<stage>)');
+
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region such as eu-west-1');
+
+/** The schema of the target options, to spread into a command's own. */
+export const targetShape = {
+  target: z.enum(['embedded', 'aws'], { message: 'must be embedded or aws' }).default('embedded'),
+  stage: z
+    .string()
+    .regex(/^[a-zA-Z0-9-]{1,32}$/, 'must be a serverless stage name (letters, digits, -)')
+    .optional(),
+  region: region.optional(),
+  stack: z
+    .string()
+    .regex(/^[a-zA-Z][-a-zA-Z0-9]{0,127}$/, 'must be a CloudFormation stack name')
+    .optional(),
+};
+
+/** The target options, as parsed. */
+export interface TargetOptions {
+  readonly target: 'embedded' | 'aws';
+  readonly stage?: string | undefined;
+  readonly region?: string | undefined;
+  readonly stack?: string | undefined;
+}
+
+/** Where a command works: this machine, or the deployed stack with the clients to reach it. */
+export type Target =
+  { readonly kind: 'embedded' } | ({ readonly kind: 'aws' } & StackTarget & { readonly clients: AwsClients });
+
+/**
+ * Resolves the target. For AWS: the stage (default `dev`), the stack (default `chartflow-<stage>`),
+ * the region (`--region`, else AWS_REGION, else AWS_DEFAULT_REGION, else a ConfigError naming them)
+ * and the clients; the caller destroys them. Credentials are left to the SDK's default chain.
+ */
+export const resolveTarget = (options: TargetOptions, context: CliContext): Target => {
+  if (options.target === 'embedded') {
+    const awsOnly = (['stage', 'region', 'stack'] as const).find((o) => options[o] !== undefined);
+    if (awsOnly) throw new UsageError(`--${awsOnly} is for --target aws only.`);
+    return { kind: 'embedded' };
+  }
+  const stage = options.stage ?? 'dev';
+  const stackName = options.stack ?? `chartflow-${stage}`;
+  const regionName = options.region ?? regionFromEnvironment(context.processEnv);
+  return {
+    kind: 'aws',
+    stage,
+    stackName,
+    region: regionName,
+    clients: openAwsClients(regionName, context.aws),
+  };
+};
+
+const regionFromEnvironment = (env: Readonly<Record<string, string | undefined>>): string => {
+  for (const variable of ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const) {
+    const value = env[variable]?.trim();
+    if (!value) continue;
+    const parsed = region.safeParse(value);
+    if (!parsed.success) throw new ConfigError(`${variable} is invalid: ${parsed.error.issues[0]!.message}.`);
+    return parsed.data;
+  }
+  throw new ConfigError(
+    'no AWS region for --target aws: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION.',
+  );
+};
+
+/** Runs `work` on the AWS target and always closes its clients. */
+export const onAws = async <T>(
+  target: Extract<Target, { kind: 'aws' }>,
+  work: (target: Extract<Target, { kind: 'aws' }>) => Promise<T>,
+): Promise<T> => {
+  try {
+    return await work(target);
+  } finally {
+    target.clients.destroy();
+  }
+};
