@@ -7,7 +7,7 @@ import {
 } from '../../shared/lake/run-records.js';
 import type { BatchLoad, TransformBatch } from '../../shared/lake/transform-batches.js';
 import type { TransformLock } from '../../shared/lake/transform-lock.js';
-import { TransformBusyError } from '../../shared/errors.js';
+import { RetryableError, TransformBusyError } from '../../shared/errors.js';
 import { runChecks } from './checks.js';
 
 export interface TransformDeps {
@@ -130,6 +130,16 @@ export const checkAndStart = async (
     await runner.start({ batchId });
     return { outcome: 'transforming', batchId, loads: loads.length, failedLoads: 0 };
   } catch (error) {
+    if (error instanceof RetryableError) {
+      // dbt could not be placed for now (Fargate capacity, an ENI, throttling): the loads stay in the
+      // stage and the batch keeps the warehouse. Its records go back to `loaded`, so that the event,
+      // delivered again, checks and starts the batch anew instead of taking it for already handled.
+      await records.update(loads, (previous, load) => {
+        const { transform: _transform, ...rest } = next(previous, load, { status: 'loaded' });
+        return rest as RunRecord;
+      });
+      throw error;
+    }
     // dbt never started, so no clean-up event will come: clean up here.
     await warehouse.cleanStage(loads);
     const now = clock.now().toISOString();

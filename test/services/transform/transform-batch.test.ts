@@ -5,7 +5,7 @@ import { Mutex } from 'async-mutex';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../../shared/adapters/embedded/fs-object-store.js';
 import { DuckDbWarehouse } from '../../../shared/adapters/embedded/duckdb-warehouse.js';
-import { TransformBusyError } from '../../../shared/errors.js';
+import { RetryableError, TransformBusyError } from '../../../shared/errors.js';
 import { transformEnvironment } from '../../../shared/events/ecs-task-event.js';
 import { lakeKeys, partName } from '../../../shared/lake/keys.js';
 import { RunRecords } from '../../../shared/lake/run-records.js';
@@ -88,9 +88,11 @@ describe('Function: runRequestedTransform (a backfill batch)', () => {
   // Stands in for ECS RunTask, which cannot run here: it records what it was asked to start.
   let started: TransformRequest[];
   let startFails: boolean;
+  let startBusy: boolean;
   const runner: TransformRunner = {
     start: async (request) => {
       if (startFails) throw new Error('no capacity');
+      if (startBusy) throw new RetryableError('RESOURCE:ENI: no network interface for now');
       started.push(request);
       return { taskId: `task-${started.length}` };
     },
@@ -130,6 +132,7 @@ describe('Function: runRequestedTransform (a backfill batch)', () => {
     published = [];
     started = [];
     startFails = false;
+    startBusy = false;
   });
   afterEach(() => rm(home, { recursive: true, force: true }));
 
@@ -236,6 +239,25 @@ describe('Function: runRequestedTransform (a backfill batch)', () => {
     expect(await stageRows(warehouse)).toBe(0);
     expect((await records()).every((r) => r.status === 'transform_failed')).toBe(true);
     expect(await new TransformLock(store, systemClock).holder()).toBeUndefined();
+  });
+
+  it('keeps the stage and the warehouse when dbt cannot be placed for now, and starts it when the event comes again', async () => {
+    await loadDays({ batchId });
+    startBusy = true;
+    await expect(runRequestedTransform({ batchId }, deps())).rejects.toBeInstanceOf(RetryableError);
+    expect(await stageRows(warehouse)).toBeGreaterThan(0);
+    expect((await records()).map((r) => [r.status, r.transform])).toEqual(
+      dates.map(() => ['loaded', undefined]),
+    );
+    expect((await new TransformLock(store, systemClock).holder())?.batchId).toBe(batchId);
+
+    startBusy = false;
+    expect(await runRequestedTransform({ batchId }, deps())).toMatchObject({
+      outcome: 'transforming',
+      loads: dates.length,
+    });
+    expect(started).toEqual([{ batchId }]);
+    expect((await records()).every((r) => r.status === 'transforming')).toBe(true);
   });
 
   it('waits its turn while another transform holds the warehouse', async () => {
