@@ -8,13 +8,15 @@ import { replayOnAws } from '../aws-replay.js';
 import { resolveTarget, targetShape, withTargetOptions } from '../target.js';
 
 const replayHelp = `
-On AWS (--target aws) the stack's replay function resets the day's claims and copies its raw objects
-onto themselves; their ObjectCreated events reload and transform the day there. Without --wait the
-command ends once the function has answered: chartflow status --target aws shows the outcome.
+On AWS (--target aws) the stack's replay function resets the day's claims and
+copies its raw objects onto themselves; their ObjectCreated events reload and
+transform the day there. Without --wait the command ends once the function has
+answered: chartflow status --target aws shows the outcome.
 
-Exit code: 0 when the day was replayed (and, where the command waits, every new load succeeded);
-1 when a run or the replay function failed; 2 for a usage or configuration mistake (a day the lake
-does not have, no such stack, no region).`;
+Exit code: 0 when the day was replayed (and, where the command waits, every
+new load succeeded); 1 when a run or the replay function failed, or --wait
+gave up; 2 for a usage or configuration mistake (a day the lake does not
+have, no such stack, no region).`;
 
 /** `chartflow replay`: reprocess a day from what the lake holds, by re-announcing its raw objects. */
 export const registerReplay = (

@@ -14,12 +14,13 @@ import { onAws, resolveTarget, targetShape, withTargetOptions } from '../target.
 const maxLast = 1000;
 
 const exitCodes = `
-Runs are read from the run records in the lake (control/runs/), newest day first and, within a day,
-newest load first.
+Runs are read from the run records in the lake (control/runs/), newest day
+first and, within a day, newest load first.
 
-Exit code: 0 when every run shown succeeded or is still under way (loaded, transforming), or when
-none is recorded; 1 when any run shown failed (checks_failed, transform_failed); 2 for a usage or
-configuration mistake (no such stack, no region).`;
+Exit code: 0 when every run shown succeeded or is still under way (loaded,
+transforming), or when none is recorded; 1 when any run shown failed
+(checks_failed, transform_failed); 2 for a usage or configuration mistake
+(no such stack, no region).`;
 
 /** `chartflow status`: the last runs and how they ended, from the run records in the lake. */
 export const registerStatus = (
