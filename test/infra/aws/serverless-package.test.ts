@@ -1,0 +1,577 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dbtContainerName } from '../../../shared/events/ecs-task-event.js';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '..', '..', '..');
+const serverless = path.join(root, 'node_modules', '.bin', 'serverless');
+const cfnLint = path.join(root, '.venv-moto', 'bin', 'cfn-lint');
+const venvPython = path.join(root, '.venv-moto', 'bin', 'python');
+
+type Json = Record<string, unknown>;
+interface Resource {
+  Type: string;
+  // A template is free-form JSON; the assertions read it by path and check what they find.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  Properties: Json & Record<string, any>;
+  DependsOn?: string | string[];
+}
+interface Template {
+  Parameters: Record<string, { Default?: unknown }>;
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, unknown>;
+}
+
+/** The functions of serverless.yml: name → the service folder of its handler. */
+const functions = {
+  chartFetch: 'chart-fetch',
+  trackAttributes: 'track-attributes',
+  stageLoader: 'stage-loader',
+  transform: 'transform',
+  stageCleanup: 'stage-cleanup',
+  replay: 'replay',
+} as const;
+const logicalId = (name: string) => `${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`;
+const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+
+/** The only actions that may name `"*"`, because AWS allows no narrower resource for them. */
+const allowedOnlyWithStar = new Set([
+  'ecr:GetAuthorizationToken',
+  'redshift-data:DescribeStatement',
+  'redshift-data:GetStatementResult',
+  'redshift-data:CancelStatement',
+]);
+
+const cfnLintAvailable = existsSync(cfnLint);
+if (!cfnLintAvailable) {
+  console.log(`cfn-lint is not installed at ${cfnLint} (run: bash infra/local/ensure-moto-venv.sh)`);
+}
+
+const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+describe('serverless package (osls, offline, no AWS account)', () => {
+  let dir: string;
+  let template: Template;
+  const resourcesOf = (type: string) =>
+    Object.entries(template.Resources).filter(([, r]) => r.Type === type) as [string, Resource][];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'chartflow-package-'));
+    await run(serverless, ['package', '--stage', 'test', '--package', dir], {
+      cwd: root,
+      // Fake credentials: packaging must need none, and must never reach a real account.
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: 'testing',
+        AWS_SECRET_ACCESS_KEY: 'testing',
+        AWS_SESSION_TOKEN: 'testing',
+        AWS_PROFILE: '',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        SLS_TELEMETRY_DISABLED: '1',
+      },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    template = JSON.parse(
+      await readFile(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+    ) as Template;
+  }, 300_000);
+
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('packages one ESM bundle per function, with the SDK inside, and prints their sizes', async () => {
+    const zips = (await readdir(dir)).filter((f) => f.endsWith('.zip')).sort();
+    expect(zips).toEqual(
+      Object.keys(functions)
+        .map((f) => `${f}.zip`)
+        .sort(),
+    );
+    for (const zip of zips) {
+      const { size } = await stat(path.join(dir, zip));
+      console.log(`bundle ${zip}: ${(size / 1024 / 1024).toFixed(2)} MiB`);
+      expect(size).toBeLessThan(50 * 1024 * 1024); // Lambda's limit for a zip upload
+    }
+  });
+
+  it('each bundle loads as ESM and, without its environment, fails naming the first variable', async () => {
+    const unpacked = path.join(dir, 'unpacked');
+    const script = path.join(dir, 'smoke.mjs');
+    for (const [name, folder] of Object.entries(functions)) {
+      await mkdir(path.join(unpacked, name), { recursive: true });
+      await run('unzip', ['-q', '-o', path.join(dir, `${name}.zip`), '-d', path.join(unpacked, name)]);
+      expect(existsSync(path.join(unpacked, name, 'services', folder, 'handler.mjs'))).toBe(true);
+    }
+    await writeFile(
+      script,
+      `const results = {};
+for (const [name, folder] of ${JSON.stringify(Object.entries(functions))}) {
+  const m = await import(${JSON.stringify(unpacked)} + '/' + name + '/services/' + folder + '/handler.mjs');
+  try { await m.handler({ Records: [] }, { functionName: name, awsRequestId: 'smoke' }); results[name] = 'no error'; }
+  catch (e) { results[name] = e.name + ': ' + e.message; }
+}
+console.log(JSON.stringify(results));`,
+    );
+    const { stdout } = await run(process.execPath, [script], { env: { PATH: process.env.PATH } });
+    const results = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, string>;
+    for (const name of Object.keys(functions)) {
+      expect(results[name]).toBe('ConfigError: CHARTFLOW_BUCKET is required.');
+    }
+  });
+
+  it('runs every function on nodejs22.x and arm64, from its service handler, with its own role', () => {
+    const lambdas = resourcesOf('AWS::Lambda::Function');
+    expect(lambdas.map(([id]) => id).sort()).toEqual(Object.keys(functions).map(logicalId).sort());
+    for (const [name, folder] of Object.entries(functions)) {
+      const fn = template.Resources[logicalId(name)]!.Properties;
+      expect(fn.Runtime).toBe('nodejs22.x');
+      expect(fn.Architectures).toEqual(['arm64']);
+      expect(fn.Handler).toBe(`services/${folder}/handler.handler`);
+      expect(fn.FunctionName).toBe(`chartflow-test-${name}`);
+      expect(fn.Role).toHaveProperty('Fn::GetAtt');
+    }
+    // Every function names a role of infra/iam.yml: serverless's shared role is not created.
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('gives every function the environment shared/config/aws-config.ts reads', () => {
+    const names = [
+      'CHARTFLOW_BUCKET',
+      'CHARTFLOW_TRACK_QUEUE_URL',
+      'CHARTFLOW_TRANSFORM_QUEUE_URL',
+      'CHARTFLOW_EVENT_BUS',
+      'CHARTFLOW_CHARTS',
+      'CHARTFLOW_SPOTIFY_SECRET_ID',
+      'CHARTFLOW_MAX_RECEIVE_COUNT',
+      'REDSHIFT_WORKGROUP',
+      'REDSHIFT_DATABASE',
+      'REDSHIFT_COPY_ROLE_ARN',
+      'CHARTFLOW_ECS_CLUSTER',
+      'CHARTFLOW_DBT_TASK_DEFINITION',
+      'CHARTFLOW_SUBNETS',
+      'CHARTFLOW_SECURITY_GROUPS',
+      'SPOTIFY_RATE_LIMIT',
+      'RECCOBEATS_RATE_LIMIT',
+    ];
+    for (const name of Object.keys(functions)) {
+      const env = template.Resources[logicalId(name)]!.Properties.Environment.Variables as Json;
+      expect(Object.keys(env)).toEqual(expect.arrayContaining(names));
+      // The bucket's name is spelled out, not referred to: a reference would be a cycle.
+      expect(env.CHARTFLOW_BUCKET).toEqual({
+        'Fn::Sub': '${AWS::StackName}-lake-${AWS::AccountId}-${AWS::Region}',
+      });
+      // track-attributes dead-letters on the delivery the queue's redrive counts as its last.
+      expect(String(env.CHARTFLOW_MAX_RECEIVE_COUNT)).toBe(
+        String(template.Parameters.TrackMaxReceiveCount!.Default),
+      );
+    }
+  });
+
+  it('runs chart-fetch on a daily schedule', () => {
+    const rules = resourcesOf('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0]!;
+    expect(rule.Properties.ScheduleExpression).toMatch(/^cron\(\d+ \d+ \* \* \? \*\)$/);
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({ Arn: getAtt('ChartFetchLambdaFunction') }),
+    ]);
+  });
+
+  it('sends ObjectCreated under raw/ to stage-loader and inbox/charts/*.csv to chart-fetch', () => {
+    const bucket = template.Resources.LakeBucket!;
+    const configs = bucket.Properties.NotificationConfiguration.LambdaConfigurations as Json[];
+    expect(configs).toEqual(
+      expect.arrayContaining([
+        {
+          Event: 's3:ObjectCreated:*',
+          Function: getAtt('StageLoaderLambdaFunction'),
+          Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'raw/' }] } },
+        },
+        {
+          Event: 's3:ObjectCreated:*',
+          Function: getAtt('ChartFetchLambdaFunction'),
+          Filter: {
+            S3Key: {
+              Rules: [
+                { Name: 'prefix', Value: 'inbox/charts/' },
+                { Name: 'suffix', Value: '.csv' },
+              ],
+            },
+          },
+        },
+      ]),
+    );
+    expect(configs).toHaveLength(2);
+    // S3 checks it may invoke them when the configuration is put: the permissions come first.
+    expect(asArray(bucket.DependsOn).sort()).toEqual([
+      'ChartFetchLakePermission',
+      'StageLoaderLakePermission',
+    ]);
+    for (const [permission, fn] of [
+      ['StageLoaderLakePermission', 'StageLoaderLambdaFunction'],
+      ['ChartFetchLakePermission', 'ChartFetchLambdaFunction'],
+    ] as const) {
+      const p = template.Resources[permission]!.Properties;
+      expect(p.FunctionName).toEqual(getAtt(fn));
+      expect(p.Principal).toBe('s3.amazonaws.com');
+      expect(p.SourceAccount).toEqual({ Ref: 'AWS::AccountId' });
+      expect(p.SourceArn).toEqual({
+        'Fn::Sub': 'arn:${AWS::Partition}:s3:::${AWS::StackName}-lake-${AWS::AccountId}-${AWS::Region}',
+      });
+    }
+  });
+
+  it('feeds track-attributes from the track queue in batches, reporting failed items, with a DLQ', () => {
+    const mapping = template.Resources.TrackAttributesEventSourceMappingSQSTrackQueue!.Properties;
+    expect(mapping).toMatchObject({
+      EventSourceArn: getAtt('TrackQueue'),
+      FunctionName: getAtt('TrackAttributesLambdaFunction'),
+      BatchSize: 200,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    const queue = template.Resources.TrackQueue!.Properties;
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: getAtt('TrackDeadLetterQueue'),
+      maxReceiveCount: { Ref: 'TrackMaxReceiveCount' },
+    });
+    expect(template.Parameters.TrackMaxReceiveCount!.Default).toBe(3);
+    // A batch never reappears while it is worked on: six times the function's timeout.
+    const timeout = template.Resources.TrackAttributesLambdaFunction!.Properties.Timeout as number;
+    expect(queue.VisibilityTimeout).toEqual({ Ref: 'TrackQueueVisibilitySeconds' });
+    expect(template.Parameters.TrackQueueVisibilitySeconds!.Default).toBe(6 * timeout);
+  });
+
+  it('sends the completion events to transform through TransformQueue, one record at a time', () => {
+    const rule = template.Resources.TransformRequestRule!.Properties;
+    expect(rule.EventBusName).toEqual({ Ref: 'EventBus' });
+    expect(rule.EventPattern).toEqual({
+      source: ['chartflow'],
+      'detail-type': ['Stage Loaded', 'Transform Requested'],
+    });
+    expect(rule.Targets).toEqual([{ Id: 'transform-queue', Arn: getAtt('TransformQueue') }]);
+    expect(template.Resources.EventBus!.Properties.Name).toEqual({ Ref: 'AWS::StackName' });
+
+    const policy = template.Resources.TransformQueuePolicy!.Properties.PolicyDocument.Statement as Json[];
+    expect(policy).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: getAtt('TransformQueue'),
+        Condition: { ArnEquals: { 'aws:SourceArn': getAtt('TransformRequestRule') } },
+      }),
+    ]);
+    const mapping = template.Resources.TransformEventSourceMappingSQSTransformQueue!.Properties;
+    expect(mapping).toMatchObject({
+      EventSourceArn: getAtt('TransformQueue'),
+      FunctionName: getAtt('TransformLambdaFunction'),
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const queue = template.Resources.TransformQueue!.Properties;
+    expect(queue.RedrivePolicy.deadLetterTargetArn).toEqual(getAtt('TransformDeadLetterQueue'));
+    expect(template.Parameters.TransformMaxReceiveCount!.Default).toBeGreaterThanOrEqual(10);
+    const timeout = template.Resources.TransformLambdaFunction!.Properties.Timeout as number;
+    expect(template.Parameters.TransformQueueVisibilitySeconds!.Default).toBe(6 * timeout);
+  });
+
+  it("sends the stop of this cluster's dbt task to stage-cleanup", () => {
+    const rules = resourcesOf('AWS::Events::Rule').filter(([, r]) =>
+      (r.Properties.Targets as Json[]).some(
+        (t) => JSON.stringify(t.Arn) === JSON.stringify(getAtt('StageCleanupLambdaFunction')),
+      ),
+    );
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0]!;
+    expect(rule.Properties.EventBusName).toBeUndefined(); // AWS service events reach the default bus
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.ecs'],
+      'detail-type': ['ECS Task State Change'],
+      detail: {
+        clusterArn: [getAtt('DbtCluster')],
+        lastStatus: ['STOPPED'],
+        taskDefinitionArn: [
+          {
+            prefix: {
+              'Fn::Sub':
+                'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${AWS::StackName}-dbt:',
+            },
+          },
+        ],
+      },
+    });
+    expect(template.Resources.DbtTaskDefinition!.Properties.Family).toEqual({
+      'Fn::Sub': '${AWS::StackName}-dbt',
+    });
+  });
+
+  it('gives replay no event: the CLI invokes it', () => {
+    const text = JSON.stringify(
+      Object.entries(template.Resources).filter(
+        ([id, r]) => id !== 'ReplayLambdaFunction' && r.Type !== 'AWS::Lambda::Version',
+      ),
+    );
+    expect(text).not.toContain('"ReplayLambdaFunction"');
+    expect(template.Outputs.ReplayFunctionName).toEqual(
+      expect.objectContaining({ Value: { Ref: 'ReplayLambdaFunction' } }),
+    );
+  });
+
+  it('names the resources of every IAM statement; "*" only where AWS allows nothing else', async () => {
+    const statements: { where: string; statement: Json }[] = [];
+    for (const [id, role] of resourcesOf('AWS::IAM::Role')) {
+      for (const policy of (role.Properties.Policies ?? []) as Json[]) {
+        for (const statement of (policy.PolicyDocument as Json).Statement as Json[]) {
+          statements.push({ where: `${id}/${String(policy.PolicyName)}`, statement });
+        }
+      }
+      expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
+    }
+    expect(resourcesOf('AWS::IAM::Policy')).toEqual([]);
+    expect(statements.length).toBeGreaterThan(20);
+    const starred: string[] = [];
+    for (const { where, statement } of statements) {
+      expect(statement.NotResource, where).toBeUndefined();
+      expect(statement.NotAction, where).toBeUndefined();
+      const resources = asArray(statement.Resource as unknown);
+      expect(resources.length, `${where}: a statement without resources`).toBeGreaterThan(0);
+      const actions = asArray(statement.Action as string | string[]);
+      for (const action of actions) expect(action, `${where}: a wildcard action`).not.toMatch(/\*/);
+      if (resources.includes('*')) {
+        expect(resources, where).toEqual(['*']);
+        for (const action of actions) {
+          expect(allowedOnlyWithStar.has(action), `${where}: ${action} on "*"`).toBe(true);
+          starred.push(action);
+        }
+      }
+    }
+    expect(new Set(starred)).toEqual(allowedOnlyWithStar);
+
+    // Each "*" is commented where it stands in infra/*.yml.
+    for (const file of ['infra/iam.yml', 'infra/dbt.yml']) {
+      const lines = (await readFile(path.join(root, file), 'utf8')).split('\n');
+      lines.forEach((line, index) => {
+        if (!/Resource: '\*'/.test(line)) return;
+        const before = lines.slice(Math.max(0, index - 8), index).filter((l) => l.trim().startsWith('#'));
+        expect(before.join('\n'), `${file}:${index + 1}`).toMatch(/"\*"/);
+      });
+    }
+
+    const warehouse = statements.filter((s) => s.where.startsWith('WarehouseRole/')).map((s) => s.statement);
+    const find = (action: string) => warehouse.find((s) => asArray(s.Action as string[]).includes(action));
+    expect(find('iam:PassRole')).toMatchObject({
+      Resource: [
+        { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-warehouse' },
+        getAtt('DbtExecutionRole'),
+      ],
+      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    });
+    expect(find('ecs:RunTask')).toMatchObject({
+      Condition: { ArnEquals: { 'ecs:cluster': getAtt('DbtCluster') } },
+    });
+    expect(find('redshift-serverless:GetCredentials')!.Resource).toEqual(
+      getAtt('WarehouseWorkgroup', 'Workgroup.WorkgroupArn'),
+    );
+    expect(find('redshift-data:BatchExecuteStatement')!.Resource).toEqual(
+      getAtt('WarehouseWorkgroup', 'Workgroup.WorkgroupArn'),
+    );
+    // The statement-level Data API actions only on this role's own statements.
+    expect(find('redshift-data:DescribeStatement')!.Condition).toEqual({
+      StringEquals: {
+        'redshift-data:statement-owner-iam-userid': { 'Fn::Join': ['', ['$', '{aws:userid}']] },
+      },
+    });
+    // Deletes only under control/ (claims, the lock): raw data is never deleted.
+    for (const { where, statement } of statements) {
+      if (asArray(statement.Action as string[]).includes('s3:DeleteObject')) {
+        expect(JSON.stringify(statement.Resource), where).toContain('/control/*');
+      }
+    }
+    // Redshift's COPY role reads raw/ and nothing else.
+    const copy = template.Resources.RedshiftCopyRole!.Properties.Policies[0].PolicyDocument
+      .Statement as Json[];
+    expect(JSON.stringify(copy.find((s) => s.Action === 's3:GetObject')!.Resource)).toMatch(
+      /\/raw\/\*'?"?\}?$/,
+    );
+  });
+
+  it('blocks public access to the lake, denies requests without TLS, keeps versions, encrypts', () => {
+    const bucket = template.Resources.LakeBucket!.Properties;
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(
+      bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault,
+    ).toEqual({
+      SSEAlgorithm: 'AES256',
+    });
+    const rules = bucket.LifecycleConfiguration.Rules as Json[];
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Prefix: 'raw/', Status: 'Enabled' }),
+        expect.objectContaining({ NoncurrentVersionExpiration: expect.anything() }),
+      ]),
+    );
+    const policy = template.Resources.LakeBucketPolicy!.Properties;
+    expect(policy.Bucket).toEqual({ Ref: 'LakeBucket' });
+    expect(policy.PolicyDocument.Statement).toContainEqual({
+      Sid: 'DenyInsecureTransport',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:*',
+      Resource: [getAtt('LakeBucket'), { 'Fn::Sub': '${LakeBucket.Arn}/*' }],
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+  });
+
+  it('keeps Redshift Serverless private, reachable on 5439 from the dbt task only, with no password in the template', () => {
+    const workgroup = template.Resources.WarehouseWorkgroup!.Properties;
+    expect(workgroup.PubliclyAccessible).toBe(false);
+    expect(workgroup.BaseCapacity).toEqual({ Ref: 'WarehouseBaseCapacity' });
+    expect(template.Parameters.WarehouseBaseCapacity!.Default).toBe(8);
+    expect(workgroup.SecurityGroupIds).toEqual([{ Ref: 'WarehouseSecurityGroup' }]);
+    const namespace = template.Resources.WarehouseNamespace!.Properties;
+    expect(namespace.ManageAdminPassword).toBe(true);
+    expect(namespace.AdminUserPassword).toBeUndefined();
+    expect(namespace.DefaultIamRoleArn).toEqual(getAtt('RedshiftCopyRole'));
+    const ingress = resourcesOf('AWS::EC2::SecurityGroupIngress').filter(
+      ([, r]) => JSON.stringify(r.Properties.GroupId) === JSON.stringify({ Ref: 'WarehouseSecurityGroup' }),
+    );
+    expect(ingress.map(([, r]) => r.Properties)).toEqual([
+      expect.objectContaining({
+        FromPort: 5439,
+        ToPort: 5439,
+        SourceSecurityGroupId: { Ref: 'DbtTaskSecurityGroup' },
+      }),
+    ]);
+    expect(template.Resources.WarehouseSecurityGroup!.Properties.SecurityGroupIngress).toBeUndefined();
+    // No route to the internet at all: no internet gateway, no NAT.
+    expect(resourcesOf('AWS::EC2::InternetGateway')).toEqual([]);
+    expect(resourcesOf('AWS::EC2::NatGateway')).toEqual([]);
+  });
+
+  it('runs dbt on Fargate arm64 in a container named as the stop event expects, logging to CloudWatch', () => {
+    const task = template.Resources.DbtTaskDefinition!.Properties;
+    expect(task.RuntimePlatform).toEqual({ CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' });
+    expect(task.RequiresCompatibilities).toEqual(['FARGATE']);
+    const [container] = task.ContainerDefinitions as Json[];
+    expect(container!.Name).toBe(dbtContainerName);
+    expect((container!.LogConfiguration as Json).LogDriver).toBe('awslogs');
+    expect(container!.Environment).toContainEqual({ Name: 'CHARTFLOW_REDSHIFT_METHOD', Value: 'iam_role' });
+    expect(task.TaskRoleArn).toEqual(getAtt('WarehouseRole'));
+    const repository = template.Resources.DbtRepository!.Properties;
+    expect(repository.ImageScanningConfiguration).toEqual({ ScanOnPush: true });
+    expect(repository.LifecyclePolicy.LifecyclePolicyText).toBeDefined();
+  });
+
+  it('alarms on every DLQ holding a message and on failed runs', () => {
+    const alarms = resourcesOf('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
+    for (const dlq of ['TrackDeadLetterQueue', 'TransformDeadLetterQueue']) {
+      expect(alarms).toContainEqual(
+        expect.objectContaining({
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: getAtt(dlq, 'QueueName') }],
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          AlarmActions: [{ Ref: 'AlarmTopic' }],
+        }),
+      );
+    }
+    const filters = resourcesOf('AWS::Logs::MetricFilter').map(([, r]) => r.Properties);
+    // The stage-cleanup handler's log call: logger.info('transform finished', { ...result }).
+    expect(filters).toContainEqual(
+      expect.objectContaining({
+        LogGroupName: { 'Fn::Sub': '/aws/lambda/${AWS::StackName}-stageCleanup' },
+        FilterPattern: '{ ($.message = "transform finished") && ($.status = "transform_failed") }',
+      }),
+    );
+    expect(alarms).toContainEqual(expect.objectContaining({ MetricName: 'FailedRuns', Threshold: 0 }));
+  });
+
+  it('has the outputs the CLI and the other helpers read', () => {
+    expect(Object.keys(template.Outputs)).toEqual(
+      expect.arrayContaining([
+        'LakeBucketName',
+        'ReplayFunctionName',
+        'TrackQueueUrl',
+        'TrackDeadLetterQueueUrl',
+        'TransformQueueUrl',
+        'WarehouseWorkgroupName',
+        'DbtRepositoryUri',
+      ]),
+    );
+  });
+
+  describe.skipIf(!cfnLintAvailable)('cfn-lint', () => {
+    interface Finding {
+      Rule: { Id: string };
+      Message: string;
+      Level: string;
+    }
+    const lint = async (file: string): Promise<Finding[]> => {
+      try {
+        await run(cfnLint, ['--format', 'json', '--', file], { maxBuffer: 16 * 1024 * 1024 });
+        return [];
+      } catch (error) {
+        // cfn-lint exits non-zero when it finds anything; its findings are on stdout.
+        const { stdout } = error as { stdout?: string };
+        if (!stdout) throw error;
+        return JSON.parse(stdout) as Finding[];
+      }
+    };
+    const show = (what: string, findings: Finding[]) => {
+      for (const f of findings)
+        console.log(`cfn-lint ${what}: ${f.Level} ${f.Rule.Id} ${f.Message.slice(0, 200)}`);
+    };
+
+    it('finds no error in the compiled template', async () => {
+      const findings = await lint(path.join(dir, 'cloudformation-template-update-stack.json'));
+      show('compiled', findings);
+      expect(findings.filter((f) => f.Level === 'Error')).toEqual([]);
+    }, 120_000);
+
+    it('finds no error in infra/*.yml, but references to what serverless adds', async () => {
+      // The files are one template once serverless includes them: lint them merged (with the
+      // venv's PyYAML, reading CloudFormation's short tags).
+      const merged = path.join(dir, 'infra-merged.json');
+      const script = `
+import glob, json, yaml
+class Loader(yaml.SafeLoader): pass
+def tag(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode): value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode): value = loader.construct_sequence(node, deep=True)
+    else: value = loader.construct_mapping(node, deep=True)
+    if suffix == 'GetAtt' and isinstance(value, str): value = value.split('.', 1)
+    return {('Ref' if suffix == 'Ref' else 'Fn::' + suffix): value}
+Loader.add_multi_constructor('!', tag)
+merged = {'AWSTemplateFormatVersion': '2010-09-09'}
+for file in sorted(glob.glob('infra/*.yml')):
+    for key, value in yaml.load(open(file), Loader=Loader).items():
+        merged.setdefault(key, {}).update(value)
+json.dump(merged, open(${JSON.stringify(merged)}, 'w'))
+`;
+      await run(venvPython, ['-c', script], { cwd: root });
+      const findings = await lint(merged);
+      show('infra', findings);
+      const serverlessAdds = (message: string) => {
+        const id = /^'([A-Za-z0-9]+)' is not one of/.exec(message)?.[1];
+        return id !== undefined && /(LambdaFunction|LogGroup)$/.test(id) && id in template.Resources;
+      };
+      const errors = findings.filter((f) => f.Level === 'Error');
+      expect(errors.filter((f) => !serverlessAdds(f.Message))).toEqual([]);
+    }, 120_000);
+  });
+});

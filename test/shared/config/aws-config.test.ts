@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { parseAwsConfig } from '../../../shared/config/aws-config.js';
+import { ConfigError } from '../../../shared/errors.js';
+
+/** The environment serverless.yml gives a function, with values as CloudFormation resolves them. */
+const lambdaEnvironment = (): Record<string, string | undefined> => ({
+  CHARTFLOW_BUCKET: 'chartflow-dev-lake-123456789012-eu-west-1',
+  CHARTFLOW_TRACK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/chartflow-dev-tracks',
+  CHARTFLOW_TRANSFORM_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/chartflow-dev-transform',
+  CHARTFLOW_EVENT_BUS: 'chartflow-dev',
+  CHARTFLOW_CHARTS: 'global=37i9dQZEVXbMDoHDwVN2tF, us=37i9dQZEVXbLRQDuF5jeBp',
+  CHARTFLOW_SPOTIFY_SECRET_ID:
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chartflow-dev/spotify-AbCdEf',
+  CHARTFLOW_MAX_RECEIVE_COUNT: '3',
+  CHARTFLOW_RECCOBEATS: 'on',
+  SPOTIFY_RATE_LIMIT: '30/30',
+  RECCOBEATS_RATE_LIMIT: '20/30',
+  REDSHIFT_WORKGROUP: 'chartflow-dev',
+  REDSHIFT_DATABASE: 'chartflow',
+  REDSHIFT_COPY_ROLE_ARN: 'arn:aws:iam::123456789012:role/chartflow-dev-redshift-copy',
+  CHARTFLOW_ECS_CLUSTER: 'chartflow-dev',
+  CHARTFLOW_DBT_TASK_DEFINITION: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/chartflow-dev-dbt:1',
+  CHARTFLOW_SUBNETS: 'subnet-0a1b2c3d,subnet-0e1f2a3b,subnet-0c4d5e6f',
+  CHARTFLOW_SECURITY_GROUPS: 'sg-0123abcd',
+});
+
+const failure = (env: Record<string, string | undefined>): string => {
+  try {
+    parseAwsConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('parseAwsConfig accepted the environment');
+};
+
+describe('Function: parseAwsConfig', () => {
+  it('reads the environment serverless.yml gives a function', () => {
+    const config = parseAwsConfig(lambdaEnvironment());
+    expect(config).toMatchObject({
+      bucket: 'chartflow-dev-lake-123456789012-eu-west-1',
+      eventBusName: 'chartflow-dev',
+      chartPlaylists: { global: '37i9dQZEVXbMDoHDwVN2tF', us: '37i9dQZEVXbLRQDuF5jeBp' },
+      spotify: { apiUrl: 'https://api.spotify.com/v1', accountsUrl: 'https://accounts.spotify.com' },
+      reccobeats: { apiUrl: 'https://api.reccobeats.com/v1' },
+      rateLimits: {
+        spotify: { requests: 30, windowMs: 30_000 },
+        reccobeats: { requests: 20, windowMs: 30_000 },
+      },
+      maxReceiveCount: 3,
+      redshift: { workgroupName: 'chartflow-dev', database: 'chartflow' },
+      dbtTask: {
+        cluster: 'chartflow-dev',
+        subnets: ['subnet-0a1b2c3d', 'subnet-0e1f2a3b', 'subnet-0c4d5e6f'],
+        securityGroups: ['sg-0123abcd'],
+      },
+    });
+  });
+
+  it('accepts a stack without playlists (charts from the inbox only) and ReccoBeats turned off', () => {
+    const config = parseAwsConfig({
+      ...lambdaEnvironment(),
+      CHARTFLOW_CHARTS: '',
+      CHARTFLOW_RECCOBEATS: 'off',
+    });
+    expect(config.chartPlaylists).toEqual({});
+    expect(config.reccobeats).toBeUndefined();
+  });
+
+  it('names the variable that is missing', () => {
+    for (const name of [
+      'CHARTFLOW_BUCKET',
+      'REDSHIFT_WORKGROUP',
+      'CHARTFLOW_SUBNETS',
+      'CHARTFLOW_MAX_RECEIVE_COUNT',
+    ]) {
+      expect(failure({ ...lambdaEnvironment(), [name]: undefined })).toBe(`${name} is required.`);
+      expect(failure({ ...lambdaEnvironment(), [name]: '  ' })).toBe(`${name} is required.`);
+    }
+  });
+
+  it('names the variable that is malformed, and why', () => {
+    expect(failure({ ...lambdaEnvironment(), CHARTFLOW_SUBNETS: 'subnet-0a1b,vpc-1' })).toMatch(
+      /^CHARTFLOW_SUBNETS .*malformed id/,
+    );
+    expect(failure({ ...lambdaEnvironment(), CHARTFLOW_MAX_RECEIVE_COUNT: 'three' })).toMatch(
+      /^CHARTFLOW_MAX_RECEIVE_COUNT .*whole number/,
+    );
+    expect(failure({ ...lambdaEnvironment(), REDSHIFT_COPY_ROLE_ARN: 'chartflow-copy' })).toMatch(
+      /^REDSHIFT_COPY_ROLE_ARN .*must be an ARN/,
+    );
+    expect(failure({ ...lambdaEnvironment(), CHARTFLOW_CHARTS: 'global' })).toMatch(
+      /^CHARTFLOW_CHARTS .*chart=playlistId/,
+    );
+    expect(failure({ ...lambdaEnvironment(), SPOTIFY_RATE_LIMIT: 'fast' })).toMatch(/^SPOTIFY_RATE_LIMIT /);
+    expect(failure({ ...lambdaEnvironment(), CHARTFLOW_TRACK_QUEUE_URL: 'http://queue' })).toMatch(
+      /^CHARTFLOW_TRACK_QUEUE_URL .*https/,
+    );
+  });
+});
