@@ -25,6 +25,9 @@ export const rawPrefix = (dataset: Dataset, date: string, chart?: string): strin
  */
 export const inboxChartsPrefix = 'inbox/charts/';
 
+/** Where the Redshift COPY manifests live: the COPY role reads this prefix (and `raw/`). */
+export const copyManifestsPrefix = 'control/copy-manifests/';
+
 const batchMembersPrefix = (batchId: string) => `control/batches/batch=${batchId}/loads/`;
 
 export const lakeKeys = {
@@ -64,6 +67,13 @@ export const lakeKeys = {
   transformLock: () => 'control/locks/transform.json',
   /** Where a chart file dropped into the inbox lands; its ObjectCreated event starts chart-fetch. */
   inboxChart: (fileName: string) => `${inboxChartsPrefix}${fileName}`,
+  /**
+   * The Redshift COPY manifest naming one stage table's files for a run's load: COPY loads exactly
+   * the objects it lists (a plain `FROM 's3://…/key'` is a prefix, and would load `key.bak` too).
+   * Under `control/`, not `raw/`, so writing it fires no load; a retried load of the run overwrites it.
+   */
+  copyManifest: (date: string, chart: string, runId: string, table: string) =>
+    `${copyManifestsPrefix}${datePart(date)}/${chartPart(chart)}/run=${runId}/${table}.manifest`,
   /** A record that failed validation, kept with its reason. */
   quarantine: (dataset: Dataset, date: string, chart: string, name: string) =>
     `quarantine/${dataset}/${datePart(date)}/${chartPart(chart)}/${name}.json`,
@@ -87,4 +97,17 @@ export const parseRawKey = (
   if (!match) return undefined;
   const [, dataset, date, chart, file] = match as unknown as [string, Dataset, string, string, string];
   return isoDate.safeParse(date).success ? { dataset, date, chart, file } : undefined;
+};
+
+const copyManifestKeyPattern =
+  /^control\/copy-manifests\/date=(\d{4}-\d{2}-\d{2})\/chart=([^/]+)\/run=([^/]+)\/([^/]+)\.manifest$/;
+
+/** The day, chart, run and table of a {@link lakeKeys}`.copyManifest` key, or `undefined` for any other key. */
+export const parseCopyManifestKey = (
+  key: string,
+): { date: string; chart: string; runId: string; table: string } | undefined => {
+  const match = copyManifestKeyPattern.exec(key);
+  if (!match) return undefined;
+  const [, date, chart, runId, table] = match as unknown as [string, string, string, string, string];
+  return isoDate.safeParse(date).success ? { date, chart, runId, table } : undefined;
 };

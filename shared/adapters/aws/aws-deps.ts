@@ -91,6 +91,7 @@ export const awsDeps = (options: AwsDepsOptions): AwsDeps => {
         workgroupName: config.redshift.workgroupName,
         database: config.redshift.database,
         bucket: config.bucket,
+        store: store(),
         copyRoleArn: config.redshift.copyRoleArn,
         clock,
       }),

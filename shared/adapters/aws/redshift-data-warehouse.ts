@@ -18,8 +18,10 @@ import {
   RetryableError,
   type ChartflowError,
 } from '../../errors.js';
+import { lakeKeys } from '../../lake/keys.js';
 import { logger } from '../../logger.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
+import type { ObjectStore } from '../../ports/object-store.js';
 import type { SqlValue, StageLoad, StageSlice, Warehouse } from '../../ports/warehouse.js';
 import {
   columnNames,
@@ -30,7 +32,7 @@ import {
 import { bindNamed } from '../sql/named-params.js';
 import { deleteSliceSql, deleteSlicesStatements, stageDdl } from '../sql/stage-ddl.js';
 import { awsError, awsErrorName } from './aws-errors.js';
-import { redshiftLiteral, s3UriLiteral, type LiteralKind } from './redshift-literal.js';
+import { redshiftLiteral, s3Uri, s3UriLiteral, type LiteralKind } from './redshift-literal.js';
 
 /** How a {@link RedshiftDataWarehouse} waits for a statement: delays double from the first to the cap. */
 export interface RedshiftPolling {
@@ -49,6 +51,11 @@ export interface RedshiftDataWarehouseOptions {
   readonly database: string;
   /** The lake's bucket: load keys are objects in it. */
   readonly bucket: string;
+  /**
+   * The lake's store, writing to `bucket` (on AWS the S3ObjectStore of the lake bucket): each load
+   * writes its COPY manifests there, under `control/copy-manifests/`, for COPY to read.
+   */
+  readonly store: ObjectStore;
   /** The role Redshift assumes to read the lake during COPY (attached to the workgroup's namespace). */
   readonly copyRoleArn: string;
   readonly clock?: Clock;
@@ -68,6 +75,10 @@ const optionsSchema = z.object({
   database: z.string().min(1, 'the database name is required'),
   bucket: z.string().min(1, 'the lake bucket is required'),
   copyRoleArn: z.string().min(1, 'the COPY role ARN is required'),
+  store: z.custom<ObjectStore>(
+    (v) => typeof (v as Partial<ObjectStore> | undefined)?.put === 'function',
+    'must be an ObjectStore (the lake the manifests are written to)',
+  ),
   polling: z
     .object({
       firstDelayMs: z.number().int().positive(),
@@ -77,7 +88,10 @@ const optionsSchema = z.object({
     .optional(),
 });
 
-/** The Data API runs at most 40 statements in one batch. */
+/**
+ * The Data API runs at most 40 statements in one batch. A load is always 6 (a delete and a COPY
+ * per stage table); only clean-ups of many slices come near it, and they split.
+ */
 export const maxStatementsPerBatch = 40;
 
 /**
@@ -128,8 +142,16 @@ const startedSchema = z.object({ Id: z.string().min(1) });
 interface Statement {
   readonly sql: string;
   readonly label: string;
-  /** For a COPY: the table whose row count it adds to. */
+  /** For a COPY: the table whose row count it is. */
   readonly copies?: StageTableName;
+}
+
+/** One stage table's COPY manifest for a load. */
+interface CopyManifest {
+  readonly table: StageTableName;
+  readonly key: string;
+  readonly body: string;
+  readonly files: readonly string[];
 }
 
 // Data API refusals that are about load, not about the request: another try later may pass.
@@ -147,14 +169,15 @@ const transientStatementError =
 
 /**
  * The warehouse on Amazon Redshift Serverless, through the Redshift Data API (no driver, no
- * connection, no secret: the Lambda's IAM role signs in). Loads COPY from the lake's S3 objects; a
- * load, a stage creation and a clean-up each run as one `BatchExecuteStatement`, which the Data API
- * runs as one transaction.
+ * connection, no secret: the Lambda's IAM role signs in). Loads COPY from the lake's S3 objects
+ * through manifests that name each file; a load, a stage creation and a clean-up each run as one
+ * `BatchExecuteStatement`, which the Data API runs as one transaction.
  */
 export class RedshiftDataWarehouse implements Warehouse {
   readonly #client: RedshiftDataClient;
   readonly #target: { readonly WorkgroupName: string; readonly Database: string };
   readonly #bucket: string;
+  readonly #store: ObjectStore;
   readonly #copyRole: string;
   readonly #clock: Clock;
   readonly #polling: RedshiftPolling;
@@ -168,6 +191,7 @@ export class RedshiftDataWarehouse implements Warehouse {
     this.#client = options.client;
     this.#target = { WorkgroupName: options.workgroupName, Database: options.database };
     this.#bucket = options.bucket;
+    this.#store = options.store;
     // Checked now, so that a bad role or bucket is a config error at cold start, not a failed load.
     try {
       this.#copyRole = redshiftLiteral('roleArn', options.copyRoleArn);
@@ -189,35 +213,29 @@ export class RedshiftDataWarehouse implements Warehouse {
   }
 
   /**
-   * One batch: per stage table, delete the slice, then COPY each of its files. The rows per table are
-   * the COPYs' row counts, which DescribeStatement reports per sub-statement.
-   *
-   * @throws {PermanentError} when the load needs more statements than one batch takes
+   * Writes one COPY manifest per stage table that has files, then runs one batch: per stage table,
+   * delete the slice, then — if it has files — one COPY of its manifest. Six statements at most,
+   * however many files. The rows per table are its COPY's row count, which DescribeStatement
+   * reports per sub-statement.
    */
   async loadStage(load: StageLoad): Promise<Record<StageTableName, number>> {
     const slice = sliceOf(load);
-    const statements: Statement[] = [];
-    for (const table of stageTableNames) {
-      statements.push({
+    // Everything is built (and every value checked) before anything is written or sent.
+    const manifests = stageTableNames
+      .filter((table) => load.files[table].length > 0)
+      .map((table) => this.#manifest(load, table));
+    const statements: Statement[] = stageTableNames.flatMap((table) => {
+      const remove: Statement = {
         sql: embed(deleteSliceSql(table), sliceParams(load)),
         label: `delete ${slice} from ${stageSchema}.${table}`,
-      });
-      for (const key of load.files[table]) {
-        statements.push({
-          sql:
-            `copy ${stageSchema}.${table} (${columnNames(table).join(', ')}) ` +
-            `from ${s3UriLiteral(this.#bucket, key)} iam_role ${this.#copyRole} ${copyOptions}`,
-          label: `COPY ${stageSchema}.${table} from s3://${this.#bucket}/${key}`,
-          copies: table,
-        });
-      }
-    }
-    if (statements.length > maxStatementsPerBatch) {
-      throw new PermanentError(
-        `load of ${slice}: ${statements.length - stageTableNames.length} files need ${statements.length} statements, ` +
-          `more than the ${maxStatementsPerBatch} one Data API batch (one transaction) runs`,
-      );
-    }
+      };
+      const manifest = manifests.find((m) => m.table === table);
+      return manifest ? [remove, this.#copy(manifest)] : [remove];
+    });
+
+    await Promise.all(
+      manifests.map((m) => this.#store.put(m.key, m.body, { contentType: 'application/json' })),
+    );
     const described = await this.#batch(statements, `load of ${slice}`);
     const counts = Object.fromEntries(stageTableNames.map((t) => [t, 0])) as Record<StageTableName, number>;
     subStatementsOf(described, statements).forEach((sub, i) => {
@@ -228,9 +246,45 @@ export class RedshiftDataWarehouse implements Warehouse {
           `load of ${slice}: Redshift reported no row count for ${statement.label} (statement ${sub.Id})`,
         );
       }
-      counts[statement.copies] += sub.ResultRows;
+      counts[statement.copies] = sub.ResultRows;
     });
     return counts;
+  }
+
+  /**
+   * The manifest of one table's files: `{"entries":[{"url":"s3://bucket/key","mandatory":true}]}`.
+   * `mandatory`: a file that is missing fails the COPY, rather than loading a day without it.
+   *
+   * The URLs hold the keys as they are, not URL-encoded. Redshift's documentation asks for "the
+   * bucket name and full object path", and says nothing of encoding either way; keys given raw are
+   * what works by public reports (awslabs/aws-lambda-redshift-loader#204: a manifest that decoded a
+   * `+` in a key failed, the raw key loaded). It matters little here: the keys lakeKeys builds are
+   * plain ASCII (ids, dates, hex part names), and any key that is not a raw lake key is refused.
+   */
+  #manifest(load: StageLoad, table: StageTableName): CopyManifest {
+    // A key named twice would be loaded twice.
+    const files = [...new Set(load.files[table])];
+    const entries = files.map((key) => ({ url: s3Uri(this.#bucket, key, 'lakeKey'), mandatory: true }));
+    return {
+      table,
+      key: lakeKeys.copyManifest(load.chartDate, load.chartId, load.runId, table),
+      body: JSON.stringify({ entries }),
+      files,
+    };
+  }
+
+  #copy(manifest: CopyManifest): Statement {
+    const { table, key, files } = manifest;
+    const shown = files.slice(0, 3).join(', ') + (files.length > 3 ? ` and ${files.length - 3} more` : '');
+    return {
+      sql:
+        `copy ${stageSchema}.${table} (${columnNames(table).join(', ')}) ` +
+        `from ${s3UriLiteral(this.#bucket, key, 'copyManifestKey')} iam_role ${this.#copyRole} manifest ${copyOptions}`,
+      label:
+        `COPY ${stageSchema}.${table} from manifest s3://${this.#bucket}/${key} ` +
+        `(${files.length} file${files.length === 1 ? '' : 's'}: ${shown})`,
+      copies: table,
+    };
   }
 
   /**

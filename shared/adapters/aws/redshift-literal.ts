@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { InvalidRecordError } from '../../errors.js';
-import { isoDate, parseRawKey } from '../../lake/keys.js';
+import { isoDate, lakeKeys, parseCopyManifestKey, parseRawKey } from '../../lake/keys.js';
 import { chartId, runId } from '../../records/messages.js';
+import { stageTableNames } from '../../records/stage-tables.js';
 
 // Control characters have no business in a key we wrote, and a newline in SQL text only hides things.
 // eslint-disable-next-line no-control-regex
@@ -23,6 +24,17 @@ const kinds = {
       'not a raw lake key (raw/<dataset>/date=…/chart=…/<file>)',
     )
     .refine((key) => !controlCharacters.test(key), 'a lake key holds no control characters'),
+  /** A COPY manifest key ({@link lakeKeys}`.copyManifest`) of a valid run, chart, day and stage table. */
+  copyManifestKey: z.string().refine((key) => {
+    const parsed = parseCopyManifestKey(key);
+    return (
+      parsed !== undefined &&
+      runId.safeParse(parsed.runId).success &&
+      chartId.safeParse(parsed.chart).success &&
+      (stageTableNames as readonly string[]).includes(parsed.table) &&
+      lakeKeys.copyManifest(parsed.date, parsed.chart, parsed.runId, parsed.table) === key
+    );
+  }, 'not a COPY manifest key (control/copy-manifests/date=…/chart=…/run=…/<stage table>.manifest)'),
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not an S3 bucket name'),
   roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'not an IAM role ARN'),
 } as const;
@@ -59,9 +71,18 @@ const checked = (kind: LiteralKind, value: unknown): string => {
  */
 export const redshiftLiteral = (kind: LiteralKind, value: unknown): string => quote(checked(kind, value));
 
+/** The kinds of key an `s3://` URI of ours may name. */
+export type S3KeyKind = Extract<LiteralKind, 'lakeKey' | 'copyManifestKey'>;
+
 /**
- * The `'s3://bucket/key'` literal of a COPY source. The key is used as it is: COPY takes the object
- * path literally (spaces and any Unicode included), not URL-encoded.
+ * `s3://bucket/key` for a bucket and key that passed their checks, the key as it is (not
+ * URL-encoded): COPY takes an object path literally, spaces and any Unicode included.
+ *
+ * @throws {InvalidRecordError} when the bucket or the key is not of its kind
  */
-export const s3UriLiteral = (bucket: string, key: string): string =>
-  quote(`s3://${checked('bucket', bucket)}/${checked('lakeKey', key)}`);
+export const s3Uri = (bucket: string, key: string, kind: S3KeyKind = 'lakeKey'): string =>
+  `s3://${checked('bucket', bucket)}/${checked(kind, key)}`;
+
+/** The `'s3://bucket/key'` literal of a COPY source: {@link s3Uri}, quoted. */
+export const s3UriLiteral = (bucket: string, key: string, kind: S3KeyKind = 'lakeKey'): string =>
+  quote(s3Uri(bucket, key, kind));

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { redshiftLiteral, s3UriLiteral } from '../../../../shared/adapters/aws/redshift-literal.js';
+import { redshiftLiteral, s3Uri, s3UriLiteral } from '../../../../shared/adapters/aws/redshift-literal.js';
 import { InvalidRecordError } from '../../../../shared/errors.js';
+import { lakeKeys } from '../../../../shared/lake/keys.js';
+import { stageTableNames } from '../../../../shared/records/stage-tables.js';
+
+const runId = '20261121T060000000Z-9f2c4a1b';
 
 describe('Function: redshiftLiteral', () => {
   it('quotes values that passed our schemas', () => {
@@ -24,6 +28,12 @@ describe('Function: redshiftLiteral', () => {
     ['lakeKey', 'control/locks/transform.json'],
     ['lakeKey', 'raw/chart_songs/date=2026-13-45/chart=g/a.csv'],
     ['bucket', "lake' iam_role 'x"],
+    ['copyManifestKey', 'raw/chart_songs/date=2026-11-20/chart=g/chart_songs.csv'],
+    ['copyManifestKey', lakeKeys.copyManifest('2026-11-20', 'global', runId, 'users')],
+    ['copyManifestKey', lakeKeys.copyManifest('2026-11-20', 'global', "r1234567' or '1'='1", 'chart_songs')],
+    ['copyManifestKey', lakeKeys.copyManifest('2026-11-20', 'Global', runId, 'chart_songs')],
+    ['copyManifestKey', lakeKeys.copyManifest('2026-02-30', 'global', runId, 'chart_songs')],
+    ['copyManifestKey', `${lakeKeys.copyManifest('2026-11-20', 'global', runId, 'chart_songs')}.bak`],
   ] as const)('refuses a %s that did not come through our schemas: %j', (kind, value) => {
     expect(() => redshiftLiteral(kind, value)).toThrow(InvalidRecordError);
     expect(() => redshiftLiteral(kind, value)).toThrow(
@@ -40,6 +50,30 @@ describe('Function: redshiftLiteral', () => {
     expect(redshiftLiteral('lakeKey', "raw/chart_songs/date=2026-11-20/chart=x/it's \\ “ok” ✓.csv")).toBe(
       "'raw/chart_songs/date=2026-11-20/chart=x/it''s \\\\ “ok” ✓.csv'",
     );
+  });
+});
+
+describe('Kind: copyManifestKey', () => {
+  it.each(stageTableNames)('admits the manifest key lakeKeys builds for %s', (table) => {
+    const key = lakeKeys.copyManifest('2026-11-20', 'top-50-fr', runId, table);
+    expect(key).toBe(`control/copy-manifests/date=2026-11-20/chart=top-50-fr/run=${runId}/${table}.manifest`);
+    expect(redshiftLiteral('copyManifestKey', key)).toBe(`'${key}'`);
+  });
+});
+
+describe('Function: s3Uri', () => {
+  it('gives a lake key as it is, not URL-encoded', () => {
+    const key = 'raw/chart_songs/date=2026-11-20/chart=global/a b+c%20é.csv';
+    expect(s3Uri('chartflow-lake', key)).toBe(`s3://chartflow-lake/${key}`);
+  });
+
+  it('checks the key against the kind it is said to be', () => {
+    const manifest = lakeKeys.copyManifest('2026-11-20', 'global', runId, 'song_artists');
+    expect(s3Uri('chartflow-lake', manifest, 'copyManifestKey')).toBe(`s3://chartflow-lake/${manifest}`);
+    expect(() => s3Uri('chartflow-lake', manifest)).toThrow(/as a lakeKey: not a raw lake key/);
+    expect(() =>
+      s3Uri('chartflow-lake', lakeKeys.chartCsv('2026-11-20', 'global'), 'copyManifestKey'),
+    ).toThrow(/as a copyManifestKey: not a COPY manifest key/);
   });
 });
 
