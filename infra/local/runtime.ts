@@ -501,7 +501,7 @@ export class LocalPipeline {
 }
 
 /** The dbt profile's variables for the configured warehouse. */
-const dbtProfileEnv = (config: LocalConfig): Record<string, string> => {
+export const dbtProfileEnv = (config: LocalConfig): Record<string, string> => {
   if (config.warehouse.kind === 'duckdb') return { CHARTFLOW_DUCKDB_PATH: config.duckdbPath };
   const url = new URL(config.warehouse.url);
   return {

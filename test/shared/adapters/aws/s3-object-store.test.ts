@@ -15,7 +15,7 @@ import {
   GetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { S3Event, S3EventRecord } from 'aws-lambda';
+import type { S3Event } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../../../shared/adapters/aws/s3-object-store.js';
@@ -26,36 +26,12 @@ import {
   RetryableError,
 } from '../../../../shared/errors.js';
 import { motoAvailable, startMoto, type Moto } from '../../../support/moto.js';
+import { asS3SendsIt, isS3Event } from '../../../support/s3-notifications.js';
 import { SqsEventSource } from '../../../support/sqs-event-source.js';
 import { describeObjectStoreContract } from '../../ports/object-store.contract.js';
 
 const available = motoAvailable();
 const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
-
-/**
- * A record moto delivered, completed where moto departs from S3 (moto 5.2): moto percent-encodes
- * the `/` of keys (S3 leaves it), and omits userIdentity, requestParameters, responseElements,
- * bucket.ownerIdentity and object.sequencer. What moto does send is kept as it is.
- */
-const asS3SendsIt = (record: S3EventRecord): S3EventRecord => ({
-  ...record,
-  // Typed as always there, which they are from S3 but not from moto.
-  userIdentity: record.userIdentity ?? { principalId: 'AWS:AIDAMOTO' },
-  requestParameters: record.requestParameters ?? { sourceIPAddress: '127.0.0.1' },
-  responseElements: record.responseElements ?? { 'x-amz-request-id': 'moto', 'x-amz-id-2': 'moto' },
-  s3: {
-    ...record.s3,
-    bucket: { ...record.s3.bucket, ownerIdentity: record.s3.bucket.ownerIdentity ?? { principalId: 'MOTO' } },
-    object: {
-      ...record.s3.object,
-      sequencer: record.s3.object.sequencer ?? '0',
-      key: record.s3.object.key.replace(/%2F/gi, '/'),
-    },
-  },
-});
-
-const isS3Event = (body: unknown): body is S3Event =>
-  typeof body === 'object' && body !== null && Array.isArray((body as S3Event).Records);
 
 describe.skipIf(!available)('S3ObjectStore on moto', () => {
   let moto: Moto;
