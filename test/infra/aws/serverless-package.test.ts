@@ -395,12 +395,14 @@ console.log(JSON.stringify(results));`,
         expect(JSON.stringify(statement.Resource), where).toContain('/control/*');
       }
     }
-    // Redshift's COPY role reads raw/ and nothing else.
+    // Redshift's COPY role reads raw/ and the COPY manifests, nothing else.
     const copy = template.Resources.RedshiftCopyRole!.Properties.Policies[0].PolicyDocument
       .Statement as Json[];
-    expect(JSON.stringify(copy.find((s) => s.Action === 's3:GetObject')!.Resource)).toMatch(
-      /\/raw\/\*'?"?\}?$/,
-    );
+    const bucketArn = 'arn:${AWS::Partition}:s3:::${AWS::StackName}-lake-${AWS::AccountId}-${AWS::Region}';
+    expect(copy.find((s) => s.Action === 's3:GetObject')!.Resource).toEqual([
+      { 'Fn::Sub': `${bucketArn}/raw/*` },
+      { 'Fn::Sub': `${bucketArn}/control/copy-manifests/*` }, // shared/lake/keys.ts copyManifestsPrefix
+    ]);
   });
 
   it('blocks public access to the lake, denies requests without TLS, keeps versions, encrypts', () => {
