@@ -424,8 +424,13 @@ console.log(JSON.stringify(results));`,
       expect.arrayContaining([
         expect.objectContaining({ Prefix: 'raw/', Status: 'Enabled' }),
         expect.objectContaining({ NoncurrentVersionExpiration: expect.anything() }),
+        expect.objectContaining({ Prefix: 'control/copy-manifests/', ExpirationInDays: 30 }),
       ]),
     );
+    // Raw data is never deleted (DESIGN.md): no rule expires current objects under raw/.
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix as string)).toEqual([
+      'control/copy-manifests/',
+    ]);
     const policy = template.Resources.LakeBucketPolicy!.Properties;
     expect(policy.Bucket).toEqual({ Ref: 'LakeBucket' });
     expect(policy.PolicyDocument.Statement).toContainEqual({
