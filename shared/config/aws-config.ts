@@ -34,6 +34,9 @@ const environmentSchema = z.object({
   // Blank is allowed: a stack fed by Spotify Charts files only has no playlist to read.
   CHARTFLOW_CHARTS: optionalText.pipe(chartPlaylists.optional()),
   CHARTFLOW_SPOTIFY_SECRET_ID: required('CHARTFLOW_SPOTIFY_SECRET_ID'),
+  // `off`: no Spotify app (charts from Spotify Charts files, attributes from ReccoBeats alone), so
+  // the placeholder secret a stack is created with is never sent to Spotify.
+  CHARTFLOW_SPOTIFY: z.enum(['on', 'off']).default('on'),
   CHARTFLOW_MAX_RECEIVE_COUNT: required('CHARTFLOW_MAX_RECEIVE_COUNT').pipe(
     z.coerce
       .number<string>({ message: 'CHARTFLOW_MAX_RECEIVE_COUNT must be a whole number' })
@@ -70,7 +73,8 @@ export interface AwsConfig {
   readonly chartPlaylists: Readonly<Record<string, string>>;
   /** Where the Spotify app's `{"clientId","clientSecret"}` is kept (a Secrets Manager id or ARN). */
   readonly spotifySecretId: string;
-  readonly spotify: { readonly apiUrl: string; readonly accountsUrl: string };
+  /** The Spotify app's endpoints, or `undefined` for a stack without one (`CHARTFLOW_SPOTIFY=off`). */
+  readonly spotify: { readonly apiUrl: string; readonly accountsUrl: string } | undefined;
   /** ReccoBeats' base URL, or `undefined` when it is turned off. */
   readonly reccobeats: { readonly apiUrl: string } | undefined;
   /**
@@ -113,6 +117,11 @@ export const parseAwsConfig = (env: Readonly<Record<string, string | undefined>>
     throw new ConfigError(`${message}.`);
   }
   const e = parsed.data;
+  if (e.CHARTFLOW_SPOTIFY === 'off' && e.CHARTFLOW_CHARTS && Object.keys(e.CHARTFLOW_CHARTS).length > 0) {
+    throw new ConfigError(
+      'CHARTFLOW_CHARTS names playlists, which only a Spotify app can read: set CHARTFLOW_SPOTIFY=on, or leave CHARTFLOW_CHARTS blank.',
+    );
+  }
   return {
     bucket: e.CHARTFLOW_BUCKET,
     trackQueueUrl: e.CHARTFLOW_TRACK_QUEUE_URL,
@@ -120,10 +129,13 @@ export const parseAwsConfig = (env: Readonly<Record<string, string | undefined>>
     eventBusName: e.CHARTFLOW_EVENT_BUS,
     chartPlaylists: e.CHARTFLOW_CHARTS ?? {},
     spotifySecretId: e.CHARTFLOW_SPOTIFY_SECRET_ID,
-    spotify: {
-      apiUrl: e.SPOTIFY_API_URL ?? defaultProviderUrls.spotifyApi,
-      accountsUrl: e.SPOTIFY_ACCOUNTS_URL ?? defaultProviderUrls.spotifyAccounts,
-    },
+    spotify:
+      e.CHARTFLOW_SPOTIFY === 'off'
+        ? undefined
+        : {
+            apiUrl: e.SPOTIFY_API_URL ?? defaultProviderUrls.spotifyApi,
+            accountsUrl: e.SPOTIFY_ACCOUNTS_URL ?? defaultProviderUrls.spotifyAccounts,
+          },
     reccobeats:
       e.CHARTFLOW_RECCOBEATS === 'off'
         ? undefined

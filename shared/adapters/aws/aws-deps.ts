@@ -108,7 +108,7 @@ export const awsDeps = (options: AwsDepsOptions): AwsDeps => {
   );
   const providers = once((): BuiltProviders =>
     buildProviders({
-      spotify: {
+      spotify: config.spotify && {
         apiUrl: config.spotify.apiUrl,
         accountsUrl: config.spotify.accountsUrl,
         secrets: new SecretsManagerSecrets({

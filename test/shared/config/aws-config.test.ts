@@ -67,6 +67,18 @@ describe('Function: parseAwsConfig', () => {
     expect(config.reccobeats).toBeUndefined();
   });
 
+  it('turns Spotify off for a stack without an app, and refuses playlists then', () => {
+    const config = parseAwsConfig({ ...lambdaEnvironment(), CHARTFLOW_CHARTS: '', CHARTFLOW_SPOTIFY: 'off' });
+    expect(config.spotify).toBeUndefined();
+    expect(parseAwsConfig(lambdaEnvironment()).spotify).toBeDefined();
+    expect(failure({ ...lambdaEnvironment(), CHARTFLOW_SPOTIFY: 'off' })).toMatch(
+      /^CHARTFLOW_CHARTS names playlists, which only a Spotify app can read/,
+    );
+    expect(failure({ ...lambdaEnvironment(), CHARTFLOW_SPOTIFY: 'no' })).toMatch(
+      /^CHARTFLOW_SPOTIFY is invalid/,
+    );
+  });
+
   it('names the variable that is missing', () => {
     for (const name of [
       'CHARTFLOW_BUCKET',
