@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../infra/local/run-summary.js';
 import type { RunRecord } from '../../shared/lake/run-records.js';
+import { trackMessageSchema } from '../../shared/records/messages.js';
 import { AwsPipeline } from '../support/aws-pipeline.js';
 import { motoAvailable, startMoto, type Moto } from '../support/moto.js';
 import { martSnapshot, stageRows, startTestPipeline, type TestPipeline } from '../support/pipeline.js';
@@ -9,53 +10,81 @@ import { postgresAvailable } from '../support/services.js';
 const available = motoAvailable();
 const chartId = 'global';
 const days = ['2026-09-14', '2026-09-15'];
+const poisonDay = '2026-10-20';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-describe.skipIf(!available)(
-  'End to end through the AWS adapters: moto for S3, SQS, EventBridge and Secrets Manager, PostgreSQL, local dbt',
-  () => {
-    let moto: Moto;
-    let aws: AwsPipeline | undefined;
-    let embedded: TestPipeline | undefined;
-    const records: { what: string; records: RunRecord[] }[] = [];
-    const embeddedSummaries: RunSummary[] = [];
-    let objectsReplayed = 0;
+describe.skipIf(!available)('End to end through the AWS adapters (moto, PostgreSQL, local dbt)', () => {
+  let moto: Moto;
+  let aws: AwsPipeline | undefined;
+  let embedded: TestPipeline | undefined;
+  let poisoned: AwsPipeline | undefined;
+  const records: { what: string; records: RunRecord[] }[] = [];
+  const embeddedSummaries: RunSummary[] = [];
+  let objectsReplayed = 0;
+  let poison = '';
+  let poisonRecords: RunRecord[] = [];
 
-    beforeAll(async () => {
-      if (!(await postgresAvailable())) return;
-      const started = performance.now();
-      moto = await startMoto();
-      [aws, embedded] = await Promise.all([
-        AwsPipeline.start({ moto, label: 'e2e_aws' }),
-        startTestPipeline({ label: 'e2e-aws-twin' }),
-      ]);
-      // The same two days and the same replay on both, side by side.
-      await Promise.all([
-        (async () => {
-          for (const chartDate of days) {
-            const { records: dayRecords } = await aws!.run({ chartId, chartDate });
-            records.push({ what: `run ${chartDate}`, records: dayRecords });
-          }
-          const replayed = await aws!.replay({ chartId, chartDate: days[0]! });
-          objectsReplayed = replayed.replay.objectsReplayed;
-          records.push({ what: `replay ${days[0]}`, records: replayed.records });
-          console.info(`AWS adapters: two days and a replay in ${seconds(performance.now() - started)}`);
-        })(),
-        (async () => {
-          for (const chartDate of days)
-            embeddedSummaries.push(await embedded!.pipeline.run({ chartId, chartDate }));
-          const { days: replayed } = await embedded!.pipeline.replay({ chartId, chartDate: days[0]! });
-          embeddedSummaries.push(...replayed);
-          console.info(`Embedded: two days and a replay in ${seconds(performance.now() - started)}`);
-        })(),
-      ]);
-    }, 240_000);
-    afterAll(async () => {
-      await Promise.all([aws?.close(), embedded?.stop()]);
-      await moto?.stop();
-    });
+  beforeAll(async () => {
+    if (!(await postgresAvailable())) return;
+    const started = performance.now();
+    moto = await startMoto();
+    [aws, embedded, poisoned] = await Promise.all([
+      AwsPipeline.start({ moto, label: 'e2e_aws' }),
+      startTestPipeline({ label: 'e2e-aws-twin' }),
+      AwsPipeline.start({
+        moto,
+        label: 'e2e_aws_poison',
+        // A batch that bisects around the poison id takes a few seconds: the visibility timeout
+        // outlasts it, or SQS would deliver the whole batch again while it runs.
+        trackQueue: { visibilityTimeoutSeconds: 8, maxReceiveCount: 3 },
+        retry: { retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20, maxInlineWaitMs: 1_000 },
+      }),
+    ]);
+    // The same two days and the same replay through the AWS adapters and on the embedded pipeline,
+    // and the poisoned day beside them.
+    await Promise.all([
+      (async () => {
+        let at = performance.now();
+        const lap = (what: string, record: RunRecord | undefined) => {
+          const now = performance.now();
+          console.info(`AWS adapters, ${what}: ${seconds(now - at)} (${JSON.stringify(record?.timings)})`);
+          at = now;
+        };
+        for (const chartDate of days) {
+          const { records: dayRecords } = await aws!.run({ chartId, chartDate });
+          records.push({ what: `run ${chartDate}`, records: dayRecords });
+          lap(`run ${chartDate}`, dayRecords.at(-1));
+        }
+        const replayed = await aws!.replay({ chartId, chartDate: days[0]! });
+        objectsReplayed = replayed.replay.objectsReplayed;
+        records.push({ what: `replay ${days[0]}`, records: replayed.records });
+        lap(`replay ${days[0]}`, replayed.records.at(-1));
+      })(),
+      (async () => {
+        for (const chartDate of days)
+          embeddedSummaries.push(await embedded!.pipeline.run({ chartId, chartDate }));
+        const { days: replayed } = await embedded!.pipeline.replay({ chartId, chartDate: days[0]! });
+        embeddedSummaries.push(...replayed);
+        console.info(`Embedded: two days and a replay in ${seconds(performance.now() - started)}`);
+      })(),
+      (async () => {
+        poison = poisoned!.sandbox.catalog.chartFor(chartId, poisonDay)[7]!;
+        // Every source of its attributes fails for it, so no fallback can fill in.
+        poisoned!.sandbox.faults.failTrackLookups([poison]);
+        poisoned!.sandbox.faults.failTrackLookups([poison], { provider: 'reccobeats' });
+        ({ records: poisonRecords } = await poisoned!.run({ chartId, chartDate: poisonDay }));
+        console.info(`AWS adapters, poisoned day: ${seconds(performance.now() - started)}`);
+      })(),
+    ]);
+    console.info(`All runs: ${seconds(performance.now() - started)}`);
+  }, 360_000);
+  afterAll(async () => {
+    await Promise.all([aws?.close(), embedded?.stop(), poisoned?.close()]);
+    await moto?.stop();
+  });
 
+  describe('two sandbox days and a replay of the first', () => {
     it('runs both days and the replay to success: every run record final and succeeded', (context) => {
       if (!aws) return context.skip();
       const [day1, day2, replay] = records;
@@ -117,5 +146,49 @@ describe.skipIf(!available)(
       expect(Object.keys(onAws).length).toBeGreaterThanOrEqual(3);
       expect(onAws).toEqual(await martSnapshot(embedded.pipeline.warehouse));
     });
-  },
-);
+  });
+
+  describe('a track whose lookups fail at both providers', () => {
+    it('is delivered three times, then moved to the track DLQ by the redrive policy', async (context) => {
+      if (!poisoned) return context.skip();
+      expect(poisoned.trackDeliveries.filter((d) => d.trackId === poison).map((d) => d.receiveCount)).toEqual(
+        [1, 2, 3],
+      );
+      const dead = (await poisoned.peek(poisoned.resources.trackDeadLetterQueueUrl)).map((m) =>
+        trackMessageSchema.parse(JSON.parse(m.body)),
+      );
+      expect(dead).toEqual([expect.objectContaining({ trackId: poison, chartDate: poisonDay })]);
+      expect(await poisoned.queueDepth(poisoned.resources.trackQueueUrl)).toBe(0);
+    });
+
+    it('is written to the lake as dead-lettered, with its reason', async (context) => {
+      if (!poisoned) return context.skip();
+      const parts = await poisoned.store.list(`raw/song_attributes/date=${poisonDay}/chart=${chartId}/`);
+      const lines: string[] = [];
+      for (const { key } of parts.filter((p) => p.key.endsWith('.csv'))) {
+        const body = (await poisoned.store.get(key))!.toString('utf8');
+        lines.push(
+          ...body.split('\n').filter((line) => line.includes(poison) && line.includes('dead_lettered')),
+        );
+      }
+      expect(lines).toEqual([expect.stringMatching(/HTTP 500/)]);
+    });
+
+    it('still completes its day, with the track charted and only it without metadata', async (context) => {
+      if (!poisoned) return context.skip();
+      expect(poisonRecords.map((r) => r.status)).toEqual(['succeeded']);
+      const size = poisoned.sandbox.catalog.chartFor(chartId, poisonDay).length;
+      expect(poisonRecords[0]!.rows.chart_songs).toBe(size);
+      const [fact] = await poisoned.warehouse.query<{ position: number }>(
+        'select position from marts.fct_chart_entries where track_id = :id',
+        { id: poison },
+      );
+      expect(fact?.position).toBe(8);
+      const bare = await poisoned.warehouse.query<{ track_id: string }>(
+        'select track_id from marts.dim_tracks where metadata_source is null',
+      );
+      expect(bare).toEqual([{ track_id: poison }]);
+      expect(await stageRows(poisoned.warehouse)).toBe(0);
+    });
+  });
+});

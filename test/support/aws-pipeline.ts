@@ -32,6 +32,7 @@ import { SecretName } from '../../shared/ports/secrets.js';
 import {
   eventSource,
   stageLoadedDetailType,
+  trackMessageSchema,
   transformRequestedDetailType,
   type ChartDay,
 } from '../../shared/records/messages.js';
@@ -137,6 +138,8 @@ const errorText = (error: unknown) =>
  */
 export class AwsPipeline {
   readonly failures: HandlerFailure[] = [];
+  /** Every delivery of a track message to track-attributes: its track and ApproximateReceiveCount. */
+  readonly trackDeliveries: { trackId: string; receiveCount: number }[] = [];
   /** The eventName of every S3 record stage-loader was given. */
   readonly s3EventNames: string[] = [];
   /** How many times Secrets Manager was asked for a secret's value. */
@@ -293,6 +296,13 @@ export class AwsPipeline {
           batchingWindowMs: trackQueue.batchingWindowMs,
           maxConcurrency: trackQueue.maxConcurrency,
           handler: async (event) => {
+            for (const record of event.Records) {
+              const message = trackMessageSchema.safeParse(JSON.parse(record.body));
+              pipeline.trackDeliveries.push({
+                trackId: message.data?.trackId ?? '(malformed)',
+                receiveCount: Number(record.attributes.ApproximateReceiveCount),
+              });
+            }
             try {
               return await trackAttributes(event, localContext('track-attributes'));
             } catch (error) {
