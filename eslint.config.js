@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.venv/', '.chartflow/', 'dbt/', '.serverless/', '.esbuild/', 'coverage/'] },
+  {
+    ignores: [
+      'node_modules/',
+      '.venv/',
+      '.venv-moto/',
+      '.chartflow/',
+      'dbt/',
+      '.serverless/',
+      '.esbuild/',
+      'coverage/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
