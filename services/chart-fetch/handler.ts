@@ -1,8 +1,9 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Context, S3Event, ScheduledEvent } from 'aws-lambda';
+import type { S3Event, ScheduledEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
+import { lambdaEntry } from '../../shared/lambda-entry.js';
 import { batchId, chartId, type ChartDay } from '../../shared/records/messages.js';
 import { inboxChartsPrefix, isoDate } from '../../shared/lake/keys.js';
 import { describeIssues, InvalidRecordError } from '../../shared/errors.js';
@@ -106,16 +107,5 @@ export const makeHandler = (deps: ChartFetchHandlerDeps) =>
       return results;
     });
 
-let lambda: ReturnType<typeof makeHandler> | undefined;
-
-/**
- * The Lambda entry point. Its dependencies are built from the function's environment at the first
- * invocation, not at import: the local runtime and the tests import this file without AWS.
- */
-export const handler = async (event: unknown, context: Context) => {
-  if (!lambda) {
-    const { lambdaDeps } = await import('../../shared/adapters/aws/aws-deps.js');
-    lambda = makeHandler(lambdaDeps().chartFetch());
-  }
-  return lambda(event, context);
-};
+/** The Lambda entry point (serverless.yml): built from the function's environment at its first invocation. */
+export const handler = lambdaEntry((deps) => makeHandler(deps.chartFetch()));

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
+import { lambdaEntry } from '../../shared/lambda-entry.js';
 import { chartId } from '../../shared/records/messages.js';
 import { isoDate } from '../../shared/lake/keys.js';
 import type { ObjectStore } from '../../shared/ports/index.js';
@@ -23,16 +23,5 @@ export const makeHandler = (deps: { readonly store: ObjectStore }) =>
       return result;
     });
 
-let lambda: ReturnType<typeof makeHandler> | undefined;
-
-/**
- * The Lambda entry point. Its dependencies are built from the function's environment at the first
- * invocation, not at import: the local runtime and the tests import this file without AWS.
- */
-export const handler = async (event: unknown, context: Context) => {
-  if (!lambda) {
-    const { lambdaDeps } = await import('../../shared/adapters/aws/aws-deps.js');
-    lambda = makeHandler(lambdaDeps().replay());
-  }
-  return lambda(event, context);
-};
+/** The Lambda entry point (serverless.yml): built from the function's environment at its first invocation. */
+export const handler = lambdaEntry((deps) => makeHandler(deps.replay()));

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Context } from 'aws-lambda';
 import { logger } from '../../shared/logger.js';
+import { lambdaEntry } from '../../shared/lambda-entry.js';
 import { parseTransformStopped } from '../../shared/events/ecs-task-event.js';
 import { finishTransform, type CleanupResult, type StageCleanupDeps } from './finish-transform.js';
 
@@ -16,16 +16,5 @@ export const makeHandler = (deps: StageCleanupDeps) =>
       return result;
     });
 
-let lambda: ReturnType<typeof makeHandler> | undefined;
-
-/**
- * The Lambda entry point. Its dependencies are built from the function's environment at the first
- * invocation, not at import: the local runtime and the tests import this file without AWS.
- */
-export const handler = async (event: unknown, context: Context) => {
-  if (!lambda) {
-    const { lambdaDeps } = await import('../../shared/adapters/aws/aws-deps.js');
-    lambda = makeHandler(lambdaDeps().stageCleanup());
-  }
-  return lambda(event, context);
-};
+/** The Lambda entry point (serverless.yml): built from the function's environment at its first invocation. */
+export const handler = lambdaEntry((deps) => makeHandler(deps.stageCleanup()));

@@ -1,8 +1,9 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
+import { lambdaEntry } from '../../shared/lambda-entry.js';
 import { trackMessageSchema } from '../../shared/records/messages.js';
 import { describeIssues } from '../../shared/errors.js';
 import type { Queue } from '../../shared/ports/queue.js';
@@ -80,16 +81,5 @@ const parseRecord = (record: SQSRecord): DeliveredTrack | undefined => {
   return { messageId: record.messageId, receiveCount: count.data, message: message.data };
 };
 
-let lambda: ReturnType<typeof makeHandler> | undefined;
-
-/**
- * The Lambda entry point. Its dependencies are built from the function's environment at the first
- * invocation, not at import: the local runtime and the tests import this file without AWS.
- */
-export const handler = async (event: SQSEvent, context: Context) => {
-  if (!lambda) {
-    const { lambdaDeps } = await import('../../shared/adapters/aws/aws-deps.js');
-    lambda = makeHandler(lambdaDeps().trackAttributes());
-  }
-  return lambda(event, context);
-};
+/** The Lambda entry point (serverless.yml): built from the function's environment at its first invocation. */
+export const handler = lambdaEntry((deps) => makeHandler(deps.trackAttributes()));

@@ -4,6 +4,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
+import { lambdaEntry } from '../../shared/lambda-entry.js';
 import { InvalidRecordError, TransformBusyError } from '../../shared/errors.js';
 import type { Queue } from '../../shared/ports/queue.js';
 import { detailOf } from '../../shared/events/bus-event.js';
@@ -88,17 +89,7 @@ export const makeQueueHandler = (
     );
 };
 
-let lambda: ReturnType<typeof makeQueueHandler> | undefined;
-
-/**
- * The Lambda entry point (TransformQueue → transform). Its dependencies are built from the
- * function's environment at the first invocation, not at import.
- */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  if (!lambda) {
-    const { lambdaDeps } = await import('../../shared/adapters/aws/aws-deps.js');
-    const deps = lambdaDeps();
-    lambda = makeQueueHandler({ ...deps.transform(), transformQueue: deps.transformQueue() });
-  }
-  return lambda(event, context);
-};
+/** The Lambda entry point (TransformQueue → transform): built from the function's environment at its first invocation. */
+export const handler = lambdaEntry((deps) =>
+  makeQueueHandler({ ...deps.transform(), transformQueue: deps.transformQueue() }),
+);
