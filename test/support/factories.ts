@@ -1,5 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { S3Event, S3EventRecord, SQSEvent, SQSRecord } from 'aws-lambda';
+import type {
+  CloudFormationCustomResourceEvent,
+  S3Event,
+  S3EventRecord,
+  SQSEvent,
+  SQSRecord,
+} from 'aws-lambda';
 import { encodeS3Key } from '../../shared/events/s3-keys.js';
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
@@ -87,6 +93,50 @@ export const sqsEventFactory = (...messages: (string | SqsRecordSpec)[]): SQSEve
     };
   }),
 });
+
+/** What a {@link customResourceEventFactory} event may pin. */
+export interface CustomResourceSpec {
+  readonly requestType?: 'Create' | 'Update' | 'Delete';
+  readonly responseUrl: string;
+  readonly properties?: Record<string, unknown>;
+  readonly physicalResourceId?: string;
+  readonly logicalResourceId?: string;
+  readonly resourceType?: string;
+}
+
+/**
+ * A CloudFormation custom resource request as CloudFormation invokes the resource's function with
+ * it, written out after the example in the CloudFormation documentation: the properties as the
+ * template gives them, ServiceToken included.
+ */
+export const customResourceEventFactory = (spec: CustomResourceSpec): CloudFormationCustomResourceEvent => {
+  const requestType = spec.requestType ?? 'Create';
+  const common = {
+    ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:chartflow-prod-warehouseSetup',
+    ResponseURL: spec.responseUrl,
+    StackId:
+      'arn:aws:cloudformation:eu-west-1:123456789012:stack/chartflow-prod/5b918d10-cd98-11ea-90d5-0a9cd3354c10',
+    RequestId: randomUUID(),
+    LogicalResourceId: spec.logicalResourceId ?? 'WarehouseSetup',
+    ResourceType: spec.resourceType ?? 'Custom::WarehouseSetup',
+    ResourceProperties: {
+      ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:chartflow-prod-warehouseSetup',
+      ...spec.properties,
+    },
+  };
+  if (requestType === 'Create') return { ...common, RequestType: 'Create' };
+  const physicalResourceId =
+    spec.physicalResourceId ?? 'chartflow-prod/chartflow/IAMR:chartflow-prod-warehouse';
+  if (requestType === 'Update') {
+    return {
+      ...common,
+      RequestType: 'Update',
+      PhysicalResourceId: physicalResourceId,
+      OldResourceProperties: common.ResourceProperties,
+    };
+  }
+  return { ...common, RequestType: 'Delete', PhysicalResourceId: physicalResourceId };
+};
 
 /** The shape of a value: its keys, recursively, with leaves replaced by their type. */
 export const shapeOf = (value: unknown): unknown =>

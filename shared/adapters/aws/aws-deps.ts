@@ -9,16 +9,19 @@ import type { StageCleanupDeps } from '../../../services/stage-cleanup/finish-tr
 import type { StageLoaderDeps } from '../../../services/stage-loader/load-completed-days.js';
 import type { EnrichDeps } from '../../../services/track-attributes/enrich-tracks.js';
 import type { TransformDeps } from '../../../services/transform/transform-batch.js';
+import type { WarehouseSetupTarget } from '../../../services/warehouse-setup/set-up-warehouse.js';
 import { loadAwsConfig, type AwsConfig } from '../../config/aws-config.js';
 import { RequestCounter } from '../../http/request-counter.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import type { Queue } from '../../ports/queue.js';
+import type { WarehouseSetup } from '../../ports/warehouse-setup.js';
 import { SecretName } from '../../ports/secrets.js';
 import { buildProviders, type BuiltProviders } from '../../sources/build-providers.js';
 import { EcsTransformRunner } from './ecs-transform-runner.js';
 import { EventBridgeEventBus } from './eventbridge-event-bus.js';
 import { RedshiftDataWarehouse } from './redshift-data-warehouse.js';
+import { RedshiftDataWarehouseSetup } from './redshift-data-warehouse-setup.js';
 import { S3ObjectStore } from './s3-object-store.js';
 import { SecretsManagerSecrets } from './secrets-manager-secrets.js';
 import { SqsQueue } from './sqs-queue.js';
@@ -157,3 +160,20 @@ export const awsDeps = (options: AwsDepsOptions): AwsDeps => {
  * @throws {ConfigError} naming the variable, if the environment is incomplete.
  */
 export const lambdaDeps: () => AwsDeps = once(() => awsDeps({ config: loadAwsConfig() }));
+
+/**
+ * The warehouse set-up a deploy's custom resource asks for, signed in with the admin secret it
+ * names. Its statements are waited for at most two minutes each, well inside the function's
+ * timeout, so that CloudFormation always gets an answer.
+ */
+export const awsWarehouseSetup = (
+  target: WarehouseSetupTarget,
+  clientConfig: AwsClientConfig = {},
+): WarehouseSetup =>
+  new RedshiftDataWarehouseSetup({
+    client: new RedshiftDataClient({ ...clientConfig }),
+    workgroupName: target.workgroupName,
+    database: target.database,
+    adminSecretArn: target.adminSecretArn,
+    polling: { firstDelayMs: 100, maxDelayMs: 2_000, timeoutMs: 120_000 },
+  });

@@ -86,3 +86,37 @@ export const s3Uri = (bucket: string, key: string, kind: S3KeyKind = 'lakeKey'):
 /** The `'s3://bucket/key'` literal of a COPY source: {@link s3Uri}, quoted. */
 export const s3UriLiteral = (bucket: string, key: string, kind: S3KeyKind = 'lakeKey'): string =>
   quote(s3Uri(bucket, key, kind));
+
+/**
+ * Names that may be embedded in Redshift SQL as identifiers, each with its pattern: a database and
+ * a schema as chartflow names them (lower case, the template's AllowedPattern), and the database
+ * user an IAM role signs in as (`IAMR:` and an IAM role name, which IAM keeps to `[\w+=,.@-]`).
+ */
+const identifierKinds = {
+  database: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'not a database name of ours ([a-z][a-z0-9_]*)'),
+  schema: z.string().regex(/^[a-z_][a-z0-9_]{0,126}$/, 'not a schema name of ours ([a-z_][a-z0-9_]*)'),
+  roleUser: z
+    .string()
+    .regex(/^IAMR:[\w+=,.@-]{1,64}$/, 'not the database user of an IAM role (IAMR:<role name>)'),
+} as const;
+
+/** The kinds of name {@link redshiftIdentifier} embeds. */
+export type IdentifierKind = keyof typeof identifierKinds;
+
+/**
+ * A Redshift delimited identifier (`"IAMR:chartflow-prod-warehouse"`) for a name that passed its
+ * kind's pattern. The patterns admit no double quote, so quoting cannot be escaped from; the quotes
+ * are what lets `IAMR:` and a role's `-` appear in a user name at all.
+ *
+ * @throws {InvalidRecordError} when the name is not of its kind; the message names it and why
+ */
+export const redshiftIdentifier = (kind: IdentifierKind, name: unknown): string => {
+  const parsed = identifierKinds[kind].safeParse(name);
+  if (!parsed.success) {
+    const shown = JSON.stringify(name)?.slice(0, 200) ?? String(name);
+    throw new InvalidRecordError(
+      `refusing to embed ${shown} in SQL as a ${kind} name: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+    );
+  }
+  return `"${parsed.data}"`;
+};

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbtContainerName } from '../../../shared/events/ecs-task-event.js';
+import { stageSchema } from '../../../shared/records/stage-tables.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -35,6 +36,7 @@ const functions = {
   transform: 'transform',
   stageCleanup: 'stage-cleanup',
   replay: 'replay',
+  warehouseSetup: 'warehouse-setup',
 } as const;
 const logicalId = (name: string) => `${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`;
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
@@ -100,7 +102,7 @@ describe('serverless package (osls, offline, no AWS account)', () => {
     }
   });
 
-  it('each bundle loads as ESM and, without its environment, fails naming the first variable', async () => {
+  it('each bundle loads as ESM and, without its environment, fails naming the first variable (the set-up: the request)', async () => {
     const unpacked = path.join(dir, 'unpacked');
     const script = path.join(dir, 'smoke.mjs');
     for (const [name, folder] of Object.entries(functions)) {
@@ -121,7 +123,14 @@ console.log(JSON.stringify(results));`,
     const { stdout } = await run(process.execPath, [script], { env: { PATH: process.env.PATH } });
     const results = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, string>;
     for (const name of Object.keys(functions)) {
-      expect(results[name]).toBe('ConfigError: CHARTFLOW_BUCKET is required.');
+      // The set-up reads no environment: what it needs comes in CloudFormation's request.
+      if (name === 'warehouseSetup') {
+        expect(results[name]).toMatch(
+          /^InvalidRecordError: CloudFormation custom resource request: RequestType: /,
+        );
+      } else {
+        expect(results[name]).toBe('ConfigError: CHARTFLOW_BUCKET is required.');
+      }
     }
   });
 
@@ -452,8 +461,15 @@ console.log(JSON.stringify(results));`,
     expect(template.Parameters.WarehouseBaseCapacity!.Default).toBe(8);
     expect(workgroup.SecurityGroupIds).toEqual([{ Ref: 'WarehouseSecurityGroup' }]);
     const namespace = template.Resources.WarehouseNamespace!.Properties;
-    expect(namespace.ManageAdminPassword).toBe(true);
-    expect(namespace.AdminUserPassword).toBeUndefined();
+    // The admin's password only as a dynamic reference to the stack's secret, resolved by CloudFormation.
+    expect(namespace.AdminUserPassword).toEqual({
+      'Fn::Sub': '{{resolve:secretsmanager:${WarehouseAdminSecret}:SecretString:password}}',
+    });
+    expect(template.Resources.WarehouseAdminSecret!.Properties.GenerateSecretString).toMatchObject({
+      GenerateStringKey: 'password',
+      RequireEachIncludedType: true,
+      ExcludeCharacters: `"'@/\\`,
+    });
     expect(namespace.DefaultIamRoleArn).toEqual(getAtt('RedshiftCopyRole'));
     const ingress = resourcesOf('AWS::EC2::SecurityGroupIngress').filter(
       ([, r]) => JSON.stringify(r.Properties.GroupId) === JSON.stringify({ Ref: 'WarehouseSecurityGroup' }),
@@ -469,6 +485,46 @@ console.log(JSON.stringify(results));`,
     // No route to the internet at all: no internet gateway, no NAT.
     expect(resourcesOf('AWS::EC2::InternetGateway')).toEqual([]);
     expect(resourcesOf('AWS::EC2::NatGateway')).toEqual([]);
+  });
+
+  it("sets the warehouse up at deploy: the pipeline role's database user, owning stage and marts", () => {
+    const setup = template.Resources.WarehouseSetup!;
+    expect(setup.Type).toBe('Custom::WarehouseSetup');
+    expect(setup.Properties).toEqual({
+      ServiceToken: getAtt('WarehouseSetupLambdaFunction'),
+      ServiceTimeout: 360,
+      WorkgroupName: { Ref: 'WarehouseWorkgroup' },
+      Database: { Ref: 'WarehouseDatabase' },
+      AdminSecretArn: { Ref: 'WarehouseAdminSecret' },
+      // The one role of the loader, transform, clean-up and the dbt task.
+      PipelineRole: { Ref: 'WarehouseRole' },
+      Schemas: [stageSchema, 'marts'],
+    });
+    // CloudFormation waits longer than the function may run, so it always hears the answer.
+    const fn = template.Resources.WarehouseSetupLambdaFunction!.Properties;
+    expect(fn.Timeout as number).toBeLessThan(setup.Properties.ServiceTimeout as number);
+    expect(fn.Role).toEqual(getAtt('WarehouseSetupRole'));
+
+    // Only the set-up may read the admin's secret; the pipeline's roles never name it.
+    const readers = resourcesOf('AWS::IAM::Role')
+      .filter(([, role]) => JSON.stringify(role.Properties.Policies).includes('"WarehouseAdminSecret"'))
+      .map(([id]) => id);
+    expect(readers).toEqual(['WarehouseSetupRole']);
+    const statements = (
+      template.Resources.WarehouseSetupRole!.Properties.Policies[0].PolicyDocument.Statement as Json[]
+    ).map((s) => ({ Action: s.Action, Resource: s.Resource }));
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { Action: 'secretsmanager:GetSecretValue', Resource: { Ref: 'WarehouseAdminSecret' } },
+        {
+          Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
+          Resource: getAtt('WarehouseWorkgroup', 'Workgroup.WorkgroupArn'),
+        },
+      ]),
+    );
+    expect(template.Outputs.WarehouseUser).toEqual(
+      expect.objectContaining({ Value: getAtt('WarehouseSetup', 'User') }),
+    );
   });
 
   it('runs dbt on Fargate arm64 in a container named as the stop event expects, logging to CloudWatch', () => {
