@@ -4,9 +4,9 @@ import {
   DescribeStatementCommand,
   ExecuteStatementCommand,
   GetStatementResultCommand,
+  RedshiftDataClient,
   type ColumnMetadata,
   type Field,
-  type RedshiftDataClient,
   type SqlParameter,
 } from '@aws-sdk/client-redshift-data';
 import { z } from 'zod';
@@ -43,6 +43,17 @@ export const redshiftPollingSchema = z.object({
   firstDelayMs: z.number().int().positive(),
   maxDelayMs: z.number().int().positive(),
   timeoutMs: z.number().int().positive(),
+});
+
+/**
+ * The options every adapter over the Data API takes (a client, a workgroup, a database, how to
+ * wait), as a zod shape that the adapter extends with its own.
+ */
+export const redshiftDataOptionsSchema = z.object({
+  client: z.instanceof(RedshiftDataClient, { message: 'must be a RedshiftDataClient' }),
+  workgroupName: z.string().min(1, 'the Redshift Serverless workgroup name is required'),
+  database: z.string().min(1, 'the database name is required'),
+  polling: redshiftPollingSchema.optional(),
 });
 
 /** Where statements run, and as whom. */

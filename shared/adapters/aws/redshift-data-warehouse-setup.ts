@@ -1,4 +1,4 @@
-import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { z } from 'zod';
 import { ConfigError, describeIssues, PermanentError } from '../../errors.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
@@ -6,7 +6,7 @@ import type { PipelineUser, PipelineUserGrant, WarehouseSetup } from '../../port
 import {
   defaultRedshiftPolling,
   RedshiftDataApi,
-  redshiftPollingSchema,
+  redshiftDataOptionsSchema,
   type RedshiftPolling,
   type RedshiftStatement,
 } from './redshift-data-api.js';
@@ -24,17 +24,13 @@ export interface RedshiftDataWarehouseSetupOptions {
   readonly polling?: RedshiftPolling;
 }
 
-const optionsSchema = z.object({
-  client: z.instanceof(RedshiftDataClient, { message: 'must be a RedshiftDataClient' }),
-  workgroupName: z.string().min(1, 'the Redshift Serverless workgroup name is required'),
-  database: z.string().min(1, 'the database name is required'),
+const optionsSchema = redshiftDataOptionsSchema.extend({
   adminSecretArn: z
     .string()
     .regex(
       /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
       'must be a Secrets Manager secret ARN',
     ),
-  polling: redshiftPollingSchema.optional(),
 });
 
 /**

@@ -1,4 +1,4 @@
-import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { z } from 'zod';
 import { ConfigError, describeIssues, InvalidRecordError } from '../../errors.js';
 import { lakeKeys } from '../../lake/keys.js';
@@ -17,7 +17,7 @@ import {
   defaultRedshiftPolling,
   maxStatementsPerBatch,
   RedshiftDataApi,
-  redshiftPollingSchema,
+  redshiftDataOptionsSchema,
   subStatementsOf,
   type RedshiftPolling,
   type RedshiftStatement,
@@ -46,17 +46,13 @@ export interface RedshiftDataWarehouseOptions {
   readonly polling?: RedshiftPolling;
 }
 
-const optionsSchema = z.object({
-  client: z.instanceof(RedshiftDataClient, { message: 'must be a RedshiftDataClient' }),
-  workgroupName: z.string().min(1, 'the Redshift Serverless workgroup name is required'),
-  database: z.string().min(1, 'the database name is required'),
+const optionsSchema = redshiftDataOptionsSchema.extend({
   bucket: z.string().min(1, 'the lake bucket is required'),
   copyRoleArn: z.string().min(1, 'the COPY role ARN is required'),
   store: z.custom<ObjectStore>(
     (v) => typeof (v as Partial<ObjectStore> | undefined)?.put === 'function',
     'must be an ObjectStore (the lake the manifests are written to)',
   ),
-  polling: redshiftPollingSchema.optional(),
 });
 
 /**
