@@ -20,6 +20,7 @@ import { SecretName } from '../../ports/secrets.js';
 import { buildProviders, type BuiltProviders } from '../../sources/build-providers.js';
 import { EcsTransformRunner } from './ecs-transform-runner.js';
 import { EventBridgeEventBus } from './eventbridge-event-bus.js';
+import { defaultRedshiftPolling } from './redshift-data-api.js';
 import { RedshiftDataWarehouse } from './redshift-data-warehouse.js';
 import { RedshiftDataWarehouseSetup } from './redshift-data-warehouse-setup.js';
 import { S3ObjectStore } from './s3-object-store.js';
@@ -55,6 +56,9 @@ export interface AwsDeps {
   readonly stageCleanup: () => StageCleanupDeps;
   readonly replay: () => { readonly store: ObjectStore };
 }
+
+/** How long one warehouse statement may take on AWS; test/infra/aws checks it against the functions' timeouts. */
+export const warehouseStatementTimeoutMs = 100_000;
 
 /** A value built at its first use and kept: a Lambda instance builds its clients once. */
 const once = <T>(build: () => T): (() => T) => {
@@ -97,6 +101,9 @@ export const awsDeps = (options: AwsDepsOptions): AwsDeps => {
         store: store(),
         copyRoleArn: config.redshift.copyRoleArn,
         clock,
+        // A statement is given up on (and cancelled) before the shortest timeout of the functions
+        // that use the warehouse (stageCleanup's 120 s, serverless.yml) ends the invocation first.
+        polling: { ...defaultRedshiftPolling, timeoutMs: warehouseStatementTimeoutMs },
       }),
   );
   const runner = once(

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { warehouseStatementTimeoutMs } from '../../../shared/adapters/aws/aws-deps.js';
 import { dbtContainerName } from '../../../shared/events/ecs-task-event.js';
 import { stageSchema } from '../../../shared/records/stage-tables.js';
 
@@ -180,6 +181,19 @@ console.log(JSON.stringify(results));`,
       // track-attributes dead-letters on the delivery the queue's redrive counts as its last.
       expect(String(env.CHARTFLOW_MAX_RECEIVE_COUNT)).toBe(
         String(template.Parameters.TrackMaxReceiveCount!.Default),
+      );
+    }
+  });
+
+  it('gives up on a warehouse statement (and cancels it) before any function using the warehouse times out', () => {
+    const users = Object.keys(functions)
+      .map((name) => template.Resources[logicalId(name)]!.Properties)
+      .filter((fn) => JSON.stringify(fn.Role) === JSON.stringify(getAtt('WarehouseRole')));
+    expect(users).toHaveLength(3); // stageLoader, transform, stageCleanup
+    for (const fn of users) {
+      // A margin for the cancel and the error's way out.
+      expect((fn.Timeout as number) * 1000, String(fn.FunctionName)).toBeGreaterThan(
+        warehouseStatementTimeoutMs + 10_000,
       );
     }
   });
