@@ -5,7 +5,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
 import { lambdaEntry } from '../../shared/lambda-entry.js';
-import { InvalidRecordError, TransformBusyError } from '../../shared/errors.js';
+import { InvalidRecordError, isRetryable, TransformBusyError } from '../../shared/errors.js';
 import type { Queue } from '../../shared/ports/queue.js';
 import { detailOf } from '../../shared/events/bus-event.js';
 import {
@@ -40,9 +40,10 @@ export const makeHandler = (deps: TransformDeps) =>
     });
 
 /**
- * How long a message waits when the warehouse is busy with another batch: a dbt build takes
- * minutes, and the queue's visibility timeout (six times the function's timeout, as AWS advises
- * for an event source) would make it wait half an hour instead.
+ * How long a message waits when the warehouse is busy with another batch, or a try failed for a
+ * reason that passes (Fargate capacity, Data API throttling): a dbt build takes minutes, and the
+ * queue's visibility timeout (six times the function's timeout, as AWS advises for an event
+ * source) would make it wait half an hour instead, while the loads behind it count receives.
  */
 export const busyRetrySeconds = 60;
 
@@ -58,8 +59,9 @@ const envelopeOf = (record: SQSRecord): unknown => {
 /**
  * On AWS an EventBridge rule puts the completion events in TransformQueue and the queue feeds
  * transform, one record per invocation: the core handler runs on each envelope as it does locally.
- * A busy warehouse (TransformBusyError) hands its message back to the queue for
- * {@link busyRetrySeconds}; after maxReceiveCount deliveries it goes to the queue's DLQ.
+ * A busy warehouse (TransformBusyError), or any failure worth another try, hands its message back
+ * to the queue for {@link busyRetrySeconds}; after maxReceiveCount deliveries it goes to the
+ * queue's DLQ. A permanent failure waits the queue's visibility timeout before its next try.
  */
 export const makeQueueHandler = (
   deps: TransformDeps & { readonly transformQueue: Pick<Queue, 'changeVisibility'> },
@@ -76,6 +78,12 @@ export const makeQueueHandler = (
           if (error instanceof TransformBusyError) {
             await deps.transformQueue.changeVisibility(record.receiptHandle, busyRetrySeconds);
             logger.info('warehouse busy: message handed back', { seconds: busyRetrySeconds });
+          } else if (isRetryable(error)) {
+            await deps.transformQueue.changeVisibility(record.receiptHandle, busyRetrySeconds);
+            logger.warn('transform failed, to be tried again', {
+              seconds: busyRetrySeconds,
+              error: error as Error,
+            });
           } else {
             logger.error('transform failed: the message returns to the queue', error as Error);
           }

@@ -34,6 +34,28 @@ export type EcsTaskDetail = z.infer<typeof taskDetailSchema>;
 
 const requestSchema = z.object({ CHARTFLOW_BATCH_ID: batchId });
 
+/** The exit code of `timeout` when it stopped the build (dbt/Dockerfile's entrypoint). */
+export const dbtTimedOutExitCode = 124;
+
+/**
+ * Why a dbt task failed, in words: the container's own reason (it could not start: the image, the
+ * network), else its exit code — which on Fargate comes with no reason, the build's errors being in
+ * the task's log — else the task's stopped reason.
+ */
+const failureMessage = (
+  container: EcsTaskDetail['containers'][number] | undefined,
+  stoppedReason: string | undefined,
+): string => {
+  if (container?.reason) return container.reason;
+  if (container?.exitCode === dbtTimedOutExitCode) {
+    return `dbt was stopped by its time limit (exit code ${dbtTimedOutExitCode}); its log says where it was`;
+  }
+  if (container?.exitCode !== undefined) {
+    return `dbt exited with code ${container.exitCode}; its log says why`;
+  }
+  return stoppedReason ?? 'dbt stopped without an exit code';
+};
+
 /** How a dbt task ended; `undefined` for a state change that is not its stop. */
 export const parseTransformStopped = (
   event: unknown,
@@ -50,9 +72,7 @@ export const parseTransformStopped = (
   }
   const container = detail.containers.find((c) => c.name === dbtContainerName);
   const succeeded = container?.exitCode === 0;
-  const message = succeeded
-    ? undefined
-    : (container?.reason ?? detail.stoppedReason ?? 'dbt stopped without an exit code');
+  const message = succeeded ? undefined : failureMessage(container, detail.stoppedReason);
   return {
     batchId: request.data.CHARTFLOW_BATCH_ID,
     taskId: detail.taskArn,

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { warehouseStatementTimeoutMs } from '../../../shared/adapters/aws/aws-deps.js';
 import { dbtContainerName } from '../../../shared/events/ecs-task-event.js';
 import { stageSchema } from '../../../shared/records/stage-tables.js';
+import { lockTtlMs } from '../../../shared/lake/transform-lock.js';
+import { busyRetrySeconds } from '../../../services/transform/handler.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -308,6 +310,22 @@ console.log(JSON.stringify(results));`,
     expect(template.Parameters.TransformQueueVisibilitySeconds!.Default).toBe(6 * timeout);
   });
 
+  it('stops a dbt build before its batch is presumed dead, and lets a load wait that long for its turn', async () => {
+    const dockerfile = await readFile(path.join(root, 'dbt', 'Dockerfile'), 'utf8');
+    const entrypoint = JSON.parse(
+      /^ENTRYPOINT (\[[\s\S]*?\])$/m.exec(dockerfile.replace(/\\\n\s*/g, ' '))![1]!,
+    ) as string[];
+    expect(entrypoint.slice(0, 3)).toEqual(['timeout', '--signal=INT', '--kill-after=60s']);
+    expect(entrypoint[4]).toBe('dbt');
+    const limitMs = Number(/^(\d+)m$/.exec(entrypoint[3]!)![1]) * 60_000 + 60_000;
+    // A build ends (killed at the latest) before the lock it holds may be taken over.
+    expect(limitMs).toBeLessThan(lockTtlMs);
+    // A load waiting behind a live build is handed back every busyRetrySeconds; it reaches the DLQ
+    // only after the lock's whole life.
+    const receives = Number(template.Parameters.TransformMaxReceiveCount!.Default);
+    expect(receives * busyRetrySeconds * 1000).toBeGreaterThan(lockTtlMs);
+  });
+
   it("sends the stop of this cluster's dbt task to stage-cleanup", () => {
     const rules = resourcesOf('AWS::Events::Rule').filter(([, r]) =>
       (r.Properties.Targets as Json[]).some(
@@ -557,6 +575,13 @@ console.log(JSON.stringify(results));`,
 
   it('alarms on every DLQ holding a message and on failed runs', () => {
     const alarms = resourcesOf('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
+    // CloudWatch can publish to the topic: it is not under SNS's AWS-managed key, whose fixed
+    // policy leaves CloudWatch out.
+    const topic = template.Resources.AlarmTopic!.Properties;
+    expect(topic.KmsMasterKeyId).not.toBe('alias/aws/sns');
+    expect(template.Resources.AlarmTopicPolicy!.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
+    );
     for (const dlq of ['TrackDeadLetterQueue', 'TransformDeadLetterQueue']) {
       expect(alarms).toContainEqual(
         expect.objectContaining({

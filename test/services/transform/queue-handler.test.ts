@@ -5,6 +5,7 @@ import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { busyRetrySeconds, makeQueueHandler } from '../../../services/transform/handler.js';
 import { FsObjectStore } from '../../../shared/adapters/embedded/fs-object-store.js';
+import { RetryableError } from '../../../shared/errors.js';
 import { toEnvelope } from '../../../shared/events/bus-event.js';
 import { TransformLock } from '../../../shared/lake/transform-lock.js';
 import { systemClock } from '../../../shared/ports/clock.js';
@@ -72,6 +73,30 @@ describe('Function: transform (TransformQueue entry)', () => {
     const event = sqsEventFactory({ body: envelopeBody(loaded), messageId: 'm-1' });
     const response = await handler()(event, context);
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    expect(handedBack).toEqual([
+      { receiptHandle: event.Records[0]!.receiptHandle, seconds: busyRetrySeconds },
+    ]);
+    expect(started).toEqual([]);
+  });
+
+  it('hands the message back for a minute when a try fails for a reason that passes', async () => {
+    const throttled = makeQueueHandler({
+      store,
+      // The checks' first query meets a throttled Data API.
+      warehouse: new Proxy({} as Warehouse, {
+        get: () => () => Promise.reject(new RetryableError('Redshift query failed: ThrottlingException')),
+      }),
+      runner,
+      clock: systemClock,
+      transformQueue: {
+        changeVisibility: async (receiptHandle, seconds) => {
+          handedBack.push({ receiptHandle, seconds });
+        },
+      },
+    });
+    const event = sqsEventFactory({ body: envelopeBody(loaded), messageId: 'm-4' });
+    const response = await throttled(event, context);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-4' }] });
     expect(handedBack).toEqual([
       { receiptHandle: event.Records[0]!.receiptHandle, seconds: busyRetrySeconds },
     ]);

@@ -95,6 +95,41 @@ describe('Class: EcsTransformRunner', () => {
     expect(stopped).toEqual({ batchId: batch, taskId: taskArn, succeeded: true });
   });
 
+  it('says why a build failed on Fargate, where a container that exits brings no reason', async () => {
+    ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn }] });
+    await runner().start({ batchId: batch });
+    const { overrides } = sent()[0]!;
+    const stop = (containers: object[], stoppedReason = 'Essential container in task exited') =>
+      parseTransformStopped({
+        version: '0',
+        id: 'e1',
+        'detail-type': 'ECS Task State Change',
+        source: 'aws.ecs',
+        account: '123456789012',
+        time: '2026-11-21T07:00:00Z',
+        region: 'eu-west-1',
+        resources: [taskArn],
+        detail: { taskArn, lastStatus: 'STOPPED', stoppedReason, containers, overrides },
+      });
+    expect(stop([{ name: 'dbt', exitCode: 1 }])).toEqual({
+      batchId: batch,
+      taskId: taskArn,
+      succeeded: false,
+      message: 'dbt exited with code 1; its log says why',
+    });
+    expect(stop([{ name: 'dbt', exitCode: 124 }])?.message).toBe(
+      'dbt was stopped by its time limit (exit code 124); its log says where it was',
+    );
+    // It never started: the container's reason, and no exit code.
+    expect(
+      stop(
+        [{ name: 'dbt', reason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s)' }],
+        'Task failed to start',
+      )?.message,
+    ).toBe('CannotPullContainerError: pull image manifest has been retried 5 time(s)');
+    expect(stop([{ name: 'dbt' }], 'Task stopped by user')?.message).toBe('Task stopped by user');
+  });
+
   it('derives the client token from the batch: the same batch, the same token; within ECS’s 64 characters 33–126', async () => {
     const long = `${'a'.repeat(69)}-0123456789`; // 80 characters, the longest batch id
     for (const id of [batch, long]) {
