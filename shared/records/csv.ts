@@ -9,7 +9,12 @@ export type CellValue = string | number | boolean | null | undefined;
 /**
  * Writes rows of a stage table as RFC 4180 CSV with a header, in the table's column order.
  * Every non-empty text is quoted, so that an empty string and a NULL stay distinct for COPY;
- * names keep their commas, quotes, newlines, emoji and right-to-left marks unchanged.
+ * names keep their commas, quotes, newlines (CR and LF alike, inside their quotes), emoji and
+ * right-to-left marks unchanged.
+ *
+ * Records end with LF, not RFC 4180's CRLF: Redshift's COPY documents CSV quoting, but not a CR
+ * before the line feed, which would otherwise follow the last (quoted) cell of every row. LF is
+ * what Redshift's own UNLOAD writes, and what DuckDB, PostgreSQL and csv-parse read as well.
  */
 export const toStageCsv = (table: StageTableName, rows: readonly Record<string, CellValue>[]): string => {
   const columns = columnNames(table);
@@ -18,7 +23,7 @@ export const toStageCsv = (table: StageTableName, rows: readonly Record<string, 
     {
       header: true,
       columns,
-      record_delimiter: '\r\n',
+      record_delimiter: '\n',
       quoted_string: true,
       cast: {
         boolean: (value) => (value ? 'true' : 'false'),

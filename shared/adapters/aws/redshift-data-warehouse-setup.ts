@@ -39,13 +39,6 @@ const optionsSchema = redshiftDataOptionsSchema.extend({
  */
 export const redshiftRoleUser = (roleName: string): string => `IAMR:${roleName}`;
 
-// Redshift folds identifiers to lower case, quoted ones included, unless this is on; the user that
-// an IAM sign-in maps to is spelled `IAMR:` in capitals, so the names below must keep their case.
-const keepCase: RedshiftStatement = {
-  sql: 'set enable_case_sensitive_identifier to true',
-  label: 'set enable_case_sensitive_identifier',
-};
-
 const userQuery = 'select usename from pg_user where usename = :user_name';
 
 /**
@@ -85,7 +78,8 @@ export class RedshiftDataWarehouseSetup implements WarehouseSetup {
 
   /**
    * Creates the user if pg_user does not list it, checks that pg_user then lists it under its
-   * exact name (a user of another spelling would never be the one IAM signs in as), and grants, in
+   * exact name (a user of another spelling would never be the one IAM signs in as: Redshift keeps
+   * the case of a quoted user name, `IAMR:` included, by its documentation; this checks it), and grants, in
    * one batch: CREATE and TEMPORARY on the database, and each schema, created if missing, owned by
    * the user.
    *
@@ -105,7 +99,7 @@ export class RedshiftDataWarehouseSetup implements WarehouseSetup {
     if (!(await this.#exists(user))) {
       try {
         await this.#api.batch(
-          [keepCase, { sql: `create user ${quotedUser} password disable`, label: `create user ${user}` }],
+          [{ sql: `create user ${quotedUser} password disable`, label: `create user ${user}` }],
           `creation of the database user ${user}`,
         );
         created = true;
@@ -122,7 +116,6 @@ export class RedshiftDataWarehouseSetup implements WarehouseSetup {
     }
 
     const grants: RedshiftStatement[] = [
-      keepCase,
       {
         sql: `grant create, temporary on database ${this.#database} to ${quotedUser}`,
         label: `grant create, temporary on the database to ${user}`,

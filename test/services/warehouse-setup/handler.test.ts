@@ -93,7 +93,7 @@ describe('Function: warehouseSetup', () => {
       redshift.on(DescribeStatementCommand, { Id: 'b1' }).resolves({
         Id: 'b1',
         Status: 'FINISHED',
-        SubStatements: Array.from({ length: 6 }, (_, i) => ({ Id: `b1:${i + 1}`, Status: 'FINISHED' })),
+        SubStatements: Array.from({ length: 5 }, (_, i) => ({ Id: `b1:${i + 1}`, Status: 'FINISHED' })),
       });
       const handler = makeHandler({
         warehouseSetup: async (target) => awsWarehouseSetup(target, { region: 'eu-west-1' }),

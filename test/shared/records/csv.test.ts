@@ -19,12 +19,20 @@ describe('Function: toStageCsv', () => {
     expect(parsed.map((r) => r.artist_name ?? '')).toEqual(trickyNames);
   });
 
+  it('ends records with LF, a CR only inside a quoted name', () => {
+    const csv = toStageCsv('song_artists', rows);
+    const outsideQuotes = csv.replace(/"(?:[^"]|"")*"/g, '');
+    expect(outsideQuotes).not.toContain('\r');
+    expect(outsideQuotes.split('\n')).toHaveLength(rows.length + 2); // header, rows, the last LF
+    expect(trickyNames.some((name) => name.includes('\r'))).toBe(true);
+  });
+
   it('quotes every text so an empty string differs from a NULL', () => {
     const csv = toStageCsv('song_artists', [
       { ...rows[0], artist_name: '' },
       { ...rows[0], artist_id: null },
     ]);
-    const [, first, second] = csv.split('\r\n');
+    const [, first, second] = csv.split('\n');
     expect(first).toContain(',""');
     expect(second).toMatch(/,,/);
   });

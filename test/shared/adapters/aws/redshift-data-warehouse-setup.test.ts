@@ -62,12 +62,9 @@ const users = (...names: string[]): GetStatementResultResponse => ({
 
 /**
  * The Data API as the mock answers it: each query (pg_user) answers the next of `lookups`, each
- * batch finishes, or fails with `batchError` at its second statement.
+ * batch finishes, or fails at its first statement that `refuse` gives an error for.
  */
-const answer = (
-  lookups: GetStatementResultResponse[],
-  batchError?: (sqls: string[]) => string | undefined,
-) => {
+const answer = (lookups: GetStatementResultResponse[], refuse?: (sql: string) => string | undefined) => {
   let queries = 0;
   let batches = 0;
   const sqlsOf = new Map<string, string[]>();
@@ -80,16 +77,17 @@ const answer = (
   redshift.on(DescribeStatementCommand).callsFake((input: { Id: string }) => {
     if (input.Id.startsWith('q')) return finished(input.Id, 0, true);
     const sqls = sqlsOf.get(input.Id)!;
-    const error = batchError?.(sqls);
-    if (!error) return finished(input.Id, sqls.length);
+    const failing = refuse ? sqls.findIndex((sql) => refuse(sql) !== undefined) : -1;
+    if (failing < 0) return finished(input.Id, sqls.length);
+    const error = refuse!(sqls[failing]!)!;
     return {
       Id: input.Id,
       Status: 'FAILED',
       Error: error,
       SubStatements: sqls.map((_, i) => ({
         Id: `${input.Id}:${i + 1}`,
-        Status: i === 1 ? 'FAILED' : i === 0 ? 'FINISHED' : 'ABORTED',
-        ...(i === 1 ? { Error: error } : {}),
+        Status: i === failing ? 'FAILED' : i < failing ? 'FINISHED' : 'ABORTED',
+        ...(i === failing ? { Error: error } : {}),
       })),
     };
   });
@@ -103,7 +101,6 @@ const batches = () => redshift.commandCalls(BatchExecuteStatementCommand).map((c
 const queries = () => redshift.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input);
 
 const grantSqls = [
-  'set enable_case_sensitive_identifier to true',
   `grant create, temporary on database "chartflow" to "${user}"`,
   `create schema if not exists "stage" authorization "${user}"`,
   `alter schema "stage" owner to "${user}"`,
@@ -141,7 +138,7 @@ describe('Class: RedshiftDataWarehouseSetup', () => {
         Database: 'chartflow',
         SecretArn: adminSecretArn,
         StatementName: 'chartflow',
-        Sqls: ['set enable_case_sensitive_identifier to true', `create user "${user}" password disable`],
+        Sqls: [`create user "${user}" password disable`],
       },
       {
         WorkgroupName: 'chartflow-prod',
@@ -161,8 +158,8 @@ describe('Class: RedshiftDataWarehouseSetup', () => {
   });
 
   it('goes on when the role signed in between the look and the creation', async () => {
-    answer([users(), users(user)], (sqls) =>
-      sqls.some((s) => s.startsWith('create user')) ? `user "${user}" already exists` : undefined,
+    answer([users(), users(user)], (sql) =>
+      sql.startsWith('create user') ? `user "${user}" already exists` : undefined,
     );
     await expect(make().preparePipelineUser(grant)).resolves.toEqual({ user, created: false });
     expect(batches().map((b) => b.Sqls)).toHaveLength(2);
@@ -183,13 +180,15 @@ describe('Class: RedshiftDataWarehouseSetup', () => {
   });
 
   it('names the statement Redshift refused, as a permanent error', async () => {
-    answer([users(user)], (sqls) =>
-      sqls.some((s) => s.startsWith('grant')) ? 'permission denied for database chartflow' : undefined,
+    answer([users(user)], (sql) =>
+      sql.startsWith('create schema if not exists "marts"')
+        ? 'permission denied for database chartflow'
+        : undefined,
     );
     await expect(make().preparePipelineUser(grant)).rejects.toThrow(
       new PermanentError(
-        `grants of the database user ${user} failed at grant create, temporary on the database to ${user}: ` +
-          'permission denied for database chartflow (statement b1:2)',
+        `grants of the database user ${user} failed at create schema marts: ` +
+          'permission denied for database chartflow (statement b1:4)',
       ),
     );
   });
@@ -270,9 +269,8 @@ describe.skipIf(!available)('RedshiftDataWarehouseSetup grants on a real Postgre
       database: database.url.split('/').at(-1)!,
       adminSecretArn,
     }).preparePipelineUser({ pipelineRole: role, schemas: ['stage', 'marts'] });
-    // Redshift's session setting has no PostgreSQL twin; every other statement runs as sent, twice
-    // (a second deploy).
-    const [sqls] = batches().map((b) => b.Sqls!.filter((s) => !s.startsWith('set ')));
+    // Every statement runs as sent, twice (a second deploy).
+    const [sqls] = batches().map((b) => b.Sqls!);
     for (const sql of [...sqls!, ...sqls!]) await admin.query(sql);
 
     const owners = await admin.query(

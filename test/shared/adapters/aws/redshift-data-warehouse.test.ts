@@ -237,9 +237,9 @@ describe('Class: RedshiftDataWarehouse', () => {
       expect(sentBatches()).toEqual([]);
     });
 
-    it('reads the lake CSV as written: CSV with a header, strict dates, our timestamps, NULL as an empty cell', () => {
+    it('reads the lake CSV as written (a header, strict dates, our timestamps, NULL as an empty cell), without analysing the stage', () => {
       expect(copyOptions).toBe(
-        "FORMAT AS CSV IGNOREHEADER 1 DATEFORMAT 'YYYY-MM-DD' TIMEFORMAT 'auto' EMPTYASNULL COMPUPDATE OFF",
+        "FORMAT AS CSV IGNOREHEADER 1 DATEFORMAT 'YYYY-MM-DD' TIMEFORMAT 'auto' EMPTYASNULL COMPUPDATE OFF STATUPDATE OFF",
       );
     });
 
