@@ -51,7 +51,8 @@ aggregated as (
         {%- endfor %}
         {{ round_double('avg(popularity)', 3) }} as avg_popularity,
         {{ round_double('avg(cast(duration_ms as ' ~ type_double() ~ '))', 1) }} as avg_duration_ms,
-        {{ round_double('avg(case when is_explicit then 1.0 when not is_explicit then 0.0 end)', 6) }}
+        {#- Doubles, not 1.0 and 0.0: Redshift's avg of a numeric keeps its scale (one decimal). #}
+        {{ round_double('avg(case when is_explicit then cast(1 as ' ~ type_double() ~ ') when not is_explicit then cast(0 as ' ~ type_double() ~ ') end)', 6) }}
             as explicit_share
     from profiled
     group by catalog_group

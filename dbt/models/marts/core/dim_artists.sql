@@ -29,7 +29,10 @@ changes as (
 starts as (
     select artist_id, chart_date as valid_from, artist_name
     from changes
-    where previous_name is null or previous_name <> artist_name
+    -- The lengths too: Redshift compares varchar ignoring trailing blanks, so 'X' = 'X ' there.
+    where previous_name is null
+       or previous_name <> artist_name
+       or {{ dbt.length('previous_name') }} <> {{ dbt.length('artist_name') }}
 ),
 
 bounded as (

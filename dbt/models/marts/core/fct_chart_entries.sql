@@ -267,13 +267,13 @@ chart_entries as (
         {{ audit_loaded_at() }} as loaded_at
     from recomputed
     {% if is_incremental() %}
+    {#- A join rather than `or exists (…)`: Redshift refuses some correlated subqueries under an OR.
+        changed_days is distinct, so no row is repeated. #}
+    left join changed_days
+        on changed_days.chart_id = recomputed.chart_id
+        and changed_days.chart_date = recomputed.chart_date
     where recomputed.is_staged = 1
-       or exists (
-            select 1
-            from changed_days
-            where changed_days.chart_id = recomputed.chart_id
-              and changed_days.chart_date = recomputed.chart_date
-       )
+       or changed_days.chart_id is not null
     {% endif %}
 )
 
