@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../infra/local/run-summary.js';
 import type { RunRecord } from '../../shared/lake/run-records.js';
@@ -5,6 +6,9 @@ import { trackMessageSchema } from '../../shared/records/messages.js';
 import { AwsPipeline } from '../support/aws-pipeline.js';
 import { motoAvailable, startMoto, type Moto } from '../support/moto.js';
 import { martSnapshot, stageRows, startTestPipeline, type TestPipeline } from '../support/pipeline.js';
+import { roleAllows } from '../support/iam-policy.js';
+import type { StoreAccess } from '../support/recording-store.js';
+import { packageServerless } from '../support/serverless-template.js';
 import { postgresAvailable } from '../support/services.js';
 
 const available = motoAvailable();
@@ -190,5 +194,50 @@ describe.skipIf(!available)('End to end through the AWS adapters (moto, PostgreS
       expect(bare).toEqual([{ track_id: poison }]);
       expect(await stageRows(poisoned.warehouse)).toBe(0);
     });
+  });
+
+  describe("each function's requests of the lake, against its role in the compiled template", () => {
+    it('are all allowed, and no role may write where its function does not', async (context) => {
+      if (!aws || !poisoned) return context.skip();
+      const { dir, template } = await packageServerless('test');
+      try {
+        const accesses = [...aws.storeAccesses, ...poisoned.storeAccesses];
+        const seen = new Map<string, StoreAccess>();
+        // A key's kind: its ids, dates and parts made alike, so that each kind is shown once.
+        for (const access of accesses) {
+          const kind = access.key.replace(/=[^/]+/g, '=…').replace(/[^/]+\.(json|csv|manifest)$/, '*.$1');
+          seen.set(`${access.role} ${access.action} ${kind}`, access);
+        }
+        console.info(`lake requests by role and kind:\n  ${[...seen.keys()].sort().join('\n  ')}`);
+        const refused = [...seen.entries()]
+          .filter(([, access]) => !roleAllows(template.Resources[access.role]!, access))
+          .map(([kind]) => kind);
+        expect(refused).toEqual([]);
+        // Every function's role was exercised, and Redshift's COPY role read the files.
+        expect(new Set(accesses.map((a) => a.role))).toEqual(
+          new Set([
+            'ChartFetchRole',
+            'TrackAttributesRole',
+            'WarehouseRole',
+            'ReplayRole',
+            'RedshiftCopyRole',
+          ]),
+        );
+        // The check can refuse: raw data is written by the functions that land it, and only by them.
+        const rawWrite = (role: string, key: string) =>
+          roleAllows(template.Resources[role]!, { role, action: 's3:PutObject', key });
+        const chartCsv = `raw/chart_songs/date=${days[0]}/chart=${chartId}/chart_songs.csv`;
+        const attributes = `raw/song_attributes/date=${days[0]}/chart=${chartId}/part-0.song_attributes.csv`;
+        expect(rawWrite('ChartFetchRole', chartCsv)).toBe(true);
+        expect(rawWrite('ChartFetchRole', attributes)).toBe(false);
+        expect(rawWrite('TrackAttributesRole', attributes)).toBe(true);
+        expect(rawWrite('TrackAttributesRole', chartCsv)).toBe(false);
+        expect(rawWrite('WarehouseRole', chartCsv)).toBe(false);
+        expect(rawWrite('WarehouseRole', attributes)).toBe(false);
+        expect(rawWrite('RedshiftCopyRole', chartCsv)).toBe(false);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }, 300_000);
   });
 });

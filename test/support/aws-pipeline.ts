@@ -51,6 +51,7 @@ import { dbtProfileEnv } from '../../infra/local/runtime.js';
 import { sandboxPlaylistIds } from '../../infra/sandbox/catalog.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../infra/sandbox/server.js';
 import type { Moto } from './moto.js';
+import { RecordingObjectStore, type StoreAccess } from './recording-store.js';
 import { asS3SendsIt, isS3Event } from './s3-notifications.js';
 import { createTestDatabase } from './services.js';
 import { SqsEventSource } from './sqs-event-source.js';
@@ -144,6 +145,11 @@ export class AwsPipeline {
   readonly s3EventNames: string[] = [];
   /** How many times Secrets Manager was asked for a secret's value. */
   secretReads = 0;
+  /**
+   * Every request of the lake, by the IAM role of the function that made it on AWS (infra/iam.yml);
+   * the warehouse's own reads of the files are those of Redshift's COPY role.
+   */
+  readonly storeAccesses: StoreAccess[];
 
   readonly #sources: SqsEventSource[];
   readonly #chartFetch: ReturnType<typeof makeChartFetch>;
@@ -162,9 +168,11 @@ export class AwsPipeline {
       readonly chartFetch: ReturnType<typeof makeChartFetch>;
       readonly replay: ReturnType<typeof makeReplay>;
       readonly sources: SqsEventSource[];
+      readonly storeAccesses: StoreAccess[];
     },
     stop: () => Promise<void>,
   ) {
+    this.storeAccesses = parts.storeAccesses;
     this.#stop = stop;
     this.#chartFetch = parts.chartFetch;
     this.#replay = parts.replay;
@@ -219,36 +227,47 @@ export class AwsPipeline {
       );
 
       const store = new S3ObjectStore({ client: s3, bucket: resources.bucket });
+      // Each function's requests of the lake, noted under the IAM role it has on AWS.
+      const storeAccesses: StoreAccess[] = [];
+      const storeAs = (role: string) => new RecordingObjectStore(store, role, storeAccesses);
       const queue = new SqsQueue({ client: sqs, queueUrl: resources.trackQueueUrl });
       const transformQueue = new SqsQueue({ client: sqs, queueUrl: resources.transformQueueUrl });
       const bus = new EventBridgeEventBus({ client: events, eventBusName: resources.eventBusName });
-      const warehouse = new PostgresWarehouse(database.url, store);
+      const warehouse = new PostgresWarehouse(database.url, storeAs('RedshiftCopyRole'));
       cleanups.push(() => warehouse.close());
       const invoker = new AsyncInvoker(clock);
 
       // The sandbox's playlists, read as one machine reads them (its `as of` header, its provenance),
       // but with the credentials from Secrets Manager only.
-      const providers = buildProviders({
-        spotify: {
-          apiUrl: sandbox.apiUrl,
-          accountsUrl: sandbox.accountsUrl,
-          secrets: new SecretsManagerSecrets({
-            client: secretsClient,
-            secretIds: { [SecretName.spotify]: resources.spotifySecretId },
-          }),
-        },
-        reccobeats: config.reccobeats ? { apiUrl: sandbox.reccobeatsUrl } : undefined,
-        rateLimits: config.rateLimits,
-        playlists: { ...sandboxPlaylistIds },
-        sourceName: 'sandbox-playlist',
-        sendAsOf: true,
-        store,
-        counter: new RequestCounter(),
-        clock,
-        ...(options.retry ? { retry: options.retry } : {}),
-      });
+      const providersFor = (lake: RecordingObjectStore) =>
+        buildProviders({
+          spotify: {
+            apiUrl: sandbox.apiUrl,
+            accountsUrl: sandbox.accountsUrl,
+            secrets: new SecretsManagerSecrets({
+              client: secretsClient,
+              secretIds: { [SecretName.spotify]: resources.spotifySecretId },
+            }),
+          },
+          reccobeats: config.reccobeats ? { apiUrl: sandbox.reccobeatsUrl } : undefined,
+          rateLimits: config.rateLimits,
+          playlists: { ...sandboxPlaylistIds },
+          sourceName: 'sandbox-playlist',
+          sendAsOf: true,
+          store: lake,
+          counter: new RequestCounter(),
+          clock,
+          ...(options.retry ? { retry: options.retry } : {}),
+        });
 
-      const stageCleanup = makeStageCleanup({ store, warehouse, clock });
+      // Each Lambda function builds its own providers (shared/adapters/aws/aws-deps.ts).
+      const chartFetchStore = storeAs('ChartFetchRole');
+      const trackAttributesStore = storeAs('TrackAttributesRole');
+      const chartFetchProviders = providersFor(chartFetchStore);
+      const trackAttributesProviders = providersFor(trackAttributesStore);
+
+      const warehouseStore = storeAs('WarehouseRole');
+      const stageCleanup = makeStageCleanup({ store: warehouseStore, warehouse, clock });
       const runner = new LocalDbtRunner({
         projectDir: path.join(config.projectRoot, 'dbt'),
         dbt: path.join(config.projectRoot, '.venv', 'bin', 'dbt'),
@@ -269,16 +288,16 @@ export class AwsPipeline {
         await invoker.idle();
       });
 
-      const stageLoader = makeStageLoader({ store, warehouse, bus, clock });
+      const stageLoader = makeStageLoader({ store: warehouseStore, warehouse, bus, clock });
       const trackAttributes = makeTrackAttributes({
-        store,
-        provider: providers.enricher,
+        store: trackAttributesStore,
+        provider: trackAttributesProviders.enricher,
         queue,
         clock,
         maxReceiveCount: trackQueue.maxReceiveCount,
       });
       const transform = makeTransformQueueHandler({
-        store,
+        store: warehouseStore,
         warehouse,
         runner,
         clock,
@@ -359,14 +378,15 @@ export class AwsPipeline {
         sqs,
         {
           chartFetch: makeChartFetch({
-            store,
+            store: chartFetchStore,
             queue,
-            source: providers.chartSource,
+            source: chartFetchProviders.chartSource,
             clock,
             charts: ['global'],
           }),
-          replay: makeReplay({ store }),
+          replay: makeReplay({ store: storeAs('ReplayRole') }),
           sources,
+          storeAccesses,
         },
         stop,
       );

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,26 +9,20 @@ import { dbtContainerName } from '../../../shared/events/ecs-task-event.js';
 import { stageSchema } from '../../../shared/records/stage-tables.js';
 import { lockTtlMs } from '../../../shared/lake/transform-lock.js';
 import { busyRetrySeconds } from '../../../services/transform/handler.js';
+import {
+  packageServerless,
+  type CompiledTemplate,
+  type TemplateResource,
+} from '../../support/serverless-template.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
-const serverless = path.join(root, 'node_modules', '.bin', 'serverless');
 const cfnLint = path.join(root, '.venv-moto', 'bin', 'cfn-lint');
 const venvPython = path.join(root, '.venv-moto', 'bin', 'python');
 
 type Json = Record<string, unknown>;
-interface Resource {
-  Type: string;
-  // A template is free-form JSON; the assertions read it by path and check what they find.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  Properties: Json & Record<string, any>;
-  DependsOn?: string | string[];
-}
-interface Template {
-  Parameters: Record<string, { Default?: unknown }>;
-  Resources: Record<string, Resource>;
-  Outputs: Record<string, unknown>;
-}
+type Resource = TemplateResource;
+type Template = CompiledTemplate;
 
 /** The functions of serverless.yml: name → the service folder of its handler. */
 const functions = {
@@ -67,24 +60,7 @@ describe('serverless package (osls, offline, no AWS account)', () => {
     Object.entries(template.Resources).filter(([, r]) => r.Type === type) as [string, Resource][];
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'chartflow-package-'));
-    await run(serverless, ['package', '--stage', 'test', '--package', dir], {
-      cwd: root,
-      // Fake credentials: packaging must need none, and must never reach a real account.
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: 'testing',
-        AWS_SECRET_ACCESS_KEY: 'testing',
-        AWS_SESSION_TOKEN: 'testing',
-        AWS_PROFILE: '',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        SLS_TELEMETRY_DISABLED: '1',
-      },
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    template = JSON.parse(
-      await readFile(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
-    ) as Template;
+    ({ dir, template } = await packageServerless('test'));
   }, 300_000);
 
   afterAll(async () => {

@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '..', '..');
+const serverless = path.join(root, 'node_modules', '.bin', 'serverless');
+
+type Json = Record<string, unknown>;
+
+/** A resource of the compiled template. */
+export interface TemplateResource {
+  Type: string;
+  // A template is free-form JSON; the assertions read it by path and check what they find.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  Properties: Json & Record<string, any>;
+  DependsOn?: string | string[];
+}
+
+/** The CloudFormation template `serverless package` compiles. */
+export interface CompiledTemplate {
+  Parameters: Record<string, { Default?: unknown }>;
+  Resources: Record<string, TemplateResource>;
+  Outputs: Record<string, unknown>;
+}
+
+/**
+ * Runs `serverless package` (osls) offline for a stage into a new folder, and reads the template
+ * it compiled. Packaging needs no AWS account: the credentials are fake, so that it could never
+ * reach a real one.
+ */
+export const packageServerless = async (
+  stage = 'test',
+): Promise<{ dir: string; template: CompiledTemplate }> => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'chartflow-package-'));
+  await run(serverless, ['package', '--stage', stage, '--package', dir], {
+    cwd: root,
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_SESSION_TOKEN: 'testing',
+      AWS_PROFILE: '',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      SLS_TELEMETRY_DISABLED: '1',
+    },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const template = JSON.parse(
+    await readFile(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as CompiledTemplate;
+  return { dir, template };
+};
