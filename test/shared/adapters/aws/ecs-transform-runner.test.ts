@@ -71,27 +71,26 @@ describe('Class: EcsTransformRunner', () => {
     ]);
   });
 
+  /** What ECS sends to EventBridge when the task stops: its overrides echoed, its containers' exits. */
+  const stoppedEvent = (detail: { overrides: unknown; containers: object[]; stoppedReason?: string }) => ({
+    version: '0',
+    id: 'e1',
+    'detail-type': 'ECS Task State Change',
+    source: 'aws.ecs',
+    account: '123456789012',
+    time: '2026-11-21T07:00:00Z',
+    region: 'eu-west-1',
+    resources: [taskArn],
+    detail: { taskArn, lastStatus: 'STOPPED', ...detail },
+  });
+
   it('sends the overrides the stop event is read back from', async () => {
     ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn }] });
     await runner().start({ batchId: batch });
     const { overrides } = sent()[0]!;
-    // What ECS echoes in the Task State Change event when the task stops.
-    const stopped = parseTransformStopped({
-      version: '0',
-      id: 'e1',
-      'detail-type': 'ECS Task State Change',
-      source: 'aws.ecs',
-      account: '123456789012',
-      time: '2026-11-21T07:00:00Z',
-      region: 'eu-west-1',
-      resources: [taskArn],
-      detail: {
-        taskArn,
-        lastStatus: 'STOPPED',
-        containers: [{ name: 'dbt', exitCode: 0 }],
-        overrides,
-      },
-    });
+    const stopped = parseTransformStopped(
+      stoppedEvent({ overrides, containers: [{ name: 'dbt', exitCode: 0 }] }),
+    );
     expect(stopped).toEqual({ batchId: batch, taskId: taskArn, succeeded: true });
   });
 
@@ -100,17 +99,7 @@ describe('Class: EcsTransformRunner', () => {
     await runner().start({ batchId: batch });
     const { overrides } = sent()[0]!;
     const stop = (containers: object[], stoppedReason = 'Essential container in task exited') =>
-      parseTransformStopped({
-        version: '0',
-        id: 'e1',
-        'detail-type': 'ECS Task State Change',
-        source: 'aws.ecs',
-        account: '123456789012',
-        time: '2026-11-21T07:00:00Z',
-        region: 'eu-west-1',
-        resources: [taskArn],
-        detail: { taskArn, lastStatus: 'STOPPED', stoppedReason, containers, overrides },
-      });
+      parseTransformStopped(stoppedEvent({ overrides, containers, stoppedReason }));
     expect(stop([{ name: 'dbt', exitCode: 1 }])).toEqual({
       batchId: batch,
       taskId: taskArn,
