@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { describeIssues, InvalidRecordError } from '../../shared/errors.js';
-import type { CustomResourceOutcome, CustomResourceRequest } from '../../shared/events/custom-resource.js';
+import {
+  physicalIdOf,
+  type CustomResourceOutcome,
+  type CustomResourceRequest,
+} from '../../shared/events/custom-resource.js';
 import { logger } from '../../shared/logger.js';
 import type { WarehouseSetup } from '../../shared/ports/warehouse-setup.js';
 
@@ -45,7 +49,7 @@ export const setUpWarehouse = async (
     logger.info('warehouse set-up deleted: nothing to undo', {
       physicalResourceId: request.PhysicalResourceId,
     });
-    return { physicalResourceId: request.PhysicalResourceId ?? `${request.LogicalResourceId}-not-created` };
+    return { physicalResourceId: physicalIdOf(request) };
   }
   const parsed = propertiesSchema.safeParse(request.ResourceProperties);
   if (!parsed.success) {

@@ -36,6 +36,13 @@ export const parseCustomResourceRequest = (event: unknown): CustomResourceReques
   return parsed.data;
 };
 
+/**
+ * The resource's id as the request knows it: the one answered before, or — for a Create, which has
+ * none yet — a stand-in that CloudFormation sends back on the Delete of a failed Create's rollback.
+ */
+export const physicalIdOf = (request: CustomResourceRequest): string =>
+  request.PhysicalResourceId ?? `${request.LogicalResourceId}-not-created`;
+
 /** What a custom resource's work came to, when it succeeded. */
 export interface CustomResourceOutcome {
   /** The id CloudFormation keeps; a new one on Update means a replacement (CloudFormation then deletes the old). */
@@ -86,8 +93,7 @@ export const customResourceResponse = (
   return {
     Status: 'FAILED',
     Reason: (message.length > room ? `${message.slice(0, room - 1)}…` : message) + where,
-    // A Create that failed has no id yet; CloudFormation sends this one back on the rollback's Delete.
-    PhysicalResourceId: request.PhysicalResourceId ?? `${request.LogicalResourceId}-not-created`,
+    PhysicalResourceId: physicalIdOf(request),
     ...ids,
   };
 };

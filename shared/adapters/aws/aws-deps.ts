@@ -60,6 +60,9 @@ export interface AwsDeps {
 /** How long one warehouse statement may take on AWS; test/infra/aws checks it against the functions' timeouts. */
 export const warehouseStatementTimeoutMs = 100_000;
 
+/** How long one statement of the deploy's warehouse set-up may take; likewise checked. */
+export const warehouseSetupStatementTimeoutMs = 120_000;
+
 /** A value built at its first use and kept: a Lambda instance builds its clients once. */
 const once = <T>(build: () => T): (() => T) => {
   let built: { value: T } | undefined;
@@ -170,17 +173,19 @@ export const lambdaDeps: () => AwsDeps = once(() => awsDeps({ config: loadAwsCon
 
 /**
  * The warehouse set-up a deploy's custom resource asks for, signed in with the admin secret it
- * names. Its statements are waited for at most two minutes each, well inside the function's
- * timeout, so that CloudFormation always gets an answer.
+ * names. Each statement is waited for at most {@link warehouseSetupStatementTimeoutMs}, well
+ * inside the function's timeout, so that CloudFormation always gets an answer.
  */
 export const awsWarehouseSetup = (
   target: WarehouseSetupTarget,
   clientConfig: AwsClientConfig = {},
+  clock: Clock = systemClock,
 ): WarehouseSetup =>
   new RedshiftDataWarehouseSetup({
     client: new RedshiftDataClient({ ...clientConfig }),
     workgroupName: target.workgroupName,
     database: target.database,
     adminSecretArn: target.adminSecretArn,
-    polling: { firstDelayMs: 100, maxDelayMs: 2_000, timeoutMs: 120_000 },
+    clock,
+    polling: { ...defaultRedshiftPolling, timeoutMs: warehouseSetupStatementTimeoutMs },
   });

@@ -77,11 +77,11 @@ export class RedshiftDataWarehouseSetup implements WarehouseSetup {
   }
 
   /**
-   * Creates the user if pg_user does not list it, checks that pg_user then lists it under its
-   * exact name (a user of another spelling would never be the one IAM signs in as: Redshift keeps
-   * the case of a quoted user name, `IAMR:` included, by its documentation; this checks it), and grants, in
-   * one batch: CREATE and TEMPORARY on the database, and each schema, created if missing, owned by
-   * the user.
+   * Creates the user if pg_user does not list it, and checks that pg_user then lists it under its
+   * exact name: a user of another spelling would never be the one IAM signs in as (Redshift's
+   * documentation says a quoted user name keeps its case, `IAMR:` included; this makes sure).
+   * Then grants, in one batch: CREATE and TEMPORARY on the database, and each schema, created if
+   * missing, owned by the user.
    *
    * @throws {InvalidRecordError} for a role or schema name that cannot be a Redshift name of ours
    * @throws {PermanentError} naming the statement that Redshift refused, or the user it cannot find

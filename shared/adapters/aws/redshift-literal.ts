@@ -44,16 +44,19 @@ export type LiteralKind = keyof typeof kinds;
 
 const quote = (text: string): string => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
 
-const checked = (kind: LiteralKind, value: unknown): string => {
-  const parsed = kinds[kind].safeParse(value);
+/** The value if it passes the schema; else an error naming it, what it was to be, and why not. */
+const admitted = (schema: z.ZodType<string>, value: unknown, what: string): string => {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const shown = JSON.stringify(value)?.slice(0, 200) ?? String(value);
     throw new InvalidRecordError(
-      `refusing to embed ${shown} in SQL as a ${kind}: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+      `refusing to embed ${shown} in SQL as a ${what}: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
     );
   }
   return parsed.data;
 };
+
+const checked = (kind: LiteralKind, value: unknown): string => admitted(kinds[kind], value, kind);
 
 /**
  * A Redshift string literal for a value that passed one of our schemas.
@@ -110,13 +113,5 @@ export type IdentifierKind = keyof typeof identifierKinds;
  *
  * @throws {InvalidRecordError} when the name is not of its kind; the message names it and why
  */
-export const redshiftIdentifier = (kind: IdentifierKind, name: unknown): string => {
-  const parsed = identifierKinds[kind].safeParse(name);
-  if (!parsed.success) {
-    const shown = JSON.stringify(name)?.slice(0, 200) ?? String(name);
-    throw new InvalidRecordError(
-      `refusing to embed ${shown} in SQL as a ${kind} name: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
-    );
-  }
-  return `"${parsed.data}"`;
-};
+export const redshiftIdentifier = (kind: IdentifierKind, name: unknown): string =>
+  `"${admitted(identifierKinds[kind], name, `${kind} name`)}"`;

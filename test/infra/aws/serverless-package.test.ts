@@ -4,7 +4,10 @@ import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { warehouseStatementTimeoutMs } from '../../../shared/adapters/aws/aws-deps.js';
+import {
+  warehouseSetupStatementTimeoutMs,
+  warehouseStatementTimeoutMs,
+} from '../../../shared/adapters/aws/aws-deps.js';
 import { dbtContainerName } from '../../../shared/events/ecs-task-event.js';
 import { stageSchema } from '../../../shared/records/stage-tables.js';
 import { lockTtlMs } from '../../../shared/lake/transform-lock.js';
@@ -511,6 +514,8 @@ console.log(JSON.stringify(results));`,
     // CloudFormation waits longer than the function may run, so it always hears the answer.
     const fn = template.Resources.WarehouseSetupLambdaFunction!.Properties;
     expect(fn.Timeout as number).toBeLessThan(setup.Properties.ServiceTimeout as number);
+    // A statement given up on still leaves the function the time to answer (15 s kept for it).
+    expect((fn.Timeout as number) * 1000).toBeGreaterThan(warehouseSetupStatementTimeoutMs + 15_000);
     expect(fn.Role).toEqual(getAtt('WarehouseSetupRole'));
 
     // Only the set-up may read the admin's secret; the pipeline's roles never name it.
