@@ -1,12 +1,12 @@
 import type { LocalConfig } from '../../shared/config/config.js';
-import { EnvSecrets } from '../../shared/adapters/embedded/env-secrets.js';
+import { EnvSecrets } from '../adapters/embedded/env-secrets.js';
 import type { RetryPolicy } from '../../shared/http/json-client.js';
 import type { RequestCounter } from '../../shared/http/request-counter.js';
 import type { Clock, ObjectStore } from '../../shared/ports/index.js';
 import { SecretName } from '../../shared/ports/secrets.js';
-import type { AttributeEnricher } from '../../shared/sources/attribute-enricher.js';
-import { buildProviders } from '../../shared/sources/build-providers.js';
-import type { ChartSource } from '../../shared/sources/chart-source.js';
+import type { AttributeEnricher } from '../../services/track-attributes/enrichment/attribute-enricher.js';
+import { buildProviders } from '../providers/build-providers.js';
+import type { ChartSource } from '../../services/chart-fetch/sources/chart-source.js';
 import type { SpotifyAccess } from '../../shared/spotify/access.js';
 import { sandboxPlaylistIds } from '../sandbox/catalog.js';
 import type { Sandbox } from '../sandbox/server.js';

@@ -3,12 +3,12 @@ import { Mutex } from 'async-mutex';
 import type { LocalConfig } from '../../shared/config/config.js';
 import { systemClock, type Clock } from '../../shared/ports/clock.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
-import { FsObjectStore } from '../../shared/adapters/embedded/fs-object-store.js';
-import { MemoryQueue, type QueueDepth } from '../../shared/adapters/embedded/memory-queue.js';
-import { DuckDbWarehouse } from '../../shared/adapters/embedded/duckdb-warehouse.js';
-import { PostgresWarehouse } from '../../shared/adapters/postgres/postgres-warehouse.js';
-import { LocalDbtRunner } from '../../shared/adapters/embedded/local-dbt-runner.js';
-import { LocalEventBus } from '../../shared/adapters/embedded/local-event-bus.js';
+import { FsObjectStore } from '../adapters/embedded/fs-object-store.js';
+import { MemoryQueue, type QueueDepth } from '../adapters/embedded/memory-queue.js';
+import { DuckDbWarehouse } from '../adapters/embedded/duckdb-warehouse.js';
+import { PostgresWarehouse } from '../adapters/postgres/postgres-warehouse.js';
+import { LocalDbtRunner } from '../adapters/embedded/local-dbt-runner.js';
+import { LocalEventBus } from '../adapters/embedded/local-event-bus.js';
 import { RequestCounter } from '../../shared/http/request-counter.js';
 import {
   eventSource,

@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { chartsCsvHeaders } from '../../shared/sources/spotify-charts-csv.js';
+import { chartsCsvHeaders } from '../../services/chart-fetch/sources/spotify-charts-csv.js';
 import type { Catalog, ChartId } from './catalog.js';
 
 /**

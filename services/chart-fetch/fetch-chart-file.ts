@@ -1,5 +1,5 @@
 import { inboxChartsPrefix, lakeKeys } from '../../shared/lake/keys.js';
-import { readChartsCsvFile } from '../../shared/sources/spotify-charts-csv.js';
+import { readChartsCsvFile } from './sources/spotify-charts-csv.js';
 import { PermanentError } from '../../shared/errors.js';
 import { landChart, type ChartFetchResult, type LandChartDeps } from './fetch-chart.js';
 

@@ -1,5 +1,5 @@
 import type { ChartDay, Manifest, TrackMessage } from '../../shared/records/messages.js';
-import type { ChartSnapshot, ChartSource } from '../../shared/sources/chart-source.js';
+import type { ChartSnapshot, ChartSource } from './sources/chart-source.js';
 import type { Clock, ObjectStore, Queue } from '../../shared/ports/index.js';
 import { lakeKeys } from '../../shared/lake/keys.js';
 import { toStageCsv } from '../../shared/records/csv.js';

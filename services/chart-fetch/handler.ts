@@ -3,7 +3,6 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { S3Event, ScheduledEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
-import { lambdaEntry } from '../../shared/lambda-entry.js';
 import { batchId, chartId, type ChartDay } from '../../shared/records/messages.js';
 import { inboxChartsPrefix, isoDate } from '../../shared/lake/keys.js';
 import { describeIssues, InvalidRecordError } from '../../shared/errors.js';
@@ -106,6 +105,3 @@ export const makeHandler = (deps: ChartFetchHandlerDeps) =>
       }
       return results;
     });
-
-/** The Lambda entry point (serverless.yml): built from the function's environment at its first invocation. */
-export const handler = lambdaEntry((deps) => makeHandler(deps.chartFetch()));

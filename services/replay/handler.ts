@@ -2,7 +2,6 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
-import { lambdaEntry } from '../../shared/lambda-entry.js';
 import { chartId } from '../../shared/records/messages.js';
 import { isoDate } from '../../shared/lake/keys.js';
 import type { ObjectStore } from '../../shared/ports/index.js';
@@ -11,7 +10,11 @@ import { replayDay, type ReplayResult } from './replay-day.js';
 
 const replayEventSchema = z.object({ chartDate: isoDate, chartId: chartId.optional() }).strict();
 
-export const makeHandler = (deps: { readonly store: ObjectStore }) =>
+export interface ReplayHandlerDeps {
+  readonly store: ObjectStore;
+}
+
+export const makeHandler = (deps: ReplayHandlerDeps) =>
   middy<unknown, ReplayResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
@@ -22,6 +25,3 @@ export const makeHandler = (deps: { readonly store: ObjectStore }) =>
       logger.info('day replayed', { ...request.data, ...result });
       return result;
     });
-
-/** The Lambda entry point (serverless.yml): built from the function's environment at its first invocation. */
-export const handler = lambdaEntry((deps) => makeHandler(deps.replay()));

@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logger } from '../../shared/logger.js';
-import { lambdaEntry } from '../../shared/lambda-entry.js';
 import { parseTransformStopped } from '../../shared/events/ecs-task-event.js';
 import { finishTransform, type CleanupResult, type StageCleanupDeps } from './finish-transform.js';
 
@@ -15,6 +14,3 @@ export const makeHandler = (deps: StageCleanupDeps) =>
       logger.info('transform finished', { ...result });
       return result;
     });
-
-/** The Lambda entry point (serverless.yml): built from the function's environment at its first invocation. */
-export const handler = lambdaEntry((deps) => makeHandler(deps.stageCleanup()));

@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logger } from '../../shared/logger.js';
-import { lambdaEntry } from '../../shared/lambda-entry.js';
 import { createdKeysOf } from '../../shared/events/s3-event.js';
 import { loadCompletedDays, type LoadDecision, type StageLoaderDeps } from './load-completed-days.js';
 
@@ -13,6 +12,3 @@ export const makeHandler = (deps: StageLoaderDeps) =>
       for (const decision of decisions) logger.info('stage-loader decision', { ...decision });
       return decisions;
     });
-
-/** The Lambda entry point (serverless.yml): built from the function's environment at its first invocation. */
-export const handler = lambdaEntry((deps) => makeHandler(deps.stageLoader()));

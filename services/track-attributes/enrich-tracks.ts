@@ -1,10 +1,6 @@
 import type { Clock, ObjectStore } from '../../shared/ports/index.js';
 import type { TrackMessage } from '../../shared/records/messages.js';
-import type {
-  AttributeProvider,
-  QuarantinedAnswer,
-  TrackLookup,
-} from '../../shared/sources/attribute-provider.js';
+import type { AttributeProvider, QuarantinedAnswer, TrackLookup } from './enrichment/attribute-provider.js';
 import { lakeKeys, partName } from '../../shared/lake/keys.js';
 import { toStageCsv, type CellValue } from '../../shared/records/csv.js';
 import { csvTimestamp } from '../../shared/records/timestamps.js';

@@ -3,7 +3,6 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
-import { lambdaEntry } from '../../shared/lambda-entry.js';
 import { trackMessageSchema } from '../../shared/records/messages.js';
 import { describeIssues } from '../../shared/errors.js';
 import type { Queue } from '../../shared/ports/queue.js';
@@ -20,7 +19,10 @@ const receiveCount = z.coerce.number().int().positive();
 /** SQS lets a message hide for 12 hours at most. */
 const maxVisibilitySeconds = 43_200;
 
-export const makeHandler = (deps: EnrichDeps & { readonly queue: Pick<Queue, 'changeVisibility'> }) =>
+/** What track-attributes needs: the enricher's dependencies, and the queue it hands records back to. */
+export type TrackAttributesHandlerDeps = EnrichDeps & { readonly queue: Pick<Queue, 'changeVisibility'> };
+
+export const makeHandler = (deps: TrackAttributesHandlerDeps) =>
   middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
@@ -80,6 +82,3 @@ const parseRecord = (record: SQSRecord): DeliveredTrack | undefined => {
   }
   return { messageId: record.messageId, receiveCount: count.data, message: message.data };
 };
-
-/** The Lambda entry point (serverless.yml): built from the function's environment at its first invocation. */
-export const handler = lambdaEntry((deps) => makeHandler(deps.trackAttributes()));

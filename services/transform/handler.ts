@@ -4,7 +4,6 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
-import { lambdaEntry } from '../../shared/lambda-entry.js';
 import { InvalidRecordError, isRetryable, TransformBusyError } from '../../shared/errors.js';
 import type { Queue } from '../../shared/ports/queue.js';
 import { detailOf } from '../../shared/events/bus-event.js';
@@ -63,9 +62,9 @@ const envelopeOf = (record: SQSRecord): unknown => {
  * to the queue for {@link busyRetrySeconds}; after maxReceiveCount deliveries it goes to the
  * queue's DLQ. A permanent failure waits the queue's visibility timeout before its next try.
  */
-export const makeQueueHandler = (
-  deps: TransformDeps & { readonly transformQueue: Pick<Queue, 'changeVisibility'> },
-) => {
+export type TransformQueueDeps = TransformDeps & { readonly transformQueue: Pick<Queue, 'changeVisibility'> };
+
+export const makeQueueHandler = (deps: TransformQueueDeps) => {
   const transform = makeHandler(deps);
   const processor = new BatchProcessor(EventType.SQS);
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
@@ -96,8 +95,3 @@ export const makeQueueHandler = (
       { context, throwOnFullBatchFailure: false },
     );
 };
-
-/** The Lambda entry point (TransformQueue → transform): built from the function's environment at its first invocation. */
-export const handler = lambdaEntry((deps) =>
-  makeQueueHandler({ ...deps.transform(), transformQueue: deps.transformQueue() }),
-);

@@ -8,7 +8,7 @@ import {
   sendCustomResourceResponse,
   type CustomResourceResponse,
   type SendResponseOptions,
-} from '../../shared/events/custom-resource.js';
+} from './custom-resource.js';
 import { logger } from '../../shared/logger.js';
 import { setUpWarehouse, type WarehouseSetupDeps } from './set-up-warehouse.js';
 
@@ -62,14 +62,3 @@ export const makeHandler = (deps: WarehouseSetupHandlerDeps) =>
       logger.info('custom resource answered', { status: response.Status, reason: response.Reason });
       return response;
     });
-
-/**
- * The Lambda entry point (serverless.yml). It needs none of the pipeline's configuration, only
- * what the request names; the SDK is loaded at the first request, inside the answer's reach.
- */
-export const handler = makeHandler({
-  warehouseSetup: async (target) => {
-    const { awsWarehouseSetup } = await import('../../shared/adapters/aws/aws-deps.js');
-    return awsWarehouseSetup(target);
-  },
-});

@@ -1,10 +1,6 @@
 import { z } from 'zod';
 import { describeIssues, InvalidRecordError } from '../../shared/errors.js';
-import {
-  physicalIdOf,
-  type CustomResourceOutcome,
-  type CustomResourceRequest,
-} from '../../shared/events/custom-resource.js';
+import { physicalIdOf, type CustomResourceOutcome, type CustomResourceRequest } from './custom-resource.js';
 import { logger } from '../../shared/logger.js';
 import type { WarehouseSetup } from '../../shared/ports/warehouse-setup.js';
 

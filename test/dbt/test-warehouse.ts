@@ -6,7 +6,7 @@ import {
   stageTables,
   type StageTableName,
 } from '../../shared/records/stage-tables.js';
-import { columnSqlType, stageDdl } from '../../shared/adapters/sql/stage-ddl.js';
+import { columnSqlType, stageDdl } from '../../infra/adapters/sql/stage-ddl.js';
 
 /** A stage row: column name to value, missing columns are null. */
 export type StageRow = Readonly<Record<string, string | number | boolean | null>>;

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from
 import type { RunSummary } from '../../infra/local/run-summary.js';
 import type { Catalog, Sandbox, SandboxEndpoint } from '../../infra/sandbox/index.js';
 import { reccobeatsKnowsTrack } from '../../infra/sandbox/index.js';
-import { attributeCacheKey, cachedTrackSchema } from '../../shared/lake/attribute-cache.js';
+import {
+  attributeCacheKey,
+  cachedTrackSchema,
+} from '../../services/track-attributes/enrichment/attribute-cache.js';
 import { startTestPipeline, stageRows, type TestPipeline } from '../support/pipeline.js';
 import {
   attributeRowsOf,
@@ -11,7 +14,10 @@ import {
   requestsBetween,
   type AttributeRow,
 } from '../support/provenance.js';
-import { currentChartsCsv, type ChartsCsvRowSpec } from '../shared/sources/spotify-charts-csv-files.js';
+import {
+  currentChartsCsv,
+  type ChartsCsvRowSpec,
+} from '../services/chart-fetch/sources/spotify-charts-csv-files.js';
 
 // Two consecutive days: on the second, 11 tracks enter the chart, 2 of them without audio features
 // and 2 that ReccoBeats does not know (see `the two days` below, which checks it).
@@ -287,7 +293,7 @@ describe('End to end: what each kind of user gets, cold then warm (access levels
       );
     });
 
-    // BUG (shared/sources/attribute-enricher.ts, #audioFeatures `needing`, and the cache written by
+    // BUG (services/track-attributes/enrichment/attribute-enricher.ts, #audioFeatures `needing`, and the cache written by
     // `cacheUpdates`): a track whose audio features no source had is looked up again every day,
     // because the cache cannot say "looked up, none"; DESIGN.md says they are fetched once, ever.
     it('never asks audio features again for a track seen before, even one that had none', () => {

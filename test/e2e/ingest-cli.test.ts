@@ -12,7 +12,7 @@ import {
   currentChartsCsv,
   fakeTrackId,
   legacyChartsCsv,
-} from '../shared/sources/spotify-charts-csv-files.js';
+} from '../services/chart-fetch/sources/spotify-charts-csv-files.js';
 
 const fixedClock: Clock = { now: () => new Date('2026-11-22T10:00:00Z'), sleep: async () => undefined };
 const someRows = [1, 2, 3].map((n) => ({

@@ -8,7 +8,7 @@ import {
   currentChartsCsv,
   legacyChartsCsv,
   type ChartsCsvRowSpec,
-} from '../shared/sources/spotify-charts-csv-files.js';
+} from '../services/chart-fetch/sources/spotify-charts-csv-files.js';
 
 const currentDay = '2026-09-10';
 const legacyDay = '2026-09-11';

@@ -5,7 +5,7 @@ import { rawPrefix } from '../../shared/lake/keys.js';
 import { trackMessageSchema } from '../../shared/records/messages.js';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.js';
 import { attributeRowsOf, type AttributeRow } from '../support/provenance.js';
-import { currentChartsCsv } from '../shared/sources/spotify-charts-csv-files.js';
+import { currentChartsCsv } from '../services/chart-fetch/sources/spotify-charts-csv-files.js';
 
 const sorted = (ids: Iterable<string>) => [...ids].sort();
 

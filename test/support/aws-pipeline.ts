@@ -17,12 +17,12 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSBatchResponse } from 'aws-lambda';
-import { EventBridgeEventBus } from '../../shared/adapters/aws/eventbridge-event-bus.js';
-import { S3ObjectStore } from '../../shared/adapters/aws/s3-object-store.js';
-import { SecretsManagerSecrets } from '../../shared/adapters/aws/secrets-manager-secrets.js';
-import { SqsQueue } from '../../shared/adapters/aws/sqs-queue.js';
-import { LocalDbtRunner } from '../../shared/adapters/embedded/local-dbt-runner.js';
-import { PostgresWarehouse } from '../../shared/adapters/postgres/postgres-warehouse.js';
+import { EventBridgeEventBus } from '../../infra/adapters/aws/eventbridge-event-bus.js';
+import { S3ObjectStore } from '../../infra/adapters/aws/s3-object-store.js';
+import { SecretsManagerSecrets } from '../../infra/adapters/aws/secrets-manager-secrets.js';
+import { SqsQueue } from '../../infra/adapters/aws/sqs-queue.js';
+import { LocalDbtRunner } from '../../infra/adapters/embedded/local-dbt-runner.js';
+import { PostgresWarehouse } from '../../infra/adapters/postgres/postgres-warehouse.js';
 import { parseLocalConfig } from '../../shared/config/config.js';
 import type { RetryPolicy } from '../../shared/http/json-client.js';
 import { RequestCounter } from '../../shared/http/request-counter.js';
@@ -36,7 +36,7 @@ import {
   transformRequestedDetailType,
   type ChartDay,
 } from '../../shared/records/messages.js';
-import { buildProviders } from '../../shared/sources/build-providers.js';
+import { buildProviders } from '../../infra/providers/build-providers.js';
 import { makeHandler as makeChartFetch } from '../../services/chart-fetch/handler.js';
 import type { ChartFetchResult } from '../../services/chart-fetch/fetch-chart.js';
 import { makeHandler as makeReplay } from '../../services/replay/handler.js';
@@ -260,7 +260,7 @@ export class AwsPipeline {
           ...(options.retry ? { retry: options.retry } : {}),
         });
 
-      // Each Lambda function builds its own providers (shared/adapters/aws/aws-deps.ts).
+      // Each Lambda function builds its own providers (infra/aws/functions/aws-deps.ts).
       const chartFetchStore = storeAs('ChartFetchRole');
       const trackAttributesStore = storeAs('TrackAttributesRole');
       const chartFetchProviders = providersFor(chartFetchStore);

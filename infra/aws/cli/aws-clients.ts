@@ -1,7 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
-import { LambdaFunctionInvoker } from '../../../shared/adapters/aws/lambda-function-invoker.js';
+import { LambdaFunctionInvoker } from '../../adapters/aws/lambda-function-invoker.js';
 import type { FunctionInvoker } from '../../../shared/ports/function-invoker.js';
 
 /** SDK client settings the CLI adds to every client it makes, besides the region. */

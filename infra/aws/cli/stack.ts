@@ -1,7 +1,7 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { z } from 'zod';
-import { awsError, awsErrorName } from '../../../shared/adapters/aws/aws-errors.js';
+import { awsError, awsErrorName } from '../../adapters/aws/aws-errors.js';
 import {
   ConfigError,
   InvalidRecordError,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { S3ObjectStore } from '../../../shared/adapters/aws/s3-object-store.js';
+import { S3ObjectStore } from '../../adapters/aws/s3-object-store.js';
 import { InvalidRecordError, describeIssues } from '../../../shared/errors.js';
 import { rawPrefix } from '../../../shared/lake/keys.js';
 import { RunRecords, type RunRecord } from '../../../shared/lake/run-records.js';

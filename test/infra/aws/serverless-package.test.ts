@@ -4,10 +4,8 @@ import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  warehouseSetupStatementTimeoutMs,
-  warehouseStatementTimeoutMs,
-} from '../../../shared/adapters/aws/aws-deps.js';
+import { warehouseStatementTimeoutMs } from '../../../infra/aws/functions/warehouse.js';
+import { warehouseSetupStatementTimeoutMs } from '../../../infra/aws/functions/warehouse-setup.js';
 import { dbtContainerName } from '../../../shared/events/ecs-task-event.js';
 import { stageSchema } from '../../../shared/records/stage-tables.js';
 import { lockTtlMs } from '../../../shared/lake/transform-lock.js';
@@ -27,7 +25,7 @@ type Json = Record<string, unknown>;
 type Resource = TemplateResource;
 type Template = CompiledTemplate;
 
-/** The functions of serverless.yml: name → the service folder of its handler. */
+/** The functions of serverless.yml: name → its composition root, infra/aws/functions/<root>.ts. */
 const functions = {
   chartFetch: 'chart-fetch',
   trackAttributes: 'track-attributes',
@@ -90,13 +88,13 @@ describe('serverless package (osls, offline, no AWS account)', () => {
     for (const [name, folder] of Object.entries(functions)) {
       await mkdir(path.join(unpacked, name), { recursive: true });
       await run('unzip', ['-q', '-o', path.join(dir, `${name}.zip`), '-d', path.join(unpacked, name)]);
-      expect(existsSync(path.join(unpacked, name, 'services', folder, 'handler.mjs'))).toBe(true);
+      expect(existsSync(path.join(unpacked, name, 'infra', 'aws', 'functions', `${folder}.mjs`))).toBe(true);
     }
     await writeFile(
       script,
       `const results = {};
 for (const [name, folder] of ${JSON.stringify(Object.entries(functions))}) {
-  const m = await import(${JSON.stringify(unpacked)} + '/' + name + '/services/' + folder + '/handler.mjs');
+  const m = await import(${JSON.stringify(unpacked)} + '/' + name + '/infra/aws/functions/' + folder + '.mjs');
   try { await m.handler({ Records: [] }, { functionName: name, awsRequestId: 'smoke' }); results[name] = 'no error'; }
   catch (e) { results[name] = e.name + ': ' + e.message; }
 }
@@ -116,14 +114,42 @@ console.log(JSON.stringify(results));`,
     }
   });
 
-  it('runs every function on nodejs22.x and arm64, from its service handler, with its own role', () => {
+  it('bundles into each function only the SDK clients its composition root builds', async () => {
+    // Each root builds only its own clients (infra/aws/functions/), so a bundle holds no other
+    // service's SDK. The source map lists every module esbuild kept.
+    const clients: Record<keyof typeof functions, string[]> = {
+      chartFetch: ['s3', 'secrets-manager', 'sqs'],
+      trackAttributes: ['s3', 'secrets-manager', 'sqs'],
+      stageLoader: ['eventbridge', 'redshift-data', 's3'],
+      transform: ['ecs', 'redshift-data', 's3', 'sqs'],
+      stageCleanup: ['redshift-data', 's3'],
+      replay: ['s3'],
+      warehouseSetup: ['redshift-data'],
+    };
+    const unpacked = path.join(dir, 'unpacked-maps');
+    for (const [name, root] of Object.entries(functions) as [keyof typeof functions, string][]) {
+      await mkdir(path.join(unpacked, name), { recursive: true });
+      await run('unzip', ['-q', '-o', path.join(dir, `${name}.zip`), '-d', path.join(unpacked, name)]);
+      const map = JSON.parse(
+        await readFile(path.join(unpacked, name, 'infra', 'aws', 'functions', `${root}.mjs.map`), 'utf8'),
+      ) as { sources: string[] };
+      const bundled = [
+        ...new Set(
+          map.sources.flatMap((source) => /@aws-sdk\/client-([a-z0-9-]+)\//.exec(source)?.[1] ?? []),
+        ),
+      ].sort();
+      expect({ name, bundled }).toEqual({ name, bundled: clients[name] });
+    }
+  });
+
+  it('runs every function on nodejs22.x and arm64, from its composition root, with its own role', () => {
     const lambdas = resourcesOf('AWS::Lambda::Function');
     expect(lambdas.map(([id]) => id).sort()).toEqual(Object.keys(functions).map(logicalId).sort());
     for (const [name, folder] of Object.entries(functions)) {
       const fn = template.Resources[logicalId(name)]!.Properties;
       expect(fn.Runtime).toBe('nodejs22.x');
       expect(fn.Architectures).toEqual(['arm64']);
-      expect(fn.Handler).toBe(`services/${folder}/handler.handler`);
+      expect(fn.Handler).toBe(`infra/aws/functions/${folder}.handler`);
       expect(fn.FunctionName).toBe(`chartflow-test-${name}`);
       expect(fn.Role).toHaveProperty('Fn::GetAtt');
     }

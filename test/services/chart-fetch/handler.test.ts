@@ -2,14 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FsObjectStore } from '../../../shared/adapters/embedded/fs-object-store.js';
-import { MemoryQueue } from '../../../shared/adapters/embedded/memory-queue.js';
+import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.js';
+import { MemoryQueue } from '../../../infra/adapters/embedded/memory-queue.js';
 import { InvalidRecordError, PermanentError } from '../../../shared/errors.js';
 import { lakeKeys } from '../../../shared/lake/keys.js';
 import { fromStageCsv } from '../../../shared/records/csv.js';
 import { manifestSchema, trackMessageSchema } from '../../../shared/records/messages.js';
 import type { Clock } from '../../../shared/ports/clock.js';
-import type { ChartSnapshot, ChartSource } from '../../../shared/sources/chart-source.js';
+import type { ChartSnapshot, ChartSource } from '../../../services/chart-fetch/sources/chart-source.js';
 import { makeHandler } from '../../../services/chart-fetch/handler.js';
 import { localContext } from '../../../infra/local/handler-context.js';
 import { s3EventFactory } from '../../support/factories.js';
@@ -18,7 +18,7 @@ import {
   fakeTrackId,
   legacyChartsCsv,
   type ChartsCsvRowSpec,
-} from '../../shared/sources/spotify-charts-csv-files.js';
+} from './sources/spotify-charts-csv-files.js';
 
 const clock: Clock = { now: () => new Date('2024-05-02T06:00:00.000Z'), sleep: async () => undefined };
 

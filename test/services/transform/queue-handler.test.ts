@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { busyRetrySeconds, makeQueueHandler } from '../../../services/transform/handler.js';
-import { FsObjectStore } from '../../../shared/adapters/embedded/fs-object-store.js';
+import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.js';
 import { RetryableError } from '../../../shared/errors.js';
 import { toEnvelope } from '../../../shared/events/bus-event.js';
 import { TransformLock } from '../../../shared/lake/transform-lock.js';

@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler } from '../../../services/warehouse-setup/handler.js';
 import type { WarehouseSetupTarget } from '../../../services/warehouse-setup/set-up-warehouse.js';
-import { awsWarehouseSetup } from '../../../shared/adapters/aws/aws-deps.js';
+import { awsWarehouseSetup } from '../../../infra/aws/functions/warehouse-setup.js';
 import { InvalidRecordError, PermanentError } from '../../../shared/errors.js';
 import type { PipelineUserGrant, WarehouseSetup } from '../../../shared/ports/warehouse-setup.js';
 import { startLocalHttpServer, type LocalHttpServer } from '../../shared/http/local-http-server.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FsObjectStore } from '../../../shared/adapters/embedded/fs-object-store.js';
+import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.js';
 import { InvalidRecordError } from '../../../shared/errors.js';
 import { RunRecords, type RunRecord } from '../../../shared/lake/run-records.js';
 import type { ObjectInfo, ObjectStore } from '../../../shared/ports/object-store.js';

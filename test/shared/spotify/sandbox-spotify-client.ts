@@ -1,5 +1,5 @@
 import type { Sandbox } from '../../../infra/sandbox/index.js';
-import { EnvSecrets } from '../../../shared/adapters/embedded/env-secrets.js';
+import { EnvSecrets } from '../../../infra/adapters/embedded/env-secrets.js';
 import type { RetryPolicy } from '../../../shared/http/json-client.js';
 import { RequestCounter } from '../../../shared/http/request-counter.js';
 import type { Clock } from '../../../shared/ports/clock.js';

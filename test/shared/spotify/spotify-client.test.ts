@@ -5,7 +5,7 @@ import {
   type Sandbox,
   type SandboxOptions,
 } from '../../../infra/sandbox/index.js';
-import { EnvSecrets } from '../../../shared/adapters/embedded/env-secrets.js';
+import { EnvSecrets } from '../../../infra/adapters/embedded/env-secrets.js';
 import {
   ConfigError,
   ProviderError,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { FsObjectStore } from '../../../../shared/adapters/embedded/fs-object-store.js';
-import { S3ObjectStore } from '../../../../shared/adapters/aws/s3-object-store.js';
+import { FsObjectStore } from '../../../adapters/embedded/fs-object-store.js';
+import { S3ObjectStore } from '../../../adapters/aws/s3-object-store.js';
 import { RunRecords, type RunRecord } from '../../../../shared/lake/run-records.js';
 import type { ObjectStore } from '../../../../shared/ports/object-store.js';
 import { readStackOutputs } from '../../../aws/cli/stack.js';

@@ -19,7 +19,7 @@ import { main } from '../../../../infra/local/cli/main.js';
 import type { CliContext } from '../../../../infra/local/cli/context.js';
 import { localContext } from '../../../../infra/local/handler-context.js';
 import { makeHandler as makeReplay } from '../../../../services/replay/handler.js';
-import { S3ObjectStore } from '../../../../shared/adapters/aws/s3-object-store.js';
+import { S3ObjectStore } from '../../../../infra/adapters/aws/s3-object-store.js';
 import { parseLocalConfig } from '../../../../shared/config/config.js';
 import { PermanentError } from '../../../../shared/errors.js';
 import { lakeKeys } from '../../../../shared/lake/keys.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../../infra/local/cli/main.js';
 import type { CliContext } from '../../../../infra/local/cli/context.js';
-import { FsObjectStore } from '../../../../shared/adapters/embedded/fs-object-store.js';
+import { FsObjectStore } from '../../../../infra/adapters/embedded/fs-object-store.js';
 import { parseLocalConfig } from '../../../../shared/config/config.js';
 import { RunRecords, type RunRecord } from '../../../../shared/lake/run-records.js';
 import { systemClock } from '../../../../shared/ports/clock.js';

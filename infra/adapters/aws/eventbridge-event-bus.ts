@@ -1,0 +1,85 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { z } from 'zod';
+import { ConfigError, InvalidRecordError, RetryableError, describeIssues } from '../../../shared/errors.js';
+import type { BusEvent, EventBus } from '../../../shared/ports/event-bus.js';
+import { awsError } from './aws-errors.js';
+
+/** Options of an {@link EventBridgeEventBus}. */
+export interface EventBridgeEventBusOptions {
+  /** An SDK v3 client, built by the caller (region, endpoint, credentials). */
+  readonly client: EventBridgeClient;
+  /** The bus's name or ARN. */
+  readonly eventBusName: string;
+}
+
+const optionsSchema = z.object({
+  client: z.instanceof(EventBridgeClient, { message: 'must be an EventBridgeClient' }),
+  eventBusName: z.string().min(1),
+});
+
+const answerSchema = z.object({
+  FailedEntryCount: z.number().int().nonnegative().default(0),
+  Entries: z
+    .array(
+      z.object({
+        EventId: z.string().optional(),
+        ErrorCode: z.string().optional(),
+        ErrorMessage: z.string().optional(),
+      }),
+    )
+    .default([]),
+});
+
+/**
+ * Publishes domain events to an EventBridge bus with PutEvents; the bus's rules route them. A
+ * failed entry (EventBridge reports those in the answer, not as an error) throws a
+ * {@link RetryableError}, so that the work that published it is done again.
+ */
+export class EventBridgeEventBus implements EventBus {
+  /** The bus's name or ARN. */
+  readonly eventBusName: string;
+  readonly #client: EventBridgeClient;
+
+  /** @throws {ConfigError} if an option is malformed. */
+  constructor(options: EventBridgeEventBusOptions) {
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw new ConfigError(`EventBridgeEventBus options: ${describeIssues(parsed.error.issues)}`);
+    }
+    this.#client = parsed.data.client;
+    this.eventBusName = parsed.data.eventBusName;
+  }
+
+  /**
+   * PutEvents with one entry: `source`, `detailType`, and `detail` as JSON.
+   *
+   * @throws {RetryableError} if EventBridge reports the entry failed, naming its error code and message.
+   */
+  async publish(event: BusEvent): Promise<void> {
+    const what = `EventBridge PutEvents "${event.detailType}" from ${event.source} to ${this.eventBusName}`;
+    let answer;
+    try {
+      answer = await this.#client.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: this.eventBusName,
+              Source: event.source,
+              DetailType: event.detailType,
+              Detail: JSON.stringify(event.detail ?? {}),
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      throw awsError(what, error);
+    }
+    const parsed = answerSchema.safeParse(answer);
+    if (!parsed.success) throw new InvalidRecordError(`${what}: ${describeIssues(parsed.error.issues)}`);
+    if (parsed.data.FailedEntryCount === 0) return;
+    const reasons = parsed.data.Entries.filter((e) => e.ErrorCode !== undefined)
+      .map((e) => `${e.ErrorCode}: ${e.ErrorMessage ?? '(no message)'}`)
+      .join('; ');
+    throw new RetryableError(`${what}: the entry failed: ${reasons || 'no reason given'}`);
+  }
+}

@@ -1,0 +1,193 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  paginateListObjectsV2,
+} from '@aws-sdk/client-s3';
+import pRetry from 'p-retry';
+import { z } from 'zod';
+import { ConfigError, InvalidRecordError, PermanentError, describeIssues } from '../../../shared/errors.js';
+import type { ObjectInfo, ObjectStore, PutOptions } from '../../../shared/ports/object-store.js';
+import { awsError, awsErrorName, awsErrorStatus } from './aws-errors.js';
+
+/** Options of an {@link S3ObjectStore}. */
+export interface S3ObjectStoreOptions {
+  /** An SDK v3 client, built by the caller (region, endpoint, credentials). */
+  readonly client: S3Client;
+  /** The lake's bucket. */
+  readonly bucket: string;
+}
+
+const optionsSchema = z.object({
+  client: z.instanceof(S3Client, { message: 'must be an S3Client' }),
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+});
+
+// ListObjectsV2 leaves every field optional in its types; an object without them is no object to us.
+const listedObjectSchema = z.object({
+  Key: z.string(),
+  Size: z.number().int().nonnegative(),
+  LastModified: z.date(),
+  ETag: z.string(),
+});
+
+// UTF-8 byte order, which is how S3 sorts keys (JS string order differs past the BMP).
+const byKeyBytes = (a: ObjectInfo, b: ObjectInfo) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));
+
+// S3 answers 409 ConditionalRequestConflict to a conditional write while another one on the same key
+// is in flight; asked again once that one is done, it answers 200 or 412.
+const isConditionalConflict = (error: unknown) =>
+  awsErrorName(error) === 'ConditionalRequestConflict' || awsErrorStatus(error) === 409;
+const conflictRetries = { retries: 5, minTimeout: 50, maxTimeout: 1_000, randomize: true } as const;
+
+/**
+ * The lake on S3. Every write makes S3 itself announce an ObjectCreated event through the bucket's
+ * notifications; `touch` copies an object onto itself so that S3 announces it again
+ * (`ObjectCreated:Copy`). Failures become a {@link RetryableError} (throttling, 5xx, network) or a
+ * {@link PermanentError}, their message naming the operation, bucket and key.
+ */
+export class S3ObjectStore implements ObjectStore {
+  /** The lake's bucket. */
+  readonly bucket: string;
+  readonly #client: S3Client;
+
+  /** @throws {ConfigError} if an option is malformed. */
+  constructor(options: S3ObjectStoreOptions) {
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success)
+      throw new ConfigError(`S3ObjectStore options: ${describeIssues(parsed.error.issues)}`);
+    this.#client = parsed.data.client;
+    this.bucket = parsed.data.bucket;
+  }
+
+  /** PutObject: writes the object, replacing any object under the same key. */
+  async put(key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<void> {
+    try {
+      await this.#client.send(new PutObjectCommand(this.#putInput(key, body, options)));
+    } catch (error) {
+      throw awsError(`S3 PutObject ${this.#uri(key)}`, error);
+    }
+  }
+
+  /**
+   * PutObject with `If-None-Match: *`: `true` if this call created the object, `false` if one was
+   * there already (412). S3 makes it atomic across concurrent callers.
+   */
+  async createIfAbsent(key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<boolean> {
+    const input = { ...this.#putInput(key, body, options), IfNoneMatch: '*' };
+    try {
+      await pRetry(() => this.#client.send(new PutObjectCommand(input)), {
+        ...conflictRetries,
+        shouldRetry: ({ error }) => isConditionalConflict(error),
+      });
+      return true;
+    } catch (error) {
+      if (awsErrorName(error) === 'PreconditionFailed' || awsErrorStatus(error) === 412) return false;
+      throw awsError(`S3 PutObject (If-None-Match: *) ${this.#uri(key)}`, error);
+    }
+  }
+
+  /** GetObject: the body, or `undefined` when there is no object under that key. */
+  async get(key: string): Promise<Buffer | undefined> {
+    let answer;
+    try {
+      answer = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      if (awsErrorName(error) === 'NoSuchKey') return undefined;
+      throw awsError(`S3 GetObject ${this.#uri(key)}`, error);
+    }
+    if (!answer.Body) throw new InvalidRecordError(`S3 GetObject ${this.#uri(key)}: the answer has no body`);
+    try {
+      return Buffer.from(await answer.Body.transformToByteArray());
+    } catch (error) {
+      // The connection broke while the body streamed in.
+      throw awsError(`S3 GetObject ${this.#uri(key)} (reading the body)`, error);
+    }
+  }
+
+  /** ListObjectsV2, every page: the objects whose key starts with `prefix`, sorted by key. */
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    const found: ObjectInfo[] = [];
+    try {
+      const pages = paginateListObjectsV2({ client: this.#client }, { Bucket: this.bucket, Prefix: prefix });
+      for await (const page of pages) {
+        for (const [index, object] of (page.Contents ?? []).entries()) {
+          const parsed = listedObjectSchema.safeParse(object);
+          if (!parsed.success) {
+            throw new InvalidRecordError(
+              `S3 ListObjectsV2 ${this.#uri(prefix)}: Contents[${index}]: ${describeIssues(parsed.error.issues)}`,
+            );
+          }
+          const { Key, Size, LastModified, ETag } = parsed.data;
+          // S3 quotes ETags; the port carries the bare md5, as event notifications do.
+          found.push({ key: Key, size: Size, lastModified: LastModified, etag: ETag.replace(/"/g, '') });
+        }
+      }
+    } catch (error) {
+      if (error instanceof InvalidRecordError) throw error;
+      throw awsError(`S3 ListObjectsV2 ${this.#uri(prefix)}`, error);
+    }
+    return found.sort(byKeyBytes);
+  }
+
+  /** DeleteObject; S3 answers a missing key as a success too. */
+  async delete(key: string): Promise<void> {
+    try {
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      throw awsError(`S3 DeleteObject ${this.#uri(key)}`, error);
+    }
+  }
+
+  /**
+   * Copies the object onto itself so that S3 announces `ObjectCreated:Copy`. S3 refuses a copy onto
+   * itself that changes nothing, so it replaces the metadata, with the same content type and user
+   * metadata (read first with HeadObject).
+   *
+   * @throws {PermanentError} if no object has that key.
+   */
+  async touch(key: string): Promise<void> {
+    let head;
+    try {
+      head = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      if (awsErrorName(error) === 'NotFound' || awsErrorStatus(error) === 404) {
+        throw new PermanentError(`S3 touch ${this.#uri(key)}: no object has that key`, { cause: error });
+      }
+      throw awsError(`S3 HeadObject ${this.#uri(key)}`, error);
+    }
+    try {
+      await this.#client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          // CopySource is "bucket/key" with the key URL-encoded.
+          CopySource: `${this.bucket}/${encodeURIComponent(key)}`,
+          MetadataDirective: 'REPLACE',
+          ...(head.ContentType === undefined ? {} : { ContentType: head.ContentType }),
+          ...(head.Metadata === undefined ? {} : { Metadata: head.Metadata }),
+        }),
+      );
+    } catch (error) {
+      throw awsError(`S3 CopyObject (onto itself) ${this.#uri(key)}`, error);
+    }
+  }
+
+  #putInput(key: string, body: string | Uint8Array, options: PutOptions) {
+    return {
+      Bucket: this.bucket,
+      Key: key,
+      Body: body,
+      // Said outright: the SDK sends no Content-Length for an empty body, and warns about it.
+      ContentLength: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+      ...(options.contentType === undefined ? {} : { ContentType: options.contentType }),
+    };
+  }
+
+  #uri(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+}

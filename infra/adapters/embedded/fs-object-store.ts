@@ -1,0 +1,268 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import {
+  link,
+  mkdir,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import path from 'node:path';
+import type { S3Event } from 'aws-lambda';
+import { z } from 'zod';
+import { ConfigError, PermanentError, describeIssues } from '../../../shared/errors.js';
+import { logger } from '../../../shared/logger.js';
+import type { ObjectInfo, ObjectStore } from '../../../shared/ports/object-store.js';
+import { objectCreatedEvent, type ObjectCreatedName } from './s3-events.js';
+
+/** Options of an {@link FsObjectStore}. */
+export interface FsObjectStoreOptions {
+  /** The folder that holds the objects; a key `a/b.csv` is the file `<root>/a/b.csv`. */
+  readonly root: string;
+  /** The bucket name the events carry; defaults to `chartflow-local`. */
+  readonly bucket?: string;
+  /** The region the events carry; defaults to `us-east-1`. */
+  readonly region?: string;
+  /** Receives an S3-shaped ObjectCreated event after every successful write. Its errors are logged, never thrown. */
+  readonly onObjectCreated?: (event: S3Event) => void;
+}
+
+/** Where writes are staged before they are renamed or linked into place; `list` never shows it. */
+export const FS_STORE_TEMP_FOLDER = '.tmp';
+
+const optionsSchema = z.object({
+  root: z.string().min(1),
+  bucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
+    .default('chartflow-local'),
+  region: z.string().min(1).default('us-east-1'),
+  onObjectCreated: z.custom<(event: S3Event) => void>((v) => typeof v === 'function').optional(),
+});
+
+const md5 = (body: Uint8Array) => createHash('md5').update(body).digest('hex');
+
+const md5OfFile = async (file: string): Promise<string> => {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+};
+
+const errorCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
+
+// A folder cannot also be a file, so S3 keys such as `a/` or `a//b` have no faithful file; `.` and
+// `..` would alias or escape other keys; lone surrogates have no UTF-8 file name.
+const prefixProblem = (prefix: string): string | undefined => {
+  if (prefix.includes('\0')) return 'it contains a NUL character';
+  if (/\p{Cs}/u.test(prefix)) return 'it is not well-formed Unicode';
+  if (prefix.startsWith('/') || path.isAbsolute(prefix)) return 'it is absolute';
+  if (prefix.split('/').includes('..')) return 'it has a ".." segment';
+  return undefined;
+};
+
+const keyProblem = (key: string): string | undefined => {
+  if (key === '') return 'it is empty';
+  const problem = prefixProblem(key);
+  if (problem) return problem;
+  const segments = key.split('/');
+  if (segments.includes('.')) return 'it has a "." segment';
+  if (segments.includes('')) return 'it has an empty segment (leading, trailing or doubled "/")';
+  if (segments[0] === FS_STORE_TEMP_FOLDER)
+    return `"${FS_STORE_TEMP_FOLDER}/" is where the store stages its writes`;
+  return undefined;
+};
+
+// UTF-8 byte order, which is how S3 sorts keys (JS string order differs past the BMP).
+const byKeyBytes = (a: ObjectInfo, b: ObjectInfo) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));
+
+/**
+ * The lake as a folder on one machine. Writes are atomic (staged in `<root>/.tmp/`, then renamed
+ * or hard-linked into place), `createIfAbsent` is exactly-once across processes (a hard link fails
+ * if the key exists), and every write announces an ObjectCreated event shaped as S3 sends it.
+ *
+ * Unlike S3, a key cannot also be the folder of other keys (`a` and `a/b` cannot coexist).
+ */
+export class FsObjectStore implements ObjectStore {
+  /** The absolute folder that holds the objects. */
+  readonly root: string;
+  /** The bucket name the events carry. */
+  readonly bucket: string;
+  /** The region the events carry. */
+  readonly region: string;
+  readonly #onObjectCreated: ((event: S3Event) => void) | undefined;
+
+  /** @throws {ConfigError} if an option is malformed. */
+  constructor(options: FsObjectStoreOptions) {
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success)
+      throw new ConfigError(`FsObjectStore options: ${describeIssues(parsed.error.issues)}`);
+    this.root = path.resolve(parsed.data.root);
+    this.bucket = parsed.data.bucket;
+    this.region = parsed.data.region;
+    this.#onObjectCreated = parsed.data.onObjectCreated;
+  }
+
+  /** Writes the object atomically (staged, then renamed into place). Content types are not kept. */
+  async put(key: string, body: string | Uint8Array): Promise<void> {
+    const file = this.#fileOf(key);
+    const bytes = toBytes(body);
+    const temp = await this.#stage(bytes);
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      await rename(temp, file);
+    } finally {
+      await rm(temp, { force: true });
+    }
+    this.#announce(key, bytes.byteLength, md5(bytes), 'ObjectCreated:Put');
+  }
+
+  /** Writes the object only if the key is free, exactly once across callers and processes. */
+  async createIfAbsent(key: string, body: string | Uint8Array): Promise<boolean> {
+    const file = this.#fileOf(key);
+    const bytes = toBytes(body);
+    const temp = await this.#stage(bytes);
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      // link(2) is atomic and refuses an existing name, in this process or any other.
+      await link(temp, file);
+    } catch (error) {
+      if (errorCode(error) === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await rm(temp, { force: true });
+    }
+    this.#announce(key, bytes.byteLength, md5(bytes), 'ObjectCreated:Put');
+    return true;
+  }
+
+  /** Reads an object, or `undefined` if there is none under that key. */
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.#fileOf(key));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Every object whose key starts with `prefix` (not only a folder), sorted by UTF-8 bytes as S3 sorts. */
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    const problem = prefixProblem(prefix);
+    if (problem)
+      throw new PermanentError(`FsObjectStore: invalid prefix ${JSON.stringify(prefix)}: ${problem}`);
+    // Start from the deepest folder the prefix names in full; the rest of it filters names.
+    const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    const found: ObjectInfo[] = [];
+    for (const key of await this.#walk(folder)) {
+      if (!key.startsWith(prefix)) continue;
+      const info = await this.#info(key);
+      if (info) found.push(info);
+    }
+    return found.sort(byKeyBytes);
+  }
+
+  /** Removes an object; removing a missing one is not an error. */
+  async delete(key: string): Promise<void> {
+    try {
+      await unlink(this.#fileOf(key));
+    } catch (error) {
+      // A folder under that name is other keys' prefix, not an object: nothing to delete.
+      if (!isMissing(error) && errorCode(error) !== 'EISDIR') throw error;
+    }
+  }
+
+  /**
+   * Announces an existing object again as `ObjectCreated:Copy` and refreshes its modification time.
+   *
+   * @throws {PermanentError} if no object has that key.
+   */
+  async touch(key: string): Promise<void> {
+    const file = this.#fileOf(key);
+    const info = await this.#info(key);
+    if (!info) throw new PermanentError(`FsObjectStore: cannot touch "${key}": no object has that key`);
+    // A copy onto itself gives S3 objects a new LastModified; keep that visible in list().
+    const now = new Date();
+    await utimes(file, now, now);
+    this.#announce(key, info.size, info.etag, 'ObjectCreated:Copy');
+  }
+
+  #fileOf(key: string): string {
+    const problem = keyProblem(key);
+    if (problem) throw new PermanentError(`FsObjectStore: invalid key ${JSON.stringify(key)}: ${problem}`);
+    return path.join(this.root, ...key.split('/'));
+  }
+
+  async #stage(bytes: Uint8Array): Promise<string> {
+    const folder = path.join(this.root, FS_STORE_TEMP_FOLDER);
+    await mkdir(folder, { recursive: true });
+    const temp = path.join(folder, randomUUID());
+    await writeFile(temp, bytes, { flag: 'wx' });
+    return temp;
+  }
+
+  async #walk(folder: string): Promise<string[]> {
+    let entries;
+    try {
+      entries = await readdir(path.join(this.root, ...folder.split('/')), { withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+    const keys: string[] = [];
+    for (const entry of entries) {
+      if (folder === '' && entry.name === FS_STORE_TEMP_FOLDER) continue;
+      if (entry.isDirectory()) keys.push(...(await this.#walk(`${folder}${entry.name}/`)));
+      else if (entry.isFile()) keys.push(`${folder}${entry.name}`);
+    }
+    return keys;
+  }
+
+  async #info(key: string): Promise<ObjectInfo | undefined> {
+    const file = this.#fileOf(key);
+    try {
+      const stats = await stat(file);
+      if (!stats.isFile()) return undefined;
+      return { key, size: stats.size, lastModified: stats.mtime, etag: await md5OfFile(file) };
+    } catch (error) {
+      // Deleted between the folder read and now: it is simply no longer there.
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  #announce(key: string, size: number, etag: string, eventName: ObjectCreatedName): void {
+    const listener = this.#onObjectCreated;
+    if (!listener) return;
+    const report = (error: unknown) =>
+      logger.error('ObjectCreated listener failed', {
+        key,
+        eventName,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    // The write has happened; whatever the listener does, the writer must not see it fail.
+    try {
+      const event = objectCreatedEvent({
+        bucket: this.bucket,
+        region: this.region,
+        key,
+        size,
+        etag,
+        eventName,
+      });
+      Promise.resolve(listener(event) as unknown).catch(report);
+    } catch (error) {
+      report(error);
+    }
+  }
+}
+
+const toBytes = (body: string | Uint8Array): Uint8Array =>
+  typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+
+const isMissing = (error: unknown): boolean =>
+  errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR';

@@ -1,0 +1,177 @@
+import { execFile } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import type { Clock } from '../../../shared/ports/clock.js';
+import type { TransformRequest, TransformRunner } from '../../../shared/ports/transform-runner.js';
+import {
+  dbtContainerName,
+  ecsTaskStateChange,
+  transformEnvironment,
+  type EcsTaskDetail,
+} from '../../../shared/events/ecs-task-event.js';
+import { toEnvelope, type EventBridgeEnvelope } from '../../../shared/events/bus-event.js';
+import { newId } from '../../../shared/ids.js';
+import { logger } from '../../../shared/logger.js';
+
+const run = promisify(execFile);
+
+export interface LocalDbtRunnerOptions {
+  /** The dbt project folder (holds dbt_project.yml and profiles.yml). */
+  readonly projectDir: string;
+  /** The dbt executable of the project's virtualenv. */
+  readonly dbt: string;
+  readonly target: 'duckdb' | 'postgres';
+  /** The child's environment: the profile's variables and what a process needs (PATH, HOME). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** dbt's target and log folders, per chartflow home, so that separate homes never share them. */
+  readonly workDir: string;
+  /**
+   * Runs dbt with the warehouse file to itself: the DuckDB warehouse closes its handle and waits
+   * meanwhile ({@link DuckDbWarehouse.exclusive}). Not needed for a server (PostgreSQL).
+   */
+  readonly exclusive?: <T>(work: () => Promise<T>) => Promise<T>;
+  readonly clock: Clock;
+  /** Receives the ECS-shaped stop event, as EventBridge would deliver it. */
+  readonly onStopped: (event: EventBridgeEnvelope<EcsTaskDetail>) => void;
+}
+
+const runResultsSchema = z.object({
+  results: z.array(z.object({ unique_id: z.string(), status: z.string(), message: z.string().nullish() })),
+});
+
+/** How long dbt's own words may be in a run record. */
+const maxMessageLength = 2_000;
+
+/**
+ * Runs `dbt build` as a local process, the twin of the Fargate task: it starts and returns, and
+ * when dbt exits it announces an "ECS Task State Change" (STOPPED, with the exit code and dbt's
+ * message) carrying the request in the container's environment, as ECS does.
+ */
+export class LocalDbtRunner implements TransformRunner {
+  readonly #running = new Set<Promise<void>>();
+
+  constructor(private readonly options: LocalDbtRunnerOptions) {}
+
+  async start(request: TransformRequest): Promise<{ taskId: string }> {
+    const taskId = `arn:aws:ecs:local:000000000000:task/chartflow/${newId(this.options.clock)}`;
+    const task = this.#runTask(taskId, request).finally(() => this.#running.delete(task));
+    this.#running.add(task);
+    return { taskId };
+  }
+
+  /** Resolves when no dbt run is under way. */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+  }
+
+  get pending(): number {
+    return this.#running.size;
+  }
+
+  async #runTask(taskId: string, request: TransformRequest): Promise<void> {
+    const outcome = await (this.options.exclusive
+      ? this.options.exclusive(() => this.#dbtBuild(request))
+      : this.#dbtBuild(request));
+    const environment = transformEnvironment(request);
+    this.options.onStopped(
+      toEnvelope(
+        {
+          source: 'aws.ecs',
+          detailType: ecsTaskStateChange,
+          detail: {
+            taskArn: taskId,
+            lastStatus: 'STOPPED',
+            stoppedReason: outcome.exitCode === 0 ? 'Essential container in task exited' : 'dbt failed',
+            containers: [{ name: dbtContainerName, exitCode: outcome.exitCode, reason: outcome.message }],
+            overrides: { containerOverrides: [{ name: dbtContainerName, environment }] },
+          },
+        },
+        {
+          id: newId(this.options.clock),
+          time: this.options.clock.now(),
+          region: 'local',
+          account: '000000000000',
+        },
+      ),
+    );
+  }
+
+  async #dbtBuild(request: TransformRequest): Promise<{ exitCode: number; message?: string }> {
+    const { projectDir, dbt, target, workDir, env } = this.options;
+    const targetPath = path.join(workDir, 'target');
+    await rm(path.join(targetPath, 'run_results.json'), { force: true });
+    // The same arguments every time, and no --vars: the models transform whatever the stage holds,
+    // and a change of vars makes dbt parse the whole project again instead of reusing its partial
+    // parse in the (stable) target path, which is seconds on every run. Unit tests check the models'
+    // logic on fixed inputs, not the data: as dbt Labs advises, they run in CI (test/dbt), not in
+    // every production build; the data tests do run, on every build.
+    const args = [
+      'build',
+      '--exclude-resource-type',
+      'unit_test',
+      '--project-dir',
+      projectDir,
+      '--profiles-dir',
+      projectDir,
+      '--target',
+      target,
+      '--target-path',
+      targetPath,
+      '--log-path',
+      path.join(workDir, 'logs'),
+    ];
+    try {
+      await run(dbt, args, {
+        // The batch id reaches dbt as it reaches the container on ECS: in its environment.
+        env: {
+          ...env,
+          ...Object.fromEntries(transformEnvironment(request).map((e) => [e.name, e.value])),
+          DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
+        },
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return { exitCode: 0 };
+    } catch (error) {
+      const failure = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
+      const exitCode = typeof failure.code === 'number' ? failure.code : 1;
+      const message =
+        (await this.#failedNodes(targetPath)) ??
+        lastErrorLines(`${failure.stdout ?? ''}\n${failure.stderr ?? ''}`) ??
+        failure.message;
+      logger.warn('dbt build failed', { exitCode, message });
+      return { exitCode, message: message.slice(0, maxMessageLength) };
+    }
+  }
+
+  /** dbt's own account of what failed, from run_results.json. */
+  async #failedNodes(targetPath: string): Promise<string | undefined> {
+    try {
+      const results = runResultsSchema.parse(
+        JSON.parse(await readFile(path.join(targetPath, 'run_results.json'), 'utf8')),
+      );
+      const failed = results.results.filter(
+        (r) => !['success', 'pass', 'skipped', 'warn'].includes(r.status),
+      );
+      return failed.length
+        ? failed.map((r) => `${r.unique_id} ${r.status}: ${r.message ?? ''}`.trim()).join('; ')
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** When dbt fails before it writes results (a parse error, a bad profile), its output says why. */
+const lastErrorLines = (output: string): string | undefined => {
+  const lines = output
+    // dbt colours its output with ANSI escapes; a run record wants the words.
+    // eslint-disable-next-line no-control-regex
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const errors = lines.filter((l) => /error/i.test(l));
+  return (errors.length ? errors : lines).slice(-6).join(' | ') || undefined;
+};

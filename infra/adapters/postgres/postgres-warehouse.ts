@@ -1,0 +1,126 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { ObjectStore } from '../../../shared/ports/object-store.js';
+import type { SqlValue, StageLoad, StageSlice, Warehouse } from '../../../shared/ports/warehouse.js';
+import {
+  columnNames,
+  stageSchema,
+  stageTableNames,
+  type StageTableName,
+} from '../../../shared/records/stage-tables.js';
+import { bindNamed } from '../sql/named-params.js';
+import { deleteSliceSql, deleteSlicesStatements, stageDdl } from '../sql/stage-ddl.js';
+
+/**
+ * The warehouse on PostgreSQL (the tests' stand-in for Redshift). Files are streamed from the lake
+ * through `COPY … FROM STDIN`, the same CSV dialect Redshift COPYs from S3.
+ */
+export class PostgresWarehouse implements Warehouse {
+  readonly #pool: pg.Pool;
+
+  constructor(
+    connectionString: string,
+    private readonly store: ObjectStore,
+  ) {
+    this.#pool = new pg.Pool({ connectionString, max: 4, types: { getTypeParser } });
+  }
+
+  async ensureStage(): Promise<void> {
+    await this.#transaction(async (client) => {
+      // Concurrent loaders may both try to create the schema: serialize them on an advisory lock.
+      await client.query('select pg_advisory_xact_lock(hashtext($1))', ['chartflow.stage.ddl']);
+      for (const statement of stageDdl('postgres')) await client.query(statement);
+    });
+  }
+
+  async loadStage(load: StageLoad): Promise<Record<StageTableName, number>> {
+    const counts = Object.fromEntries(stageTableNames.map((t) => [t, 0])) as Record<StageTableName, number>;
+    await this.#transaction(async (client) => {
+      for (const table of stageTableNames) {
+        await client.query(bound(deleteSliceSql(table), sliceParams(load)));
+        for (const key of load.files[table]) {
+          const body = await this.store.get(key);
+          if (body === undefined) throw new Error(`COPY ${stageSchema}.${table}: ${key} is not in the lake`);
+          const copy = client.query(
+            copyFrom(
+              `copy ${stageSchema}.${table} (${columnNames(table).join(', ')}) from stdin with (format csv, header true)`,
+            ),
+          );
+          await pipeline(Readable.from([body]), copy);
+          counts[table] += Number(copy.rowCount ?? 0);
+        }
+      }
+    });
+    // Redshift's COPY updates the tables' statistics; PostgreSQL leaves that to autovacuum, which may
+    // come much later, so the planner would size the stage by what it held before (often nothing).
+    await this.#pool.query(`analyze ${stageTableNames.map((t) => `${stageSchema}.${t}`).join(', ')}`);
+    return counts;
+  }
+
+  async query<R extends Record<string, unknown>>(
+    sql: string,
+    params: Record<string, SqlValue> = {},
+  ): Promise<R[]> {
+    const result = await this.#pool.query(bound(sql, params));
+    return result.rows.map((row: Record<string, unknown>) => toPlain(row) as R);
+  }
+
+  async cleanStage(slices: readonly StageSlice[]): Promise<void> {
+    if (slices.length === 0) return;
+    await this.#transaction(async (client) => {
+      for (const table of stageTableNames)
+        for (const { sql, params } of deleteSlicesStatements(table, slices))
+          await client.query(bound(sql, params));
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+
+  /** Runs the work in one transaction on one connection: all of it commits, or none. */
+  async #transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('begin');
+      await work(client);
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+const bound = (sql: string, params: Record<string, SqlValue>): pg.QueryConfig => {
+  const { sql: text, values } = bindNamed(sql, params, (_name, position) => `$${position}`);
+  return { text, values };
+};
+
+const sliceParams = (slice: StageSlice): Record<string, SqlValue> => ({
+  run_id: slice.runId,
+  chart_id: slice.chartId,
+  chart_date: slice.chartDate,
+});
+
+const oids = { int8: 20, numeric: 1700, date: 1082, timestamp: 1114 } as const;
+
+/**
+ * The port speaks plain values, the same from every warehouse: int8 and numeric (which pg reads as
+ * text, to be safe) as numbers, since ours fit in a double; dates as `YYYY-MM-DD` rather than a Date
+ * at local midnight; timestamps, which are UTC without a zone, read as UTC rather than local time.
+ */
+const getTypeParser = ((oid: number, format?: 'text' | 'binary') => {
+  if (oid === oids.int8 || oid === oids.numeric) return (value: string) => Number(value);
+  if (oid === oids.date) return (value: string) => value;
+  if (oid === oids.timestamp) return (value: string) => new Date(`${value.replace(' ', 'T')}Z`);
+  return pg.types.getTypeParser(oid, format);
+}) as typeof pg.types.getTypeParser;
+
+/** Timestamps arrive as Date: the port speaks ISO text. */
+const toPlain = (row: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]));

@@ -1,0 +1,146 @@
+import pRetry, { AbortError } from 'p-retry';
+import { z } from 'zod';
+import { describeIssues, InvalidRecordError, PermanentError, RetryableError } from '../../shared/errors.js';
+
+const requestSchema = z
+  .object({
+    RequestType: z.enum(['Create', 'Update', 'Delete']),
+    // A pre-signed S3 URL on AWS; the tests answer on loopback.
+    ResponseURL: z.url({ protocol: /^https?$/ }),
+    StackId: z.string().min(1),
+    RequestId: z.string().min(1),
+    LogicalResourceId: z.string().min(1),
+    ResourceType: z.string().min(1),
+    // Absent on Create; CloudFormation sends back on Update and Delete the id we answered.
+    PhysicalResourceId: z.string().min(1).optional(),
+    ResourceProperties: z.record(z.string(), z.unknown()),
+  })
+  .loose();
+
+/** A CloudFormation custom resource request, as CloudFormation invokes the resource's function with it. */
+export type CustomResourceRequest = z.output<typeof requestSchema>;
+
+/**
+ * The request in a custom resource's event.
+ *
+ * @throws {InvalidRecordError} naming the field, when the event is not such a request: there is
+ *   then no URL to answer to, so the invocation itself fails.
+ */
+export const parseCustomResourceRequest = (event: unknown): CustomResourceRequest => {
+  const parsed = requestSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidRecordError(
+      `CloudFormation custom resource request: ${describeIssues(parsed.error.issues)}`,
+    );
+  }
+  return parsed.data;
+};
+
+/**
+ * The resource's id as the request knows it: the one answered before, or — for a Create, which has
+ * none yet — a stand-in that CloudFormation sends back on the Delete of a failed Create's rollback.
+ */
+export const physicalIdOf = (request: CustomResourceRequest): string =>
+  request.PhysicalResourceId ?? `${request.LogicalResourceId}-not-created`;
+
+/** What a custom resource's work came to, when it succeeded. */
+export interface CustomResourceOutcome {
+  /** The id CloudFormation keeps; a new one on Update means a replacement (CloudFormation then deletes the old). */
+  readonly physicalResourceId: string;
+  /** Attributes the template may read with Fn::GetAtt. */
+  readonly data?: Readonly<Record<string, string>>;
+}
+
+/** The body of the answer CloudFormation waits for at the request's ResponseURL. */
+export interface CustomResourceResponse {
+  readonly Status: 'SUCCESS' | 'FAILED';
+  readonly Reason?: string;
+  readonly PhysicalResourceId: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+  readonly Data?: Readonly<Record<string, string>>;
+}
+
+// CloudFormation refuses a response body over 4 KiB; the reason is most of it.
+const maxReasonLength = 1_000;
+
+/**
+ * The answer to a request: SUCCESS with the outcome, or FAILED with the error's message as the
+ * reason CloudFormation shows in the stack's events (and where the log is).
+ */
+export const customResourceResponse = (
+  request: CustomResourceRequest,
+  result:
+    { readonly outcome: CustomResourceOutcome } | { readonly error: unknown; readonly logStream?: string },
+): CustomResourceResponse => {
+  const ids = {
+    StackId: request.StackId,
+    RequestId: request.RequestId,
+    LogicalResourceId: request.LogicalResourceId,
+  };
+  if ('outcome' in result) {
+    return {
+      Status: 'SUCCESS',
+      PhysicalResourceId: result.outcome.physicalResourceId,
+      ...ids,
+      ...(result.outcome.data ? { Data: result.outcome.data } : {}),
+    };
+  }
+  const message = result.error instanceof Error ? result.error.message : String(result.error);
+  const where = result.logStream ? ` (log stream ${result.logStream})` : '';
+  const room = maxReasonLength - where.length;
+  return {
+    Status: 'FAILED',
+    Reason: (message.length > room ? `${message.slice(0, room - 1)}…` : message) + where,
+    PhysicalResourceId: physicalIdOf(request),
+    ...ids,
+  };
+};
+
+/** Options of {@link sendCustomResourceResponse}. */
+export interface SendResponseOptions {
+  /** Retries of a network error or a 5xx, with backoff. */
+  readonly retries?: number;
+  readonly minTimeoutMs?: number;
+}
+
+/**
+ * PUTs the answer to the request's pre-signed ResponseURL. The URL was signed for a body without a
+ * content type, so none is sent (fetch would otherwise add one to a text body, and S3 would refuse
+ * the signature). A network error or a 5xx is retried; a 4xx is not (the URL has expired or was
+ * answered already).
+ *
+ * @throws {RetryableError} when every try failed on the network or a 5xx: the invocation fails and
+ *   Lambda's retry of the event answers again.
+ * @throws {PermanentError} on a 4xx.
+ */
+export const sendCustomResourceResponse = async (
+  responseUrl: string,
+  response: CustomResourceResponse,
+  options: SendResponseOptions = {},
+): Promise<void> => {
+  const body = Buffer.from(JSON.stringify(response), 'utf8');
+  const where = new URL(responseUrl);
+  // The query string is the signature: never in a message.
+  const shown = `${where.origin}${where.pathname}`;
+  await pRetry(
+    async () => {
+      let answer: Response;
+      try {
+        answer = await fetch(responseUrl, { method: 'PUT', headers: { 'content-type': '' }, body });
+      } catch (error) {
+        throw new RetryableError(`answering CloudFormation at ${shown}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      // Drain it so the connection is freed.
+      const text = await answer.text().catch(() => '');
+      if (answer.ok) return;
+      const failure = `answering CloudFormation at ${shown}: HTTP ${answer.status} ${text.slice(0, 200)}`;
+      if (answer.status >= 500) throw new RetryableError(failure);
+      throw new AbortError(new PermanentError(failure));
+    },
+    { retries: options.retries ?? 4, minTimeout: options.minTimeoutMs ?? 500, randomize: true },
+  );
+};

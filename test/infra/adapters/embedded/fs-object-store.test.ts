@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { S3Event } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FS_STORE_TEMP_FOLDER, FsObjectStore } from '../../../../infra/adapters/embedded/fs-object-store.js';
+import { logger } from '../../../../shared/logger.js';
+import { describeObjectStoreContract } from '../../../shared/ports/object-store.contract.js';
+
+const tempRoot = () => mkdtemp(path.join(tmpdir(), 'chartflow-fs-store-'));
+
+describeObjectStoreContract('FsObjectStore', async () => {
+  const root = await tempRoot();
+  const events: S3Event[] = [];
+  const store = new FsObjectStore({ root, onObjectCreated: (event) => events.push(event) });
+  return { store, events: () => events, cleanup: () => rm(root, { recursive: true, force: true }) };
+});
+
+describe('Class: FsObjectStore', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await tempRoot();
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  it.each([
+    ['', /empty/],
+    ['/etc/passwd', /absolute/],
+    ['a/../../b', /"\.\."/],
+    ['..', /"\.\."/],
+    ['a\0b', /NUL/],
+    ['a//b', /empty segment/],
+    ['a/', /empty segment/],
+    ['./a', /"\."/],
+    [`${FS_STORE_TEMP_FOLDER}/x`, /stages its writes/],
+    ['bad\uD800surrogate', /well-formed/],
+  ])('rejects the key %j, naming it', async (key, reason) => {
+    const store = new FsObjectStore({ root });
+    const error = await store.put(key, 'x').catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(Error);
+    expect(error?.message).toMatch(reason);
+    expect(error?.message).toContain(JSON.stringify(key));
+    await expect(store.get(key)).rejects.toThrow(reason);
+    await expect(store.createIfAbsent(key, 'x')).rejects.toThrow(reason);
+  });
+
+  it('rejects prefixes that escape the root', async () => {
+    await expect(new FsObjectStore({ root }).list('../')).rejects.toThrow(/invalid prefix/);
+  });
+
+  it('rejects malformed options, naming them', () => {
+    expect(() => new FsObjectStore({ root: '' })).toThrow(/root/);
+    expect(() => new FsObjectStore({ root, bucket: 'Not_A_Bucket' })).toThrow(/bucket/);
+  });
+
+  it('stages writes out of sight and leaves no temp file behind, winners or losers', async () => {
+    const store = new FsObjectStore({ root });
+    await store.put('a/x', 'x');
+    await Promise.all(Array.from({ length: 10 }, () => store.createIfAbsent('a/once', 'y')));
+    expect(await readdir(path.join(root, FS_STORE_TEMP_FOLDER))).toEqual([]);
+    expect((await store.list('')).map((o) => o.key)).toEqual(['a/once', 'a/x']);
+  });
+
+  it('carries its bucket and region on events', async () => {
+    const events: S3Event[] = [];
+    const store = new FsObjectStore({
+      root,
+      bucket: 'lake-test',
+      region: 'eu-west-1',
+      onObjectCreated: (e) => events.push(e),
+    });
+    await store.put('k', 'v');
+    expect(events[0]?.Records[0]).toMatchObject({
+      awsRegion: 'eu-west-1',
+      s3: { bucket: { name: 'lake-test', arn: 'arn:aws:s3:::lake-test' } },
+    });
+  });
+
+  it('never lets a listener fail a write, whether it throws or rejects, and logs why', async () => {
+    const logged = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    try {
+      const throwing = new FsObjectStore({
+        root,
+        onObjectCreated: () => {
+          throw new Error('listener down');
+        },
+      });
+      await expect(throwing.put('k1', 'v')).resolves.toBeUndefined();
+      const rejecting = new FsObjectStore({
+        root,
+        onObjectCreated: (async () => {
+          throw new Error('async listener down');
+        }) as () => void,
+      });
+      await expect(rejecting.createIfAbsent('k2', 'v')).resolves.toBe(true);
+      expect((await throwing.list('')).map((o) => o.key)).toEqual(['k1', 'k2']);
+      await vi.waitFor(() => expect(logged).toHaveBeenCalledTimes(2));
+      expect(logged.mock.calls.map(([, attributes]) => attributes)).toEqual([
+        expect.objectContaining({ key: 'k1', error: 'listener down' }),
+        expect.objectContaining({ key: 'k2', error: 'async listener down' }),
+      ]);
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it('creates if absent exactly once across 8 processes racing on the same keys', async () => {
+    const racer = fileURLToPath(new URL('./create-if-absent-racer.ts', import.meta.url));
+    const keyCount = 20;
+    const children = Array.from({ length: 8 }, (_, i) =>
+      spawn(process.execPath, ['--import', 'tsx', racer, root, String(i), String(keyCount)], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      }),
+    );
+    const lines = children.map((child) => {
+      const received: string[] = [];
+      let ready!: () => void;
+      const readyPromise = new Promise<void>((resolve) => (ready = resolve));
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        received.push(...chunk.split('\n').filter(Boolean));
+        if (received[0] === 'ready') ready();
+      });
+      const done = new Promise<string[]>((resolve, reject) => {
+        child.on('error', reject);
+        child.on('exit', (code) =>
+          code === 0
+            ? resolve(JSON.parse(received[1] ?? '[]') as string[])
+            : reject(new Error(`racer exited ${code}`)),
+        );
+      });
+      return { child, ready: readyPromise, done };
+    });
+    await Promise.all(lines.map((l) => l.ready));
+    for (const { child } of lines) child.stdin.end('go\n');
+    const wins = await Promise.all(lines.map((l) => l.done));
+
+    const allWins = wins.flat().sort();
+    expect(allWins).toHaveLength(keyCount);
+    expect(new Set(allWins).size).toBe(keyCount);
+    const store = new FsObjectStore({ root });
+    for (const [racerIndex, keys] of wins.entries()) {
+      for (const key of keys) expect((await store.get(key))?.toString()).toBe(`racer ${racerIndex}`);
+    }
+  });
+});

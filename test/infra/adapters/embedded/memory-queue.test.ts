@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import type { SQSEvent } from 'aws-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryQueue, type MemoryQueueOptions } from '../../../../infra/adapters/embedded/memory-queue.js';
+import { sqsEventFactory, shapeOf } from '../../../support/factories.js';
+import { describeQueueContract } from '../../../shared/ports/queue.contract.js';
+
+describeQueueContract('MemoryQueue', async (options) => {
+  const dlq = options.maxReceiveCount === undefined ? undefined : new MemoryQueue({ name: 'contract-dlq' });
+  const queue = new MemoryQueue({ name: 'contract', ...options, ...(dlq ? { deadLetterQueue: dlq } : {}) });
+  return {
+    queue,
+    subscribe: (handler) => queue.subscribe(handler),
+    deadLetters: async () =>
+      (dlq?.peek() ?? []).map(({ messageId, body, receiveCount }) => ({ messageId, body, receiveCount })),
+    idle: () => queue.idle(),
+    cleanup: async () => {
+      queue.stop();
+      dlq?.stop();
+    },
+  };
+});
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const activeTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+describe('Class: MemoryQueue', () => {
+  const queues: MemoryQueue[] = [];
+  const make = (options: Partial<MemoryQueueOptions> = {}) => {
+    const queue = new MemoryQueue({ name: 'tracks', ...options });
+    queues.push(queue);
+    return queue;
+  };
+  afterEach(() => {
+    for (const queue of queues.splice(0)) queue.stop();
+  });
+
+  it.each([
+    [{ batchSize: 0 }, /batchSize/],
+    [{ batchSize: 10_001 }, /batchSize/],
+    [{ name: 'has space' }, /name/],
+    [{ maxReceiveCount: 3 }, /deadLetterQueue/],
+    [{ visibilityTimeoutMs: -1 }, /visibilityTimeoutMs/],
+  ])('rejects the options %j, naming them', (options, setting) => {
+    expect(() => make(options)).toThrow(setting);
+  });
+
+  it('refuses to be its own dead-letter queue', () => {
+    expect(() => make({ maxReceiveCount: 1, deadLetterQueue: make() })).toThrow(/own dead-letter queue/);
+  });
+
+  it('refuses repeated ids in one send, as SQS BatchEntryIdsNotDistinct, and enqueues nothing', async () => {
+    const queue = make();
+    await expect(
+      queue.send([
+        { id: 'a', body: '1' },
+        { id: 'a', body: '2' },
+      ]),
+    ).rejects.toThrow(/BatchEntryIdsNotDistinct.*"a"/);
+    expect(queue.depth()).toEqual({ visible: 0, inFlight: 0, running: 0, nextVisibleInMs: undefined });
+  });
+
+  it('refuses bodies SQS would refuse', async () => {
+    await expect(make().send([{ id: 'a', body: 'nul \u0000 inside' }])).rejects.toThrow(
+      /characters SQS accepts/,
+    );
+    await expect(make().send([{ id: 'a', body: '' }])).rejects.toThrow(/body/);
+  });
+
+  it('delivers records shaped as Lambda delivers SQS records', async () => {
+    const queue = make({ region: 'eu-west-1', accountId: '123456789012' });
+    const before = Date.now();
+    await queue.send([{ id: 'x', body: '{"trackId":"4uLU6hMCjMI75M1A2tKUQC"}' }]);
+    const events: SQSEvent[] = [];
+    queue.subscribe(async (event) => void events.push(event));
+    await queue.idle();
+    const record = events[0]?.Records[0];
+    expect(shapeOf(record)).toEqual(shapeOf(sqsEventFactory('x').Records[0]));
+    expect(record).toMatchObject({
+      body: '{"trackId":"4uLU6hMCjMI75M1A2tKUQC"}',
+      md5OfBody: createHash('md5').update('{"trackId":"4uLU6hMCjMI75M1A2tKUQC"}').digest('hex'),
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:tracks',
+      awsRegion: 'eu-west-1',
+      messageAttributes: {},
+      attributes: { ApproximateReceiveCount: '1', SenderId: '123456789012' },
+    });
+    expect(record?.messageId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Number(record?.attributes.SentTimestamp)).toBeGreaterThanOrEqual(before);
+  });
+
+  it('fills batches up to batchSize while batches run', async () => {
+    const queue = make({ batchSize: 4, maxConcurrency: 2 });
+    await queue.send([...'abcdefghij'].map((body, i) => ({ id: `m${i}`, body })));
+    const sizes: number[] = [];
+    queue.subscribe(async (event) => {
+      sizes.push(event.Records.length);
+      await sleep(5);
+    });
+    await queue.idle();
+    expect(sizes).toEqual([4, 4, 2]);
+  });
+
+  it('reports depth and lets a dead-letter queue be inspected and drained later', async () => {
+    const dlq = make({ name: 'tracks-dlq' });
+    const queue = make({ visibilityTimeoutMs: 10, maxReceiveCount: 1, deadLetterQueue: dlq });
+    await queue.send([{ id: 'p', body: 'poison' }]);
+    expect(queue.depth()).toEqual({ visible: 1, inFlight: 0, running: 0, nextVisibleInMs: undefined });
+    let seenInFlight: unknown;
+    queue.subscribe(async (event) => {
+      seenInFlight = queue.depth();
+      return { batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] };
+    });
+    await queue.idle();
+    expect(seenInFlight).toMatchObject({ visible: 0, inFlight: 1, running: 1 });
+    const [dead] = dlq.peek();
+    expect(dead).toMatchObject({ body: 'poison', receiveCount: 1, deadLetterQueueSourceArn: queue.arn });
+
+    const redriven: SQSEvent[] = [];
+    dlq.subscribe(async (event) => void redriven.push(event));
+    await dlq.idle();
+    expect(redriven[0]?.Records[0]).toMatchObject({
+      messageId: dead?.messageId,
+      body: 'poison',
+      attributes: { ApproximateReceiveCount: '2', DeadLetterQueueSourceArn: queue.arn },
+    });
+  });
+
+  it('ignores a late success from a delivery that timed out: only the latest receipt deletes', async () => {
+    const queue = make({ visibilityTimeoutMs: 30, maxConcurrency: 2 });
+    const counts: string[] = [];
+    queue.subscribe(async (event) => {
+      const count = event.Records[0]!.attributes.ApproximateReceiveCount;
+      counts.push(count);
+      if (count === '1') await sleep(50); // succeeds, but after the message was delivered again
+      if (count === '2') throw new Error('the second delivery fails');
+    });
+    await queue.send([{ id: 'a', body: 'a' }]);
+    await queue.idle();
+    expect(counts).toEqual(['1', '2', '3']);
+  });
+
+  it('is idle at once when empty, and not while messages wait for a subscriber', async () => {
+    const queue = make();
+    await queue.idle();
+    await queue.send([{ id: 'a', body: 'a' }]);
+    const settled = await Promise.race([queue.idle().then(() => 'idle'), sleep(30).then(() => 'waiting')]);
+    expect(settled).toBe('waiting');
+    queue.subscribe(async () => undefined);
+    await queue.idle();
+  });
+
+  it('allows one subscriber at a time', () => {
+    const queue = make();
+    queue.subscribe(async () => undefined);
+    expect(() => queue.subscribe(async () => undefined)).toThrow(/already has a subscriber/);
+  });
+
+  it('leaves no timer behind once stopped', async () => {
+    const baseline = activeTimers();
+    const queue = make({ batchSize: 5, batchingWindowMs: 10_000, visibilityTimeoutMs: 10_000 });
+    queue.subscribe(async () => {
+      throw new Error('fails, so its message waits out the visibility timeout');
+    });
+    await queue.send([{ id: 'a', body: 'a' }]); // waits in the batching window
+    expect(activeTimers()).toBeGreaterThan(baseline);
+    queue.stop();
+    expect(activeTimers()).toBe(baseline);
+
+    const inFlight = make({ visibilityTimeoutMs: 10_000 });
+    inFlight.subscribe(async () => {
+      throw new Error('fails');
+    });
+    await inFlight.send([{ id: 'a', body: 'a' }]);
+    await sleep(5); // the batch fails; the visibility timer is armed
+    expect(inFlight.depth().inFlight).toBe(1);
+    inFlight.stop();
+    expect(activeTimers()).toBe(baseline);
+  });
+});
