@@ -144,9 +144,10 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly' } },
   },
   {
-    // The layers. Patterns are whole paths from the repository's root ('full'), so that
-    // test/services/… is never taken for services/…; a service's name is captured to tell a
-    // service's own files from another's.
+    // The layers. Patterns match whole paths from the repository's root (partialMatch: false), so
+    // that test/services/… is never taken for services/…; a service's name is captured to tell a
+    // service's own files from another's. Re-exports and dynamic imports cross layers as surely as
+    // imports do, so they are checked too.
     files: layeredCode,
     plugins: { boundaries },
     settings: {
@@ -155,6 +156,7 @@ export default tseslint.config(
         { type: 'service', partialMatch: false, pattern: 'services/*', capture: ['service'] },
         { type: 'infra', partialMatch: false, pattern: 'infra' },
       ],
+      'boundaries/dependency-nodes': ['import', 'export', 'dynamic-import'],
       'import/resolver': { typescript: { project: './tsconfig.json' } },
     },
     rules: {
