@@ -295,7 +295,8 @@ describe('End to end: what each kind of user gets, cold then warm (access levels
 
     // BUG (services/track-attributes/enrichment/attribute-enricher.ts, #audioFeatures `needing`, and the cache written by
     // `cacheUpdates`): a track whose audio features no source had is looked up again every day,
-    // because the cache cannot say "looked up, none"; DESIGN.md says they are fetched once, ever.
+    // because the cache cannot say "looked up, none"; docs/architecture.md ("Spotify, as it is today") says
+    // they are fetched once, and a track no source has features for only again after 30 days.
     it('never asks audio features again for a track seen before, even one that had none', () => {
       const urls = m.urls[1]!;
       expect(idsAskedOf(urls, m.t.pipeline.sandbox!, '/v1/audio-features').flat().sort()).toEqual(

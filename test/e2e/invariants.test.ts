@@ -8,7 +8,7 @@ import { martSnapshot, stageRows, startTestPipeline, type TestPipeline } from '.
 const chartDate = '2026-10-15';
 const day = { chartId: 'global', chartDate };
 
-describe('Invariants of DESIGN.md, end to end on DuckDB', () => {
+describe('Invariants of docs/architecture.md, end to end on DuckDB', () => {
   const started: TestPipeline[] = [];
   const start = async (label: string) => {
     const t = await startTestPipeline({ label });
