@@ -1,6 +1,6 @@
 /**
  * The sandbox: a local server that speaks the Spotify and ReccoBeats endpoints chartflow uses, in
- * either Spotify access mode, over a deterministic synthetic catalog (DESIGN.md, "The sandbox").
+ * either Spotify access mode, over a deterministic synthetic catalog (docs/architecture.md).
  */
 export { startSandbox, asOfHeader, reccobeatsPathPrefix, sandboxOptionsSchema } from './server.js';
 export type { Sandbox, SandboxOptions } from './server.js';
@@ -39,10 +39,9 @@ export type { HomeMarket } from './names.js';
 export { trickyTracks } from './names.js';
 export { SandboxStats, sandboxEndpoints, sandboxProviders, endpointProvider } from './stats.js';
 export type { SandboxEndpoint, SandboxProvider, SandboxStatsSnapshot, ProviderStats } from './stats.js';
-export { rollingWindowLimiter, rateLimitSchema } from './rate-limit.js';
-export type { RateLimit, RateLimiter } from './rate-limit.js';
+export { rollingWindowGate, rateLimitSchema } from './rolling-window-gate.js';
+export type { RollingWindowGate } from './rolling-window-gate.js';
 export type { TrackObject, ObjectContext } from './spotify-objects.js';
-export { sandboxUserId } from './spotify-objects.js';
 export { SandboxFaults } from './faults.js';
 export type {
   FaultScope,
@@ -53,9 +52,10 @@ export type {
   MalformedJsonOptions,
   QuotaExceededOptions,
 } from './faults.js';
+export { accessModes, accessModeSchema } from './access-mode.js';
+export type { AccessMode } from './access-mode.js';
 export {
-  accessModes,
-  accessModeSchema,
+  sandboxUserId,
   sandboxEditorialPlaylistId,
   sandboxForeignPlaylistId,
   sandboxPlaylist,
@@ -63,7 +63,7 @@ export {
   playlistEntries,
   playlistRefusal,
 } from './playlists.js';
-export type { AccessMode, PlaylistOwnership, SandboxPlaylist } from './playlists.js';
+export type { PlaylistOwnership, SandboxPlaylist } from './playlists.js';
 export {
   reccobeatsId,
   reccobeatsKnowsTrack,

@@ -2,7 +2,7 @@ import type { Rng } from './prng.js';
 
 /**
  * Names for the synthetic catalog: plain ones built from word lists, and the hostile ones that
- * break naive CSV (DESIGN.md, "Contracts": names round-trip unchanged, nothing is cleaned).
+ * break naive CSV (names round-trip unchanged through the pipeline: nothing is cleaned).
  */
 
 /** Where an artist is from; it decides which regional charts favour them. */

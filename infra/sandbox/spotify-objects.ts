@@ -1,5 +1,6 @@
 import type { Catalog, CatalogAlbum, CatalogTrack } from './catalog.js';
-import type { AccessMode } from './playlists.js';
+import type { AccessMode } from './access-mode.js';
+import { sandboxUserId } from './playlists.js';
 
 /**
  * The catalog in Spotify's JSON shapes (Web API reference: track object, simplified album and
@@ -112,13 +113,6 @@ export const audioFeaturesObject = (ctx: ObjectContext, track: CatalogTrack) => 
     valence: f.valence,
   };
 };
-
-/**
- * The user who owns the sandbox chart playlists: the app's own user. A Development Mode app may
- * only read the items of playlists it owns or collaborates on, so a development-mode user mirrors
- * each chart into a playlist of their own; the sandbox's chart playlists stand for those.
- */
-export const sandboxUserId = 'chartflow-sandbox';
 
 /**
  * One entry of `GET /playlists/{id}/items`. Since February 2026 Spotify names the entry's content
