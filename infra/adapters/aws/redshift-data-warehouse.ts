@@ -1,6 +1,7 @@
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { z } from 'zod';
-import { ConfigError, describeIssues, InvalidRecordError } from '../../../shared/errors.js';
+import { ConfigError, InvalidRecordError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import { lakeKeys } from '../../../shared/lake/keys.js';
 import { systemClock, type Clock } from '../../../shared/ports/clock.js';
 import type { ObjectStore } from '../../../shared/ports/object-store.js';
@@ -104,10 +105,7 @@ export class RedshiftDataWarehouse implements Warehouse {
   #stageReady = false;
 
   constructor(options: RedshiftDataWarehouseOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success) {
-      throw new ConfigError(`RedshiftDataWarehouse options: ${describeIssues(parsed.error.issues)}`);
-    }
+    parseOrThrow(optionsSchema, options, 'RedshiftDataWarehouse options', ConfigError);
     this.#bucket = options.bucket;
     this.#store = options.store;
     // Checked now, so that a bad role or bucket is a config error at cold start, not a failed load.
