@@ -70,7 +70,7 @@ const optionsSchema = redshiftDataOptionsSchema.extend({
  *   load loudly, rather than every NULL text becoming '' silently. Keeping the two apart needs a
  *   NULL marker in the files (`\N`, Redshift's default NULL AS), a change to the CSV writer.
  * - No `ACCEPTINVCHARS`: our files are valid UTF-8 (Node writes them); replacing characters would
- *   change names silently, which DESIGN.md forbids.
+ *   change names silently: a name lands as the source wrote it, or the load fails.
  * - `COMPUPDATE OFF`, `STATUPDATE OFF`: the stage is emptied after every run, so every COPY goes
  *   into an empty table, which by default makes Redshift choose encodings and ANALYZE it each time:
  *   time spent on a few hundred rows that are read once and deleted.
