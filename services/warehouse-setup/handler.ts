@@ -1,6 +1,5 @@
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { RetryableError } from '../../shared/errors.js';
 import {
