@@ -1,11 +1,12 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { S3Event, ScheduledEvent } from 'aws-lambda';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import type { EventBridgeEvent, S3Event } from '@aws-lambda-powertools/parser/types';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
 import { batchId, chartId, type ChartDay } from '../../shared/records/messages.js';
 import { inboxChartsPrefix, isoDate } from '../../shared/lake/keys.js';
-import { describeIssues, InvalidRecordError } from '../../shared/errors.js';
+import { parseOrThrow } from '../../shared/parse.js';
 import { createdKeysOf } from '../../shared/events/s3-event.js';
 import { fetchChart, type ChartFetchDeps, type ChartFetchResult } from './fetch-chart.js';
 import { fetchChartFile, type ChartFileResult } from './fetch-chart-file.js';
@@ -17,36 +18,38 @@ import { fetchChartFile, type ChartFileResult } from './fetch-chart-file.js';
 const directEventSchema = z
   .object({ chartDate: isoDate.optional(), chartId: chartId.optional(), batchId: batchId.optional() })
   .strict();
-const scheduledEventSchema = z
-  .object({ 'detail-type': z.literal('Scheduled Event'), time: z.iso.datetime() })
-  .loose();
+/** The daily schedule: an EventBridge scheduled rule's event, whose time is the day to fetch. */
+const scheduledEventSchema = EventBridgeSchema.extend({ 'detail-type': z.literal('Scheduled Event') });
 
-/** Only the outline: `createdKeysOf` validates the records themselves. */
-const s3EventSchema = z.object({ Records: z.array(z.unknown()) });
+// Which kind an event is, by its outline only: each kind's own schema then reads it whole, so that
+// a malformed S3 or scheduled event is refused in that kind's terms rather than as a direct one.
+const s3Outline = z.object({ Records: z.array(z.unknown()) });
+const eventBridgeOutline = z.object({ 'detail-type': z.string() });
 
-export type ChartFetchEvent = z.infer<typeof directEventSchema> | ScheduledEvent | S3Event;
+export type ChartFetchEvent = z.infer<typeof directEventSchema> | EventBridgeEvent | S3Event;
 
 export interface ChartFetchHandlerDeps extends ChartFetchDeps {
   /** The charts a scheduled run fetches, and the default of a direct one. */
   readonly charts: readonly string[];
 }
 
-/** The days an event asks for: one chart if it names one, else every configured chart. */
+/**
+ * The days an event asks for: one chart if it names one, else every configured chart.
+ *
+ * @throws {InvalidRecordError} naming the field, for a scheduled or direct event that is malformed
+ */
 export const parseChartFetchEvent = (
   event: unknown,
   deps: Pick<ChartFetchHandlerDeps, 'charts' | 'clock'>,
 ): (ChartDay & { batchId?: string })[] => {
-  const scheduled = scheduledEventSchema.safeParse(event);
-  if (scheduled.success) {
-    return deps.charts.map((c) => ({ chartId: c, chartDate: scheduled.data.time.slice(0, 10) }));
+  if (eventBridgeOutline.safeParse(event).success) {
+    const { time } = parseOrThrow(scheduledEventSchema, event, 'chart-fetch scheduled event');
+    return deps.charts.map((c) => ({ chartId: c, chartDate: time.slice(0, 10) }));
   }
-  const direct = directEventSchema.safeParse(event);
-  if (!direct.success) {
-    throw new InvalidRecordError(`chart-fetch event: ${describeIssues(direct.error.issues)}`);
-  }
-  const chartDate = direct.data.chartDate ?? deps.clock.now().toISOString().slice(0, 10);
-  const charts = direct.data.chartId ? [direct.data.chartId] : deps.charts;
-  const batch = direct.data.batchId ? { batchId: direct.data.batchId } : {};
+  const direct = parseOrThrow(directEventSchema, event, 'chart-fetch event');
+  const chartDate = direct.chartDate ?? deps.clock.now().toISOString().slice(0, 10);
+  const charts = direct.chartId ? [direct.chartId] : deps.charts;
+  const batch = direct.batchId ? { batchId: direct.batchId } : {};
   return charts.map((c) => ({ chartId: c, chartDate, ...batch }));
 };
 
@@ -56,7 +59,7 @@ export const parseChartFetchEvent = (
  * not chart files, whatever routed them here.
  */
 export const inboxKeysOf = (event: unknown): string[] | undefined =>
-  s3EventSchema.safeParse(event).success
+  s3Outline.safeParse(event).success
     ? createdKeysOf(event).filter((key) => key.startsWith(inboxChartsPrefix))
     : undefined;
 

@@ -1,14 +1,27 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
+import { SqsAttributesSchema, SqsRecordSchema, SqsSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
+import type { SqsRecord } from '@aws-lambda-powertools/parser/types';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
 import { trackMessageSchema } from '../../shared/records/messages.js';
-import { describeIssues } from '../../shared/errors.js';
+import { issuesOf, parseOrThrow } from '../../shared/parse.js';
 import type { Queue } from '../../shared/ports/queue.js';
 import { enrichTracks, type DeliveredTrack, type EnrichDeps } from './enrich-tracks.js';
 
-const receiveCount = z.coerce.number().int().positive();
+/** A record of the track queue: Powertools' SQS record, its body a track message, its receive count a count. */
+const trackRecordSchema = SqsRecordSchema.extend({
+  body: JSONStringified(trackMessageSchema),
+  attributes: SqsAttributesSchema.extend({ ApproximateReceiveCount: z.coerce.number().int().positive() }),
+});
+
+/** SQS lets a message hide for 12 hours at most. */
+const maxVisibilitySeconds = 43_200;
+
+/** What track-attributes needs: the enricher's dependencies, and the queue it hands records back to. */
+export type TrackAttributesHandlerDeps = EnrichDeps & { readonly queue: Pick<Queue, 'changeVisibility'> };
 
 /**
  * Multi-id lookups need the batch as a whole, so the core takes every record at once and names the
@@ -16,16 +29,12 @@ const receiveCount = z.coerce.number().int().positive();
  * call per track. A record that is not a track message can never succeed: it is logged and left to
  * the queue's redrive, which dead-letters it.
  */
-/** SQS lets a message hide for 12 hours at most. */
-const maxVisibilitySeconds = 43_200;
-
-/** What track-attributes needs: the enricher's dependencies, and the queue it hands records back to. */
-export type TrackAttributesHandlerDeps = EnrichDeps & { readonly queue: Pick<Queue, 'changeVisibility'> };
-
 export const makeHandler = (deps: TrackAttributesHandlerDeps) =>
-  middy<SQSEvent, SQSBatchResponse>()
+  middy<unknown, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event) => {
+    .handler(async (input) => {
+      // Not an SQS event at all: nothing to name as failed, so the invocation fails.
+      const event = parseOrThrow(SqsSchema, input, 'SQS event');
       const delivered: DeliveredTrack[] = [];
       const malformed: string[] = [];
       for (const record of event.Records) {
@@ -63,22 +72,16 @@ export const makeHandler = (deps: TrackAttributesHandlerDeps) =>
       };
     });
 
-const parseRecord = (record: SQSRecord): DeliveredTrack | undefined => {
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch {
-    logger.error('track message is not JSON', { messageId: record.messageId });
+/** A record as a delivered track, or `undefined` (logged with why) for one that is not a track message. */
+const parseRecord = (record: SqsRecord): DeliveredTrack | undefined => {
+  const parsed = trackRecordSchema.safeParse(record);
+  if (!parsed.success) {
+    logger.error('track message is malformed', {
+      messageId: record.messageId,
+      issues: issuesOf(parsed.error),
+    });
     return undefined;
   }
-  const message = trackMessageSchema.safeParse(body);
-  const count = receiveCount.safeParse(record.attributes.ApproximateReceiveCount);
-  if (!message.success || !count.success) {
-    const issues = message.success
-      ? 'ApproximateReceiveCount is not a count'
-      : describeIssues(message.error.issues);
-    logger.error('track message is malformed', { messageId: record.messageId, issues });
-    return undefined;
-  }
-  return { messageId: record.messageId, receiveCount: count.data, message: message.data };
+  const { messageId, attributes, body } = parsed.data;
+  return { messageId, receiveCount: attributes.ApproximateReceiveCount, message: body };
 };

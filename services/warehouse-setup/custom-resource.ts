@@ -1,47 +1,42 @@
 import pRetry, { AbortError } from 'p-retry';
+import {
+  CloudFormationCustomResourceCreateSchema,
+  CloudFormationCustomResourceDeleteSchema,
+  CloudFormationCustomResourceUpdateSchema,
+} from '@aws-lambda-powertools/parser/schemas/cloudformation-custom-resource';
 import { z } from 'zod';
-import { describeIssues, InvalidRecordError, PermanentError, RetryableError } from '../../shared/errors.js';
+import { PermanentError, RetryableError } from '../../shared/errors.js';
+import { parseOrThrow } from '../../shared/parse.js';
 
-const requestSchema = z
-  .object({
-    RequestType: z.enum(['Create', 'Update', 'Delete']),
-    // A pre-signed S3 URL on AWS; the tests answer on loopback.
-    ResponseURL: z.url({ protocol: /^https?$/ }),
-    StackId: z.string().min(1),
-    RequestId: z.string().min(1),
-    LogicalResourceId: z.string().min(1),
-    ResourceType: z.string().min(1),
-    // Absent on Create; CloudFormation sends back on Update and Delete the id we answered.
-    PhysicalResourceId: z.string().min(1).optional(),
-    ResourceProperties: z.record(z.string(), z.unknown()),
-  })
-  .loose();
+// A pre-signed S3 URL on AWS; the tests answer on loopback. Powertools' z.url() takes any scheme.
+const answerable = { ResponseURL: z.url({ protocol: /^https?$/ }) };
+// CloudFormation sends back on Update and Delete the id we answered; Powertools' schemas leave it out.
+const answered = { ...answerable, PhysicalResourceId: z.string().min(1) };
+
+const requestSchema = z.discriminatedUnion('RequestType', [
+  CloudFormationCustomResourceCreateSchema.extend(answerable),
+  CloudFormationCustomResourceUpdateSchema.extend(answered),
+  CloudFormationCustomResourceDeleteSchema.extend(answered),
+]);
 
 /** A CloudFormation custom resource request, as CloudFormation invokes the resource's function with it. */
 export type CustomResourceRequest = z.output<typeof requestSchema>;
 
 /**
- * The request in a custom resource's event.
+ * The request in a custom resource's event, read with Powertools' custom resource schemas.
  *
  * @throws {InvalidRecordError} naming the field, when the event is not such a request: there is
  *   then no URL to answer to, so the invocation itself fails.
  */
-export const parseCustomResourceRequest = (event: unknown): CustomResourceRequest => {
-  const parsed = requestSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidRecordError(
-      `CloudFormation custom resource request: ${describeIssues(parsed.error.issues)}`,
-    );
-  }
-  return parsed.data;
-};
+export const parseCustomResourceRequest = (event: unknown): CustomResourceRequest =>
+  parseOrThrow(requestSchema, event, 'CloudFormation custom resource request');
 
 /**
  * The resource's id as the request knows it: the one answered before, or — for a Create, which has
  * none yet — a stand-in that CloudFormation sends back on the Delete of a failed Create's rollback.
  */
 export const physicalIdOf = (request: CustomResourceRequest): string =>
-  request.PhysicalResourceId ?? `${request.LogicalResourceId}-not-created`;
+  request.RequestType === 'Create' ? `${request.LogicalResourceId}-not-created` : request.PhysicalResourceId;
 
 /** What a custom resource's work came to, when it succeeded. */
 export interface CustomResourceOutcome {

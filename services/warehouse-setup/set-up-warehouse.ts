@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues, InvalidRecordError } from '../../shared/errors.js';
+import { parseOrThrow } from '../../shared/parse.js';
 import { physicalIdOf, type CustomResourceOutcome, type CustomResourceRequest } from './custom-resource.js';
 import { logger } from '../../shared/logger.js';
 import type { WarehouseSetup } from '../../shared/ports/warehouse-setup.js';
@@ -47,13 +47,11 @@ export const setUpWarehouse = async (
     });
     return { physicalResourceId: physicalIdOf(request) };
   }
-  const parsed = propertiesSchema.safeParse(request.ResourceProperties);
-  if (!parsed.success) {
-    throw new InvalidRecordError(
-      `${request.LogicalResourceId} properties: ${describeIssues(parsed.error.issues)}`,
-    );
-  }
-  const { WorkgroupName, Database, AdminSecretArn, PipelineRole, Schemas } = parsed.data;
+  const { WorkgroupName, Database, AdminSecretArn, PipelineRole, Schemas } = parseOrThrow(
+    propertiesSchema,
+    request.ResourceProperties,
+    `${request.LogicalResourceId} properties`,
+  );
   const setup = await deps.warehouseSetup({
     workgroupName: WorkgroupName,
     database: Database,

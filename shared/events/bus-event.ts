@@ -1,36 +1,32 @@
-import { z } from 'zod';
-import { describeIssues, InvalidRecordError } from '../errors.js';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import type { z } from 'zod';
+import { InvalidRecordError } from '../errors.js';
+import { parseOrThrow } from '../parse.js';
 import type { BusEvent } from '../ports/event-bus.js';
 
-/** An EventBridge event as a Lambda target receives it (the fields chartflow reads). */
-export interface EventBridgeEnvelope<D = unknown> {
-  readonly version: '0';
-  readonly id: string;
-  readonly source: string;
-  readonly 'detail-type': string;
-  readonly account: string;
-  readonly region: string;
-  readonly time: string;
-  readonly resources: string[];
+/**
+ * An EventBridge event as a Lambda target receives it, with its detail typed: Powertools' schema
+ * of the envelope, so that what the local bus builds and what the handlers read are held to the
+ * same fields.
+ */
+export type EventBridgeEnvelope<D = unknown> = Omit<z.output<typeof EventBridgeSchema>, 'detail'> & {
   readonly detail: D;
-}
+};
 
-const envelopeSchema = z.object({ source: z.string(), 'detail-type': z.string(), detail: z.unknown() });
-
-/** Reads the detail of an EventBridge event of the expected type with its schema. */
+/**
+ * Reads the detail of an EventBridge event of the expected type with its schema.
+ *
+ * @throws {InvalidRecordError} naming the field, when the event is no EventBridge event, is of
+ *   another detail type, or its detail does not match the schema
+ */
 export const detailOf = <D>(event: unknown, detailType: string, schema: z.ZodType<D>): D => {
-  const envelope = envelopeSchema.safeParse(event);
-  if (!envelope.success)
-    throw new InvalidRecordError(`EventBridge event: ${describeIssues(envelope.error.issues)}`);
-  if (envelope.data['detail-type'] !== detailType) {
+  const envelope = parseOrThrow(EventBridgeSchema, event, 'EventBridge event');
+  if (envelope['detail-type'] !== detailType) {
     throw new InvalidRecordError(
-      `EventBridge event: expected "${detailType}", got "${envelope.data['detail-type']}"`,
+      `EventBridge event: expected "${detailType}", got "${envelope['detail-type']}"`,
     );
   }
-  const detail = schema.safeParse(envelope.data.detail);
-  if (!detail.success)
-    throw new InvalidRecordError(`${detailType} detail: ${describeIssues(detail.error.issues)}`);
-  return detail.data;
+  return parseOrThrow(schema, envelope.detail, `${detailType} detail`);
 };
 
 /** The envelope EventBridge wraps a published event in. */

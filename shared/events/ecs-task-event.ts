@@ -1,8 +1,8 @@
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
+import { parseOrThrow } from '../parse.js';
 import type { TransformRequest } from '../ports/transform-runner.js';
 import { batchId } from '../records/messages.js';
-import { describeIssues, InvalidRecordError } from '../errors.js';
-import { detailOf } from './bus-event.js';
 
 /** The container that runs dbt, in the Fargate task definition and its local twin. */
 export const dbtContainerName = 'dbt';
@@ -32,6 +32,12 @@ const taskDetailSchema = z.object({
 });
 export type EcsTaskDetail = z.infer<typeof taskDetailSchema>;
 
+/** The event EventBridge delivers when a task changes state: its envelope, with the task as detail. */
+const taskStateChangeSchema = EventBridgeSchema.extend({
+  'detail-type': z.literal(ecsTaskStateChange),
+  detail: taskDetailSchema,
+});
+
 const requestSchema = z.object({ CHARTFLOW_BATCH_ID: batchId });
 
 /** The exit code of `timeout` when it stopped the build (dbt/Dockerfile's entrypoint). */
@@ -60,21 +66,16 @@ const failureMessage = (
 export const parseTransformStopped = (
   event: unknown,
 ): (TransformRequest & { taskId: string; succeeded: boolean; message?: string }) | undefined => {
-  const detail = detailOf(event, ecsTaskStateChange, taskDetailSchema);
+  const { detail } = parseOrThrow(taskStateChangeSchema, event, `${ecsTaskStateChange} event`);
   if (detail.lastStatus !== 'STOPPED') return undefined;
   const override = detail.overrides.containerOverrides.find((o) => o.name === dbtContainerName);
   const env = Object.fromEntries((override?.environment ?? []).map((e) => [e.name, e.value]));
-  const request = requestSchema.safeParse(env);
-  if (!request.success) {
-    throw new InvalidRecordError(
-      `ECS task ${detail.taskArn}: not a chartflow transform (${describeIssues(request.error.issues)})`,
-    );
-  }
+  const request = parseOrThrow(requestSchema, env, `ECS task ${detail.taskArn}: not a chartflow transform`);
   const container = detail.containers.find((c) => c.name === dbtContainerName);
   const succeeded = container?.exitCode === 0;
   const message = succeeded ? undefined : failureMessage(container, detail.stoppedReason);
   return {
-    batchId: request.data.CHARTFLOW_BATCH_ID,
+    batchId: request.CHARTFLOW_BATCH_ID,
     taskId: detail.taskArn,
     succeeded,
     ...(message ? { message } : {}),

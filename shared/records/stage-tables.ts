@@ -13,7 +13,7 @@ export interface ColumnDef {
 
 const col = (name: string, type: ColumnType, nullable = true): ColumnDef => ({ name, type, nullable });
 
-/** Columns every lake record carries (DESIGN.md, "Contracts"). */
+/** Columns every lake record carries (docs/architecture.md describes the contracts). */
 const lineage: readonly ColumnDef[] = [
   col('chart_id', 'text', false),
   col('chart_date', 'date', false),

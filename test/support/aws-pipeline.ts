@@ -53,6 +53,7 @@ import { startSandbox, type Sandbox, type SandboxOptions } from '../../infra/san
 import type { Moto } from './moto.js';
 import { RecordingObjectStore, type StoreAccess } from './recording-store.js';
 import { asS3SendsIt, isS3Event } from './s3-notifications.js';
+import { withEventBridgeBodies } from './eventbridge-deliveries.js';
 import { createTestDatabase } from './services.js';
 import { SqsEventSource } from './sqs-event-source.js';
 
@@ -362,7 +363,7 @@ export class AwsPipeline {
           batchSize: 1,
           maxConcurrency: 2,
           handler: async (event) => {
-            const response = await transform(event, localContext('transform'));
+            const response = await transform(withEventBridgeBodies(event), localContext('transform'));
             if (response.batchItemFailures.length > 0) failed('transform', 'a record was handed back');
             return response;
           },

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ECSClient, RunTaskCommand, type Failure, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
-import { ConfigError, describeIssues, InvalidRecordError, RetryableError } from '../../../shared/errors.js';
+import { ConfigError, InvalidRecordError, RetryableError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import { dbtContainerName, transformEnvironment } from '../../../shared/events/ecs-task-event.js';
 import type { TransformRequest, TransformRunner } from '../../../shared/ports/transform-runner.js';
 import { batchId } from '../../../shared/records/messages.js';
@@ -54,10 +55,7 @@ export class EcsTransformRunner implements TransformRunner {
   readonly #options: EcsTransformRunnerOptions;
 
   constructor(options: EcsTransformRunnerOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success) {
-      throw new ConfigError(`EcsTransformRunner options: ${describeIssues(parsed.error.issues)}`);
-    }
+    parseOrThrow(optionsSchema, options, 'EcsTransformRunner options', ConfigError);
     this.#options = options;
   }
 
@@ -68,19 +66,16 @@ export class EcsTransformRunner implements TransformRunner {
    * @throws {PermanentError} when ECS refused the request (access, parameters, cluster) or answered nothing usable
    */
   async start(request: TransformRequest): Promise<{ taskId: string }> {
-    const id = batchId.safeParse(request.batchId);
-    if (!id.success) {
-      throw new InvalidRecordError(`transform request: batchId: ${describeIssues(id.error.issues)}`);
-    }
+    const id = parseOrThrow(batchId, request.batchId, 'transform request: batchId');
     const { client, cluster, taskDefinition, subnets, securityGroups } = this.#options;
-    const what = `ECS RunTask ${taskDefinition} on ${cluster} for batch ${id.data}`;
+    const what = `ECS RunTask ${taskDefinition} on ${cluster} for batch ${id}`;
     const input: RunTaskCommandInput = {
       cluster,
       taskDefinition,
       launchType: 'FARGATE',
       count: 1,
       startedBy: transformStartedBy,
-      clientToken: transformClientToken(id.data),
+      clientToken: transformClientToken(id),
       networkConfiguration: {
         awsvpcConfiguration: {
           subnets: [...subnets],
@@ -89,9 +84,7 @@ export class EcsTransformRunner implements TransformRunner {
         },
       },
       overrides: {
-        containerOverrides: [
-          { name: dbtContainerName, environment: transformEnvironment({ batchId: id.data }) },
-        ],
+        containerOverrides: [{ name: dbtContainerName, environment: transformEnvironment({ batchId: id }) }],
       },
     };
 

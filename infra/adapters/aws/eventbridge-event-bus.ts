@@ -1,6 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { z } from 'zod';
-import { ConfigError, InvalidRecordError, RetryableError, describeIssues } from '../../../shared/errors.js';
+import { ConfigError, RetryableError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import type { BusEvent, EventBus } from '../../../shared/ports/event-bus.js';
 import { awsError } from './aws-errors.js';
 
@@ -42,12 +43,9 @@ export class EventBridgeEventBus implements EventBus {
 
   /** @throws {ConfigError} if an option is malformed. */
   constructor(options: EventBridgeEventBusOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success) {
-      throw new ConfigError(`EventBridgeEventBus options: ${describeIssues(parsed.error.issues)}`);
-    }
-    this.#client = parsed.data.client;
-    this.eventBusName = parsed.data.eventBusName;
+    const parsed = parseOrThrow(optionsSchema, options, 'EventBridgeEventBus options', ConfigError);
+    this.#client = parsed.client;
+    this.eventBusName = parsed.eventBusName;
   }
 
   /**
@@ -74,10 +72,9 @@ export class EventBridgeEventBus implements EventBus {
     } catch (error) {
       throw awsError(what, error);
     }
-    const parsed = answerSchema.safeParse(answer);
-    if (!parsed.success) throw new InvalidRecordError(`${what}: ${describeIssues(parsed.error.issues)}`);
-    if (parsed.data.FailedEntryCount === 0) return;
-    const reasons = parsed.data.Entries.filter((e) => e.ErrorCode !== undefined)
+    const parsed = parseOrThrow(answerSchema, answer, what);
+    if (parsed.FailedEntryCount === 0) return;
+    const reasons = parsed.Entries.filter((e) => e.ErrorCode !== undefined)
       .map((e) => `${e.ErrorCode}: ${e.ErrorMessage ?? '(no message)'}`)
       .join('; ');
     throw new RetryableError(`${what}: the entry failed: ${reasons || 'no reason given'}`);

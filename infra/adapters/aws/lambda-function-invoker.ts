@@ -1,6 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
-import { ConfigError, InvalidRecordError, PermanentError, describeIssues } from '../../../shared/errors.js';
+import { ConfigError, InvalidRecordError, PermanentError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import type { FunctionInvoker } from '../../../shared/ports/function-invoker.js';
 import { awsError } from './aws-errors.js';
 
@@ -39,10 +40,7 @@ export class LambdaFunctionInvoker implements FunctionInvoker {
 
   /** @throws {ConfigError} if an option is malformed. */
   constructor(options: LambdaFunctionInvokerOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success)
-      throw new ConfigError(`LambdaFunctionInvoker options: ${describeIssues(parsed.error.issues)}`);
-    this.#client = parsed.data.client;
+    this.#client = parseOrThrow(optionsSchema, options, 'LambdaFunctionInvoker options', ConfigError).client;
   }
 
   /** Lambda Invoke, RequestResponse: the function's answer parsed from JSON (`undefined` if it returned nothing). */
@@ -60,10 +58,7 @@ export class LambdaFunctionInvoker implements FunctionInvoker {
     } catch (error) {
       throw awsError(what, error);
     }
-    const answer = answerSchema.safeParse(raw);
-    if (!answer.success)
-      throw new InvalidRecordError(`${what}: the answer: ${describeIssues(answer.error.issues)}`);
-    const { StatusCode, FunctionError, Payload } = answer.data;
+    const { StatusCode, FunctionError, Payload } = parseOrThrow(answerSchema, raw, `${what}: the answer`);
     const text = Payload === undefined ? '' : new TextDecoder().decode(Payload);
     if (FunctionError !== undefined) throw functionFailed(functionName, FunctionError, text);
     if (StatusCode !== 200) throw new InvalidRecordError(`${what}: answered status ${StatusCode}, not 200`);

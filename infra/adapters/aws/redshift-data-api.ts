@@ -11,12 +11,12 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import { z } from 'zod';
 import {
-  describeIssues,
   InvalidRecordError,
   PermanentError,
   RetryableError,
   type ChartflowError,
 } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import { logger } from '../../../shared/logger.js';
 import type { Clock } from '../../../shared/ports/clock.js';
 import type { SqlValue } from '../../../shared/ports/warehouse.js';
@@ -327,11 +327,7 @@ const dataApiParameters = (
 };
 
 const parseAnswer = <S extends z.ZodType>(schema: S, answer: unknown, where: string): z.output<S> => {
-  const parsed = schema.safeParse(answer);
-  if (!parsed.success) {
-    throw new InvalidRecordError(`${where}: unexpected answer (${describeIssues(parsed.error.issues)})`);
-  }
-  return parsed.data;
+  return parseOrThrow(schema, answer, `${where}: unexpected answer`);
 };
 
 /** A FAILED statement as an error naming what failed — for a batch, which of its statements — and Redshift's words. */

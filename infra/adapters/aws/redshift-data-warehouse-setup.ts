@@ -1,6 +1,7 @@
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { z } from 'zod';
-import { ConfigError, describeIssues, PermanentError } from '../../../shared/errors.js';
+import { ConfigError, PermanentError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import { systemClock, type Clock } from '../../../shared/ports/clock.js';
 import type {
   PipelineUser,
@@ -57,10 +58,7 @@ export class RedshiftDataWarehouseSetup implements WarehouseSetup {
   readonly #database: string;
 
   constructor(options: RedshiftDataWarehouseSetupOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success) {
-      throw new ConfigError(`RedshiftDataWarehouseSetup options: ${describeIssues(parsed.error.issues)}`);
-    }
+    parseOrThrow(optionsSchema, options, 'RedshiftDataWarehouseSetup options', ConfigError);
     try {
       this.#database = redshiftIdentifier('database', options.database);
     } catch (error) {

@@ -1,6 +1,7 @@
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { z } from 'zod';
-import { ConfigError, describeIssues, InvalidRecordError } from '../../../shared/errors.js';
+import { ConfigError, InvalidRecordError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import { lakeKeys } from '../../../shared/lake/keys.js';
 import { systemClock, type Clock } from '../../../shared/ports/clock.js';
 import type { ObjectStore } from '../../../shared/ports/object-store.js';
@@ -69,7 +70,7 @@ const optionsSchema = redshiftDataOptionsSchema.extend({
  *   load loudly, rather than every NULL text becoming '' silently. Keeping the two apart needs a
  *   NULL marker in the files (`\N`, Redshift's default NULL AS), a change to the CSV writer.
  * - No `ACCEPTINVCHARS`: our files are valid UTF-8 (Node writes them); replacing characters would
- *   change names silently, which DESIGN.md forbids.
+ *   change names silently: a name lands as the source wrote it, or the load fails.
  * - `COMPUPDATE OFF`, `STATUPDATE OFF`: the stage is emptied after every run, so every COPY goes
  *   into an empty table, which by default makes Redshift choose encodings and ANALYZE it each time:
  *   time spent on a few hundred rows that are read once and deleted.
@@ -104,10 +105,7 @@ export class RedshiftDataWarehouse implements Warehouse {
   #stageReady = false;
 
   constructor(options: RedshiftDataWarehouseOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success) {
-      throw new ConfigError(`RedshiftDataWarehouse options: ${describeIssues(parsed.error.issues)}`);
-    }
+    parseOrThrow(optionsSchema, options, 'RedshiftDataWarehouse options', ConfigError);
     this.#bucket = options.bucket;
     this.#store = options.store;
     // Checked now, so that a bad role or bucket is a config error at cold start, not a failed load.

@@ -1,7 +1,8 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
-import { ConfigError, describeIssues } from '../../../shared/errors.js';
+import { ConfigError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import type { Secrets } from '../../../shared/ports/secrets.js';
 import { awsError, awsErrorName } from './aws-errors.js';
 
@@ -33,13 +34,10 @@ export class SecretsManagerSecrets implements Secrets {
 
   /** @throws {ConfigError} if an option is malformed. */
   constructor(options: SecretsManagerSecretsOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success) {
-      throw new ConfigError(`SecretsManagerSecrets options: ${describeIssues(parsed.error.issues)}`);
-    }
-    this.#provider = new SecretsProvider({ awsSdkV3Client: parsed.data.client });
-    this.#secretIds = parsed.data.secretIds;
-    this.#maxAge = parsed.data.maxAgeSeconds;
+    const parsed = parseOrThrow(optionsSchema, options, 'SecretsManagerSecrets options', ConfigError);
+    this.#provider = new SecretsProvider({ awsSdkV3Client: parsed.client });
+    this.#secretIds = parsed.secretIds;
+    this.#maxAge = parsed.maxAgeSeconds;
   }
 
   /**

@@ -1,13 +1,8 @@
 import { ChangeMessageVisibilityCommand, SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';
-import {
-  ConfigError,
-  InvalidRecordError,
-  PermanentError,
-  RetryableError,
-  describeIssues,
-} from '../../../shared/errors.js';
+import { ConfigError, InvalidRecordError, PermanentError, RetryableError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import { logger } from '../../../shared/logger.js';
 import type { OutgoingMessage, Queue } from '../../../shared/ports/queue.js';
 import { awsError, awsErrorName } from './aws-errors.js';
@@ -78,10 +73,9 @@ export class SqsQueue implements Queue {
 
   /** @throws {ConfigError} if an option is malformed. */
   constructor(options: SqsQueueOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success) throw new ConfigError(`SqsQueue options: ${describeIssues(parsed.error.issues)}`);
-    this.#client = parsed.data.client;
-    this.queueUrl = parsed.data.queueUrl;
+    const parsed = parseOrThrow(optionsSchema, options, 'SqsQueue options', ConfigError);
+    this.#client = parsed.client;
+    this.queueUrl = parsed.queueUrl;
   }
 
   /**
@@ -149,13 +143,13 @@ export class SqsQueue implements Queue {
           // The SDK has already retried what was worth retrying.
           throw new AbortError(awsError(what, error));
         }
-        const parsed = failedEntriesSchema.safeParse(answer.Failed ?? []);
-        if (!parsed.success) {
-          throw new AbortError(
-            new InvalidRecordError(`${what}: Failed: ${describeIssues(parsed.error.issues)}`),
-          );
+        let failed: z.output<typeof failedEntriesSchema>;
+        try {
+          failed = parseOrThrow(failedEntriesSchema, answer.Failed ?? [], `${what}: Failed`);
+        } catch (error) {
+          // An answer SQS should not give: sending again would not change it.
+          throw new AbortError(error as Error);
         }
-        const failed = parsed.data;
         if (failed.length === 0) return;
         const refused = failed.filter((f) => f.SenderFault);
         if (refused.length > 0) {

@@ -2,12 +2,8 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { z } from 'zod';
 import { awsError, awsErrorName } from '../../adapters/aws/aws-errors.js';
-import {
-  ConfigError,
-  InvalidRecordError,
-  describeIssues,
-  type ChartflowError,
-} from '../../../shared/errors.js';
+import { ConfigError, InvalidRecordError, type ChartflowError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 
 /** The deployed stack a command works on. */
 export interface StackTarget {
@@ -58,13 +54,11 @@ export const readStackOutputs = async <K extends StackOutputName>(
   } catch (error) {
     throw describeStacksFailed(target, error);
   }
-  const parsed = describeStacksSchema.safeParse(answer);
-  if (!parsed.success) {
-    throw new InvalidRecordError(
-      `CloudFormation DescribeStacks ${target.stackName}: the answer: ${describeIssues(parsed.error.issues)}`,
-    );
-  }
-  const stack = parsed.data.Stacks[0]!;
+  const stack = parseOrThrow(
+    describeStacksSchema,
+    answer,
+    `CloudFormation DescribeStacks ${target.stackName}: the answer`,
+  ).Stacks[0]!;
   const outputs = new Map(stack.Outputs.map((o) => [o.OutputKey, o.OutputValue]));
   const found = {} as Record<K, string>;
   for (const name of wanted) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { S3ObjectStore } from '../../adapters/aws/s3-object-store.js';
-import { InvalidRecordError, describeIssues } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import { rawPrefix } from '../../../shared/lake/keys.js';
 import { RunRecords, type RunRecord } from '../../../shared/lake/run-records.js';
 import { readStackOutputs } from '../../aws/cli/stack.js';
@@ -68,13 +68,11 @@ export const replayOnAws = (
       chartDate: options.date,
       ...(options.chart ? { chartId: options.chart } : {}),
     });
-    const parsed = replayResultSchema.safeParse(answer);
-    if (!parsed.success) {
-      throw new InvalidRecordError(
-        `${functionName} answered what is not a replay result: ${describeIssues(parsed.error.issues)}`,
-      );
-    }
-    const replay = parsed.data;
+    const replay = parseOrThrow(
+      replayResultSchema,
+      answer,
+      `${functionName} answered what is not a replay result`,
+    );
     const replayed = `replayed ${replay.objectsReplayed} objects of ${what} in s3://${bucket} (function ${functionName}), ${replay.claimsReset} claim(s) reset`;
 
     if (!options.wait) {

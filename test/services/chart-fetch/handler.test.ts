@@ -261,5 +261,57 @@ describe('Function: chart-fetch handler', () => {
         invoke({ chartId: 'global', chartDate: '2024-05-01', batchId: '../x' }),
       ).rejects.toBeInstanceOf(InvalidRecordError);
     });
+
+    it('refuses an unknown field, naming it', async () => {
+      await expect(invoke({ chartDate: '2024-05-01', chart: 'global' })).rejects.toThrow(
+        /^chart-fetch event: ✖ Unrecognized key: "chart"/,
+      );
+    });
+  });
+
+  describe('on the daily schedule', () => {
+    /** An EventBridge scheduled rule's event, after the example in the EventBridge documentation. */
+    const scheduledEvent = (time: string) => ({
+      version: '0',
+      id: '89d1a02d-5ec7-412e-82f5-13505f849b41',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '123456789012',
+      time,
+      region: 'eu-west-1',
+      resources: ['arn:aws:events:eu-west-1:123456789012:rule/chartflow-prod-chartFetch'],
+      detail: {},
+    });
+
+    it('fetches every configured chart for the day of its time', async () => {
+      const results = await invoke(scheduledEvent('2024-05-02T06:00:00Z'));
+
+      expect(results).toMatchObject([{ chartId: 'global', chartDate: '2024-05-02', entries: 1 }]);
+      expect(await rawKeys()).toContain('raw/chart_songs/date=2024-05-02/chart=global/manifest.json');
+    });
+
+    it('refuses a scheduled event that is malformed, naming the field, and fetches nothing', async () => {
+      const failure = invoke(scheduledEvent('yesterday'));
+
+      await expect(failure).rejects.toBeInstanceOf(InvalidRecordError);
+      await expect(failure).rejects.toThrow(
+        /^chart-fetch scheduled event: ✖ Invalid ISO datetime → at time$/,
+      );
+      expect(await rawKeys()).toEqual([]);
+    });
+  });
+
+  describe('on an S3 event', () => {
+    it('refuses a record that S3 would not send, naming the field', async () => {
+      const event = s3EventFactory(lakeKeys.inboxChart('regional-global-daily-2024-05-01.csv'));
+      const { eventTime: _eventTime, ...withoutTime } = event.Records[0]!;
+
+      const failure = invoke({ Records: [withoutTime] });
+
+      await expect(failure).rejects.toBeInstanceOf(InvalidRecordError);
+      await expect(failure).rejects.toThrow(
+        /^S3 event: ✖ Invalid input: expected string, received undefined → at Records\[0\]\.eventTime$/,
+      );
+    });
   });
 });

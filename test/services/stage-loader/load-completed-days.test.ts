@@ -150,7 +150,7 @@ describe('Function: stage-loader handler', () => {
 
   it('refuses an event that is not an S3 event, naming what is wrong', async () => {
     await expect(handler({ Records: [{ nope: true }] }, localContext('stage-loader'))).rejects.toThrow(
-      /S3 event: Records\.0\./,
+      /^S3 event: ✖ .* → at Records\[0\]\./,
     );
   });
 });

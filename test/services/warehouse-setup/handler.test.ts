@@ -185,7 +185,9 @@ describe('Function: warehouseSetup', () => {
       contextWith(300_000),
     );
     expect(answered()[0]).toMatchObject({ Status: 'FAILED' });
-    expect(answered()[0]!.Reason).toMatch(/^WarehouseSetup properties: Schemas: /);
+    expect(answered()[0]!.Reason).toMatch(
+      /^WarehouseSetup properties: ✖ Invalid input: expected array, received undefined → at Schemas /,
+    );
     expect(setup.targets).toEqual([]);
   });
 
@@ -200,6 +202,24 @@ describe('Function: warehouseSetup', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(answered()[0]).toMatchObject({ Status: 'FAILED' });
     expect(answered()[0]!.Reason).toMatch(/^the warehouse set-up did not finish within 1 s/);
+  });
+
+  it('answers once, FAILED, when the set-up finishes after the early timeout', async () => {
+    let finished = false;
+    const setup = recordingSetup(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      finished = true;
+      return { user: 'IAMR:late', created: true };
+    });
+    const response = await makeHandler(setup.deps)(
+      customResourceEventFactory({ responseUrl: responseUrl(), properties }),
+      contextWith(16_000),
+    );
+    expect(response).toMatchObject({ Status: 'FAILED' });
+    await expect.poll(() => finished, { timeout: 3_000 }).toBe(true);
+    // Time for a second answer, were one sent.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(answered().map((a) => a.Status)).toEqual(['FAILED']);
   });
 
   it('keeps a long reason within what CloudFormation accepts', async () => {
@@ -239,6 +259,24 @@ describe('Function: warehouseSetup', () => {
     await expect(makeHandler(setup.deps)({ Records: [] }, contextWith(300_000))).rejects.toThrow(
       InvalidRecordError,
     );
+    expect(cloudFormation.received).toEqual([]);
+  });
+
+  it.each([
+    ['an Update without the id it answered', { PhysicalResourceId: undefined }, /→ at PhysicalResourceId/],
+    ['a ResponseURL that is not HTTP', { ResponseURL: 'file:///etc/passwd' }, /→ at ResponseURL/],
+    ['no ServiceToken', { ServiceToken: undefined }, /→ at ServiceToken/],
+  ])('fails the invocation, naming the field, for %s', async (_, change, field) => {
+    const setup = recordingSetup(async () => ({ user: 'IAMR:u', created: true }));
+    const event = {
+      ...customResourceEventFactory({ requestType: 'Update', responseUrl: responseUrl(), properties }),
+      ...change,
+    };
+    const error = await makeHandler(setup.deps)(event, contextWith(300_000)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidRecordError);
+    expect((error as Error).message).toMatch(/^CloudFormation custom resource request: ✖ /);
+    expect((error as Error).message).toMatch(field);
+    expect(setup.targets).toEqual([]);
     expect(cloudFormation.received).toEqual([]);
   });
 });

@@ -242,6 +242,6 @@ describe('Class: EcsTransformRunner', () => {
           subnets: ['s'],
           securityGroups: [],
         }),
-    ).toThrow(/securityGroups: at least one security group is required/);
+    ).toThrow(/^EcsTransformRunner options: ✖ at least one security group is required → at securityGroups$/);
   });
 });

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { EventBridgeEventBus } from '../../../../infra/adapters/aws/eventbridge-event-bus.js';
 import { ConfigError, PermanentError, RetryableError } from '../../../../shared/errors.js';
 import { detailOf } from '../../../../shared/events/bus-event.js';
+import { asEventBridgeSendsIt } from '../../../support/eventbridge-deliveries.js';
 import { motoAvailable, startMoto, type Moto } from '../../../support/moto.js';
 
 const available = motoAvailable();
@@ -87,7 +88,7 @@ describe.skipIf(!available)('Class: EventBridgeEventBus (moto)', () => {
     const delivered = await drain(queueUrl);
     expect(delivered).toHaveLength(1);
     expect(delivered[0]).toMatchObject({ source: 'chartflow', 'detail-type': 'Stage Loaded', detail });
-    expect(detailOf(delivered[0], 'Stage Loaded', stageLoaded)).toEqual(detail);
+    expect(detailOf(asEventBridgeSendsIt(delivered[0]), 'Stage Loaded', stageLoaded)).toEqual(detail);
   });
 
   it('keeps unicode, quotes and nesting of a detail through JSON', async () => {
@@ -100,7 +101,7 @@ describe.skipIf(!available)('Class: EventBridgeEventBus (moto)', () => {
     };
     await bus.publish({ source: 'chartflow', detailType: 'Transform Requested', detail });
     const [envelope] = await drain(queueUrl);
-    expect(detailOf(envelope, 'Transform Requested', z.unknown())).toEqual(detail);
+    expect(detailOf(asEventBridgeSendsIt(envelope), 'Transform Requested', z.unknown())).toEqual(detail);
   });
 });
 

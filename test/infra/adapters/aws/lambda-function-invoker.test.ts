@@ -57,7 +57,7 @@ describe('Function: LambdaFunctionInvoker', () => {
       FunctionError: 'Unhandled',
       Payload: json({
         errorType: 'InvalidRecordError',
-        errorMessage: 'replay event: chartDate: Invalid ISO date',
+        errorMessage: 'replay event: ✖ Invalid ISO date → at chartDate',
         trace: ['InvalidRecordError: replay event', '    at handler (file:///var/task/index.mjs:1:1)'],
       }),
     });
@@ -69,7 +69,7 @@ describe('Function: LambdaFunctionInvoker', () => {
     expect(failure).toBeInstanceOf(PermanentError);
     expect(failure).not.toBeInstanceOf(RetryableError);
     expect((failure as Error).message).toBe(
-      'Lambda function chartflow-dev-replay failed (Unhandled): InvalidRecordError: replay event: chartDate: Invalid ISO date',
+      'Lambda function chartflow-dev-replay failed (Unhandled): InvalidRecordError: replay event: ✖ Invalid ISO date → at chartDate',
     );
     // The stack trace stays in the function's logs.
     expect((failure as Error).message).not.toMatch(/index\.mjs/);

@@ -215,7 +215,7 @@ describe('Class: RedshiftDataWarehouseSetup', () => {
         }),
     ).toThrow(
       new ConfigError(
-        'RedshiftDataWarehouseSetup options: adminSecretArn: must be a Secrets Manager secret ARN',
+        'RedshiftDataWarehouseSetup options: ✖ must be a Secrets Manager secret ARN → at adminSecretArn',
       ),
     );
     expect(

@@ -633,7 +633,7 @@ describe('Class: RedshiftDataWarehouse', () => {
       redshift.on(ExecuteStatementCommand).resolves({ Id: 'q6' });
       redshift.on(DescribeStatementCommand).resolves({ Id: 'q6', Status: 'ALL' });
       await expect(make().query('select 1')).rejects.toThrow(
-        /DescribeStatement q6: unexpected answer \(Status:/,
+        /DescribeStatement q6: unexpected answer: ✖ Invalid option: .* → at Status$/,
       );
     });
   });
@@ -742,7 +742,9 @@ describe('Class: RedshiftDataWarehouse', () => {
             store,
             copyRoleArn: role,
           }),
-      ).toThrow(/workgroupName: the Redshift Serverless workgroup name is required/);
+      ).toThrow(
+        /RedshiftDataWarehouse options: ✖ the Redshift Serverless workgroup name is required → at workgroupName$/,
+      );
       expect(
         () =>
           new RedshiftDataWarehouse({
@@ -753,7 +755,7 @@ describe('Class: RedshiftDataWarehouse', () => {
             store: undefined as unknown as ObjectStore,
             copyRoleArn: role,
           }),
-      ).toThrow(/store: must be an ObjectStore/);
+      ).toThrow(/^RedshiftDataWarehouse options: ✖ must be an ObjectStore .* → at store$/);
     });
   });
 });

@@ -1,3 +1,4 @@
+import { S3Schema } from '@aws-lambda-powertools/parser/schemas/s3';
 import { describe, expect, it } from 'vitest';
 import { nextSequencer, objectCreatedEvent } from '../../../../infra/adapters/embedded/s3-events.js';
 import { decodeS3Key } from '../../../../shared/events/s3-keys.js';
@@ -15,6 +16,11 @@ const details = {
 describe('Function: objectCreatedEvent', () => {
   it('has the shape of an S3 bucket notification', () => {
     expect(shapeOf(objectCreatedEvent(details))).toEqual(shapeOf(s3EventFactory(details.key)));
+  });
+
+  it("is an S3 event by Powertools' schema, which the handlers read it with", () => {
+    expect(S3Schema.safeParse(objectCreatedEvent(details)).error).toBeUndefined();
+    expect(S3Schema.safeParse(objectCreatedEvent({ ...details, region: 'local' })).error).toBeUndefined();
   });
 
   it('says what S3 would say about the object', () => {
