@@ -1,4 +1,4 @@
-import { featuresRecheckDays } from '../../../../services/track-attributes/enrichment/attribute-enricher.js';
+import { featuresRecheckDays } from '../../../../services/track-attributes/enrichment/lookup-session.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { reccobeatsKnowsTrack, startSandbox, type Sandbox } from '../../../../infra/sandbox/index.js';
 import { ProviderError } from '../../../../shared/errors.js';
