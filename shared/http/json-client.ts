@@ -1,19 +1,19 @@
 import pRetry from 'p-retry';
 import type { z } from 'zod';
 import type { Clock } from '../ports/clock.js';
-import {
-  describeIssues,
-  InvalidRecordError,
-  ProviderError,
-  ProviderRejectedError,
-  RateLimitedError,
-} from '../errors.js';
+import { ProviderError, ProviderRejectedError, RateLimitedError } from '../errors.js';
+import { parseOrThrow } from '../parse.js';
 import type { RequestCounter } from './request-counter.js';
 import type { RateLimiter } from './rate-limiter.js';
 
-/** How a provider's client retries. */
+/**
+ * How the provider clients (Spotify, ReccoBeats, through {@link JsonClient}) retry a request: a 5xx
+ * answer, a network error or a garbled body is retried `retries` times with jittered exponential
+ * backoff; a 429 is waited out in place, up to `maxInlineWaitMs`. Other answers (a 4xx, an answer
+ * of the wrong shape) are never retried: they would come back the same.
+ */
 export interface RetryPolicy {
-  /** Retries of a 5xx or network error, with jittered exponential backoff. */
+  /** Retries of a 5xx, network error or garbled body, with jittered exponential backoff. */
   readonly retries: number;
   readonly minTimeoutMs: number;
   readonly maxTimeoutMs: number;
@@ -25,6 +25,7 @@ export interface RetryPolicy {
   readonly maxInlineWaitMs: number;
 }
 
+/** The provider clients' retries when a client is given none. */
 export const defaultRetryPolicy: RetryPolicy = {
   retries: 4,
   minTimeoutMs: 200,
@@ -159,10 +160,8 @@ export class JsonClient {
         cause: error,
       });
     }
-    const parsed = request.schema.safeParse(json);
-    if (!parsed.success) {
-      throw new InvalidRecordError(`${where}: unexpected answer: ${describeIssues(parsed.error.issues)}`);
-    }
-    return parsed.data;
+    // Not JSON is retried above; JSON of the wrong shape is not (`InvalidRecordError`): it would
+    // come back the same.
+    return parseOrThrow(request.schema, json, `${where}: unexpected answer`);
   }
 }

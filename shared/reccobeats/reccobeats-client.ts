@@ -6,7 +6,7 @@ import { contentSchema } from './schemas.js';
 
 /**
  * ReccoBeats silently drops the ids of a call beyond its cap; 40 is what it reliably honours
- * (DESIGN.md, "Spotify, as it is today").
+ * (docs/architecture.md, "Spotify, as it is today").
  */
 export const reccobeatsLimits = { idsPerCall: 40 } as const;
 

@@ -2,7 +2,8 @@ import { z, type ZodType } from 'zod';
 import type { Clock } from '../ports/clock.js';
 import type { Secrets } from '../ports/secrets.js';
 import { SecretName } from '../ports/secrets.js';
-import { ConfigError, describeIssues } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { parseOrThrow } from '../parse.js';
 import { JsonClient, UnauthorizedError, type RetryPolicy } from '../http/json-client.js';
 import type { RequestCounter } from '../http/request-counter.js';
 import type { RateLimiter } from '../http/rate-limiter.js';
@@ -14,7 +15,7 @@ import {
   type PlaylistItemsPage,
 } from './schemas.js';
 
-/** Spotify's limits per call (DESIGN.md, "Spotify, as it is today"). */
+/** Spotify's limits per call (docs/architecture.md, "Spotify, as it is today"). */
 export const spotifyLimits = {
   tracksPerCall: 50,
   audioFeaturesPerCall: 100,
@@ -193,13 +194,11 @@ export class SpotifyClient {
     try {
       json = JSON.parse(secret);
     } catch {
+      // Not `parseJsonOrThrow`: JSON.parse's message quotes the text, and this text is a secret.
       throw new ConfigError('The secret "spotify" is not JSON.');
     }
-    const parsed = spotifyCredentialsSchema.safeParse(json);
-    // Name the fields that are wrong, never their values.
-    if (!parsed.success)
-      throw new ConfigError(`The secret "spotify" is malformed: ${describeIssues(parsed.error.issues)}.`);
-    return parsed.data;
+    // zod's wording names the fields that are wrong, never their values.
+    return parseOrThrow(spotifyCredentialsSchema, json, 'The secret "spotify" is malformed', ConfigError);
   }
 }
 

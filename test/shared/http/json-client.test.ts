@@ -115,8 +115,8 @@ describe('Class: JsonClient', () => {
     expect(error).toBeInstanceOf(InvalidRecordError);
     const message = (error as Error).message;
     expect(message).toMatch(/^local GET \/thing: unexpected answer: /);
-    expect(message).toContain('tracks.0.artists: ');
-    expect(message).toContain('tracks.1.artists.0.id: not a Spotify id');
+    expect(message).toContain('→ at tracks[0].artists');
+    expect(message).toContain('✖ not a Spotify id → at tracks[1].artists[0].id');
     expect(error).toMatchObject({ retryable: false });
     expect(server.received).toHaveLength(1);
   });

@@ -224,15 +224,23 @@ describe('Class: SpotifyClient', () => {
       [
         'an empty secret',
         '{"clientId":"hunter2-id","clientSecret":""}',
-        /"spotify" is malformed: clientSecret/,
+        /"spotify" is malformed: ✖ Too small: .* → at clientSecret$/,
       ],
       [
         'the wrong field names',
         '{"client_id":"hunter2-id","client_secret":"hunter2-secret"}',
-        /"spotify" is malformed: clientId: .*; clientSecret: /,
+        /"spotify" is malformed: ✖ .* → at clientId; ✖ .* → at clientSecret$/,
       ],
-      ['a number for the id', '{"clientId":4242,"clientSecret":"hunter2-secret"}', /malformed: clientId: /],
-      ['not an object', '["hunter2-id","hunter2-secret"]', /malformed: \(root\): /],
+      [
+        'a number for the id',
+        '{"clientId":4242,"clientSecret":"hunter2-secret"}',
+        /malformed: ✖ Invalid input: expected string, received number → at clientId$/,
+      ],
+      [
+        'not an object',
+        '["hunter2-id","hunter2-secret"]',
+        /malformed: ✖ Invalid input: expected object, received array$/,
+      ],
     ])('throws a ConfigError naming the secret, not its value, when it is %s', async (_, value, message) => {
       const sandbox = await sandboxWith();
       const secrets = new EnvSecrets({ [SecretName.spotify]: value });

@@ -1,4 +1,4 @@
-import { featuresRecheckDays } from '../../../../services/track-attributes/enrichment/attribute-enricher.js';
+import { featuresRecheckDays } from '../../../../services/track-attributes/enrichment/lookup-session.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { reccobeatsKnowsTrack, startSandbox, type Sandbox } from '../../../../infra/sandbox/index.js';
 import { ProviderError } from '../../../../shared/errors.js';
@@ -190,8 +190,7 @@ describe('Class: AttributeEnricher, with ReccoBeats alone (no Spotify app)', () 
       }
     });
 
-    // BUG (services/track-attributes/enrichment/attribute-enricher.ts, #audioFeatures `needing`; the cache has no way to say
-    // "looked up, none"): a track ReccoBeats had no features for is asked again on every lookup.
+    // The cache says "looked up, none" (featuresMissing), so that such a track is not asked daily.
     it('does not ask again for the audio features of a track that had none', async () => {
       const ids = [...withoutFeatures.slice(0, 1), ...withFeatures.slice(0, 2)];
       const store = freshLake();
@@ -202,6 +201,20 @@ describe('Class: AttributeEnricher, with ReccoBeats alone (no Spotify app)', () 
 
       expect(okLookup(results.get(ids[0]!)).attributes.features_source).toBeNull();
       expect(sandbox.stats.snapshot().requests.reccobeatsAudioFeatures).toBe(0);
+    });
+
+    it('says on a later day why the track has no audio features, as the reason was recorded', async () => {
+      const ids = [...withoutFeatures.slice(0, 1), ...withFeatures.slice(0, 1)];
+      const store = freshLake();
+      await enricher(store).lookup(ids, day);
+
+      const { results } = await enricher(store).lookup(ids, nextDay);
+
+      expect(okLookup(results.get(ids[0]!)).attributes).toMatchObject({
+        features_source: null,
+        missing_reason: 'no audio features: reccobeats has none for this track',
+      });
+      expect(okLookup(results.get(ids[1]!)).attributes.missing_reason).toBeNull();
     });
 
     it('asks again, once featuresRecheckDays have passed, for a track that had none', async () => {
@@ -304,9 +317,8 @@ describe('Class: AttributeEnricher, with ReccoBeats alone (no Spotify app)', () 
       expect(raw).toMatchObject({ reccobeats_tracks: [item(ids[2], 3), invalid, item(ids[0], 1)] });
     });
 
-    // BUG (services/track-attributes/enrichment/attribute-enricher.ts, #reccobeatsTracks): without a Spotify app an invalid
-    // ReccoBeats track answer leaves the track `not_found` with "no source knows this track", although
-    // the source knows it and its answer sits in quarantine; the TrackLookup contract says `quarantined`.
+    // Without a Spotify app the invalid answer was the track's only one: the source knows the track,
+    // and the TrackLookup contract says `quarantined`, not `not_found`.
     it('says the track whose answer was invalid is quarantined, not unknown', async () => {
       const { results } = await lookup();
 

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import type { CachedTrack } from '../../../../services/track-attributes/enrichment/attribute-cache.js';
+import {
+  featuresRecheckDays,
+  LookupSession,
+} from '../../../../services/track-attributes/enrichment/lookup-session.js';
+
+const day = '2026-03-02';
+const daysAfter = (date: string, days: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+const metadata = (name: string): NonNullable<CachedTrack['metadata']> => ({
+  columns: { track_name: name, duration_ms: 200_000, isrc: null },
+  source: 'spotify',
+  artists: [{ artistId: 'Ar1', artistName: 'Artist One' }],
+  fetchedOn: '2026-01-01',
+});
+const features: NonNullable<CachedTrack['features']> = {
+  columns: { danceability: 0.5, tempo: 120 },
+  source: 'reccobeats',
+  fetchedOn: '2026-01-01',
+};
+
+/** A session over ids a, b, c, d whose cache knows: a in full, b without features, c with none to find. */
+const sessionOn = (chartDate: string, absenceLearnedOn = daysAfter(day, -1)) =>
+  new LookupSession(
+    ['a', 'b', 'c', 'd'],
+    chartDate,
+    new Map<string, CachedTrack>([
+      ['a', { trackId: 'a', metadata: metadata('A'), features }],
+      ['b', { trackId: 'b', metadata: metadata('B') }],
+      [
+        'c',
+        {
+          trackId: 'c',
+          metadata: metadata('C'),
+          featuresMissing: { reason: 'no audio features: reccobeats has none', fetchedOn: absenceLearnedOn },
+        },
+      ],
+    ]),
+  );
+
+describe('Class: LookupSession', () => {
+  it('starts from the cache: features are needed only for known tracks without them or a recorded absence', () => {
+    const session = sessionOn(day);
+
+    expect(session.needingFeatures()).toEqual(['b']);
+    expect(session.idsWhere((k) => !k.metadata)).toEqual(['d']);
+  });
+
+  it('trusts a recorded absence for featuresRecheckDays, then asks again', () => {
+    const learned = '2026-01-10';
+
+    expect(sessionOn(daysAfter(learned, featuresRecheckDays - 1), learned).needingFeatures()).toEqual(['b']);
+    expect(sessionOn(daysAfter(learned, featuresRecheckDays), learned).needingFeatures()).toEqual(['b', 'c']);
+  });
+
+  it('says a recorded absence on the row, once, with its reason as recorded', () => {
+    const session = sessionOn(day);
+    session.recallKnownAbsences();
+
+    const row = session.results().results.get('c');
+    expect(row).toMatchObject({
+      status: 'ok',
+      attributes: { missing_reason: 'no audio features: reccobeats has none; no popularity' },
+    });
+  });
+
+  it('puts what Spotify said first in the reason a track goes without features', () => {
+    const session = sessionOn(day);
+    session.noteSpotifyFeatures('b', 'spotify has no audio features for this track');
+
+    expect(session.missFeatures('b', 'ReccoBeats is off')).toBe(
+      'no audio features: spotify has no audio features for this track; ReccoBeats is off',
+    );
+    expect(session.missFeatures('a', 'reccobeats failed: HTTP 500')).toBe(
+      'no audio features: reccobeats failed: HTTP 500',
+    );
+    expect(session.of('b').missing).toEqual([
+      'no audio features: spotify has no audio features for this track; ReccoBeats is off',
+    ]);
+  });
+
+  it('writes to the cache only what was learned today: new metadata, new features, a new absence', () => {
+    const session = sessionOn(day);
+    session.of('b').features = {
+      columns: { danceability: 0.1, tempo: undefined },
+      source: 'spotify',
+      fetchedOn: day,
+    };
+    session.of('d').metadata = { ...metadata('D'), fetchedOn: day };
+    session.learnFeaturesAbsent('d', 'no audio features: ReccoBeats is off');
+
+    expect(session.cacheUpdates()).toEqual([
+      {
+        trackId: 'b',
+        metadata: metadata('B'),
+        features: { columns: { danceability: 0.1, tempo: null }, source: 'spotify', fetchedOn: day },
+      },
+      {
+        trackId: 'd',
+        metadata: { ...metadata('D'), fetchedOn: day },
+        featuresMissing: { reason: 'no audio features: ReccoBeats is off', fetchedOn: day },
+      },
+    ]);
+  });
+
+  it('answers a track without metadata as failed, else quarantined, else not found, with why', () => {
+    const session = new LookupSession(['f', 'q', 'n', 'u'], day, new Map());
+    session.of('f').failed = 'spotify track: HTTP 500';
+    session.of('f').invalid = { reason: 'ignored', raw: {} };
+    session.of('q').invalid = { reason: 'invalid track: name: expected string', raw: { id: 'q' } };
+    session.of('n').notFound = 'spotify does not know this track id';
+    session.of('n').missing.push('no popularity: reccobeats does not know this track');
+
+    const { results } = session.results();
+
+    expect([...results]).toEqual([
+      ['f', { status: 'failed', reason: 'spotify track: HTTP 500' }],
+      ['q', { status: 'quarantined', reason: 'invalid track: name: expected string', raw: { id: 'q' } }],
+      [
+        'n',
+        {
+          status: 'not_found',
+          reason: 'spotify does not know this track id; no popularity: reccobeats does not know this track',
+        },
+      ],
+      ['u', { status: 'not_found', reason: 'no source knows this track' }],
+    ]);
+  });
+
+  it('keeps answers by endpoint, in the order received, and quarantines with the reason', () => {
+    const session = new LookupSession(['a'], day, new Map());
+    session.keep('spotify_tracks', [{ id: 'a' }, null]);
+    session.keep('spotify_tracks', [{ id: 'b' }]);
+    session.quarantineAnswer('a', 'reccobeats', 'invalid reccobeats track: popularity: Too big', { id: 'x' });
+
+    expect(session.results()).toMatchObject({
+      raw: { spotify_tracks: [{ id: 'a' }, null, { id: 'b' }] },
+      quarantine: [
+        {
+          trackId: 'a',
+          provider: 'reccobeats',
+          reason: 'invalid reccobeats track: popularity: Too big',
+          raw: { id: 'x' },
+        },
+      ],
+    });
+  });
+});
