@@ -9,7 +9,8 @@ import {
 } from '@aws-sdk/client-s3';
 import pRetry from 'p-retry';
 import { z } from 'zod';
-import { ConfigError, InvalidRecordError, PermanentError, describeIssues } from '../../../shared/errors.js';
+import { ConfigError, InvalidRecordError, PermanentError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import type {
   ObjectInfo,
   ObjectStore,
@@ -67,11 +68,9 @@ export class S3ObjectStore implements ObjectStore {
 
   /** @throws {ConfigError} if an option is malformed. */
   constructor(options: S3ObjectStoreOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success)
-      throw new ConfigError(`S3ObjectStore options: ${describeIssues(parsed.error.issues)}`);
-    this.#client = parsed.data.client;
-    this.bucket = parsed.data.bucket;
+    const parsed = parseOrThrow(optionsSchema, options, 'S3ObjectStore options', ConfigError);
+    this.#client = parsed.client;
+    this.bucket = parsed.bucket;
   }
 
   /** PutObject: writes the object, replacing any object under the same key. */
@@ -160,13 +159,11 @@ export class S3ObjectStore implements ObjectStore {
       const pages = paginateListObjectsV2({ client: this.#client }, { Bucket: this.bucket, Prefix: prefix });
       for await (const page of pages) {
         for (const [index, object] of (page.Contents ?? []).entries()) {
-          const parsed = listedObjectSchema.safeParse(object);
-          if (!parsed.success) {
-            throw new InvalidRecordError(
-              `S3 ListObjectsV2 ${this.#uri(prefix)}: Contents[${index}]: ${describeIssues(parsed.error.issues)}`,
-            );
-          }
-          const { Key, Size, LastModified, ETag } = parsed.data;
+          const { Key, Size, LastModified, ETag } = parseOrThrow(
+            listedObjectSchema,
+            object,
+            `S3 ListObjectsV2 ${this.#uri(prefix)}: Contents[${index}]`,
+          );
           found.push({ key: Key, size: Size, lastModified: LastModified, etag: bareEtag(ETag) });
         }
       }

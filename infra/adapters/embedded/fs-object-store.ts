@@ -15,7 +15,8 @@ import {
 import path from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import { z } from 'zod';
-import { ConfigError, PermanentError, describeIssues } from '../../../shared/errors.js';
+import { ConfigError, PermanentError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import { logger } from '../../../shared/logger.js';
 import type { ObjectInfo, ObjectStore, VersionedObject } from '../../../shared/ports/object-store.js';
 import { objectCreatedEvent, type ObjectCreatedName } from './s3-events.js';
@@ -109,13 +110,11 @@ export class FsObjectStore implements ObjectStore {
 
   /** @throws {ConfigError} if an option is malformed. */
   constructor(options: FsObjectStoreOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success)
-      throw new ConfigError(`FsObjectStore options: ${describeIssues(parsed.error.issues)}`);
-    this.root = path.resolve(parsed.data.root);
-    this.bucket = parsed.data.bucket;
-    this.region = parsed.data.region;
-    this.#onObjectCreated = parsed.data.onObjectCreated;
+    const parsed = parseOrThrow(optionsSchema, options, 'FsObjectStore options', ConfigError);
+    this.root = path.resolve(parsed.root);
+    this.bucket = parsed.bucket;
+    this.region = parsed.region;
+    this.#onObjectCreated = parsed.onObjectCreated;
   }
 
   /** Writes the object atomically (staged, then renamed into place). Content types are not kept. */
