@@ -107,7 +107,8 @@ interface Completeness {
 
 /**
  * From two listings, reading no data file: the markers of the run's parts say what each covers, and
- * the listed ETags that the CSVs are still the ones they describe (see `part-markers.ts`).
+ * the listed ETags that the CSVs are still the ones they describe (see `part-markers.ts`). A file
+ * changed since the run wrote it is read, to tell whose rows it holds, as all were before markers.
  */
 const completenessFromKeys = async (
   store: ObjectStore,
@@ -120,11 +121,25 @@ const completenessFromKeys = async (
     store.list(rawPrefix('chart_songs', day.chartDate, day.chartId)),
     store.list(rawPrefix('song_attributes', day.chartDate, day.chartId)),
   ]);
-  const { parts, covered } = keyedParts(attributes, day, manifest.runId);
+  const keyed = keyedParts(attributes, day, manifest.runId);
+  const covered = new Set(keyed.covered);
+  const parts = [...keyed.parts];
+  const indexOf = new Map(manifest.trackIds.map((id, index) => [id, index]));
+  for (const files of keyed.changed) {
+    const trackIds = await trackIdsOfRun(store, files.attributesKey, manifest.runId);
+    if (trackIds.length === 0) continue;
+    parts.push(files);
+    for (const id of trackIds) if (indexOf.has(id)) covered.add(indexOf.get(id)!);
+  }
+  const missing = manifest.trackIds.filter((_, index) => !covered.has(index)).length;
+  const chartListed = charts.some((o) => o.key === chartCsv && o.etag === chartCsvMd5);
   return {
-    files: filesOf(chartCsv, parts),
-    missing: manifest.trackIds.filter((_, index) => !covered.has(index)).length,
-    chartIsTheRuns: charts.some((o) => o.key === chartCsv && o.etag === chartCsvMd5),
+    files: filesOf(
+      chartCsv,
+      parts.sort((a, b) => a.attributesKey.localeCompare(b.attributesKey)),
+    ),
+    missing,
+    chartIsTheRuns: missing === 0 && (chartListed || (await chartOfRun(store, chartCsv, manifest.runId))),
   };
 };
 
@@ -177,13 +192,17 @@ const attributeParts = async (store: ObjectStore, day: ChartDay, runId: string):
     if (!key.endsWith('.song_attributes.csv')) continue;
     const artistsKey = key.replace(/\.song_attributes\.csv$/, '.song_artists.csv');
     if (!keys.has(artistsKey)) continue;
-    const body = await store.get(key);
-    if (!body) continue;
-    const rows = fromStageCsv('song_attributes', body.toString('utf8'), key).filter(
-      (r) => r.run_id === runId,
-    );
-    if (rows.length > 0)
-      parts.push({ attributesKey: key, artistsKey, trackIds: rows.map((r) => r.track_id!) });
+    const trackIds = await trackIdsOfRun(store, key, runId);
+    if (trackIds.length > 0) parts.push({ attributesKey: key, artistsKey, trackIds });
   }
   return parts;
+};
+
+/** The track ids of a run's rows in an attributes CSV (none if it is gone, or holds another run's). */
+const trackIdsOfRun = async (store: ObjectStore, key: string, runId: string): Promise<string[]> => {
+  const body = await store.get(key);
+  if (!body) return [];
+  return fromStageCsv('song_attributes', body.toString('utf8'), key)
+    .filter((r) => r.run_id === runId)
+    .map((r) => r.track_id!);
 };

@@ -18,7 +18,9 @@ import { lakeKeys, rawPrefix } from './keys.js';
  *   them; the track messages stay as they are).
  * The manifest carries the md5 of the chart CSV (`Manifest.chartCsvMd5`), compared in the same
  * listing way. A day is complete when the markers of the manifest's run whose CSVs are still
- * theirs cover every index, and the chart CSV is the run's.
+ * theirs cover every index, and the chart CSV is the run's. Only a file changed since its run
+ * wrote it (by a later run with the same ids, or by hand) is read, to tell whose rows it holds, as
+ * the loader always did: so a usual day is decided reading no data file, and an edited one as before.
  *
  * One small object per part (a day has a few parts, not hundreds) under `raw/`, so it fires the
  * loader once more per part, as the CSVs do: it is the last write, the one that can complete a day.
@@ -85,12 +87,23 @@ export const markPart = async (store: ObjectStore, part: LandedPart): Promise<vo
 
 const markerPattern = /\/_done\.run=([0-9A-Za-z-]+)\.(part-[0-9a-f]+)\.([0-9a-f]{16})\.([0-9a-f]+)$/;
 
+/** Where a part's two CSVs are. */
+export interface PartFiles {
+  readonly attributesKey: string;
+  readonly artistsKey: string;
+}
+
 /** A day's parts of one run, as the keys of its attributes prefix tell them. */
 export interface KeyedParts {
   /** The CSVs to load: one pair per part whose marker matches them. */
-  readonly parts: readonly { readonly attributesKey: string; readonly artistsKey: string }[];
+  readonly parts: readonly PartFiles[];
   /** The indexes of the manifest's tracks those parts hold. */
   readonly covered: ReadonlySet<number>;
+  /**
+   * Parts the run marked whose CSVs changed since (rewritten by another run with the same ids, or
+   * by hand): only reading them can tell whose rows they hold now. Rare, so the usual day reads none.
+   */
+  readonly changed: readonly PartFiles[];
 }
 
 /** The parts of a run that a listing of the day's attributes prefix shows complete and unchanged. */
@@ -100,7 +113,8 @@ export const keyedParts = (
   runId: string,
 ): KeyedParts => {
   const etags = new Map(listing.map((o) => [o.key, o.etag]));
-  const parts = new Map<string, { attributesKey: string; artistsKey: string }>();
+  const parts = new Map<string, PartFiles>();
+  const changed = new Map<string, PartFiles>();
   const covered = new Set<number>();
   for (const { key } of listing) {
     const match = markerPattern.exec(key);
@@ -115,10 +129,15 @@ export const keyedParts = (
     const artistsKey = lakeKeys.artistsCsv(day.chartDate, day.chartId, part);
     const attributesMd5 = etags.get(attributesKey);
     const artistsMd5 = etags.get(artistsKey);
-    // A marker whose CSVs were rewritten since (or removed) says nothing of what they hold now.
-    if (!attributesMd5 || !artistsMd5 || partDigest(attributesMd5, artistsMd5) !== digest) continue;
+    if (!attributesMd5 || !artistsMd5) continue;
+    // A marker whose CSVs were rewritten since says nothing of what they hold now.
+    if (partDigest(attributesMd5, artistsMd5) !== digest) {
+      changed.set(part, { attributesKey, artistsKey });
+      continue;
+    }
     parts.set(part, { attributesKey, artistsKey });
     for (const index of indexesOf(coverage)) covered.add(index);
   }
-  return { parts: [...parts.values()], covered };
+  for (const part of parts.keys()) changed.delete(part);
+  return { parts: [...parts.values()], covered, changed: [...changed.values()] };
 };

@@ -221,6 +221,27 @@ describe('Function: stage-loader handler (completeness from keys)', () => {
     expect(published).toHaveLength(0);
   });
 
+  it('reads only what changed since its run wrote it (a hand edit), and loads it if it is still the run’s', async () => {
+    await landDay(store, 'run-000001', ids, 'keys');
+    const chartKey = lakeKeys.chartCsv(day.chartDate, day.chartId);
+    const partKey = lakeKeys.attributesCsv(day.chartDate, day.chartId, secondPart);
+    await store.put(chartKey, `${(await store.get(chartKey))!.toString('utf8')}`.replace(',2,', ',1,'));
+    await store.put(
+      partKey,
+      toStageCsv(
+        'song_attributes',
+        ['t3', 't4'].map((id) => ({ ...lineage('run-000001'), track_id: id, enrichment_status: 'missing' })),
+      ),
+    );
+    store.read.length = 0;
+    expect(await decide()).toMatchObject([{ outcome: 'loaded', runId: 'run-000001' }]);
+    expect(store.read.sort()).toEqual(
+      [chartKey, lakeKeys.manifest(day.chartDate, day.chartId), partKey].sort(),
+    );
+    const [row] = await warehouse.query<{ n: number }>('select count(*) as n from stage.song_attributes');
+    expect(row!.n).toBe(4);
+  });
+
   it('ignores the markers of another run, and waits while the chart CSV is not the run’s', async () => {
     await landDay(store, 'run-000001', ids, 'keys');
     const manifestKey = lakeKeys.manifest(day.chartDate, day.chartId);
@@ -228,8 +249,13 @@ describe('Function: stage-loader handler (completeness from keys)', () => {
     // The manifest of a second run with the same tracks, whose parts are not there yet.
     await store.put(manifestKey, JSON.stringify({ ...manifest, runId: 'run-000002' }));
     expect(await decide()).toEqual([{ outcome: 'incomplete', day, missing: 4 }]);
-    // Its own manifest again, but the chart CSV has changed under it since.
-    await store.put(manifestKey, JSON.stringify({ ...manifest, chartCsvMd5: md5Of('another chart') }));
+    // Its own manifest again, but the chart CSV is another run's (a re-run halfway through).
+    await store.put(manifestKey, JSON.stringify(manifest));
+    const chartKey = lakeKeys.chartCsv(day.chartDate, day.chartId);
+    await store.put(
+      chartKey,
+      (await store.get(chartKey))!.toString('utf8').replaceAll('run-000001', 'run-000002'),
+    );
     expect(await decide()).toEqual([{ outcome: 'incomplete', day, missing: 0 }]);
     expect(published).toHaveLength(0);
   });

@@ -45,27 +45,22 @@ describe('Function: keyedParts', () => {
     expect(keyedParts(listing, day, 'run-000001')).toEqual({
       parts: [{ attributesKey: attributes, artistsKey: artists }],
       covered: new Set([0, 2]),
+      changed: [],
     });
   });
 
-  it('leaves out other runs, CSVs changed since, and CSVs missing', () => {
-    const none = { parts: [], covered: new Set() };
+  it('leaves out other runs and CSVs missing, and names the CSVs changed since, to be read', () => {
+    const none = { parts: [], covered: new Set(), changed: [] };
+    const run = 'run-000001';
     expect(
-      keyedParts(
-        [listed(attributes, 'a1'), listed(artists, 'r1'), listed(marker('run-000002'))],
-        day,
-        'run-000001',
-      ),
+      keyedParts([listed(attributes, 'a1'), listed(artists, 'r1'), listed(marker('run-000002'))], day, run),
     ).toEqual(none);
+    expect(keyedParts([listed(attributes, 'a1'), listed(marker(run))], day, run)).toEqual(none);
     expect(
-      keyedParts(
-        [listed(attributes, 'a2'), listed(artists, 'r1'), listed(marker('run-000001'))],
-        day,
-        'run-000001',
-      ),
-    ).toEqual(none);
-    expect(keyedParts([listed(attributes, 'a1'), listed(marker('run-000001'))], day, 'run-000001')).toEqual(
-      none,
-    );
+      keyedParts([listed(attributes, 'a2'), listed(artists, 'r1'), listed(marker(run))], day, run),
+    ).toEqual({
+      ...none,
+      changed: [{ attributesKey: attributes, artistsKey: artists }],
+    });
   });
 });
