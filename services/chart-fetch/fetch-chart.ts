@@ -2,6 +2,7 @@ import type { ChartDay, Manifest, TrackMessage } from '../../shared/records/mess
 import type { ChartSnapshot, ChartSource } from './sources/chart-source.js';
 import type { Clock, ObjectStore, Queue } from '../../shared/ports/index.js';
 import { lakeKeys } from '../../shared/lake/keys.js';
+import { maxKeyedTracks, md5Of } from '../../shared/lake/part-markers.js';
 import { toStageCsv } from '../../shared/records/csv.js';
 import { csvTimestamp } from '../../shared/records/timestamps.js';
 import { PermanentError } from '../../shared/errors.js';
@@ -103,9 +104,8 @@ export const landChart = async (
     streams: entry.streams,
     source: snapshot.source,
   }));
-  await store.put(lakeKeys.chartCsv(day.chartDate, day.chartId), toStageCsv('chart_songs', rows), {
-    contentType: 'text/csv',
-  });
+  const chartCsv = toStageCsv('chart_songs', rows);
+  await store.put(lakeKeys.chartCsv(day.chartDate, day.chartId), chartCsv, { contentType: 'text/csv' });
 
   const manifest: Manifest = {
     runId,
@@ -116,6 +116,9 @@ export const landChart = async (
     trackIds: snapshot.entries.map((e) => e.trackId),
     skipped: snapshot.skipped.map(({ position, reason }) => ({ position, reason })),
     ...(day.batchId ? { batchId: day.batchId } : {}),
+    // The stage loader knows the chart CSV is this run's by its ETag, and the day's parts by their
+    // markers' keys; a chart too long for markers is decided by reading its files (part-markers.ts).
+    ...(snapshot.entries.length <= maxKeyedTracks ? { chartCsvMd5: md5Of(chartCsv) } : {}),
   };
   await store.put(lakeKeys.manifest(day.chartDate, day.chartId), JSON.stringify(manifest, null, 2), {
     contentType: 'application/json',

@@ -1,7 +1,9 @@
 import type { Clock, ObjectStore } from '../../shared/ports/index.js';
-import type { TrackMessage } from '../../shared/records/messages.js';
+import type { ChartDay, TrackMessage } from '../../shared/records/messages.js';
 import type { AttributeProvider, QuarantinedAnswer, TrackLookup } from './enrichment/attribute-provider.js';
 import { lakeKeys, partName } from '../../shared/lake/keys.js';
+import { readManifest } from '../../shared/lake/manifests.js';
+import { markPart } from '../../shared/lake/part-markers.js';
 import { toStageCsv, type CellValue } from '../../shared/records/csv.js';
 import { csvTimestamp } from '../../shared/records/timestamps.js';
 import { RateLimitedError } from '../../shared/errors.js';
@@ -139,24 +141,22 @@ const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): 
         { contentType: 'application/json' },
       );
     }
-    // The raw answer first and the CSVs last: the loader only looks at the CSVs.
+    // The raw answer, then the CSVs, then the marker that says they are complete: the last write.
     await deps.store.put(lakeKeys.attributesRaw(chartDate, chartId, part), JSON.stringify(raw), {
       contentType: 'application/json',
     });
-    await deps.store.put(
-      lakeKeys.artistsCsv(chartDate, chartId, part),
-      toStageCsv('song_artists', artistRows),
-      {
-        contentType: 'text/csv',
-      },
-    );
-    await deps.store.put(
-      lakeKeys.attributesCsv(chartDate, chartId, part),
-      toStageCsv('song_attributes', attributeRows),
-      {
-        contentType: 'text/csv',
-      },
-    );
+    const artistsCsv = toStageCsv('song_artists', artistRows);
+    const attributesCsv = toStageCsv('song_attributes', attributeRows);
+    await deps.store.put(lakeKeys.artistsCsv(chartDate, chartId, part), artistsCsv, {
+      contentType: 'text/csv',
+    });
+    await deps.store.put(lakeKeys.attributesCsv(chartDate, chartId, part), attributesCsv, {
+      contentType: 'text/csv',
+    });
+    const indexes = await manifestIndexes(deps.store, { chartDate, chartId }, runId, [...rows.keys()]);
+    if (indexes) {
+      await markPart(deps.store, { chartDate, chartId, runId, part, indexes, attributesCsv, artistsCsv });
+    }
   }
   return {
     failedMessageIds,
@@ -165,6 +165,24 @@ const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): 
     written: rows.size,
     ...(retryAfterMs !== undefined && failedMessageIds.length > 0 ? { retryAfterMs } : {}),
   };
+};
+
+/**
+ * Where the tracks sit in their run's manifest, for the part's marker; `undefined` when the part
+ * gets none: the manifest names another run (a re-run replaced it, and only its run is loaded) or
+ * is decided by reading files (it has no `chartCsvMd5`).
+ */
+const manifestIndexes = async (
+  store: ObjectStore,
+  day: ChartDay,
+  runId: string,
+  trackIds: readonly string[],
+): Promise<number[] | undefined> => {
+  const manifest = await readManifest(store, day);
+  if (manifest?.runId !== runId || manifest.chartCsvMd5 === undefined) return undefined;
+  const indexOf = new Map(manifest.trackIds.map((id, index) => [id, index]));
+  const indexes = trackIds.map((id) => indexOf.get(id));
+  return indexes.every((i) => i !== undefined) ? indexes : undefined;
 };
 
 const longestWait = (outcomes: readonly EnrichResult[]): { retryAfterMs?: number } => {

@@ -46,6 +46,14 @@ export const lakeKeys = {
     `${rawPrefix('song_attributes', date, chart)}${part}.song_attributes.csv`,
   artistsCsv: (date: string, chart: string, part: string) =>
     `${rawPrefix('song_attributes', date, chart)}${part}.song_artists.csv`,
+  /**
+   * Written by track-attributes after a part's CSVs: the key alone says which run wrote the part,
+   * what the CSVs were (`digest`, of their md5s) and which of the manifest's tracks they hold
+   * (`coverage`), so that the stage loader decides a day is complete from a listing. Its name starts
+   * with `_`, which Hive-style readers (Athena, DuckDB) skip. See `part-markers.ts`.
+   */
+  partMarker: (date: string, chart: string, runId: string, part: string, digest: string, coverage: string) =>
+    `${rawPrefix('song_attributes', date, chart)}_done.run=${runId}.${part}.${digest}.${coverage}`,
   /** Created once per run of a day and chart: whoever creates it loads the stage. */
   claim: (date: string, chart: string, runId: string) =>
     `control/claims/${datePart(date)}/${chartPart(chart)}/run=${runId}.json`,

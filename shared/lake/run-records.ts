@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { ObjectStore } from '../ports/object-store.js';
 import { batchId, chartId, runId } from '../records/messages.js';
-import { describeIssues, InvalidRecordError } from '../errors.js';
+import { InvalidRecordError } from '../errors.js';
+import { parseJsonOrThrow, parseOrThrow } from '../parse.js';
 import { isoDate, lakeKeys } from './keys.js';
 
 export const checkResultSchema = z.object({
@@ -191,10 +192,7 @@ export class RunRecords {
    * listing, so they are found but not put first.
    */
   async latest(request: LatestRunsQuery): Promise<RunRecord[]> {
-    const parsed = latestRunsQuerySchema.safeParse(request);
-    if (!parsed.success)
-      throw new InvalidRecordError(`run records query: ${describeIssues(parsed.error.issues)}`);
-    const query = parsed.data;
+    const query = parseOrThrow(latestRunsQuerySchema, request, 'run records query');
     const found: RunRecord[] = [];
     const take = async (listed: readonly { key: string }[]) => {
       const keys = listed
@@ -243,8 +241,5 @@ export class RunRecords {
   }
 }
 
-const parseRunRecord = (body: Buffer, key: string): RunRecord => {
-  const parsed = runRecordSchema.safeParse(JSON.parse(body.toString('utf8')));
-  if (!parsed.success) throw new InvalidRecordError(`${key}: ${describeIssues(parsed.error.issues)}`);
-  return parsed.data;
-};
+const parseRunRecord = (body: Buffer, key: string): RunRecord =>
+  parseJsonOrThrow(runRecordSchema, body.toString('utf8'), `run record ${key}`);

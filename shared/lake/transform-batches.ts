@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { ObjectStore } from '../ports/object-store.js';
 import { batchId, chartId, runId } from '../records/messages.js';
-import { describeIssues, InvalidRecordError } from '../errors.js';
+import { InvalidRecordError } from '../errors.js';
+import { parseJsonOrThrow } from '../parse.js';
 import { isoDate, lakeKeys } from './keys.js';
 
 /** One load in a batch: which stage slice it is, and which run record tells its story. */
@@ -56,7 +57,5 @@ export class TransformBatches {
 
 const parse = <T>(schema: z.ZodType<T>, body: Buffer | undefined, key: string): T => {
   if (body === undefined) throw new InvalidRecordError(`${key}: vanished while it was read`);
-  const parsed = schema.safeParse(JSON.parse(body.toString('utf8')));
-  if (!parsed.success) throw new InvalidRecordError(`${key}: ${describeIssues(parsed.error.issues)}`);
-  return parsed.data;
+  return parseJsonOrThrow(schema, body.toString('utf8'), key);
 };

@@ -6,6 +6,12 @@ export interface ObjectInfo {
   readonly etag: string;
 }
 
+/** An object's body with its ETag (the bare md5 of a single-part write, as {@link ObjectInfo} carries it). */
+export interface VersionedObject {
+  readonly body: Buffer;
+  readonly etag: string;
+}
+
 /** Options of a write. */
 export interface PutOptions {
   readonly contentType?: string;
@@ -26,6 +32,27 @@ export interface ObjectStore {
   createIfAbsent(key: string, body: string | Uint8Array, options?: PutOptions): Promise<boolean>;
   /** Reads an object, or `undefined` if there is none under that key. */
   get(key: string): Promise<Buffer | undefined>;
+  /**
+   * Reads an object with its ETag, or `undefined` if there is none under that key: what a
+   * conditional write or delete ({@link replaceIfMatch}, {@link deleteIfMatch}) is conditioned on.
+   */
+  getWithEtag(key: string): Promise<VersionedObject | undefined>;
+  /**
+   * Replaces an object only if it is still the version read (S3's `If-Match` on PutObject): `false`
+   * if the object changed, or is gone, since. Atomic across concurrent callers: of those that
+   * replace the same version, exactly one gets `true`.
+   */
+  replaceIfMatch(
+    key: string,
+    body: string | Uint8Array,
+    etag: string,
+    options?: PutOptions,
+  ): Promise<boolean>;
+  /**
+   * Removes an object only if it is still the version read (S3's `If-Match` on DeleteObject):
+   * `false` if it changed, or is gone, since.
+   */
+  deleteIfMatch(key: string, etag: string): Promise<boolean>;
   /** Every object whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<ObjectInfo[]>;
   /** Removes an object; removing a missing one is not an error. */

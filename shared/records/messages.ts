@@ -41,6 +41,15 @@ export const manifestSchema = z.object({
   skipped: z.array(z.object({ position: z.number().int(), reason: z.string() })).default([]),
   /** The backfill batch this run belongs to: its load waits for the batch's one transform. */
   batchId: batchId.optional(),
+  /**
+   * The md5 of the run's chart CSV (its ETag). Present, it also says that the run's attribute parts
+   * are marked, so the stage loader decides completeness from keys (`part-markers.ts`); absent (a
+   * manifest written before, or one too long for markers), it reads the CSVs as it always did.
+   */
+  chartCsvMd5: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, 'an md5 in hex')
+    .optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 

@@ -1,4 +1,9 @@
-import type { ObjectInfo, ObjectStore, PutOptions } from '../../shared/ports/object-store.js';
+import type {
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  VersionedObject,
+} from '../../shared/ports/object-store.js';
 
 /** One S3 request a function made, as IAM authorizes it: the action and the object or prefix. */
 export interface StoreAccess {
@@ -38,6 +43,28 @@ export class RecordingObjectStore implements ObjectStore {
   get(key: string): Promise<Buffer | undefined> {
     this.#note('s3:GetObject', key);
     return this.inner.get(key);
+  }
+
+  getWithEtag(key: string): Promise<VersionedObject | undefined> {
+    this.#note('s3:GetObject', key);
+    return this.inner.getWithEtag(key);
+  }
+
+  replaceIfMatch(
+    key: string,
+    body: string | Uint8Array,
+    etag: string,
+    options?: PutOptions,
+  ): Promise<boolean> {
+    // A conditional PutObject: If-Match needs no action of its own.
+    this.#note('s3:PutObject', key);
+    return this.inner.replaceIfMatch(key, body, etag, options);
+  }
+
+  deleteIfMatch(key: string, etag: string): Promise<boolean> {
+    // A conditional DeleteObject: If-Match needs no action of its own.
+    this.#note('s3:DeleteObject', key);
+    return this.inner.deleteIfMatch(key, etag);
   }
 
   list(prefix: string): Promise<ObjectInfo[]> {

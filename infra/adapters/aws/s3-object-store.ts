@@ -9,8 +9,14 @@ import {
 } from '@aws-sdk/client-s3';
 import pRetry from 'p-retry';
 import { z } from 'zod';
-import { ConfigError, InvalidRecordError, PermanentError, describeIssues } from '../../../shared/errors.js';
-import type { ObjectInfo, ObjectStore, PutOptions } from '../../../shared/ports/object-store.js';
+import { ConfigError, InvalidRecordError, PermanentError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
+import type {
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  VersionedObject,
+} from '../../../shared/ports/object-store.js';
 import { awsError, awsErrorName, awsErrorStatus } from './aws-errors.js';
 
 /** Options of an {@link S3ObjectStore}. */
@@ -42,6 +48,12 @@ const byKeyBytes = (a: ObjectInfo, b: ObjectInfo) => Buffer.compare(Buffer.from(
 const isConditionalConflict = (error: unknown) =>
   awsErrorName(error) === 'ConditionalRequestConflict' || awsErrorStatus(error) === 409;
 const conflictRetries = { retries: 5, minTimeout: 50, maxTimeout: 1_000, randomize: true } as const;
+const isPreconditionFailed = (error: unknown) =>
+  awsErrorName(error) === 'PreconditionFailed' || awsErrorStatus(error) === 412;
+// An `If-Match` on a key that has no object is answered 404: the version read is gone.
+const isMissing = (error: unknown) => awsErrorName(error) === 'NoSuchKey' || awsErrorStatus(error) === 404;
+// S3 quotes ETags; the port carries the bare md5, as event notifications do.
+const bareEtag = (etag: string) => etag.replace(/"/g, '');
 
 /**
  * The lake on S3. Every write makes S3 itself announce an ObjectCreated event through the bucket's
@@ -56,11 +68,9 @@ export class S3ObjectStore implements ObjectStore {
 
   /** @throws {ConfigError} if an option is malformed. */
   constructor(options: S3ObjectStoreOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success)
-      throw new ConfigError(`S3ObjectStore options: ${describeIssues(parsed.error.issues)}`);
-    this.#client = parsed.data.client;
-    this.bucket = parsed.data.bucket;
+    const parsed = parseOrThrow(optionsSchema, options, 'S3ObjectStore options', ConfigError);
+    this.#client = parsed.client;
+    this.bucket = parsed.bucket;
   }
 
   /** PutObject: writes the object, replacing any object under the same key. */
@@ -85,27 +95,61 @@ export class S3ObjectStore implements ObjectStore {
       });
       return true;
     } catch (error) {
-      if (awsErrorName(error) === 'PreconditionFailed' || awsErrorStatus(error) === 412) return false;
+      if (isPreconditionFailed(error)) return false;
       throw awsError(`S3 PutObject (If-None-Match: *) ${this.#uri(key)}`, error);
+    }
+  }
+
+  /**
+   * PutObject with `If-Match`: `true` if the object was still that version and is replaced,
+   * `false` if it changed (412) or is gone (404). S3 makes it atomic across concurrent callers.
+   */
+  async replaceIfMatch(
+    key: string,
+    body: string | Uint8Array,
+    etag: string,
+    options: PutOptions = {},
+  ): Promise<boolean> {
+    const input = { ...this.#putInput(key, body, options), IfMatch: `"${etag}"` };
+    try {
+      await pRetry(() => this.#client.send(new PutObjectCommand(input)), {
+        ...conflictRetries,
+        shouldRetry: ({ error }) => isConditionalConflict(error),
+      });
+      return true;
+    } catch (error) {
+      if (isPreconditionFailed(error) || isMissing(error)) return false;
+      throw awsError(`S3 PutObject (If-Match) ${this.#uri(key)}`, error);
+    }
+  }
+
+  /** DeleteObject with `If-Match`: `false` if the object changed (412) or is gone (404) since it was read. */
+  async deleteIfMatch(key: string, etag: string): Promise<boolean> {
+    const input = { Bucket: this.bucket, Key: key, IfMatch: `"${etag}"` };
+    try {
+      await pRetry(() => this.#client.send(new DeleteObjectCommand(input)), {
+        ...conflictRetries,
+        shouldRetry: ({ error }) => isConditionalConflict(error),
+      });
+      return true;
+    } catch (error) {
+      if (isPreconditionFailed(error) || isMissing(error)) return false;
+      throw awsError(`S3 DeleteObject (If-Match) ${this.#uri(key)}`, error);
     }
   }
 
   /** GetObject: the body, or `undefined` when there is no object under that key. */
   async get(key: string): Promise<Buffer | undefined> {
-    let answer;
-    try {
-      answer = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    } catch (error) {
-      if (awsErrorName(error) === 'NoSuchKey') return undefined;
-      throw awsError(`S3 GetObject ${this.#uri(key)}`, error);
-    }
-    if (!answer.Body) throw new InvalidRecordError(`S3 GetObject ${this.#uri(key)}: the answer has no body`);
-    try {
-      return Buffer.from(await answer.Body.transformToByteArray());
-    } catch (error) {
-      // The connection broke while the body streamed in.
-      throw awsError(`S3 GetObject ${this.#uri(key)} (reading the body)`, error);
-    }
+    return (await this.#read(key))?.body;
+  }
+
+  /** GetObject: the body and its ETag, or `undefined` when there is no object under that key. */
+  async getWithEtag(key: string): Promise<VersionedObject | undefined> {
+    const read = await this.#read(key);
+    if (read === undefined) return undefined;
+    if (read.etag === undefined)
+      throw new InvalidRecordError(`S3 GetObject ${this.#uri(key)}: the answer has no ETag`);
+    return { body: read.body, etag: bareEtag(read.etag) };
   }
 
   /** ListObjectsV2, every page: the objects whose key starts with `prefix`, sorted by key. */
@@ -115,15 +159,12 @@ export class S3ObjectStore implements ObjectStore {
       const pages = paginateListObjectsV2({ client: this.#client }, { Bucket: this.bucket, Prefix: prefix });
       for await (const page of pages) {
         for (const [index, object] of (page.Contents ?? []).entries()) {
-          const parsed = listedObjectSchema.safeParse(object);
-          if (!parsed.success) {
-            throw new InvalidRecordError(
-              `S3 ListObjectsV2 ${this.#uri(prefix)}: Contents[${index}]: ${describeIssues(parsed.error.issues)}`,
-            );
-          }
-          const { Key, Size, LastModified, ETag } = parsed.data;
-          // S3 quotes ETags; the port carries the bare md5, as event notifications do.
-          found.push({ key: Key, size: Size, lastModified: LastModified, etag: ETag.replace(/"/g, '') });
+          const { Key, Size, LastModified, ETag } = parseOrThrow(
+            listedObjectSchema,
+            object,
+            `S3 ListObjectsV2 ${this.#uri(prefix)}: Contents[${index}]`,
+          );
+          found.push({ key: Key, size: Size, lastModified: LastModified, etag: bareEtag(ETag) });
         }
       }
     } catch (error) {
@@ -173,6 +214,23 @@ export class S3ObjectStore implements ObjectStore {
       );
     } catch (error) {
       throw awsError(`S3 CopyObject (onto itself) ${this.#uri(key)}`, error);
+    }
+  }
+
+  async #read(key: string): Promise<{ body: Buffer; etag: string | undefined } | undefined> {
+    let answer;
+    try {
+      answer = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      if (awsErrorName(error) === 'NoSuchKey') return undefined;
+      throw awsError(`S3 GetObject ${this.#uri(key)}`, error);
+    }
+    if (!answer.Body) throw new InvalidRecordError(`S3 GetObject ${this.#uri(key)}: the answer has no body`);
+    try {
+      return { body: Buffer.from(await answer.Body.transformToByteArray()), etag: answer.ETag };
+    } catch (error) {
+      // The connection broke while the body streamed in.
+      throw awsError(`S3 GetObject ${this.#uri(key)} (reading the body)`, error);
     }
   }
 

@@ -15,9 +15,10 @@ import {
 import path from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import { z } from 'zod';
-import { ConfigError, PermanentError, describeIssues } from '../../../shared/errors.js';
+import { ConfigError, PermanentError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import { logger } from '../../../shared/logger.js';
-import type { ObjectInfo, ObjectStore } from '../../../shared/ports/object-store.js';
+import type { ObjectInfo, ObjectStore, VersionedObject } from '../../../shared/ports/object-store.js';
 import { objectCreatedEvent, type ObjectCreatedName } from './s3-events.js';
 
 /** Options of an {@link FsObjectStore}. */
@@ -34,6 +35,12 @@ export interface FsObjectStoreOptions {
 
 /** Where writes are staged before they are renamed or linked into place; `list` never shows it. */
 export const FS_STORE_TEMP_FOLDER = '.tmp';
+
+/**
+ * A conditional write's marker older than this was left by a writer that died inside the few
+ * milliseconds it holds one: it is removed, so that the version it names can change again.
+ */
+const abandonedMarkerMs = 60_000;
 
 const optionsSchema = z.object({
   root: z.string().min(1),
@@ -85,6 +92,11 @@ const byKeyBytes = (a: ObjectInfo, b: ObjectInfo) => Buffer.compare(Buffer.from(
  * or hard-linked into place), `createIfAbsent` is exactly-once across processes (a hard link fails
  * if the key exists), and every write announces an ObjectCreated event shaped as S3 sends it.
  *
+ * Conditional writes and deletes (`replaceIfMatch`, `deleteIfMatch`) are exactly-once per version
+ * across processes the same way: a caller first hard-links a marker named by the key and the ETag
+ * it read into `.tmp/`, and only the one whose link succeeds compares the ETag and changes the
+ * object; it removes the marker when done, so the next version can change in turn.
+ *
  * Unlike S3, a key cannot also be the folder of other keys (`a` and `a/b` cannot coexist).
  */
 export class FsObjectStore implements ObjectStore {
@@ -98,13 +110,11 @@ export class FsObjectStore implements ObjectStore {
 
   /** @throws {ConfigError} if an option is malformed. */
   constructor(options: FsObjectStoreOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success)
-      throw new ConfigError(`FsObjectStore options: ${describeIssues(parsed.error.issues)}`);
-    this.root = path.resolve(parsed.data.root);
-    this.bucket = parsed.data.bucket;
-    this.region = parsed.data.region;
-    this.#onObjectCreated = parsed.data.onObjectCreated;
+    const parsed = parseOrThrow(optionsSchema, options, 'FsObjectStore options', ConfigError);
+    this.root = path.resolve(parsed.root);
+    this.bucket = parsed.bucket;
+    this.region = parsed.region;
+    this.#onObjectCreated = parsed.onObjectCreated;
   }
 
   /** Writes the object atomically (staged, then renamed into place). Content types are not kept. */
@@ -148,6 +158,34 @@ export class FsObjectStore implements ObjectStore {
       if (isMissing(error)) return undefined;
       throw error;
     }
+  }
+
+  /** Reads an object and the md5 of what was read (its ETag), or `undefined` if there is none. */
+  async getWithEtag(key: string): Promise<VersionedObject | undefined> {
+    const body = await this.get(key);
+    return body === undefined ? undefined : { body, etag: md5(body) };
+  }
+
+  /** Replaces the object if it is still the version `etag` names; one caller per version wins. */
+  async replaceIfMatch(key: string, body: string | Uint8Array, etag: string): Promise<boolean> {
+    const file = this.#fileOf(key);
+    const bytes = toBytes(body);
+    const replaced = await this.#ifMatch(key, etag, async () => {
+      const temp = await this.#stage(bytes);
+      try {
+        await rename(temp, file);
+      } finally {
+        await rm(temp, { force: true });
+      }
+    });
+    if (replaced) this.#announce(key, bytes.byteLength, md5(bytes), 'ObjectCreated:Put');
+    return replaced;
+  }
+
+  /** Removes the object if it is still the version `etag` names. */
+  async deleteIfMatch(key: string, etag: string): Promise<boolean> {
+    const file = this.#fileOf(key);
+    return this.#ifMatch(key, etag, () => unlink(file));
   }
 
   /** Every object whose key starts with `prefix` (not only a folder), sorted by UTF-8 bytes as S3 sorts. */
@@ -205,6 +243,37 @@ export class FsObjectStore implements ObjectStore {
     return temp;
   }
 
+  /**
+   * Runs `change` if this caller is the one to change version `etag` of `key` and the object is
+   * still that version. The marker's link(2) is what makes it one caller, in this process or any.
+   */
+  async #ifMatch(key: string, etag: string, change: () => Promise<void>): Promise<boolean> {
+    const file = this.#fileOf(key);
+    const folder = path.join(this.root, FS_STORE_TEMP_FOLDER, 'if-match');
+    await mkdir(folder, { recursive: true });
+    const marker = path.join(folder, `${createHash('sha256').update(key).digest('hex')}.${etag}`);
+    const temp = await this.#stage(new Uint8Array());
+    try {
+      if (!(await linkMarker(temp, marker))) return false;
+    } finally {
+      await rm(temp, { force: true });
+    }
+    try {
+      let current;
+      try {
+        current = await md5OfFile(file);
+      } catch (error) {
+        if (isMissing(error)) return false;
+        throw error;
+      }
+      if (current !== etag) return false;
+      await change();
+      return true;
+    } finally {
+      await rm(marker, { force: true });
+    }
+  }
+
   async #walk(folder: string): Promise<string[]> {
     let entries;
     try {
@@ -260,6 +329,35 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 }
+
+/** link(2): `false` if the name is taken. */
+const tryLink = async (existing: string, name: string): Promise<boolean> => {
+  try {
+    await link(existing, name);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw error;
+  }
+};
+
+/** Whether a marker is gone or was left behind by a writer that died holding it. */
+const abandoned = async (marker: string): Promise<boolean> => {
+  try {
+    return Date.now() - (await stat(marker)).mtimeMs >= abandonedMarkerMs;
+  } catch (error) {
+    if (isMissing(error)) return true;
+    throw error;
+  }
+};
+
+/** Links the marker; `false` if another caller holds it. One left behind by a dead writer is removed first. */
+const linkMarker = async (temp: string, marker: string): Promise<boolean> => {
+  if (await tryLink(temp, marker)) return true;
+  if (!(await abandoned(marker))) return false;
+  await rm(marker, { force: true });
+  return tryLink(temp, marker);
+};
 
 const toBytes = (body: string | Uint8Array): Uint8Array =>
   typeof body === 'string' ? Buffer.from(body, 'utf8') : body;

@@ -9,10 +9,12 @@ import { DuckDbWarehouse } from '../../../infra/adapters/embedded/duckdb-warehou
 import type { BusEvent, EventBus } from '../../../shared/ports/event-bus.js';
 import { systemClock } from '../../../shared/ports/clock.js';
 import { lakeKeys, partName } from '../../../shared/lake/keys.js';
+import { markPart, md5Of } from '../../../shared/lake/part-markers.js';
 import { toStageCsv } from '../../../shared/records/csv.js';
 import type { Manifest } from '../../../shared/records/messages.js';
 import { makeHandler } from '../../../services/stage-loader/handler.js';
 import { localContext } from '../../../infra/local/handler-context.js';
+import { s3EventFactory } from '../../support/factories.js';
 
 const day = { chartDate: '2026-11-20', chartId: 'global' };
 const lineage = (runId: string) => ({
@@ -22,22 +24,27 @@ const lineage = (runId: string) => ({
   extracted_at: '2026-11-21 06:00:00.000',
 });
 
+/**
+ * How a day was landed: `keys`, as chart-fetch and track-attributes land it now (the chart CSV's
+ * md5 in the manifest, a marker after each part); `files`, as they did before part markers, which a
+ * lake may still hold and the loader still decides by reading the files.
+ */
+type Layout = 'keys' | 'files';
+
 /** Lands a complete day for a run: chart, manifest, and attribute parts covering every id. */
-const landDay = async (store: FsObjectStore, runId: string, ids: string[]) => {
-  await store.put(
-    lakeKeys.chartCsv(day.chartDate, day.chartId),
-    toStageCsv(
-      'chart_songs',
-      ids.map((id, i) => ({
-        ...lineage(runId),
-        position: i + 1,
-        track_id: id,
-        track_name: `n${i}`,
-        artist_names: 'a',
-        source: 't',
-      })),
-    ),
+const landDay = async (store: FsObjectStore, runId: string, ids: string[], layout: Layout) => {
+  const chartCsv = toStageCsv(
+    'chart_songs',
+    ids.map((id, i) => ({
+      ...lineage(runId),
+      position: i + 1,
+      track_id: id,
+      track_name: `n${i}`,
+      artist_names: 'a',
+      source: 't',
+    })),
   );
+  await store.put(lakeKeys.chartCsv(day.chartDate, day.chartId), chartCsv);
   const manifest: Manifest = {
     runId,
     ...day,
@@ -45,34 +52,35 @@ const landDay = async (store: FsObjectStore, runId: string, ids: string[]) => {
     extractedAt: '2026-11-21T06:00:00.000Z',
     trackIds: ids,
     skipped: [],
+    ...(layout === 'keys' ? { chartCsvMd5: md5Of(chartCsv) } : {}),
   };
   await store.put(lakeKeys.manifest(day.chartDate, day.chartId), JSON.stringify(manifest));
   for (const half of [ids.slice(0, 2), ids.slice(2)]) {
     const part = partName(half);
-    await store.put(
-      lakeKeys.artistsCsv(day.chartDate, day.chartId, part),
-      toStageCsv(
-        'song_artists',
-        half.map((id) => ({
-          ...lineage(runId),
-          track_id: id,
-          artist_position: 1,
-          artist_id: 'a1',
-          artist_name: 'A',
-        })),
-      ),
+    const artistsCsv = toStageCsv(
+      'song_artists',
+      half.map((id) => ({
+        ...lineage(runId),
+        track_id: id,
+        artist_position: 1,
+        artist_id: 'a1',
+        artist_name: 'A',
+      })),
     );
-    await store.put(
-      lakeKeys.attributesCsv(day.chartDate, day.chartId, part),
-      toStageCsv(
-        'song_attributes',
-        half.map((id) => ({ ...lineage(runId), track_id: id, enrichment_status: 'ok' })),
-      ),
+    const attributesCsv = toStageCsv(
+      'song_attributes',
+      half.map((id) => ({ ...lineage(runId), track_id: id, enrichment_status: 'ok' })),
     );
+    await store.put(lakeKeys.artistsCsv(day.chartDate, day.chartId, part), artistsCsv);
+    await store.put(lakeKeys.attributesCsv(day.chartDate, day.chartId, part), attributesCsv);
+    if (layout === 'keys') {
+      const indexes = half.map((id) => ids.indexOf(id));
+      await markPart(store, { ...day, runId, part, indexes, attributesCsv, artistsCsv });
+    }
   }
 };
 
-describe('Function: stage-loader handler', () => {
+describe.each<Layout>(['keys', 'files'])('Function: stage-loader handler (a day landed for %s)', (layout) => {
   let home: string;
   let store: FsObjectStore;
   let events: S3Event[];
@@ -96,7 +104,7 @@ describe('Function: stage-loader handler', () => {
   afterEach(() => rm(home, { recursive: true, force: true }));
 
   it('waits while the attribute parts do not cover the manifest', async () => {
-    await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4']);
+    await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4'], layout);
     await store.delete(lakeKeys.attributesCsv(day.chartDate, day.chartId, partName(['t3', 't4'])));
     const decisions = await handler(events.at(-1)!, localContext('stage-loader'));
     expect(decisions).toEqual([{ outcome: 'incomplete', day, missing: 2 }]);
@@ -104,7 +112,7 @@ describe('Function: stage-loader handler', () => {
   });
 
   it('loads exactly once for 20 concurrent ObjectCreated events of a complete day', async () => {
-    await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4']);
+    await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4'], layout);
     const all = events.slice();
     const burst = Array.from({ length: 20 }, (_, i) => all[i % all.length]!);
     const decisions = (await Promise.all(burst.map((e) => handler(e, localContext('stage-loader'))))).flat();
@@ -116,11 +124,12 @@ describe('Function: stage-loader handler', () => {
   });
 
   it('ignores parts of an earlier run of the same day and loads the new run once it is complete', async () => {
-    await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4']);
+    await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4'], layout);
     await handler(events.at(-1)!, localContext('stage-loader'));
     // A second run rewrites the chart and manifest; its attributes are not there yet.
+    const chartKey = lakeKeys.chartCsv(day.chartDate, day.chartId);
     await store.put(
-      lakeKeys.chartCsv(day.chartDate, day.chartId),
+      chartKey,
       toStageCsv('chart_songs', [
         {
           ...lineage('run-000002'),
@@ -141,6 +150,7 @@ describe('Function: stage-loader handler', () => {
         extractedAt: '2026-11-21T07:00:00.000Z',
         trackIds: ['t9'],
         skipped: [],
+        ...(layout === 'keys' ? { chartCsvMd5: md5Of((await store.get(chartKey))!) } : {}),
       }),
     );
     expect(await handler(events.at(-1)!, localContext('stage-loader'))).toEqual([
@@ -152,5 +162,142 @@ describe('Function: stage-loader handler', () => {
     await expect(handler({ Records: [{ nope: true }] }, localContext('stage-loader'))).rejects.toThrow(
       /^S3 event: ✖ .* → at Records\[0\]\./,
     );
+  });
+});
+
+/** The folder store, with every key read written down. */
+class ReadSpyStore extends FsObjectStore {
+  readonly read: string[] = [];
+  override async get(key: string) {
+    this.read.push(key);
+    return super.get(key);
+  }
+}
+
+describe('Function: stage-loader handler (completeness from keys)', () => {
+  let home: string;
+  let store: ReadSpyStore;
+  let published: BusEvent[];
+  let handler: ReturnType<typeof makeHandler>;
+  let warehouse: DuckDbWarehouse;
+  const ids = ['t1', 't2', 't3', 't4'];
+  const secondPart = partName(['t3', 't4']);
+  const decide = async () =>
+    handler(s3EventFactory(lakeKeys.manifest(day.chartDate, day.chartId)), localContext('stage-loader'));
+
+  beforeEach(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'chartflow-loader-keys-'));
+    published = [];
+    store = new ReadSpyStore({ root: path.join(home, 'lake') });
+    warehouse = new DuckDbWarehouse({
+      path: path.join(home, 'w.duckdb'),
+      lakeRoot: path.join(home, 'lake'),
+      mutex: new Mutex(),
+    });
+    const bus: EventBus = { publish: async (event) => void published.push(event) };
+    handler = makeHandler({ store, warehouse, bus, clock: systemClock });
+  });
+  afterEach(() => rm(home, { recursive: true, force: true }));
+
+  it('decides and loads a complete day reading no data file: only the manifest', async () => {
+    await landDay(store, 'run-000001', ids, 'keys');
+    store.read.length = 0;
+    expect(await decide()).toMatchObject([{ outcome: 'loaded', runId: 'run-000001' }]);
+    expect(store.read).toEqual([lakeKeys.manifest(day.chartDate, day.chartId)]);
+    const [row] = await warehouse.query<{ n: number }>('select count(*) as n from stage.song_attributes');
+    expect(row!.n).toBe(4);
+  });
+
+  it('does not count a part rewritten since its marker (another run with the same ids)', async () => {
+    await landDay(store, 'run-000001', ids, 'keys');
+    await store.put(
+      lakeKeys.attributesCsv(day.chartDate, day.chartId, secondPart),
+      toStageCsv(
+        'song_attributes',
+        ['t3', 't4'].map((id) => ({ ...lineage('run-000000'), track_id: id, enrichment_status: 'ok' })),
+      ),
+    );
+    expect(await decide()).toEqual([{ outcome: 'incomplete', day, missing: 2 }]);
+    expect(published).toHaveLength(0);
+  });
+
+  it('reads only what changed since its run wrote it (a hand edit), and loads it if it is still the run’s', async () => {
+    await landDay(store, 'run-000001', ids, 'keys');
+    const chartKey = lakeKeys.chartCsv(day.chartDate, day.chartId);
+    const partKey = lakeKeys.attributesCsv(day.chartDate, day.chartId, secondPart);
+    await store.put(chartKey, `${(await store.get(chartKey))!.toString('utf8')}`.replace(',2,', ',1,'));
+    await store.put(
+      partKey,
+      toStageCsv(
+        'song_attributes',
+        ['t3', 't4'].map((id) => ({ ...lineage('run-000001'), track_id: id, enrichment_status: 'missing' })),
+      ),
+    );
+    store.read.length = 0;
+    expect(await decide()).toMatchObject([{ outcome: 'loaded', runId: 'run-000001' }]);
+    expect(store.read.sort()).toEqual(
+      [chartKey, lakeKeys.manifest(day.chartDate, day.chartId), partKey].sort(),
+    );
+    const [row] = await warehouse.query<{ n: number }>('select count(*) as n from stage.song_attributes');
+    expect(row!.n).toBe(4);
+  });
+
+  it('ignores the markers of another run, and waits while the chart CSV is not the run’s', async () => {
+    await landDay(store, 'run-000001', ids, 'keys');
+    const manifestKey = lakeKeys.manifest(day.chartDate, day.chartId);
+    const manifest = JSON.parse((await store.get(manifestKey))!.toString('utf8')) as Manifest;
+    // The manifest of a second run with the same tracks, whose parts are not there yet.
+    await store.put(manifestKey, JSON.stringify({ ...manifest, runId: 'run-000002' }));
+    expect(await decide()).toEqual([{ outcome: 'incomplete', day, missing: 4 }]);
+    // Its own manifest again, but the chart CSV is another run's (a re-run halfway through).
+    await store.put(manifestKey, JSON.stringify(manifest));
+    const chartKey = lakeKeys.chartCsv(day.chartDate, day.chartId);
+    await store.put(
+      chartKey,
+      (await store.get(chartKey))!.toString('utf8').replaceAll('run-000001', 'run-000002'),
+    );
+    expect(await decide()).toEqual([{ outcome: 'incomplete', day, missing: 0 }]);
+    expect(published).toHaveLength(0);
+  });
+
+  it('loads every part of the run, overlapping ones included (a redelivered batch regrouped)', async () => {
+    await landDay(store, 'run-000001', ids.slice(0, 2).concat(['t3', 't4']), 'keys');
+    await store.delete(
+      (await store.list('raw/song_attributes/')).find(
+        (o) => o.key.includes(`${secondPart}.`) && o.key.includes('_done'),
+      )!.key,
+    );
+    expect(await decide()).toEqual([{ outcome: 'incomplete', day, missing: 2 }]);
+    // The second half, landed again in a part with the first track: it covers the rest.
+    const overlap = ['t1', 't3', 't4'];
+    const part = partName(overlap);
+    const attributesCsv = toStageCsv(
+      'song_attributes',
+      overlap.map((id) => ({ ...lineage('run-000001'), track_id: id, enrichment_status: 'ok' })),
+    );
+    const artistsCsv = toStageCsv(
+      'song_artists',
+      overlap.map((id) => ({
+        ...lineage('run-000001'),
+        track_id: id,
+        artist_position: 1,
+        artist_id: 'a1',
+        artist_name: 'A',
+      })),
+    );
+    await store.put(lakeKeys.artistsCsv(day.chartDate, day.chartId, part), artistsCsv);
+    await store.put(lakeKeys.attributesCsv(day.chartDate, day.chartId, part), attributesCsv);
+    await markPart(store, {
+      ...day,
+      runId: 'run-000001',
+      part,
+      indexes: [0, 2, 3],
+      attributesCsv,
+      artistsCsv,
+    });
+    expect(await decide()).toMatchObject([{ outcome: 'loaded' }]);
+    // The part without a marker is not loaded; the two marked ones are.
+    const [row] = await warehouse.query<{ n: number }>('select count(*) as n from stage.song_attributes');
+    expect(row!.n).toBe(5);
   });
 });

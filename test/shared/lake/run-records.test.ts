@@ -36,6 +36,9 @@ class ListingSpy implements ObjectStore {
   put: ObjectStore['put'] = (...args) => this.inner.put(...args);
   createIfAbsent: ObjectStore['createIfAbsent'] = (...args) => this.inner.createIfAbsent(...args);
   get: ObjectStore['get'] = (key) => this.inner.get(key);
+  getWithEtag: ObjectStore['getWithEtag'] = (key) => this.inner.getWithEtag(key);
+  replaceIfMatch: ObjectStore['replaceIfMatch'] = (...args) => this.inner.replaceIfMatch(...args);
+  deleteIfMatch: ObjectStore['deleteIfMatch'] = (...args) => this.inner.deleteIfMatch(...args);
   delete: ObjectStore['delete'] = (key) => this.inner.delete(key);
   touch: ObjectStore['touch'] = (key) => this.inner.touch(key);
   list(prefix: string): Promise<ObjectInfo[]> {

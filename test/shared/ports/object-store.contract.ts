@@ -99,6 +99,54 @@ export const describeObjectStoreContract = (
       await vi.waitFor(() => expect(recordsOf(key)).toHaveLength(1));
     });
 
+    it('reads an object with its md5 ETag, and nothing for a missing key', async () => {
+      await store.put('v/x.json', 'version 1');
+      expect(await store.getWithEtag('v/x.json')).toEqual({
+        body: Buffer.from('version 1'),
+        etag: md5('version 1'),
+      });
+      expect(await store.getWithEtag('v/missing.json')).toBeUndefined();
+    });
+
+    it('replaces an object only while it is still the version read, and announces the replacement', async () => {
+      const key = 'control/locks/transform.json';
+      await store.put(key, 'stale');
+      const read = (await store.getWithEtag(key))!;
+      expect(await store.replaceIfMatch(key, 'mine', read.etag)).toBe(true);
+      expect((await store.get(key))?.toString()).toBe('mine');
+      // The version read is gone: a second replacement on it fails, and changes nothing.
+      expect(await store.replaceIfMatch(key, 'late', read.etag)).toBe(false);
+      expect((await store.get(key))?.toString()).toBe('mine');
+      expect(await store.replaceIfMatch('control/locks/none.json', 'x', read.etag)).toBe(false);
+      expect(await store.get('control/locks/none.json')).toBeUndefined();
+      await vi.waitFor(() => expect(recordsOf(key)).toHaveLength(2));
+      expect(recordsOf(key)[1]?.s3.object).toMatchObject({ eTag: md5('mine') });
+    });
+
+    it('replaces one version exactly once among 20 concurrent callers, keeping the winner’s body', async () => {
+      const key = 'control/locks/transform.json';
+      await store.put(key, '{"batchId":"dead"}');
+      const stale = (await store.getWithEtag(key))!;
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.replaceIfMatch(key, `caller ${i}`, stale.etag)),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await store.get(key))?.toString()).toBe(`caller ${results.indexOf(true)}`);
+    });
+
+    it('deletes an object only while it is still the version read', async () => {
+      const key = 'control/locks/transform.json';
+      await store.put(key, 'first');
+      const first = (await store.getWithEtag(key))!;
+      await store.put(key, 'second');
+      expect(await store.deleteIfMatch(key, first.etag)).toBe(false);
+      expect((await store.get(key))?.toString()).toBe('second');
+      const second = (await store.getWithEtag(key))!;
+      expect(await store.deleteIfMatch(key, second.etag)).toBe(true);
+      expect(await store.get(key)).toBeUndefined();
+      expect(await store.deleteIfMatch(key, second.etag)).toBe(false);
+    });
+
     it('announces every write, overwrites included, with keys URL-encoded as S3 does', async () => {
       const key = 'raw/chart_songs/date=2025-01-02/chart=global/a b+c.csv';
       await store.put(key, 'one');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -114,6 +115,24 @@ describe.skipIf(!available)('S3ObjectStore on moto', () => {
       }
     });
 
+    it('replaces one stale version exactly once among 20 concurrent callers on separate clients', async () => {
+      const bucket = await createBucket();
+      const stores = Array.from(
+        { length: 4 },
+        () => new S3ObjectStore({ client: new S3Client(moto.clientConfig), bucket }),
+      );
+      const key = 'control/locks/transform.json';
+      await stores[0]!.put(key, '{"batchId":"dead"}');
+      const stale = (await stores[0]!.getWithEtag(key))!;
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          stores[i % stores.length]!.replaceIfMatch(key, `caller ${i}`, stale.etag),
+        ),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await stores[0]!.get(key))?.toString()).toBe(`caller ${results.indexOf(true)}`);
+    });
+
     it('keeps the content type and user metadata when it touches an object', async () => {
       const bucket = await createBucket();
       const store = new S3ObjectStore({ client: s3, bucket });
@@ -189,6 +208,25 @@ describe('Class: S3ObjectStore (errors)', () => {
     expect(await store.createIfAbsent('claims/a.json', 'x')).toBe(true);
   });
 
+  it('sends If-Match with the quoted ETag, and takes 412 and 404 for a version that is gone', async () => {
+    mock
+      .on(PutObjectCommand)
+      .rejectsOnce(serviceError('ConditionalRequestConflict', 409))
+      .rejectsOnce(serviceError('PreconditionFailed', 412))
+      .rejects(serviceError('NoSuchKey', 404));
+    expect(await store.replaceIfMatch('control/locks/transform.json', 'x', 'abc')).toBe(false);
+    expect(mock.commandCalls(PutObjectCommand)).toHaveLength(2);
+    expect(mock.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({ IfMatch: '"abc"' });
+    expect(await store.replaceIfMatch('control/locks/transform.json', 'x', 'abc')).toBe(false);
+    mock.on(DeleteObjectCommand).rejects(serviceError('PreconditionFailed', 412));
+    expect(await store.deleteIfMatch('control/locks/transform.json', 'abc')).toBe(false);
+    expect(mock.commandCalls(DeleteObjectCommand)[0]?.args[0].input).toMatchObject({ IfMatch: '"abc"' });
+    mock.on(DeleteObjectCommand).rejects(serviceError('AccessDenied', 403));
+    await expect(store.deleteIfMatch('control/locks/transform.json', 'abc')).rejects.toThrow(
+      /S3 DeleteObject \(If-Match\) s3:\/\/chartflow-lake\/control\/locks\/transform\.json/,
+    );
+  });
+
   it('names the operation, bucket and key, and tells retryable failures from permanent ones', async () => {
     mock.on(PutObjectCommand).rejects(serviceError('SlowDown', 503));
     await expect(store.put('raw/a.csv', 'x')).rejects.toThrow(
@@ -214,7 +252,7 @@ describe('Class: S3ObjectStore (errors)', () => {
   it('refuses a listing whose objects lack their fields, naming where', async () => {
     mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'a', Size: 1, ETag: '"e"' }] });
     await expect(store.list('')).rejects.toThrow(InvalidRecordError);
-    await expect(store.list('')).rejects.toThrow(/Contents\[0\]: LastModified/);
+    await expect(store.list('')).rejects.toThrow(/Contents\[0\]: .*→ at LastModified/);
   });
 
   it('follows continuation tokens and strips the quotes of ETags', async () => {

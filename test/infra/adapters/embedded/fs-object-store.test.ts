@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,9 +107,9 @@ describe('Class: FsObjectStore', () => {
     }
   });
 
-  it('creates if absent exactly once across 8 processes racing on the same keys', async () => {
-    const racer = fileURLToPath(new URL('./create-if-absent-racer.ts', import.meta.url));
-    const keyCount = 20;
+  /** Starts 8 racer processes, lets them go together, and returns each one's wins. */
+  const race = async (racerFile: string, keyCount: number): Promise<string[][]> => {
+    const racer = fileURLToPath(new URL(racerFile, import.meta.url));
     const children = Array.from({ length: 8 }, (_, i) =>
       spawn(process.execPath, ['--import', 'tsx', racer, root, String(i), String(keyCount)], {
         stdio: ['pipe', 'pipe', 'inherit'],
@@ -134,8 +135,10 @@ describe('Class: FsObjectStore', () => {
     });
     await Promise.all(lines.map((l) => l.ready));
     for (const { child } of lines) child.stdin.end('go\n');
-    const wins = await Promise.all(lines.map((l) => l.done));
+    return Promise.all(lines.map((l) => l.done));
+  };
 
+  const expectOneWinnerPerKey = async (wins: string[][], keyCount: number) => {
     const allWins = wins.flat().sort();
     expect(allWins).toHaveLength(keyCount);
     expect(new Set(allWins).size).toBe(keyCount);
@@ -143,5 +146,39 @@ describe('Class: FsObjectStore', () => {
     for (const [racerIndex, keys] of wins.entries()) {
       for (const key of keys) expect((await store.get(key))?.toString()).toBe(`racer ${racerIndex}`);
     }
+  };
+
+  it('creates if absent exactly once across 8 processes racing on the same keys', async () => {
+    await expectOneWinnerPerKey(await race('./create-if-absent-racer.ts', 20), 20);
+  });
+
+  it('replaces a stale version exactly once across 8 processes racing on the same keys', async () => {
+    const store = new FsObjectStore({ root });
+    for (let i = 0; i < 20; i += 1) await store.put(`race/lock-${i}.json`, `stale ${i}`);
+    await expectOneWinnerPerKey(await race('./replace-if-match-racer.ts', 20), 20);
+    expect(await readdir(path.join(root, FS_STORE_TEMP_FOLDER, 'if-match'))).toEqual([]);
+  });
+
+  it('leaves no marker behind, and a marker a dead writer left only blocks its version for a minute', async () => {
+    const store = new FsObjectStore({ root });
+    await store.put('control/locks/transform.json', 'stale');
+    const stale = (await store.getWithEtag('control/locks/transform.json'))!;
+    await store.replaceIfMatch('control/locks/transform.json', 'x', 'not-the-etag');
+    await store.deleteIfMatch('control/locks/transform.json', 'not-the-etag');
+    const markers = path.join(root, FS_STORE_TEMP_FOLDER, 'if-match');
+    expect(await readdir(markers)).toEqual([]);
+
+    // A writer died holding the marker of the stale version.
+    const marker = path.join(
+      markers,
+      `${createHash('sha256').update('control/locks/transform.json').digest('hex')}.${stale.etag}`,
+    );
+    await writeFile(marker, '');
+    expect(await store.replaceIfMatch('control/locks/transform.json', 'mine', stale.etag)).toBe(false);
+    const longAgo = new Date(Date.now() - 61_000);
+    await utimes(marker, longAgo, longAgo);
+    expect(await store.replaceIfMatch('control/locks/transform.json', 'mine', stale.etag)).toBe(true);
+    expect((await store.get('control/locks/transform.json'))?.toString()).toBe('mine');
+    expect(await readdir(markers)).toEqual([]);
   });
 });

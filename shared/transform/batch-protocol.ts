@@ -1,0 +1,382 @@
+import type { Clock, ObjectStore } from '../ports/index.js';
+import { RetryableError, TransformBusyError, InvalidRecordError } from '../errors.js';
+import {
+  maxNamedFailures,
+  RunRecords,
+  type CheckResult,
+  type RunBatch,
+  type RunRecord,
+  type RunStatus,
+} from '../lake/run-records.js';
+import { TransformBatches, type BatchLoad, type TransformBatch } from '../lake/transform-batches.js';
+import { TransformLock } from '../lake/transform-lock.js';
+
+/**
+ * The life of a transform batch, in one place: the only code that takes and gives back the
+ * warehouse lock, and the only writer of run records (a load's record is written by the loader
+ * through {@link BatchProtocol.recordLoad}, every later status by this module).
+ *
+ * A batch goes requested → checking → building → cleaning → succeeded | failed. The run records
+ * (and `chartflow status`) keep their statuses; the phases map onto them so:
+ *
+ * | phase      | run record status                     | lock            |
+ * |------------|---------------------------------------|-----------------|
+ * | requested  | `loaded`                              | free, or waited for |
+ * | checking   | `loaded` (not written while it lasts) | held            |
+ * | building   | `transforming`                        | held            |
+ * | cleaning   | `transforming` (until the outcome)    | held            |
+ * | succeeded  | `succeeded`                           | released        |
+ * | failed     | `checks_failed` or `transform_failed` | released        |
+ *
+ * A batch whose dbt could not be placed for now (a {@link RetryableError} from the start) goes back
+ * from building to requested: its records say `loaded` again and it keeps the lock, so that the
+ * event, delivered again, checks and starts it anew.
+ */
+export const batchPhases = ['requested', 'checking', 'building', 'cleaning', 'succeeded', 'failed'] as const;
+export type BatchPhase = (typeof batchPhases)[number];
+
+const phaseOf: Readonly<Record<RunStatus, BatchPhase>> = {
+  loaded: 'requested',
+  transforming: 'building',
+  succeeded: 'succeeded',
+  checks_failed: 'failed',
+  transform_failed: 'failed',
+};
+
+/** The phase a run record's status says its batch is in (checking and cleaning are never written). */
+export const phaseOfStatus = (status: RunStatus): BatchPhase => phaseOf[status];
+
+/** What the protocol asks of the transform: its checks, the stage, and dbt. */
+export interface BatchWork {
+  /** Every check on each load of the stage, in the loads' order. */
+  readonly check: (loads: readonly BatchLoad[]) => Promise<CheckResult[][]>;
+  /** Empties the stage of these loads (invariant 3). */
+  readonly cleanStage: (loads: readonly BatchLoad[]) => Promise<void>;
+  /** Starts one dbt build for the batch; its end reaches {@link BatchProtocol.finish}. */
+  readonly build: (batchId: string) => Promise<void>;
+}
+
+/** What a transform invocation did, in a few fields whatever the batch's size. */
+export type StartResult =
+  | {
+      /** A backfill's load: its batch's "Transform Requested" transforms it with the others. */
+      readonly outcome: 'deferred';
+      readonly batchId: string;
+      readonly loadId: string;
+    }
+  | {
+      /** Already transformed or under way (a redelivered event): nothing was done again. */
+      readonly outcome: 'already_handled' | 'empty';
+      readonly batchId: string;
+    }
+  | {
+      readonly outcome: 'checks_failed' | 'transforming' | 'transform_failed';
+      readonly batchId: string;
+      readonly loads: number;
+      /** Loads that failed their checks (the whole batch then fails them). */
+      readonly failedLoads: number;
+    };
+
+/** How a dbt run ended, as its task's stop event tells it. */
+export interface BuildOutcome {
+  readonly batchId: string;
+  readonly taskId: string;
+  readonly succeeded: boolean;
+  /** dbt's own words (its error), or the container's stop reason. */
+  readonly message?: string;
+}
+
+/** What the clean-up did, in a few fields whatever the batch's size. */
+export interface FinishResult {
+  readonly batchId: string;
+  readonly status: Extract<RunRecord['status'], 'succeeded' | 'transform_failed'>;
+  readonly loads: number;
+}
+
+/** A load as the loader records it: which slice of the stage, how many rows, how long it took. */
+export interface RecordedLoad extends BatchLoad {
+  readonly rows: Readonly<Record<string, number>>;
+  readonly loadMs: number;
+}
+
+/** What a hold on the warehouse ends with: the result, and whether the batch keeps the lock. */
+interface HoldEnd<T> {
+  readonly result: T;
+  readonly keepLock: boolean;
+}
+
+/** The transform batches' life: see the module's TSDoc. */
+export class BatchProtocol {
+  readonly #records: RunRecords;
+  readonly #batches: TransformBatches;
+  readonly #lock: TransformLock;
+
+  constructor(
+    store: ObjectStore,
+    private readonly clock: Clock,
+  ) {
+    this.#records = new RunRecords(store);
+    this.#batches = new TransformBatches(store);
+    this.#lock = new TransformLock(store, clock);
+  }
+
+  /**
+   * A load is in the stage (requested): its record says `loaded`. A backfill's load joins its
+   * batch, unless the batch was already fixed (a replay, a day that completed late): then it is a
+   * batch of its own. Returns the batch the load waits for, if any.
+   */
+  async recordLoad(load: RecordedLoad, backfillBatchId?: string): Promise<{ batchId?: string }> {
+    const { rows, loadMs, ...slice } = load;
+    await this.#records.write({
+      ...slice,
+      status: 'loaded',
+      rows: { ...rows },
+      checks: [],
+      timings: { loadMs },
+      updatedAt: this.clock.now().toISOString(),
+    });
+    if (!backfillBatchId || (await this.#batches.read(backfillBatchId))) return {};
+    await this.#batches.join(backfillBatchId, slice);
+    return { batchId: backfillBatchId };
+  }
+
+  /**
+   * On "Stage Loaded". A day loaded on its own is transformed on its own: a batch of one, named by
+   * its load id. A backfill's load waits for its batch's "Transform Requested", unless that batch
+   * was already fixed without it (a day that completed late): then it is transformed on its own too.
+   *
+   * @throws {TransformBusyError} while another batch holds the warehouse
+   */
+  async startLoad(
+    load: BatchLoad,
+    backfillBatchId: string | undefined,
+    work: BatchWork,
+  ): Promise<StartResult> {
+    const deferred = async () =>
+      backfillBatchId !== undefined && includes(await this.#batches.read(backfillBatchId), load);
+    if (await deferred()) return { outcome: 'deferred', batchId: backfillBatchId!, loadId: load.loadId };
+
+    const batch: TransformBatch = {
+      batchId: load.loadId,
+      createdAt: this.clock.now().toISOString(),
+      loads: [load],
+    };
+    return this.#holding(batch.batchId, async () => {
+      // A late load seen just as its batch was fixed may have made it in after all: the batch holds
+      // the lock from before it is fixed until its clean-up, so what it holds now is final.
+      if (await deferred()) {
+        return {
+          result: { outcome: 'deferred', batchId: backfillBatchId!, loadId: load.loadId },
+          keepLock: false,
+        };
+      }
+      const handled = await this.#alreadyHandled(batch);
+      if (handled) return handled;
+      await this.#batches.write(batch);
+      return this.#checkAndBuild(batch, work);
+    });
+  }
+
+  /**
+   * On "Transform Requested" (a backfill, once its days are loaded): fixes the batch as the loads
+   * that joined it, then checks them all and starts one dbt build for all of them.
+   *
+   * @throws {TransformBusyError} while another batch holds the warehouse
+   */
+  async startRequested(batchId: string, work: BatchWork): Promise<StartResult> {
+    return this.#holding(batchId, async () => {
+      const fixed = await this.#batches.read(batchId);
+      const handled = fixed && (await this.#alreadyHandled(fixed));
+      if (handled) return handled;
+
+      // Fixed first, then listed again: a load that joined in between saw no fixed batch and
+      // deferred to it, so it must be in; one that joins after the second look sees itself left
+      // out and runs alone.
+      let loads = await this.#batches.members(batchId);
+      if (loads.length === 0) return { result: { outcome: 'empty', batchId }, keepLock: false };
+      let batch: TransformBatch;
+      for (;;) {
+        batch = { batchId, createdAt: this.clock.now().toISOString(), loads };
+        await this.#batches.write(batch);
+        const again = await this.#batches.members(batchId);
+        if (again.length === loads.length) break;
+        loads = again;
+      }
+      return this.#checkAndBuild(batch, work);
+    });
+  }
+
+  /**
+   * When dbt stops, success or not (cleaning → succeeded | failed): empty the stage of the batch's
+   * loads (invariant 3), give every load's run record the batch's outcome, and let the next
+   * transform have the warehouse. Doing it twice (a redelivered event) is harmless.
+   *
+   * @throws {InvalidRecordError} if the lake has no such batch; the lock is released all the same.
+   */
+  async finish(outcome: BuildOutcome, cleanStage: BatchWork['cleanStage']): Promise<FinishResult> {
+    const batch = await this.#batches.read(outcome.batchId);
+    if (!batch) {
+      await this.#release(outcome.batchId);
+      throw new InvalidRecordError(
+        `dbt task ${outcome.taskId} stopped for batch ${outcome.batchId}, which the lake does not have`,
+      );
+    }
+    await cleanStage(batch.loads);
+    const status = outcome.succeeded ? 'succeeded' : 'transform_failed';
+    await this.#recordOutcome(batch, outcome, status);
+    await this.#release(outcome.batchId);
+    return { batchId: batch.batchId, status, loads: batch.loads.length };
+  }
+
+  /**
+   * Holds the warehouse for a batch (invariant 5) while `body` runs, and gives it back if `body`
+   * says so. A body that throws keeps it, as a batch whose records say `loaded` or `transforming`
+   * must: its event comes again, or its clean-up does. The one place the lock is taken.
+   */
+  async #holding(batchId: string, body: () => Promise<HoldEnd<StartResult>>): Promise<StartResult> {
+    if (!(await this.#lock.acquire(batchId))) {
+      const holder = await this.#lock.holder();
+      throw new TransformBusyError(
+        `another transform (batch ${holder?.batchId ?? 'unknown'}) holds the warehouse`,
+      );
+    }
+    const { result, keepLock } = await body();
+    if (!keepLock) await this.#release(batchId);
+    return result;
+  }
+
+  /** The one place the lock is given back. */
+  async #release(batchId: string): Promise<void> {
+    await this.#lock.release(batchId);
+  }
+
+  /**
+   * Whether a batch's loads were already taken through the transform (a redelivered event): each
+   * record is past `loaded`. While dbt runs (building) the batch keeps the lock; otherwise it gives
+   * it back, since taking it again was this redelivery's doing.
+   */
+  async #alreadyHandled(batch: TransformBatch): Promise<HoldEnd<StartResult> | undefined> {
+    const records = await this.#readAll(batch.loads);
+    const ofBatch = records.filter(
+      (r) => r?.batch?.batchId === batch.batchId && phaseOfStatus(r.status) !== 'requested',
+    );
+    if (ofBatch.length < batch.loads.length) return undefined;
+    return {
+      result: { outcome: 'already_handled', batchId: batch.batchId },
+      keepLock: ofBatch.some((r) => phaseOfStatus(r!.status) === 'building'),
+    };
+  }
+
+  /**
+   * checking → building, or → failed: checks every load of a batch on the stage, then starts one
+   * dbt build for all of them. One outcome for the whole batch: if any load fails its checks, none
+   * is transformed, the stage loses every load of the batch, and every run record says
+   * `checks_failed` and names the loads that failed.
+   */
+  async #checkAndBuild(batch: TransformBatch, work: BatchWork): Promise<HoldEnd<StartResult>> {
+    const { batchId, loads } = batch;
+    const started = this.clock.now().getTime();
+    const checks = await work.check(loads);
+    const checksMs = this.clock.now().getTime() - started;
+    const checksOf = new Map(loads.map((load, i) => [load.loadId, checks[i]!]));
+    const failed = loads.filter((_, i) => checks[i]!.some((c) => !c.passed));
+    const runBatch: RunBatch = {
+      batchId,
+      loads: loads.length,
+      failedLoads: failed.length,
+      failed: failed.slice(0, maxNamedFailures).map((load) => ({
+        chartId: load.chartId,
+        chartDate: load.chartDate,
+        checks: checksOf
+          .get(load.loadId)!
+          .filter((c) => !c.passed)
+          .map((c) => c.name),
+      })),
+    };
+    const write = (patch: (previous: RunRecord) => Partial<RunRecord>) =>
+      this.#records.update(loads, (previous, load) => {
+        const base = previous ?? { ...load, status: 'loaded', rows: {}, checks: [], timings: {} };
+        const { transform: _transform, ...rest } = base as RunRecord;
+        return {
+          ...rest,
+          checks: checksOf.get(load.loadId)!,
+          timings: { ...base.timings, checksMs },
+          batch: runBatch,
+          ...patch(base as RunRecord),
+          updatedAt: this.clock.now().toISOString(),
+        } as RunRecord;
+      });
+    const counts = { batchId, loads: loads.length };
+
+    if (failed.length > 0) {
+      await work.cleanStage(loads);
+      await write((previous) => ({ status: 'checks_failed', ...keepTransform(previous) }));
+      return { result: { outcome: 'checks_failed', ...counts, failedLoads: failed.length }, keepLock: false };
+    }
+
+    // Recorded before dbt starts: its clean-up may finish before `build` returns, and must not be overwritten.
+    const startedAt = this.clock.now().toISOString();
+    await write(() => ({ status: 'transforming', transform: { taskId: 'starting', startedAt } }));
+    try {
+      await work.build(batchId);
+      return { result: { outcome: 'transforming', ...counts, failedLoads: 0 }, keepLock: true };
+    } catch (error) {
+      if (error instanceof RetryableError) {
+        // dbt could not be placed for now (Fargate capacity, an ENI, throttling): building → requested.
+        await write(() => ({ status: 'loaded' }));
+        throw error;
+      }
+      // dbt never started, so no clean-up event will come: clean up here.
+      await work.cleanStage(loads);
+      await write(() => ({
+        status: 'transform_failed',
+        transform: {
+          taskId: 'not-started',
+          startedAt,
+          finishedAt: this.clock.now().toISOString(),
+          message: `dbt could not be started: ${(error as Error).message}`,
+        },
+      }));
+      return { result: { outcome: 'transform_failed', ...counts, failedLoads: 0 }, keepLock: false };
+    }
+  }
+
+  /** cleaning → succeeded | failed: every load's record gets the batch's outcome. */
+  async #recordOutcome(batch: TransformBatch, outcome: BuildOutcome, status: FinishResult['status']) {
+    const now = this.clock.now();
+    await this.#records.update(batch.loads, (previous, load): RunRecord => {
+      const startedAt = previous?.transform?.startedAt ?? now.toISOString();
+      return {
+        ...load,
+        rows: previous?.rows ?? {},
+        checks: previous?.checks ?? [],
+        status,
+        timings: { ...previous?.timings, dbtMs: now.getTime() - Date.parse(startedAt) },
+        batch: previous?.batch ?? {
+          batchId: batch.batchId,
+          loads: batch.loads.length,
+          failedLoads: 0,
+          failed: [],
+        },
+        transform: {
+          taskId: outcome.taskId,
+          startedAt,
+          finishedAt: now.toISOString(),
+          ...(outcome.message ? { message: outcome.message } : {}),
+        },
+        updatedAt: now.toISOString(),
+      };
+    });
+  }
+
+  #readAll(loads: readonly BatchLoad[]): Promise<(RunRecord | undefined)[]> {
+    return Promise.all(loads.map((l) => this.#records.read(l, l.runId, l.loadId)));
+  }
+}
+
+const includes = (batch: TransformBatch | undefined, load: BatchLoad) =>
+  batch === undefined || batch.loads.some((l) => l.loadId === load.loadId);
+
+// A record that failed its checks keeps any transform it had: only the outcome is new.
+const keepTransform = (previous: RunRecord): Partial<RunRecord> =>
+  previous.transform ? { transform: previous.transform } : {};
