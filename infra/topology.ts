@@ -1,7 +1,11 @@
 import { busyRetrySeconds } from '../services/transform/handler.js';
 import { ecsTaskStateChange } from '../shared/events/ecs-task-event.js';
 import { inboxChartsPrefix } from '../shared/lake/keys.js';
-import { eventSource, stageLoadedDetailType, transformRequestedDetailType } from '../shared/records/messages.js';
+import {
+  eventSource,
+  stageLoadedDetailType,
+  transformRequestedDetailType,
+} from '../shared/records/messages.js';
 
 /**
  * The pipeline's topology, declared once: every function, what triggers it, and the settings of
@@ -95,6 +99,14 @@ export type Trigger =
     }
   | { readonly kind: 'rule'; readonly rule: RuleName };
 
+/** What a function produces that triggers others (see `topology.produces`). */
+export interface Produces {
+  readonly lake?: readonly string[];
+  readonly queues?: readonly QueueName[];
+  readonly bus?: boolean;
+  readonly dbtTask?: boolean;
+}
+
 /**
  * A value of an event pattern that names a resource of this stack: the dbt cluster's ARN, or the
  * prefix of every revision of the dbt task definition (`…:task-definition/<stack>-dbt:`).
@@ -164,7 +176,10 @@ export const topology = {
     // A day loaded, or a backfill's batch to transform: both wait their turn in TransformQueue.
     transformRequest: {
       bus: 'stack',
-      pattern: { source: [eventSource], 'detail-type': [stageLoadedDetailType, transformRequestedDetailType] },
+      pattern: {
+        source: [eventSource],
+        'detail-type': [stageLoadedDetailType, transformRequestedDetailType],
+      },
       target: { queue: 'transformQueue' },
     },
     // This stack's dbt task stopped, success or not.
@@ -191,17 +206,44 @@ export const topology = {
     ],
     trackAttributes: [
       // A whole chart day in one batch; the window lets a day's sends gather.
-      { kind: 'sqs', queue: 'trackQueue', batchSize: 200, maximumBatchingWindowSeconds: 5, maximumConcurrency: 2 },
+      {
+        kind: 'sqs',
+        queue: 'trackQueue',
+        batchSize: 200,
+        maximumBatchingWindowSeconds: 5,
+        maximumConcurrency: 2,
+      },
     ],
     // Every object under raw/: the loader decides whether a day is complete.
     stageLoader: [{ kind: 's3', event: 's3:ObjectCreated:*', prefix: 'raw/' }],
     transform: [
-      { kind: 'sqs', queue: 'transformQueue', batchSize: 1, maximumBatchingWindowSeconds: 0, maximumConcurrency: 2 },
+      {
+        kind: 'sqs',
+        queue: 'transformQueue',
+        batchSize: 1,
+        maximumBatchingWindowSeconds: 0,
+        maximumConcurrency: 2,
+      },
     ],
     stageCleanup: [{ kind: 'rule', rule: 'dbtStopped' }],
     replay: [],
     warehouseSetup: [],
   } satisfies Record<FunctionName, readonly Trigger[]>,
+
+  /**
+   * What each function produces that triggers another: its writes under lake prefixes, its sends
+   * to queues, its events on the stack's bus, the dbt task it starts (whose stop ECS announces on
+   * the default bus). Nothing deploys this (the IAM roles grant it); the flow diagram draws it.
+   */
+  produces: {
+    chartFetch: { lake: ['raw/'], queues: ['trackQueue'] },
+    trackAttributes: { lake: ['raw/'] },
+    stageLoader: { bus: true },
+    transform: { dbtTask: true },
+    stageCleanup: {},
+    replay: { lake: ['raw/'] },
+    warehouseSetup: {},
+  } satisfies Record<FunctionName, Produces>,
 
   directlyInvoked: { replay: 'the CLI', warehouseSetup: 'CloudFormation' } satisfies Partial<
     Record<FunctionName, DirectInvoker>

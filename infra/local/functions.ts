@@ -58,32 +58,57 @@ type Handler<E> = (event: E, context: Context) => Promise<unknown>;
  */
 export const localFunctions = (parts: LocalParts, observers: LocalObservers): LocalFunctions => {
   const { store, warehouse, runner, bus, queues, providers, clock } = parts;
-  const handlers: Partial<Record<FunctionName, Handler<never>>> = {
-    chartFetch: makeChartFetch({
-      store,
-      queue: queues.trackQueue,
-      source: providers.chartSource,
-      clock,
-      charts: providers.charts,
-    }),
-    trackAttributes: makeTrackAttributes({
-      store,
-      provider: providers.enricher,
-      queue: queues.trackQueue,
-      clock,
-      maxReceiveCount: parts.trackMaxReceiveCount,
-    }),
-    stageLoader: makeStageLoader({ store, warehouse, bus, clock }),
-    transform: makeTransform({ store, warehouse, runner, clock, transformQueue: queues.transformQueue }),
-    stageCleanup: makeStageCleanup({ store, warehouse, clock }),
-    replay: makeReplay({ store }),
+  const factories: Partial<Record<FunctionName, () => Handler<never>>> = {
+    chartFetch: () =>
+      makeChartFetch({
+        store,
+        queue: queues.trackQueue,
+        source: providers.chartSource,
+        clock,
+        charts: providers.charts,
+      }),
+    trackAttributes: () =>
+      makeTrackAttributes({
+        store,
+        provider: providers.enricher,
+        queue: queues.trackQueue,
+        clock,
+        maxReceiveCount: parts.trackMaxReceiveCount,
+      }),
+    stageLoader: () => makeStageLoader({ store, warehouse, bus, clock }),
+    transform: () =>
+      makeTransform({ store, warehouse, runner, clock, transformQueue: queues.transformQueue }),
+    stageCleanup: () => makeStageCleanup({ store, warehouse, clock }),
+    replay: () => makeReplay({ store }),
   };
+  const handlers = Object.fromEntries(
+    Object.entries(factories).map(([fn, factory]) => [fn, instances(factory as () => Handler<unknown>)]),
+  );
   return Object.fromEntries(
     Object.entries(handlers).map(([fn, handler]) => [
       fn,
       observed(fn as FunctionName, handler as Handler<unknown>, observers),
     ]),
   ) as LocalFunctions;
+};
+
+/**
+ * A function as Lambda runs it: each invocation on an execution environment of its own, never two
+ * at once on one, a new one built when every existing one is busy. A handler may keep state between
+ * the invocations of one environment (Powertools' BatchProcessor in transform's queue handler
+ * does), so two concurrent invocations (an event source mapping's maximum concurrency of 2) must
+ * not share one.
+ */
+const instances = <E>(build: () => Handler<E>): Handler<E> => {
+  const idle: Handler<E>[] = [];
+  return async (event, context) => {
+    const handler = idle.pop() ?? build();
+    try {
+      return await handler(event, context);
+    } finally {
+      idle.push(handler);
+    }
+  };
 };
 
 /** The function with a Lambda context, its time recorded under its phase, its answer observed. */

@@ -143,7 +143,9 @@ export class LocalWiring {
     this.#functions = functions;
     for (const name of queueNames(this.#topology)) {
       const { fn } = mappingOf(this.#topology, name);
-      this.queues[name].subscribe((event: SQSEvent) => this.#function(fn)(event) as Promise<SQSBatchResponse | void>);
+      this.queues[name].subscribe(
+        (event: SQSEvent) => this.#function(fn)(event) as Promise<SQSBatchResponse | void>,
+      );
     }
     for (const name of ruleNames(this.#topology)) {
       const rule = this.#topology.rules[name];
@@ -154,8 +156,12 @@ export class LocalWiring {
           return;
         }
         this.queues[target.queue]
-          .send([{ id: envelope.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80), body: JSON.stringify(envelope) }])
-          .catch((error: unknown) => logger.error(`rule ${name} could not reach ${target.queue}`, error as Error));
+          .send([
+            { id: envelope.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80), body: JSON.stringify(envelope) },
+          ])
+          .catch((error: unknown) =>
+            logger.error(`rule ${name} could not reach ${target.queue}`, error as Error),
+          );
       });
     }
   }

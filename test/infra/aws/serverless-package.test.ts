@@ -213,6 +213,32 @@ console.log(JSON.stringify(results));`,
     expect(templateFacts(template, stackParameters)).toEqual(topologyFacts());
   });
 
+  it('tells a trigger the module lacks, and a module entry the template lacks', () => {
+    const withExtra: Template = {
+      ...template,
+      Resources: {
+        ...template.Resources,
+        ReplayEventSourceMapping: {
+          Type: 'AWS::Lambda::EventSourceMapping',
+          Properties: {
+            EventSourceArn: getAtt('TrackQueue'),
+            FunctionName: getAtt('ReplayLambdaFunction'),
+            BatchSize: 10,
+          },
+        },
+      },
+    };
+    expect(templateFacts(withExtra, stackParameters)).not.toEqual(topologyFacts());
+    const { TransformRequestRule: _dropped, ...withoutRule } = template.Resources;
+    expect(templateFacts({ ...template, Resources: withoutRule }, stackParameters)).not.toEqual(
+      topologyFacts(),
+    );
+    // A deploy passing another redrive count than infra/queues.yml's default shows too.
+    expect(templateFacts(template, { ...stackParameters, TransformMaxReceiveCount: '20' })).not.toEqual(
+      topologyFacts(),
+    );
+  });
+
   it('runs chart-fetch on a daily schedule', () => {
     const rules = resourcesOf('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
     expect(rules).toHaveLength(1);
