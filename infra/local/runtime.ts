@@ -75,6 +75,19 @@ export interface BackfillProgress {
   readonly onTransform?: (loads: number) => void;
 }
 
+/** The configured warehouse; DuckDB's also when it is DuckDB, whose file dbt needs to itself. */
+const warehouseFor = (config: LocalConfig, store: FsObjectStore) => {
+  if (config.warehouse.kind === 'postgres') {
+    return { warehouse: new PostgresWarehouse(config.warehouse.url, store), duckdb: undefined };
+  }
+  const duckdb = new DuckDbWarehouse({
+    path: config.duckdbPath,
+    lakeRoot: config.lakeRoot,
+    mutex: new Mutex(),
+  });
+  return { warehouse: duckdb, duckdb };
+};
+
 /** The phase of a run each function's time counts towards, in the run summary. */
 const phaseOf: Partial<Record<FunctionName, string>> = {
   chartFetch: 'extract',
@@ -136,14 +149,8 @@ export class LocalPipeline {
     this.transformQueue = wiring.queues.transformQueue;
 
     this.store = new FsObjectStore({ root: config.lakeRoot, onObjectCreated: wiring.objectCreated });
-    const duckdb =
-      config.warehouse.kind === 'duckdb'
-        ? new DuckDbWarehouse({ path: config.duckdbPath, lakeRoot: config.lakeRoot, mutex: new Mutex() })
-        : undefined;
-    this.warehouse =
-      config.warehouse.kind === 'postgres'
-        ? new PostgresWarehouse(config.warehouse.url, this.store)
-        : duckdb!;
+    const { warehouse, duckdb } = warehouseFor(config, this.store);
+    this.warehouse = warehouse;
     this.runner = new LocalDbtRunner({
       projectDir: path.join(config.projectRoot, 'dbt'),
       dbt: path.join(config.projectRoot, '.venv', 'bin', 'dbt'),

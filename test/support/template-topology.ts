@@ -196,25 +196,26 @@ export const templateFacts = (
       case 'AWS::S3::Bucket':
         facts.push(...notificationFacts(p, fnOf));
         break;
-      case 'AWS::SQS::Queue': {
-        const name = (p.QueueName as { 'Fn::Sub'?: string } | undefined)?.['Fn::Sub'] ?? p.QueueName;
-        const redrive = p.RedrivePolicy as Json | undefined;
-        facts.push(
-          redrive
-            ? {
-                queue: id,
-                name,
-                visibilityTimeout: number(p.VisibilityTimeout ?? 30),
-                maxReceiveCount: number(redrive.maxReceiveCount),
-                deadLetterQueue: getAttId(redrive.deadLetterTargetArn) ?? JSON.stringify(redrive),
-              }
-            : { queue: id, name },
-        );
+      case 'AWS::SQS::Queue':
+        facts.push(queueFact(id, p, number));
         break;
-      }
     }
   }
   return sorted(facts);
+};
+
+const queueFact = (id: string, p: TemplateResource['Properties'], number: (v: unknown) => unknown): Fact => {
+  const name = (p.QueueName as { 'Fn::Sub'?: string } | undefined)?.['Fn::Sub'] ?? p.QueueName;
+  const redrive = p.RedrivePolicy as Json | undefined;
+  return redrive
+    ? {
+        queue: id,
+        name,
+        visibilityTimeout: number(p.VisibilityTimeout ?? 30),
+        maxReceiveCount: number(redrive.maxReceiveCount),
+        deadLetterQueue: getAttId(redrive.deadLetterTargetArn) ?? JSON.stringify(redrive),
+      }
+    : { queue: id, name };
 };
 
 const ruleFacts = (p: TemplateResource['Properties'], fnOf: (v: unknown) => string): Fact[] => {
