@@ -42,18 +42,26 @@ export class AsyncInvoker {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
-  async #run<E>(functionName: string, handler: (event: E) => Promise<unknown>, event: E): Promise<void> {
+  /**
+   * Invokes with the same retries, but waits for the answer: how the CLI stands in for the
+   * schedule, which needs to know the run it started. A failure is kept in `failures` and thrown.
+   */
+  async invokeAndWait<E, R>(functionName: string, handler: (event: E) => Promise<R>, event: E): Promise<R> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await handler(event);
-        return;
+        return await handler(event);
       } catch (error) {
         if (attempt >= this.policy.maxAttempts || !isRetryable(error)) {
           this.failures.push({ functionName, attempts: attempt, error: (error as Error).message, event });
-          return;
+          throw error;
         }
         await this.clock.sleep(this.policy.delayMs(attempt));
       }
     }
+  }
+
+  async #run<E>(functionName: string, handler: (event: E) => Promise<unknown>, event: E): Promise<void> {
+    // The failure is in `failures` already: an asynchronous caller has no one to throw it to.
+    await this.invokeAndWait(functionName, handler, event).catch(() => undefined);
   }
 }

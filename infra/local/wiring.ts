@@ -167,13 +167,18 @@ export class LocalWiring {
   }
 
   /**
-   * Starts the scheduled function with this event and waits for its answer: on one machine the CLI
-   * stands in for the schedule, and reports what the function did.
+   * Starts the scheduled function with this event, retried as the schedule's asynchronous
+   * invocation is, and waits for its answer: on one machine the CLI stands in for the schedule,
+   * and reports what the function did. A failure for good is in `invoker.failures`, and thrown.
    */
   async schedule(event: unknown): Promise<unknown> {
     const found = triggersOf(this.#topology).find(({ trigger }) => trigger.kind === 'schedule');
     if (!found) throw new Error('the topology has no schedule');
-    return this.#function(found.fn)(event);
+    return this.invoker.invokeAndWait(
+      this.#topology.functions[found.fn].root,
+      this.#function(found.fn),
+      event,
+    );
   }
 
   /** Invokes a function directly (replay: the CLI invokes it on AWS too), waiting for its answer. */

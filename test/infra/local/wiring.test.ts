@@ -192,6 +192,26 @@ describe('LocalWiring: the topology on one machine', () => {
     expect(wiring.queues.trackQueue.depth().nextVisibleInMs).toBeGreaterThan(59_000);
   });
 
+  it('retries the scheduled function as the schedule would, then answers the CLI with its failure', async () => {
+    const wiring = wire({ timeScale: 0.0001 });
+    let calls = 0;
+    const { functions } = recorder({
+      chartFetch: async () => {
+        calls += 1;
+        if (calls < 3) throw new RetryableError('Spotify 503');
+        return [{ runId: 'r1' }];
+      },
+    });
+    wiring.connect(functions);
+    await expect(wiring.schedule({ chartId: 'global' })).resolves.toEqual([{ runId: 'r1' }]);
+    expect(wiring.invoker.failures).toEqual([]);
+    calls = -10;
+    await expect(wiring.schedule({ chartId: 'global' })).rejects.toThrow('Spotify 503');
+    expect(wiring.invoker.failures).toEqual([
+      { functionName: 'chart-fetch', attempts: 3, error: 'Spotify 503', event: { chartId: 'global' } },
+    ]);
+  });
+
   it('refuses to connect without a function some trigger names', () => {
     const wiring = wire();
     const { functions } = recorder();
