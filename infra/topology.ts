@@ -13,10 +13,10 @@ import {
  * infra/*.yml deploy exactly these numbers (test/infra/aws/serverless-package.test.ts compiles the
  * template and holds it equal to this module, both ways); the local runtime is wired from it
  * (infra/local/wiring.ts); the flow diagram of docs/architecture.md is drawn from it
- * ({@link flowDiagram} in infra/topology-diagram.ts).
+ * (`flowDiagram` in infra/topology-diagram.ts).
  *
  * Every duration is AWS's, in seconds. One machine compresses the pipeline's own waits by one
- * local time scale (infra/local/wiring.ts), never by numbers of its own.
+ * local time scale (infra/local/time-scale.ts), never by numbers of its own.
  */
 
 /** The Lambda functions, by their serverless.yml names. */
