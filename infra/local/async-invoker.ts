@@ -1,13 +1,7 @@
 import { isRetryable } from '../../shared/errors.js';
 import type { Clock } from '../../shared/ports/clock.js';
-
-/** How an asynchronous invocation is retried: Lambda retries twice; an EventBridge target, for much longer. */
-export interface RetryPolicy {
-  readonly maxAttempts: number;
-  readonly delayMs: (attempt: number) => number;
-}
-
-export const lambdaAsyncRetry: RetryPolicy = { maxAttempts: 3, delayMs: (attempt) => 200 * attempt };
+import { topology, type AsyncRetryPolicy } from '../topology.js';
+import { scaledRetry } from './time-scale.js';
 
 /** An invocation that failed for good, as an on-failure destination would receive it. */
 export interface FailedInvocation {
@@ -19,21 +13,21 @@ export interface FailedInvocation {
 
 /**
  * Lambda's asynchronous invocation on one machine: the caller does not wait; a failed invocation is
- * retried by its policy (a permanent error is not retried), then kept as a failure, never dropped.
+ * retried by the topology's policy (two retries; a permanent error is not retried), then kept in
+ * `failures`, the on-failure destination, never dropped.
  */
 export class AsyncInvoker {
   readonly #inFlight = new Set<Promise<void>>();
+  /** The on-failure destination: every invocation that failed for good. */
   readonly failures: FailedInvocation[] = [];
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly policy: AsyncRetryPolicy = scaledRetry(topology.asyncRetry),
+  ) {}
 
-  invoke<E>(
-    functionName: string,
-    handler: (event: E) => Promise<unknown>,
-    event: E,
-    policy = lambdaAsyncRetry,
-  ): void {
-    const invocation = this.#run(functionName, handler, event, policy).finally(() =>
+  invoke<E>(functionName: string, handler: (event: E) => Promise<unknown>, event: E): void {
+    const invocation = this.#run(functionName, handler, event).finally(() =>
       this.#inFlight.delete(invocation),
     );
     this.#inFlight.add(invocation);
@@ -48,23 +42,26 @@ export class AsyncInvoker {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
-  async #run<E>(
-    functionName: string,
-    handler: (event: E) => Promise<unknown>,
-    event: E,
-    policy: RetryPolicy,
-  ): Promise<void> {
+  /**
+   * Invokes with the same retries, but waits for the answer: how the CLI stands in for the
+   * schedule, which needs to know the run it started. A failure is kept in `failures` and thrown.
+   */
+  async invokeAndWait<E, R>(functionName: string, handler: (event: E) => Promise<R>, event: E): Promise<R> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await handler(event);
-        return;
+        return await handler(event);
       } catch (error) {
-        if (attempt >= policy.maxAttempts || !isRetryable(error)) {
+        if (attempt >= this.policy.maxAttempts || !isRetryable(error)) {
           this.failures.push({ functionName, attempts: attempt, error: (error as Error).message, event });
-          return;
+          throw error;
         }
-        await this.clock.sleep(policy.delayMs(attempt));
+        await this.clock.sleep(this.policy.delayMs(attempt));
       }
     }
+  }
+
+  async #run<E>(functionName: string, handler: (event: E) => Promise<unknown>, event: E): Promise<void> {
+    // The failure is in `failures` already: an asynchronous caller has no one to throw it to.
+    await this.invokeAndWait(functionName, handler, event).catch(() => undefined);
   }
 }

@@ -2,7 +2,30 @@ import { datasets, lakeKeys, rawPrefix } from '../../shared/lake/keys.js';
 import { RunRecords, type RunRecord } from '../../shared/lake/run-records.js';
 import { fromStageCsv } from '../../shared/records/csv.js';
 import { manifestSchema, trackMessageSchema } from '../../shared/records/messages.js';
-import type { LocalPipeline } from './runtime.js';
+import type { ObjectStore } from '../../shared/ports/object-store.js';
+import type { Warehouse } from '../../shared/ports/warehouse.js';
+import type { SpotifyAccess } from '../../shared/spotify/access.js';
+import type { QueuedMessage } from '../adapters/embedded/memory-queue.js';
+import type { FailedInvocation } from './async-invoker.js';
+import type { PhaseClock } from './phase-clock.js';
+
+/**
+ * What a summary reads of the pipeline it summarizes: the lake, the warehouse, the track queue's
+ * dead letters, the failed invocations, the request counter, the phases' times, the Spotify access
+ * level and the backlog. The local pipeline is one (infra/local/runtime.ts).
+ */
+export interface SummarySource {
+  // RunRecords reads through the whole port.
+  readonly store: ObjectStore;
+  readonly warehouse: Pick<Warehouse, 'query'>;
+  readonly deadLetters: { peek(): readonly QueuedMessage[] };
+  readonly invoker: { readonly failures: readonly FailedInvocation[] };
+  readonly counter: { snapshot(): Record<string, number> };
+  readonly phases: Pick<PhaseClock, 'durations' | 'busy'>;
+  readonly hasSpotify: boolean;
+  readonly spotifyAccess: Pick<SpotifyAccess, 'level'>;
+  backlog(): { tracks: number; nextAttemptInMs: number } | undefined;
+}
 
 /** The marts a summary counts. */
 export const martTables = ['dim_tracks', 'dim_artists', 'fct_chart_entries'] as const;
@@ -41,7 +64,7 @@ export interface RunSummary {
 
 /** Gathers the summary of a day from the lake, the queues, the warehouse and the request counter. */
 export const summarizeDay = async (
-  pipeline: LocalPipeline,
+  pipeline: SummarySource,
   target: { chartId: string; chartDate: string; runId?: string; requestsBefore: Record<string, number> },
 ): Promise<RunSummary> => {
   const { store, warehouse } = pipeline;
@@ -155,7 +178,7 @@ export interface BackfillSummary {
 
 /** Gathers the summary of a backfill batch: every day's record from the lake, the marts once. */
 export const summarizeBackfill = async (
-  pipeline: LocalPipeline,
+  pipeline: SummarySource,
   target: {
     batchId: string;
     days: readonly { chartId: string; chartDate: string; runId: string | null }[];
@@ -238,7 +261,7 @@ const checksOf = (record: RunRecord | undefined): RunSummary['checks'] => ({
     .map(({ name, detail }) => ({ name, ...(detail ? { detail } : {}) })),
 });
 
-const requestsSince = (pipeline: LocalPipeline, before: Record<string, number>): Record<string, number> => {
+const requestsSince = (pipeline: SummarySource, before: Record<string, number>): Record<string, number> => {
   const requests: Record<string, number> = {};
   for (const [provider, count] of Object.entries(pipeline.counter.snapshot())) {
     const made = count - (before[provider] ?? 0);
@@ -249,7 +272,7 @@ const requestsSince = (pipeline: LocalPipeline, before: Record<string, number>):
 
 /** Rows of each mart the summaries count; empty when dbt has never succeeded on this warehouse. */
 const martCounts = async (
-  warehouse: LocalPipeline['warehouse'],
+  warehouse: SummarySource['warehouse'],
 ): Promise<{ marts: Record<string, number> }> => {
   const marts: Record<string, number> = {};
   try {
@@ -265,7 +288,7 @@ const martCounts = async (
 
 /** Tracks of the run in the dead-letter queue, with the reason their last delivery recorded in the lake. */
 const deadLettered = async (
-  pipeline: LocalPipeline,
+  pipeline: SummarySource,
   day: { chartId: string; chartDate: string },
   runId: string,
 ): Promise<{ trackId: string; reason: string }[]> => {
@@ -290,7 +313,7 @@ const deadLettered = async (
 
 /** Records of the run kept in quarantine, with their reasons. */
 const quarantined = async (
-  pipeline: LocalPipeline,
+  pipeline: SummarySource,
   day: { chartId: string; chartDate: string },
   runId: string,
 ): Promise<{ key: string; reason: string }[]> => {
@@ -309,7 +332,7 @@ const quarantined = async (
 
 /** What the chart source skipped, as the run's manifest recorded it. */
 const skippedEntries = async (
-  pipeline: LocalPipeline,
+  pipeline: SummarySource,
   day: { chartId: string; chartDate: string },
   runId: string,
 ): Promise<{ position: number; reason: string }[]> => {

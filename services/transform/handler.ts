@@ -66,7 +66,8 @@ export type TransformQueueDeps = TransformDeps & { readonly transformQueue: Pick
 
 export const makeQueueHandler = (deps: TransformQueueDeps) => {
   const transform = makeHandler(deps);
-  const processor = new BatchProcessor(EventType.SQS);
+  // A processor per invocation: it keeps the records' outcomes while it runs, so two invocations
+  // sharing one (two batches at once, as the local runtime may run them) would mix their answers.
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
     processPartialResponse(
       event,
@@ -89,7 +90,7 @@ export const makeQueueHandler = (deps: TransformQueueDeps) => {
           throw error;
         }
       },
-      processor,
+      new BatchProcessor(EventType.SQS),
       // A busy warehouse is a normal wait, not a function error: the record is reported failed,
       // the invocation succeeds (and the Errors metric stays for real failures).
       { context, throwOnFullBatchFailure: false },

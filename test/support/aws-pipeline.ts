@@ -47,7 +47,7 @@ import { makeHandler as makeTrackAttributes } from '../../services/track-attribu
 import { makeQueueHandler as makeTransformQueueHandler } from '../../services/transform/handler.js';
 import { AsyncInvoker } from '../../infra/local/async-invoker.js';
 import { localContext } from '../../infra/local/handler-context.js';
-import { dbtProfileEnv } from '../../infra/local/runtime.js';
+import { dbtProfileEnv } from '../../infra/local/dbt-profile-env.js';
 import { sandboxPlaylistIds } from '../../infra/sandbox/catalog.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../infra/sandbox/server.js';
 import type { Moto } from './moto.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseLocalConfig } from '../../shared/config/config.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { stageSchema, stageTableNames } from '../../shared/records/stage-tables.js';
-import { LocalPipeline, type QueueSettings } from '../../infra/local/runtime.js';
+import { LocalPipeline, type TrackQueueOverrides } from '../../infra/local/runtime.js';
 import type { SandboxOptions } from '../../infra/sandbox/server.js';
 import type { RetryPolicy } from '../../shared/http/json-client.js';
 import { createTestDatabase } from './services.js';
@@ -22,7 +22,7 @@ export interface TestPipeline {
 export const startTestPipeline = async (options: {
   label: string;
   warehouse?: 'duckdb' | 'postgres';
-  queue?: Partial<QueueSettings>;
+  queue?: TrackQueueOverrides;
   sandbox?: SandboxOptions;
   retry?: RetryPolicy;
   /**

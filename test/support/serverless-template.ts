@@ -28,12 +28,13 @@ export interface CompiledTemplate {
 
 /**
  * Runs `serverless package` (osls) offline for a stage into a new folder, and reads the template
- * it compiled. Packaging needs no AWS account: the credentials are fake, so that it could never
- * reach a real one.
+ * it compiled and the stack parameters a deploy would pass it (serverless.yml's
+ * `provider.stackParameters`, resolved). Packaging needs no AWS account: the credentials are fake,
+ * so that it could never reach a real one.
  */
 export const packageServerless = async (
   stage = 'test',
-): Promise<{ dir: string; template: CompiledTemplate }> => {
+): Promise<{ dir: string; template: CompiledTemplate; stackParameters: Record<string, string> }> => {
   const dir = await mkdtemp(path.join(tmpdir(), 'chartflow-package-'));
   await run(serverless, ['package', '--stage', stage, '--package', dir], {
     cwd: root,
@@ -51,5 +52,11 @@ export const packageServerless = async (
   const template = JSON.parse(
     await readFile(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
   ) as CompiledTemplate;
-  return { dir, template };
+  const state = JSON.parse(await readFile(path.join(dir, 'serverless-state.json'), 'utf8')) as {
+    service: { provider: { stackParameters?: { ParameterKey: string; ParameterValue: string }[] } };
+  };
+  const stackParameters = Object.fromEntries(
+    (state.service.provider.stackParameters ?? []).map((p) => [p.ParameterKey, String(p.ParameterValue)]),
+  );
+  return { dir, template, stackParameters };
 };

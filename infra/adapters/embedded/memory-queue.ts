@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { ConfigError, InvalidRecordError, describeIssues } from '../../../shared/errors.js';
+import { ConfigError, InvalidRecordError } from '../../../shared/errors.js';
+import { parseOrThrow } from '../../../shared/parse.js';
 import { logger } from '../../../shared/logger.js';
 import type { OutgoingMessage, Queue } from '../../../shared/ports/queue.js';
 
@@ -28,6 +29,12 @@ export interface MemoryQueueOptions {
   readonly region?: string;
   /** The account in ARNs and records; defaults to `000000000000`. */
   readonly accountId?: string;
+  /**
+   * Local seconds per second a consumer asks for in `changeVisibility`; defaults to 1. One machine
+   * compresses the pipeline's own hand-backs (a busy warehouse's minute) by its time scale
+   * (infra/local/time-scale.ts), while a provider's Retry-After stays real time (1).
+   */
+  readonly handBackTimeScale?: number;
 }
 
 /** How many messages a queue holds, as SQS's ApproximateNumberOfMessages(NotVisible) report them. */
@@ -66,6 +73,7 @@ const optionsSchema = z
       .custom<MemoryQueue>((v) => v instanceof MemoryQueue, 'must be a MemoryQueue')
       .optional(),
     maxConcurrency: z.number().int().min(1).default(2),
+    handBackTimeScale: z.number().positive().max(1).default(1),
     region: z.string().min(1).default('us-east-1'),
     accountId: z
       .string()
@@ -136,15 +144,12 @@ export class MemoryQueue implements Queue {
 
   /** @throws {ConfigError} if an option is malformed. */
   constructor(options: MemoryQueueOptions) {
-    const parsed = optionsSchema.safeParse(options);
-    if (!parsed.success) throw new ConfigError(`MemoryQueue options: ${describeIssues(parsed.error.issues)}`);
-    if (parsed.data.deadLetterQueue?.name === parsed.data.name) {
-      throw new ConfigError(
-        `MemoryQueue options: queue ${parsed.data.name} cannot be its own dead-letter queue`,
-      );
+    const parsed = parseOrThrow(optionsSchema, options, 'MemoryQueue options', ConfigError);
+    if (parsed.deadLetterQueue?.name === parsed.name) {
+      throw new ConfigError(`MemoryQueue options: queue ${parsed.name} cannot be its own dead-letter queue`);
     }
-    this.#options = parsed.data;
-    this.arn = `arn:aws:sqs:${parsed.data.region}:${parsed.data.accountId}:${parsed.data.name}`;
+    this.#options = parsed;
+    this.arn = `arn:aws:sqs:${parsed.region}:${parsed.accountId}:${parsed.name}`;
   }
 
   /** The queue name. */
@@ -159,16 +164,15 @@ export class MemoryQueue implements Queue {
    *   id or body is one SQS would refuse. Nothing is enqueued then.
    */
   async send(messages: readonly OutgoingMessage[]): Promise<void> {
-    const parsed = messagesSchema.safeParse(messages);
-    if (!parsed.success) throw new InvalidRecordError(`${this.name}: ${describeIssues(parsed.error.issues)}`);
+    const parsed = parseOrThrow(messagesSchema, messages, this.name, InvalidRecordError);
     const ids = new Set<string>();
-    for (const { id } of parsed.data) {
+    for (const { id } of parsed) {
       if (ids.has(id))
         throw new InvalidRecordError(`${this.name}: BatchEntryIdsNotDistinct: id "${id}" is repeated`);
       ids.add(id);
     }
     const now = Date.now();
-    for (const { body } of parsed.data) {
+    for (const { body } of parsed) {
       const messageId = randomUUID();
       this.#messages.set(messageId, {
         messageId,
@@ -220,14 +224,17 @@ export class MemoryQueue implements Queue {
     };
   }
 
-  /** SQS `ChangeMessageVisibility`: hides the message received with this handle for `timeoutSeconds` from now. */
+  /**
+   * SQS `ChangeMessageVisibility`: hides the message received with this handle for `timeoutSeconds`
+   * from now, on the queue's `handBackTimeScale`.
+   */
   async changeVisibility(receiptHandle: string, timeoutSeconds: number): Promise<void> {
     if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > 43_200) {
       throw new RangeError(`a visibility timeout is 0 to 43200 seconds, not ${timeoutSeconds}`);
     }
     for (const message of this.#messages.values()) {
       if (message.receiptHandle !== receiptHandle) continue;
-      message.visibleAt = Date.now() + timeoutSeconds * 1000;
+      message.visibleAt = Date.now() + Math.round(timeoutSeconds * 1000 * this.#options.handBackTimeScale);
       this.#armVisibilityTimer();
       return;
     }

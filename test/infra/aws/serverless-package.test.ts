@@ -15,6 +15,7 @@ import {
   type CompiledTemplate,
   type TemplateResource,
 } from '../../support/serverless-template.js';
+import { templateFacts, topologyFacts } from '../../support/template-topology.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -57,11 +58,12 @@ const asArray = <T>(value: T | T[] | undefined): T[] =>
 describe('serverless package (osls, offline, no AWS account)', () => {
   let dir: string;
   let template: Template;
+  let stackParameters: Record<string, string>;
   const resourcesOf = (type: string) =>
     Object.entries(template.Resources).filter(([, r]) => r.Type === type) as [string, Resource][];
 
   beforeAll(async () => {
-    ({ dir, template } = await packageServerless('test'));
+    ({ dir, template, stackParameters } = await packageServerless('test'));
   }, 300_000);
 
   afterAll(async () => {
@@ -203,6 +205,38 @@ console.log(JSON.stringify(results));`,
         warehouseStatementTimeoutMs + 10_000,
       );
     }
+  });
+
+  it('compiles exactly the topology of infra/topology.ts, both ways: every trigger and filter, batch, window, visibility timeout, redrive, function timeout, concurrency and async retry', () => {
+    // Sorted facts on both sides: one the template has and the module lacks, or the other way
+    // round, shows in the diff.
+    expect(templateFacts(template, stackParameters)).toEqual(topologyFacts());
+  });
+
+  it('tells a trigger the module lacks, and a module entry the template lacks', () => {
+    const withExtra: Template = {
+      ...template,
+      Resources: {
+        ...template.Resources,
+        ReplayEventSourceMapping: {
+          Type: 'AWS::Lambda::EventSourceMapping',
+          Properties: {
+            EventSourceArn: getAtt('TrackQueue'),
+            FunctionName: getAtt('ReplayLambdaFunction'),
+            BatchSize: 10,
+          },
+        },
+      },
+    };
+    expect(templateFacts(withExtra, stackParameters)).not.toEqual(topologyFacts());
+    const { TransformRequestRule: _dropped, ...withoutRule } = template.Resources;
+    expect(templateFacts({ ...template, Resources: withoutRule }, stackParameters)).not.toEqual(
+      topologyFacts(),
+    );
+    // A deploy passing another redrive count than infra/queues.yml's default shows too.
+    expect(templateFacts(template, { ...stackParameters, TransformMaxReceiveCount: '20' })).not.toEqual(
+      topologyFacts(),
+    );
   });
 
   it('runs chart-fetch on a daily schedule', () => {
@@ -475,7 +509,7 @@ console.log(JSON.stringify(results));`,
         expect.objectContaining({ Prefix: 'control/copy-manifests/', ExpirationInDays: 30 }),
       ]),
     );
-    // Raw data is never deleted (DESIGN.md): no rule expires current objects under raw/.
+    // Raw data is never deleted (docs/architecture.md): no rule expires current objects under raw/.
     expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix as string)).toEqual([
       'control/copy-manifests/',
     ]);

@@ -2,6 +2,7 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { LocalEventBus } from '../../../infra/adapters/embedded/local-event-bus.js';
+import { localStackReferences } from '../../../infra/local/functions.js';
 import { InvalidRecordError } from '../../../shared/errors.js';
 import { detailOf, toEnvelope } from '../../../shared/events/bus-event.js';
 import type { Clock } from '../../../shared/ports/clock.js';
@@ -12,9 +13,11 @@ const meta = { id: 'e1', time: clock.now(), region: 'eu-west-1', account: '12345
 
 describe('Function: detailOf', () => {
   it('reads the detail of what the local bus delivers, an envelope Powertools takes for EventBridge', async () => {
-    const bus = new LocalEventBus(clock);
+    const bus = new LocalEventBus(clock, localStackReferences);
     const delivered: unknown[] = [];
-    bus.on('chartflow', 'Stage Loaded', (event) => delivered.push(event));
+    bus.on({ bus: 'stack', pattern: { source: ['chartflow'], 'detail-type': ['Stage Loaded'] } }, (event) =>
+      delivered.push(event),
+    );
     await bus.publish({
       source: 'chartflow',
       detailType: 'Stage Loaded',

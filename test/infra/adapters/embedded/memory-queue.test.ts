@@ -177,4 +177,27 @@ describe('Class: MemoryQueue', () => {
     inFlight.stop();
     expect(activeTimers()).toBe(baseline);
   });
+
+  it('hides a handed-back message for the seconds asked, times its handBackTimeScale', async () => {
+    const scaled = make({ name: 'scaled', handBackTimeScale: 0.001 });
+    const real = make({ name: 'real' });
+    const deliveries: Record<string, number> = { scaled: 0, real: 0 };
+    for (const queue of [scaled, real]) {
+      queue.subscribe(async (event) => {
+        deliveries[queue.name]! += 1;
+        await queue.changeVisibility(event.Records[0]!.receiptHandle, 30);
+        return { batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] };
+      });
+      await queue.send([{ id: '1', body: 'x' }]);
+    }
+    await sleep(150);
+    // 30 s at a thousandth is 30 ms: delivered several times; at scale 1 it waits the 30 s.
+    expect(deliveries.scaled).toBeGreaterThanOrEqual(3);
+    expect(deliveries.real).toBe(1);
+    expect(real.depth().nextVisibleInMs).toBeGreaterThan(29_000);
+  });
+
+  it.each([0, -1, 2])('rejects a handBackTimeScale of %d', (handBackTimeScale) => {
+    expect(() => make({ handBackTimeScale })).toThrow(/handBackTimeScale/);
+  });
 });
