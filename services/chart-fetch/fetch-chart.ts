@@ -77,53 +77,13 @@ export const landChart = async (
   }
 
   await store.put(raw.key, raw.body, { contentType: raw.contentType });
-  await Promise.all(
-    snapshot.skipped
-      .filter((s) => s.reason.startsWith('invalid'))
-      .map((s) =>
-        store.put(
-          lakeKeys.quarantine('chart_songs', day.chartDate, day.chartId, `${runId}-position-${s.position}`),
-          JSON.stringify({ reason: s.reason, runId, raw: s.raw }),
-          { contentType: 'application/json' },
-        ),
-      ),
-  );
-
-  const lineage = {
-    chart_id: day.chartId,
-    chart_date: day.chartDate,
-    run_id: runId,
-    extracted_at: csvTimestamp(extractedAt),
-  };
-  const rows = snapshot.entries.map((entry) => ({
-    ...lineage,
-    position: entry.position,
-    track_id: entry.trackId,
-    track_name: entry.trackName,
-    artist_names: entry.artistNames,
-    streams: entry.streams,
-    source: snapshot.source,
-  }));
-  const chartCsv = toStageCsv('chart_songs', rows);
+  await quarantineInvalid(day, snapshot, runId, store);
+  const chartCsv = chartCsvOf(day, snapshot, runId, extractedAt);
   await store.put(lakeKeys.chartCsv(day.chartDate, day.chartId), chartCsv, { contentType: 'text/csv' });
-
-  const manifest: Manifest = {
-    runId,
-    chartId: day.chartId,
-    chartDate: day.chartDate,
-    source: snapshot.source,
-    extractedAt: extractedAt.toISOString(),
-    trackIds: snapshot.entries.map((e) => e.trackId),
-    skipped: snapshot.skipped.map(({ position, reason }) => ({ position, reason })),
-    ...(day.batchId ? { batchId: day.batchId } : {}),
-    // The stage loader knows the chart CSV is this run's by its ETag, and the day's parts by their
-    // markers' keys; a chart too long for markers is decided by reading its files (part-markers.ts).
-    ...(snapshot.entries.length <= maxKeyedTracks ? { chartCsvMd5: md5Of(chartCsv) } : {}),
-  };
+  const manifest = manifestOf(day, snapshot, runId, extractedAt, chartCsv);
   await store.put(lakeKeys.manifest(day.chartDate, day.chartId), JSON.stringify(manifest, null, 2), {
     contentType: 'application/json',
   });
-
   await queue.send(
     snapshot.entries.map((entry, index) => {
       const message: TrackMessage = {
@@ -143,3 +103,66 @@ export const landChart = async (
     skipped: snapshot.skipped.length,
   };
 };
+
+/** Every entry the source gave in a shape we refuse, kept with its reason. */
+const quarantineInvalid = async (
+  day: ChartDay,
+  snapshot: ChartSnapshot,
+  runId: string,
+  store: ObjectStore,
+): Promise<void> => {
+  await Promise.all(
+    snapshot.skipped
+      .filter((s) => s.reason.startsWith('invalid'))
+      .map((s) =>
+        store.put(
+          lakeKeys.quarantine('chart_songs', day.chartDate, day.chartId, `${runId}-position-${s.position}`),
+          JSON.stringify({ reason: s.reason, runId, raw: s.raw }),
+          { contentType: 'application/json' },
+        ),
+      ),
+  );
+};
+
+/** The normalized chart, every row with its lineage, as COPY reads it. */
+const chartCsvOf = (day: ChartDay, snapshot: ChartSnapshot, runId: string, extractedAt: Date): string => {
+  const lineage = {
+    chart_id: day.chartId,
+    chart_date: day.chartDate,
+    run_id: runId,
+    extracted_at: csvTimestamp(extractedAt),
+  };
+  return toStageCsv(
+    'chart_songs',
+    snapshot.entries.map((entry) => ({
+      ...lineage,
+      position: entry.position,
+      track_id: entry.trackId,
+      track_name: entry.trackName,
+      artist_names: entry.artistNames,
+      streams: entry.streams,
+      source: snapshot.source,
+    })),
+  );
+};
+
+/** What the day needs before it can be loaded: the run, its tracks, and its chart CSV's md5. */
+const manifestOf = (
+  day: ChartDay & { batchId?: string },
+  snapshot: ChartSnapshot,
+  runId: string,
+  extractedAt: Date,
+  chartCsv: string,
+): Manifest => ({
+  runId,
+  chartId: day.chartId,
+  chartDate: day.chartDate,
+  source: snapshot.source,
+  extractedAt: extractedAt.toISOString(),
+  trackIds: snapshot.entries.map((e) => e.trackId),
+  skipped: snapshot.skipped.map(({ position, reason }) => ({ position, reason })),
+  ...(day.batchId ? { batchId: day.batchId } : {}),
+  // The stage loader knows the chart CSV is this run's by its ETag, and the day's parts by their
+  // markers' keys; a chart too long for markers is decided by reading its files (part-markers.ts).
+  ...(snapshot.entries.length <= maxKeyedTracks ? { chartCsvMd5: md5Of(chartCsv) } : {}),
+});

@@ -61,34 +61,71 @@ export const enrichTracks = async (
   };
 };
 
+/** One run's tracks of a day and chart: looked up together, written as one part. */
 const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): Promise<EnrichResult> => {
-  const { runId, chartId, chartDate } = group[0]!.message;
+  const { chartDate } = group[0]!.message;
   const ids = [...new Set(group.map((d) => d.message.trackId))];
-  let lookups: ReadonlyMap<string, TrackLookup>;
-  let raw: unknown;
-  let invalidAnswers: readonly QuarantinedAnswer[] = [];
-  let retryAfterMs: number | undefined;
+  const looked = await lookUp(ids, chartDate, deps);
+  const { rows, failedMessageIds, deadLettered } = sortDeliveries(
+    group,
+    looked.lookups,
+    deps.maxReceiveCount,
+  );
+  const quarantined = rows.size > 0 ? await writePart(group[0]!.message, rows, looked, deps) : 0;
+  return {
+    failedMessageIds,
+    deadLettered,
+    quarantined,
+    written: rows.size,
+    ...(looked.retryAfterMs !== undefined && failedMessageIds.length > 0
+      ? { retryAfterMs: looked.retryAfterMs }
+      : {}),
+  };
+};
+
+interface GroupLookup {
+  readonly lookups: ReadonlyMap<string, TrackLookup>;
+  readonly raw: unknown;
+  readonly invalidAnswers: readonly QuarantinedAnswer[];
+  readonly retryAfterMs?: number;
+}
+
+/** The provider's answer for the ids, or one shared failure when the whole batch could not be looked up. */
+const lookUp = async (ids: readonly string[], chartDate: string, deps: EnrichDeps): Promise<GroupLookup> => {
   try {
-    ({ results: lookups, raw, quarantine: invalidAnswers } = await deps.provider.lookup(ids, chartDate));
+    const { results, raw, quarantine } = await deps.provider.lookup(ids, chartDate);
+    return { lookups: results, raw, invalidAnswers: quarantine };
   } catch (error) {
     // The whole batch could not be looked up (a rate limit, the provider down): every track of it
     // is in the same state, so they share one reason.
     const reason =
       error instanceof RateLimitedError ? `rate limited: ${error.message}` : (error as Error).message;
-    if (error instanceof RateLimitedError) retryAfterMs = error.retryAfterMs;
-    lookups = new Map(ids.map((id) => [id, { status: 'failed', reason } as const]));
-    raw = { error: reason };
+    return {
+      lookups: new Map(ids.map((id) => [id, { status: 'failed', reason } as const])),
+      raw: { error: reason },
+      invalidAnswers: [],
+      ...(error instanceof RateLimitedError ? { retryAfterMs: error.retryAfterMs } : {}),
+    };
   }
+};
 
+type PartRows = Map<string, { lookup: TrackLookup; status: string }>;
+
+/** Which deliveries get a row now, which go back to the queue, and which are given up on. */
+const sortDeliveries = (
+  group: readonly DeliveredTrack[],
+  lookups: ReadonlyMap<string, TrackLookup>,
+  maxReceiveCount: number,
+) => {
   const failedMessageIds: string[] = [];
   const deadLettered: { trackId: string; reason: string }[] = [];
-  const rows = new Map<string, { lookup: TrackLookup; status: string }>();
+  const rows: PartRows = new Map();
   for (const delivered of group) {
     const id = delivered.message.trackId;
     const lookup = lookups.get(id) ?? { status: 'failed', reason: 'the provider gave no answer for this id' };
     if (lookup.status !== 'failed') {
       rows.set(id, { lookup, status: lookup.status });
-    } else if (delivered.receiveCount >= deps.maxReceiveCount) {
+    } else if (delivered.receiveCount >= maxReceiveCount) {
       rows.set(id, { lookup, status: 'dead_lettered' });
       deadLettered.push({ trackId: id, reason: lookup.reason });
       failedMessageIds.push(delivered.messageId);
@@ -96,75 +133,83 @@ const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): 
       failedMessageIds.push(delivered.messageId);
     }
   }
+  return { rows, failedMessageIds, deadLettered };
+};
 
-  let quarantined = 0;
-  if (rows.size > 0) {
-    const extractedAt = csvTimestamp(deps.clock.now());
-    const lineage = { chart_id: chartId, chart_date: chartDate, run_id: runId, extracted_at: extractedAt };
-    const part = partName([...rows.keys()]);
-    const attributeRows: Record<string, CellValue>[] = [];
-    const artistRows: Record<string, CellValue>[] = [];
-    for (const [trackId, { lookup, status }] of rows) {
-      const base = { ...lineage, track_id: trackId, enrichment_status: status };
-      if (lookup.status === 'ok') {
-        attributeRows.push({ ...base, ...lookup.attributes });
-        lookup.artists.forEach((artist, index) =>
-          artistRows.push({
-            ...lineage,
-            track_id: trackId,
-            artist_position: index + 1,
-            artist_id: artist.artistId,
-            artist_name: artist.artistName,
-          }),
-        );
-        continue;
-      }
-      attributeRows.push({ ...base, missing_reason: lookup.reason });
-    }
-    // Every answer that failed validation is kept with its reason, even when another source filled the gap.
-    for (const answer of invalidAnswers) {
-      quarantined += 1;
-      await deps.store.put(
-        lakeKeys.quarantine(
-          'song_attributes',
-          chartDate,
-          chartId,
-          `${runId}-${answer.trackId}-${answer.provider}`,
-        ),
-        JSON.stringify({
-          reason: answer.reason,
-          provider: answer.provider,
-          runId,
-          trackId: answer.trackId,
-          raw: answer.raw,
+/** The part's CSV rows: one per track, with its attributes or why it has none, and its artists in order. */
+const csvRowsOf = (lineage: Record<string, CellValue>, rows: PartRows) => {
+  const attributeRows: Record<string, CellValue>[] = [];
+  const artistRows: Record<string, CellValue>[] = [];
+  for (const [trackId, { lookup, status }] of rows) {
+    const base = { ...lineage, track_id: trackId, enrichment_status: status };
+    if (lookup.status === 'ok') {
+      attributeRows.push({ ...base, ...lookup.attributes });
+      lookup.artists.forEach((artist, index) =>
+        artistRows.push({
+          ...lineage,
+          track_id: trackId,
+          artist_position: index + 1,
+          artist_id: artist.artistId,
+          artist_name: artist.artistName,
         }),
-        { contentType: 'application/json' },
       );
+      continue;
     }
-    // The raw answer, then the CSVs, then the marker that says they are complete: the last write.
-    await deps.store.put(lakeKeys.attributesRaw(chartDate, chartId, part), JSON.stringify(raw), {
-      contentType: 'application/json',
-    });
-    const artistsCsv = toStageCsv('song_artists', artistRows);
-    const attributesCsv = toStageCsv('song_attributes', attributeRows);
-    await deps.store.put(lakeKeys.artistsCsv(chartDate, chartId, part), artistsCsv, {
-      contentType: 'text/csv',
-    });
-    await deps.store.put(lakeKeys.attributesCsv(chartDate, chartId, part), attributesCsv, {
-      contentType: 'text/csv',
-    });
-    const indexes = await manifestIndexes(deps.store, { chartDate, chartId }, runId, [...rows.keys()]);
-    if (indexes) {
-      await markPart(deps.store, { chartDate, chartId, runId, part, indexes, attributesCsv, artistsCsv });
-    }
+    attributeRows.push({ ...base, missing_reason: lookup.reason });
   }
-  return {
-    failedMessageIds,
-    deadLettered,
-    quarantined,
-    written: rows.size,
-    ...(retryAfterMs !== undefined && failedMessageIds.length > 0 ? { retryAfterMs } : {}),
-  };
+  return { attributeRows, artistRows };
+};
+
+/**
+ * Writes the part: every invalid answer in quarantine, then the raw answer, then the CSVs, then the
+ * marker that says they are complete (the last write). Returns how many answers were quarantined.
+ */
+const writePart = async (
+  message: TrackMessage,
+  rows: PartRows,
+  looked: GroupLookup,
+  deps: EnrichDeps,
+): Promise<number> => {
+  const { runId, chartId, chartDate } = message;
+  const extractedAt = csvTimestamp(deps.clock.now());
+  const lineage = { chart_id: chartId, chart_date: chartDate, run_id: runId, extracted_at: extractedAt };
+  const part = partName([...rows.keys()]);
+  const { attributeRows, artistRows } = csvRowsOf(lineage, rows);
+  // Every answer that failed validation is kept with its reason, even when another source filled the gap.
+  for (const answer of looked.invalidAnswers) {
+    await deps.store.put(
+      lakeKeys.quarantine(
+        'song_attributes',
+        chartDate,
+        chartId,
+        `${runId}-${answer.trackId}-${answer.provider}`,
+      ),
+      JSON.stringify({
+        reason: answer.reason,
+        provider: answer.provider,
+        runId,
+        trackId: answer.trackId,
+        raw: answer.raw,
+      }),
+      { contentType: 'application/json' },
+    );
+  }
+  await deps.store.put(lakeKeys.attributesRaw(chartDate, chartId, part), JSON.stringify(looked.raw), {
+    contentType: 'application/json',
+  });
+  const artistsCsv = toStageCsv('song_artists', artistRows);
+  const attributesCsv = toStageCsv('song_attributes', attributeRows);
+  await deps.store.put(lakeKeys.artistsCsv(chartDate, chartId, part), artistsCsv, {
+    contentType: 'text/csv',
+  });
+  await deps.store.put(lakeKeys.attributesCsv(chartDate, chartId, part), attributesCsv, {
+    contentType: 'text/csv',
+  });
+  const indexes = await manifestIndexes(deps.store, { chartDate, chartId }, runId, [...rows.keys()]);
+  if (indexes) {
+    await markPart(deps.store, { chartDate, chartId, runId, part, indexes, attributesCsv, artistsCsv });
+  }
+  return looked.invalidAnswers.length;
 };
 
 /**
