@@ -129,6 +129,8 @@ const md5 = (text: string) => createHash('md5').update(text).digest('hex');
  * window, a visibility timeout after which an unfinished message is delivered again (at least
  * once, even while the first delivery still runs), partial batch failures, and redrive to a
  * dead-letter queue after `maxReceiveCount` receives. Delays and FIFO are not modelled.
+ * Written here because no in-process queue library models SQS's visibility timeout, receive counts
+ * and redrive together with an event source mapping's batching and partial batch responses.
  */
 export class MemoryQueue implements Queue {
   /** The queue's ARN, as `eventSourceARN` carries it. */
