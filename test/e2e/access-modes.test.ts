@@ -293,10 +293,10 @@ describe('End to end: what each kind of user gets, cold then warm (access levels
       );
     });
 
-    // BUG (services/track-attributes/enrichment/attribute-enricher.ts, #audioFeatures `needing`, and the cache written by
-    // `cacheUpdates`): a track whose audio features no source had is looked up again every day,
-    // because the cache cannot say "looked up, none"; docs/architecture.md ("Spotify, as it is today") says
-    // they are fetched once, and a track no source has features for only again after 30 days.
+    // Audio features are fetched once per track; a track no source had them for is remembered in
+    // the attribute cache as "looked up, none" and asked again only after `featuresRecheckDays`
+    // (services/track-attributes/enrichment/lookup-session.ts; docs/architecture.md, "Spotify, as
+    // it is today").
     it('never asks audio features again for a track seen before, even one that had none', () => {
       const urls = m.urls[1]!;
       expect(idsAskedOf(urls, m.t.pipeline.sandbox!, '/v1/audio-features').flat().sort()).toEqual(
