@@ -88,16 +88,10 @@ export class S3ObjectStore implements ObjectStore {
    */
   async createIfAbsent(key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<boolean> {
     const input = { ...this.#putInput(key, body, options), IfNoneMatch: '*' };
-    try {
-      await pRetry(() => this.#client.send(new PutObjectCommand(input)), {
-        ...conflictRetries,
-        shouldRetry: ({ error }) => isConditionalConflict(error),
-      });
-      return true;
-    } catch (error) {
-      if (isPreconditionFailed(error)) return false;
-      throw awsError(`S3 PutObject (If-None-Match: *) ${this.#uri(key)}`, error);
-    }
+    return this.#conditional(() => this.#client.send(new PutObjectCommand(input)), {
+      what: `S3 PutObject (If-None-Match: *) ${this.#uri(key)}`,
+      missingFails: false,
+    });
   }
 
   /**
@@ -111,30 +105,35 @@ export class S3ObjectStore implements ObjectStore {
     options: PutOptions = {},
   ): Promise<boolean> {
     const input = { ...this.#putInput(key, body, options), IfMatch: `"${etag}"` };
-    try {
-      await pRetry(() => this.#client.send(new PutObjectCommand(input)), {
-        ...conflictRetries,
-        shouldRetry: ({ error }) => isConditionalConflict(error),
-      });
-      return true;
-    } catch (error) {
-      if (isPreconditionFailed(error) || isMissing(error)) return false;
-      throw awsError(`S3 PutObject (If-Match) ${this.#uri(key)}`, error);
-    }
+    return this.#conditional(() => this.#client.send(new PutObjectCommand(input)), {
+      what: `S3 PutObject (If-Match) ${this.#uri(key)}`,
+      missingFails: true,
+    });
   }
 
   /** DeleteObject with `If-Match`: `false` if the object changed (412) or is gone (404) since it was read. */
   async deleteIfMatch(key: string, etag: string): Promise<boolean> {
     const input = { Bucket: this.bucket, Key: key, IfMatch: `"${etag}"` };
+    return this.#conditional(() => this.#client.send(new DeleteObjectCommand(input)), {
+      what: `S3 DeleteObject (If-Match) ${this.#uri(key)}`,
+      missingFails: true,
+    });
+  }
+
+  /**
+   * A conditional request: tried again while S3 reports a conflicting write under way (409);
+   * `false` when its condition does not hold (412), or, where `missingFails`, when the object is gone.
+   */
+  async #conditional(
+    send: () => Promise<unknown>,
+    request: { readonly what: string; readonly missingFails: boolean },
+  ): Promise<boolean> {
     try {
-      await pRetry(() => this.#client.send(new DeleteObjectCommand(input)), {
-        ...conflictRetries,
-        shouldRetry: ({ error }) => isConditionalConflict(error),
-      });
+      await pRetry(send, { ...conflictRetries, shouldRetry: ({ error }) => isConditionalConflict(error) });
       return true;
     } catch (error) {
-      if (isPreconditionFailed(error) || isMissing(error)) return false;
-      throw awsError(`S3 DeleteObject (If-Match) ${this.#uri(key)}`, error);
+      if (isPreconditionFailed(error) || (request.missingFails && isMissing(error))) return false;
+      throw awsError(request.what, error);
     }
   }
 
