@@ -45,7 +45,7 @@ export interface BuiltProviders {
 /**
  * Builds the provider clients, one rate limiter per provider shared by every client of it in the
  * process, the chart source and the attribute enricher (its cache in the lake). The same builder
- * serves one machine (infra/local/providers.ts) and Lambda (infra/aws/functions/aws-deps.ts), so
+ * serves one machine (infra/local/providers.ts) and Lambda (infra/aws/functions/providers.ts), so
  * both read the providers the same way.
  */
 export const buildProviders = (options: ProviderOptions): BuiltProviders => {

@@ -261,7 +261,7 @@ export class AwsPipeline {
           ...(options.retry ? { retry: options.retry } : {}),
         });
 
-      // Each Lambda function builds its own providers (infra/aws/functions/aws-deps.ts).
+      // Each Lambda function builds its own providers (infra/aws/functions/providers.ts).
       const chartFetchStore = storeAs('ChartFetchRole');
       const trackAttributesStore = storeAs('TrackAttributesRole');
       const chartFetchProviders = providersFor(chartFetchStore);
