@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryQueue, type MemoryQueueOptions } from '../../../../infra/adapters/embedded/memory-queue.js';
 import { sqsEventFactory, shapeOf } from '../../../support/factories.js';
 import { describeQueueContract } from '../../../shared/ports/queue.contract.js';
@@ -22,7 +22,6 @@ describeQueueContract('MemoryQueue', async (options) => {
 });
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const activeTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 describe('Class: MemoryQueue', () => {
   const queues: MemoryQueue[] = [];
@@ -157,25 +156,32 @@ describe('Class: MemoryQueue', () => {
   });
 
   it('leaves no timer behind once stopped', async () => {
-    const baseline = activeTimers();
-    const queue = make({ batchSize: 5, batchingWindowMs: 10_000, visibilityTimeoutMs: 10_000 });
-    queue.subscribe(async () => {
-      throw new Error('fails, so its message waits out the visibility timeout');
-    });
-    await queue.send([{ id: 'a', body: 'a' }]); // waits in the batching window
-    expect(activeTimers()).toBeGreaterThan(baseline);
-    queue.stop();
-    expect(activeTimers()).toBe(baseline);
+    // Fake timers count only the queue's own: the process's other timers (another test's, vitest's)
+    // come and go on their own schedule, which made a count of real ones flaky on a busy machine.
+    vi.useFakeTimers();
+    try {
+      const queue = make({ batchSize: 5, batchingWindowMs: 10_000, visibilityTimeoutMs: 10_000 });
+      queue.subscribe(async () => {
+        throw new Error('fails, so its message waits out the visibility timeout');
+      });
+      await queue.send([{ id: 'a', body: 'a' }]); // waits in the batching window
+      expect(vi.getTimerCount()).toBeGreaterThan(0);
+      queue.stop();
+      expect(vi.getTimerCount()).toBe(0);
 
-    const inFlight = make({ visibilityTimeoutMs: 10_000 });
-    inFlight.subscribe(async () => {
-      throw new Error('fails');
-    });
-    await inFlight.send([{ id: 'a', body: 'a' }]);
-    await sleep(5); // the batch fails; the visibility timer is armed
-    expect(inFlight.depth().inFlight).toBe(1);
-    inFlight.stop();
-    expect(activeTimers()).toBe(baseline);
+      const inFlight = make({ visibilityTimeoutMs: 10_000 });
+      inFlight.subscribe(async () => {
+        throw new Error('fails');
+      });
+      await inFlight.send([{ id: 'a', body: 'a' }]);
+      await vi.advanceTimersByTimeAsync(5); // the batch fails; the visibility timer is armed
+      expect(inFlight.depth().inFlight).toBe(1);
+      expect(vi.getTimerCount()).toBeGreaterThan(0);
+      inFlight.stop();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('hides a handed-back message for the seconds asked, times its handBackTimeScale', async () => {
