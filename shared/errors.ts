@@ -85,6 +85,41 @@ export class ProviderRejectedError extends PermanentError {
   }
 }
 
+/**
+ * A provider endpoint's circuit breaker is open: it failed too often in a row, or spent its time
+ * budget, so it is not asked again for now (see shared/http). Not retried in place: the caller
+ * goes to the next provider that can answer, or records what is missing with the reason.
+ */
+export class CircuitOpenError extends ProviderError {
+  constructor(
+    provider: string,
+    /** The endpoint, as its breaker is named ("GET /v1/tracks"). */
+    readonly endpoint: string,
+    /** The failure that opened it. */
+    readonly lastError: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      provider,
+      `${provider} ${endpoint} is switched off for this run (${lastError})`,
+      undefined,
+      options,
+    );
+    this.name = 'CircuitOpenError';
+  }
+}
+
+/**
+ * A command waited its `--wait` for a lock (the home's, or the warehouse's) and gave up: nothing was
+ * written. Exit code 2; the message names the holder (PID, command or batch, since when).
+ */
+export class LockWaitTimeoutError extends PermanentError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'LockWaitTimeoutError';
+  }
+}
+
 /** Another transform holds the warehouse; this one waits its turn (invariant 5). */
 export class TransformBusyError extends RetryableError {
   constructor(message: string, options?: ErrorOptions) {

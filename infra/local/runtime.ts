@@ -47,7 +47,15 @@ export interface LocalPipelineOptions {
   readonly sandbox?: SandboxOptions;
   /** How the provider clients retry 5xx and network errors. */
   readonly retry?: RetryPolicy;
+  /**
+   * How long a command waits for a lock held by someone else (the command's `--wait`) before it
+   * gives up (`LockWaitTimeoutError`, exit 2); a minute unless told.
+   */
+  readonly waitMs?: number;
 }
+
+/** A command's `--wait` unless told: a minute. */
+export const defaultLockWaitMs = 60_000;
 
 /** Hidden longer than this, queued work is a backlog for later, not something a run waits for. */
 const backlogAfterMs = 60_000;

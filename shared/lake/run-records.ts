@@ -19,6 +19,10 @@ export const runStatuses = [
   'transforming',
   'succeeded',
   'transform_failed',
+  /** Stopped part-way (Ctrl-C, a killed process, a dead lock holder); the next run completes the day. */
+  'interrupted',
+  /** The run never reached the stage (chart-fetch failed, the day never completed): `reason` says why. */
+  'not_loaded',
 ] as const;
 export type RunStatus = (typeof runStatuses)[number];
 
@@ -60,6 +64,8 @@ export const runRecordSchema = z.object({
       message: z.string().optional(),
     })
     .optional(),
+  /** Why the run is `interrupted` or `not_loaded`, in a sentence. */
+  reason: z.string().optional(),
   updatedAt: z.iso.datetime(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;

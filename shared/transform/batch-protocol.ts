@@ -41,6 +41,8 @@ const phaseOf: Readonly<Record<RunStatus, BatchPhase>> = {
   succeeded: 'succeeded',
   checks_failed: 'failed',
   transform_failed: 'failed',
+  interrupted: 'failed',
+  not_loaded: 'failed',
 };
 
 /** The phase a run record's status says its batch is in (checking and cleaning are never written). */

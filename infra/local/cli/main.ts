@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../../../shared/errors.js';
+import { ConfigError, LockWaitTimeoutError } from '../../../shared/errors.js';
 import { defaultContext, type CliContext } from './context.js';
 import { UsageError } from './options.js';
 import { registerRun } from './commands/run.js';
@@ -62,7 +62,7 @@ const report = (error: unknown, context: CliContext): number => {
     context.note(`chartflow: ${sentence(error.message.replace(/^error: /, ''))}`);
     return 2;
   }
-  if (error instanceof UsageError || error instanceof ConfigError) {
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof LockWaitTimeoutError) {
     context.note(`chartflow: ${sentence(error.message)}`);
     return 2;
   }

@@ -54,6 +54,8 @@ describe('Class: BatchProtocol', () => {
       'building',
       'succeeded',
       'failed',
+      'failed',
+      'failed',
     ]);
     expect(runStatuses.map(phaseOfStatus).every((p) => batchPhases.includes(p))).toBe(true);
   });
