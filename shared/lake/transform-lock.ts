@@ -2,7 +2,18 @@ import { z } from 'zod';
 import type { Clock, ObjectStore } from '../ports/index.js';
 import { lakeKeys } from './keys.js';
 
-const lockSchema = z.object({ batchId: z.string(), acquiredAt: z.iso.datetime() });
+const lockSchema = z.object({
+  batchId: z.string(),
+  acquiredAt: z.iso.datetime(),
+  /**
+   * The process that holds it, where there is one to name (the local runtime): a lock whose process
+   * is gone from its host is free at once. On AWS the holder is a batch, its liveness its ECS task's.
+   */
+  pid: z.number().int().positive().optional(),
+  host: z.string().optional(),
+  /** The command that holds it ("chartflow run"), for the messages of those who wait. */
+  command: z.string().optional(),
+});
 
 /** Who holds the warehouse, and since when. */
 export type LockHolder = z.infer<typeof lockSchema>;
