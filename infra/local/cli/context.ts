@@ -1,6 +1,7 @@
 import { loadLocalConfig, type LocalConfig } from '../../../shared/config/config.js';
 import { systemClock, type Clock } from '../../../shared/ports/clock.js';
 import type { AwsAccess } from '../../aws/cli/aws-clients.js';
+import { HomeLock, type HomeWriter } from '../home-lock.js';
 import { LocalPipeline } from '../runtime.js';
 import { assertDbtInstalled } from './options.js';
 
@@ -24,17 +25,33 @@ export const defaultContext = (): CliContext => ({
   note: (text) => process.stderr.write(`${text}\n`),
 });
 
-/** Starts the pipeline for a command, runs the work, and always stops what it started. */
+/**
+ * Starts the pipeline for a writing command, runs the work, and always stops what it started. The
+ * home's lock comes first, before the sandbox, the warehouse or the lake is touched: a second
+ * writer waits for it, or gives up having written nothing (docs/reliability.md, "Locks: one writer
+ * per home").
+ */
 export const withPipeline = async <T>(
   context: CliContext,
   config: LocalConfig,
+  writer: HomeWriter,
   work: (pipeline: LocalPipeline) => Promise<T>,
 ): Promise<T> => {
   assertDbtInstalled(config);
+  const lock = await HomeLock.acquire({
+    ...writer,
+    home: config.home,
+    note: context.note,
+    clock: context.clock,
+  });
   const pipeline = await LocalPipeline.start({
     config,
     processEnv: context.processEnv,
     clock: context.clock,
+    waitMs: writer.waitMs,
+  }).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
   });
   if (pipeline.sandbox)
     context.note(
@@ -43,6 +60,6 @@ export const withPipeline = async <T>(
   try {
     return await work(pipeline);
   } finally {
-    await pipeline.close();
+    await pipeline.close().finally(() => lock.release());
   }
 };

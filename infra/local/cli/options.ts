@@ -1,11 +1,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError } from '../../../shared/errors.js';
 import { isoDate } from '../../../shared/lake/keys.js';
 import { chartId } from '../../../shared/records/messages.js';
 import type { LocalConfig } from '../../../shared/config/config.js';
 import type { Clock } from '../../../shared/ports/clock.js';
+import type { HomeWriter } from '../home-lock.js';
+import { defaultLockWaitMs } from '../runtime.js';
 
 /** A mistake in how the command was called: printed as one sentence, exit code 2. */
 export class UsageError extends Error {
@@ -54,3 +57,45 @@ export const assertDbtInstalled = (config: LocalConfig): void => {
     );
   }
 };
+
+/** At most a day: a longer `--wait` is a typo, not a plan. */
+const maxWaitSeconds = 86_400;
+
+/** A `--wait <seconds>`: how long a writing command waits for a home (or a lock) another command holds. */
+export const waitSecondsOption = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number of seconds (0: do not wait)')
+  .transform(Number)
+  .pipe(z.number().max(maxWaitSeconds, `must be at most ${maxWaitSeconds} (a day)`));
+
+const waitHelp = `how long to wait, in seconds, when another chartflow command is writing to the home (default: ${
+  defaultLockWaitMs / 1000
+}; 0: do not wait); then exit 2`;
+
+/**
+ * `--wait <seconds>`, for a writing command's `.option(...waitOption)`; spread {@link waitShape}
+ * into its schema and give {@link homeWriter} to `withPipeline`. See docs/reliability.md, "Locks:
+ * one writer per home".
+ */
+export const waitOption = ['--wait <seconds>', waitHelp] as const;
+
+/** The schema of `--wait`, to spread into a writing command's own: seconds, a minute unless told. */
+export const waitShape = { wait: waitSecondsOption.default(defaultLockWaitMs / 1000) };
+
+/** The command line as given, near enough to tell a user which command holds the home. */
+export const commandLine = (command: Command): string => {
+  const flags = command.options.flatMap((option) => {
+    const value: unknown = command.getOptionValue(option.attributeName());
+    if (value === undefined || value === false || option.long === undefined) return [];
+    return value === true ? [option.long] : [option.long, String(value)];
+  });
+  return ['chartflow', command.name(), ...command.args, ...flags]
+    .map((word) => (/^[\w./:=@,+-]+$/.test(word) ? word : JSON.stringify(word)))
+    .join(' ');
+};
+
+/** What a writing command gives `withPipeline`: who it is, and how long it waits for the home. */
+export const homeWriter = (command: Command, waitSeconds: number): HomeWriter => ({
+  command: commandLine(command),
+  waitMs: waitSeconds * 1000,
+});

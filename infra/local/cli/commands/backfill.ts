@@ -4,7 +4,15 @@ import { sandboxChartIds } from '../../../sandbox/catalog.js';
 import type { CliContext } from '../context.js';
 import { withPipeline } from '../context.js';
 import { backfillSucceeded, formatBackfill, formatSummary, succeeded } from '../format.js';
-import { assertKnownChart, chartDateOption, chartOption, parseOptions } from '../options.js';
+import {
+  assertKnownChart,
+  chartDateOption,
+  chartOption,
+  homeWriter,
+  parseOptions,
+  waitOption,
+  waitShape,
+} from '../options.js';
 import type { RunSummary } from '../../run-summary.js';
 
 /** At most this many days in one backfill: a year and a bit, so that a typo cannot start a decade. */
@@ -42,7 +50,8 @@ export const registerBackfill = (
       'run each day end to end, one dbt build per day, as `chartflow run` does (slower; same marts)',
     )
     .option('--json', 'print the summary as one JSON object (with --one-by-one: an array, one per day)')
-    .action(async (raw: unknown) => {
+    .option(...waitOption)
+    .action(async (raw: unknown, command: Command) => {
       const options = parseOptions(
         z
           .object({
@@ -51,6 +60,7 @@ export const registerBackfill = (
             chart: chartOption.optional(),
             oneByOne: z.boolean().default(false),
             json: z.boolean().default(false),
+            ...waitShape,
           })
           .refine((o) => o.from <= o.to, { message: '--from must not be after --to', path: ['from'] })
           .refine((o) => daysBetween(o.from, o.to).length <= maxDays, {
@@ -62,8 +72,9 @@ export const registerBackfill = (
       const config = context.config();
       assertKnownChart(options.chart, config.spotify ? Object.keys(config.chartPlaylists) : sandboxChartIds);
       const dates = daysBetween(options.from, options.to);
+      const writer = homeWriter(command, options.wait);
       if (options.oneByOne) {
-        const summaries = await withPipeline(context, config, async (pipeline) => {
+        const summaries = await withPipeline(context, config, writer, async (pipeline) => {
           const results: RunSummary[] = [];
           for (const [index, chartDate] of dates.entries()) {
             for (const chartId of options.chart ? [options.chart] : pipeline.charts) {
@@ -80,7 +91,7 @@ export const registerBackfill = (
         setExitCode(summaries.every(succeeded) ? 0 : 1);
         return;
       }
-      const summary = await withPipeline(context, config, async (pipeline) => {
+      const summary = await withPipeline(context, config, writer, async (pipeline) => {
         const days = dates.flatMap((chartDate) =>
           (options.chart ? [options.chart] : pipeline.charts).map((chartId) => ({ chartId, chartDate })),
         );

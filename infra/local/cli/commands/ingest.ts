@@ -9,7 +9,7 @@ import type { ChartsFileIdentity } from '../../../../services/chart-fetch/source
 import type { CliContext } from '../context.js';
 import { withPipeline } from '../context.js';
 import { formatSummary, succeeded } from '../format.js';
-import { chartDateOption, parseOptions, UsageError } from '../options.js';
+import { chartDateOption, homeWriter, parseOptions, UsageError, waitOption, waitShape } from '../options.js';
 
 /** A chart file checked and ready for the inbox: what it is, where it came from, its bytes. */
 export interface ChartFileToIngest {
@@ -111,17 +111,20 @@ export const registerIngest = (
     .argument('<paths...>', 'chart files, or folders whose .csv files are all ingested')
     .option('--date <YYYY-MM-DD>', 'the chart day of regional-…-latest.csv files')
     .option('--json', 'print the summaries as one JSON array')
-    .action(async (paths: string[], raw: unknown) => {
+    .option(...waitOption)
+    .action(async (paths: string[], raw: unknown, command: Command) => {
       const options = parseOptions(
         z.object({
           date: chartDateOption('--date', context.clock).optional(),
           json: z.boolean().default(false),
+          ...waitShape,
         }),
         raw,
       );
       const files = await chartFilesToIngest(paths, options.date, context.clock);
       const config = context.config();
-      const summaries = await withPipeline(context, config, async (pipeline) => {
+      const writer = homeWriter(command, options.wait);
+      const summaries = await withPipeline(context, config, writer, async (pipeline) => {
         context.note(`chartflow: ingesting ${files.length} chart file(s)…`);
         let done = 0;
         return pipeline.ingest(

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { withPipeline } from '../context.js';
 import { formatSummary, succeeded } from '../format.js';
-import { chartDateOption, chartOption, parseOptions, UsageError } from '../options.js';
+import { chartDateOption, chartOption, homeWriter, parseOptions, UsageError, waitShape } from '../options.js';
 import { replayOnAws } from '../aws-replay.js';
 import { resolveTarget, targetShape, withTargetOptions } from '../target.js';
 
@@ -13,10 +13,15 @@ copies its raw objects onto themselves; their ObjectCreated events reload and
 transform the day there. Without --wait the command ends once the function has
 answered: chartflow status --target aws shows the outcome.
 
+On this machine, --wait <seconds> is how long to wait when another chartflow
+command is writing to the home (default: 60; 0: do not wait), then exit 2;
+the replay itself is always waited for.
+
 Exit code: 0 when the day was replayed (and, where the command waits, every
 new load succeeded); 1 when a run or the replay function failed, or --wait
 gave up; 2 for a usage or configuration mistake (a day the lake does not
-have, no such stack, no region).`;
+have, no such stack, no region), or when another command held the home for
+longer than --wait.`;
 
 /** `chartflow replay`: reprocess a day from what the lake holds, by re-announcing its raw objects. */
 export const registerReplay = (
@@ -33,30 +38,37 @@ export const registerReplay = (
       .option('--json', 'print the summary as one JSON object'),
   )
     .option(
-      '--wait',
-      'with --target aws: wait (up to 30 minutes) until the new load has ended, and show it; embedded always waits',
+      '--wait [seconds]',
+      'with --target aws: wait (up to 30 minutes) until the new load has ended, and show it; on this machine: how long to wait for the home when another command writes to it (default: 60)',
     )
     .addHelpText('after', replayHelp)
-    .action(async (raw: unknown) => {
+    .action(async (raw: unknown, command: Command) => {
       const options = parseOptions(
         z.object({
           date: chartDateOption('--date', context.clock),
           chart: chartOption.optional(),
           json: z.boolean().default(false),
-          wait: z.boolean().default(false),
+          wait: z.union([z.literal(true), z.string()]).optional(),
           ...targetShape,
         }),
         raw,
       );
       const target = resolveTarget(options, context);
       if (target.kind === 'aws') {
-        setExitCode(await replayOnAws(options, target, context));
+        if (typeof options.wait === 'string')
+          throw new UsageError(
+            'With --target aws, --wait takes no seconds: it waits up to 30 minutes for the new load.',
+          );
+        setExitCode(await replayOnAws({ ...options, wait: options.wait === true }, target, context));
         return;
       }
-      if (options.wait)
-        throw new UsageError('--wait is for --target aws only: an embedded replay always waits.');
+      if (options.wait === true)
+        throw new UsageError(
+          '--wait on this machine takes seconds (how long to wait for the home): an embedded replay always waits for its outcome.',
+        );
+      const { wait } = parseOptions(z.object(waitShape), { wait: options.wait });
       const config = context.config();
-      const result = await withPipeline(context, config, async (pipeline) => {
+      const result = await withPipeline(context, config, homeWriter(command, wait), async (pipeline) => {
         const prefix = `raw/chart_songs/date=${options.date}/${options.chart ? `chart=${options.chart}/` : ''}`;
         if ((await pipeline.store.list(prefix)).length === 0) {
           throw new UsageError(

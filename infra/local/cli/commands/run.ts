@@ -4,7 +4,15 @@ import { sandboxChartIds } from '../../../sandbox/catalog.js';
 import type { CliContext } from '../context.js';
 import { withPipeline } from '../context.js';
 import { formatSummary, succeeded } from '../format.js';
-import { assertKnownChart, chartDateOption, chartOption, parseOptions } from '../options.js';
+import {
+  assertKnownChart,
+  chartDateOption,
+  chartOption,
+  homeWriter,
+  parseOptions,
+  waitOption,
+  waitShape,
+} from '../options.js';
 import type { RunSummary } from '../../run-summary.js';
 
 /** `chartflow run`: one day end to end, waiting until its transform has finished. */
@@ -19,7 +27,8 @@ export const registerRun = (
     .option('--date <YYYY-MM-DD>', 'the chart day (default: today, UTC)')
     .option('--chart <id>', 'one chart (default: every configured chart)')
     .option('--json', 'print the summary as one JSON object')
-    .action(async (raw: unknown) => {
+    .option(...waitOption)
+    .action(async (raw: unknown, command: Command) => {
       const options = parseOptions(
         z.object({
           date: chartDateOption('--date', context.clock).default(
@@ -27,12 +36,14 @@ export const registerRun = (
           ),
           chart: chartOption.optional(),
           json: z.boolean().default(false),
+          ...waitShape,
         }),
         raw,
       );
       const config = context.config();
       assertKnownChart(options.chart, config.spotify ? Object.keys(config.chartPlaylists) : sandboxChartIds);
-      const summaries = await withPipeline(context, config, async (pipeline) => {
+      const writer = homeWriter(command, options.wait);
+      const summaries = await withPipeline(context, config, writer, async (pipeline) => {
         const results: RunSummary[] = [];
         for (const chartId of options.chart ? [options.chart] : pipeline.charts) {
           context.note(`chartflow: running ${chartId} ${options.date}…`);
