@@ -191,7 +191,7 @@ describe('Function: HomeLock, one writer per home', () => {
     await lock.release();
   });
 
-  it.each([1, 2, 3])(
+  it.each([1, 2, 3, 4, 5])(
     'lets exactly one of 8 processes take over the same dead holder (round %i)',
     async () => {
       await writeFile(lockFile, JSON.stringify(holder(await deadPid())));
