@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { LockWaitTimeoutError } from '../../shared/errors.js';
-import { systemClock, type Clock } from '../../shared/ports/clock.js';
 import { FsObjectStore } from '../adapters/embedded/fs-object-store.js';
 import { processIsAlive, thisHost } from './process-liveness.js';
 
@@ -35,7 +35,6 @@ export interface HomeLockOptions extends HomeWriter {
   readonly home: string;
   /** Where the lines about waiting and taking over go (stderr on the command line). */
   readonly note: (text: string) => void;
-  readonly clock?: Clock;
   /** How often a waiting command looks at the lock again. */
   readonly pollMs?: number;
 }
@@ -96,20 +95,21 @@ export class HomeLock {
    * Takes the home's lock: at once when it is free or its holder is dead on this host (saying so),
    * else after waiting up to `waitMs` for its holder to release it (saying once for whom).
    *
+   * The wait is in real time, never a test's pinned clock: the holder is another process.
+   *
    * @throws {LockWaitTimeoutError} when the holder still has it after `waitMs`, naming it.
    */
   static async acquire(options: HomeLockOptions): Promise<HomeLock> {
-    const clock = options.clock ?? systemClock;
     const store = new FsObjectStore({ root: options.home });
     const file = path.join(store.root, homeLockName);
-    const started = clock.now().getTime();
+    const started = performance.now();
     let waiting = false;
     for (;;) {
       const holder: HomeLockHolder = {
         pid: process.pid,
         host: thisHost(),
         command: options.command,
-        since: clock.now().toISOString(),
+        since: new Date().toISOString(),
       };
       const body = JSON.stringify(holder);
       if (await store.createIfAbsent(homeLockName, body)) return new HomeLock(file, holder, store);
@@ -126,7 +126,7 @@ export class HomeLock {
         }
         continue;
       }
-      const waited = clock.now().getTime() - started;
+      const waited = performance.now() - started;
       if (waited >= options.waitMs) {
         throw new LockWaitTimeoutError(
           `the home ${store.root} is held by ${who(seen, file)}${since(seen)}: ${
@@ -140,7 +140,7 @@ export class HomeLock {
           `chartflow: waiting for the home ${store.root}: ${who(seen, file)} holds it${since(seen)}; giving up after ${seconds(options.waitMs)}`,
         );
       }
-      await clock.sleep(Math.min(options.pollMs ?? 250, options.waitMs - waited));
+      await sleep(Math.min(options.pollMs ?? 250, options.waitMs - waited));
     }
   }
 

@@ -42,7 +42,6 @@ export const withPipeline = async <T>(
     ...writer,
     home: config.home,
     note: context.note,
-    clock: context.clock,
   });
   const pipeline = await LocalPipeline.start({
     config,

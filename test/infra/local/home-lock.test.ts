@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ const child = fileURLToPath(new URL('./home-lock-child.ts', import.meta.url));
 const startChild = (home: string, name: string, mode: 'hold' | 'exit' | 'forever') => {
   const process_ = spawn(process.execPath, ['--import', 'tsx', child, home, name, mode], {
     stdio: ['pipe', 'pipe', 'inherit'],
-  }) as ChildProcessWithoutNullStreams;
+  });
   const lines: string[] = [];
   const waiters: (() => void)[] = [];
   process_.stdout.setEncoding('utf8').on('data', (chunk: string) => {

@@ -465,7 +465,7 @@ describe.skipIf(!available)('Function: chartflow status and replay --target aws 
       expect(notes).toEqual([
         'chartflow: --region: must be an AWS region such as eu-west-1.',
         'chartflow: --region is for --target aws only.',
-        'chartflow: --wait is for --target aws only: an embedded replay always waits.',
+        'chartflow: --wait on this machine takes seconds (how long to wait for the home): an embedded replay always waits for its outcome.',
         'chartflow: --target: must be embedded or aws.',
       ]);
     });

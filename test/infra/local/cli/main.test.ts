@@ -87,6 +87,23 @@ describe('Function: chartflow CLI (argument and configuration errors)', () => {
     expectRefused(await chartflow(['replay']), /required option '--date/i);
   });
 
+  it.each([
+    ['-1', /^chartflow: --wait: must be a whole number of seconds \(0: do not wait\)\.$/],
+    ['1.5', /^chartflow: --wait: must be a whole number of seconds \(0: do not wait\)\.$/],
+    ['soon', /^chartflow: --wait: must be a whole number of seconds \(0: do not wait\)\.$/],
+    ['90000', /^chartflow: --wait: must be at most 86400 \(a day\)\.$/],
+  ])('refuses --wait %s, before anything is written', async (wait, message) => {
+    for (const command of [
+      ['run', '--date', '2026-11-20'],
+      ['backfill', '--from', '2026-11-01', '--to', '2026-11-02'],
+      ['replay', '--date', '2026-11-20'],
+      ['ingest', path.join(root, 'none.csv')],
+    ]) {
+      notes = [];
+      expectRefused(await chartflow([...command, '--wait', wait]), message);
+    }
+  });
+
   it('refuses an extra argument', async () => {
     expectRefused(await chartflow(['run', 'yesterday']), /too many arguments/i);
   });
