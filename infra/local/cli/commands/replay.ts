@@ -53,19 +53,19 @@ export const registerReplay = (
         }),
         raw,
       );
-      const target = resolveTarget(options, context);
-      if (target.kind === 'aws') {
-        if (typeof options.wait === 'string')
-          throw new UsageError(
-            'With --target aws, --wait takes no seconds: it waits up to 30 minutes for the new load.',
-          );
-        setExitCode(await replayOnAws({ ...options, wait: options.wait === true }, target, context));
-        return;
-      }
-      if (options.wait === true)
+      if (options.target === 'aws' && typeof options.wait === 'string')
+        throw new UsageError(
+          'With --target aws, --wait takes no seconds: it waits up to 30 minutes for the new load.',
+        );
+      if (options.target === 'embedded' && options.wait === true)
         throw new UsageError(
           '--wait on this machine takes seconds (how long to wait for the home): an embedded replay always waits for its outcome.',
         );
+      const target = resolveTarget(options, context);
+      if (target.kind === 'aws') {
+        setExitCode(await replayOnAws({ ...options, wait: options.wait === true }, target, context));
+        return;
+      }
       const { wait } = parseOptions(z.object(waitShape), { wait: options.wait });
       const config = context.config();
       const result = await withPipeline(context, config, homeWriter(command, wait), async (pipeline) => {

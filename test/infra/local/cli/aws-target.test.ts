@@ -462,11 +462,25 @@ describe.skipIf(!available)('Function: chartflow status and replay --target aws 
       expect(await chartflow(['status', '--region', 'us-east-1'])).toBe(2);
       expect(await chartflow(['replay', '--date', '2026-11-20', '--wait'])).toBe(2);
       expect(await chartflow(['status', '--target', 'gcp'])).toBe(2);
+      expect(
+        await chartflow([
+          'replay',
+          '--target',
+          'aws',
+          '--region',
+          'eu-west-1',
+          '--date',
+          '2026-11-20',
+          '--wait',
+          '5',
+        ]),
+      ).toBe(2);
       expect(notes).toEqual([
         'chartflow: --region: must be an AWS region such as eu-west-1.',
         'chartflow: --region is for --target aws only.',
         'chartflow: --wait on this machine takes seconds (how long to wait for the home): an embedded replay always waits for its outcome.',
         'chartflow: --target: must be embedded or aws.',
+        'chartflow: With --target aws, --wait takes no seconds: it waits up to 30 minutes for the new load.',
       ]);
     });
   });
