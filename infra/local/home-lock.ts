@@ -102,6 +102,7 @@ export class HomeLock {
   static async acquire(options: HomeLockOptions): Promise<HomeLock> {
     const store = new FsObjectStore({ root: options.home });
     const file = path.join(store.root, homeLockName);
+    const pollMs = options.pollMs ?? 250;
     const started = performance.now();
     let waiting = false;
     for (;;) {
@@ -124,6 +125,8 @@ export class HomeLock {
           );
           return new HomeLock(file, holder, store);
         }
+        // Another one won (or is winning) the takeover: look again at whom it left there.
+        await sleep(pollMs);
         continue;
       }
       const waited = performance.now() - started;
@@ -140,7 +143,7 @@ export class HomeLock {
           `chartflow: waiting for the home ${store.root}: ${who(seen, file)} holds it${since(seen)}; giving up after ${seconds(options.waitMs)}`,
         );
       }
-      await sleep(Math.min(options.pollMs ?? 250, options.waitMs - waited));
+      await sleep(Math.min(pollMs, options.waitMs - waited));
     }
   }
 
