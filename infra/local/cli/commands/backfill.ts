@@ -6,6 +6,7 @@ import { withPipeline } from '../context.js';
 import { backfillSucceeded, formatBackfill, formatSummary, succeeded } from '../format.js';
 import { assertKnownChart, chartDateOption, chartOption, parseOptions } from '../options.js';
 import type { RunSummary } from '../../run-summary.js';
+import { assertLiveDays } from '../live-history.js';
 
 /** At most this many days in one backfill: a year and a bit, so that a typo cannot start a decade. */
 const maxDays = 400;
@@ -62,6 +63,7 @@ export const registerBackfill = (
       const config = context.config();
       assertKnownChart(options.chart, config.spotify ? Object.keys(config.chartPlaylists) : sandboxChartIds);
       const dates = daysBetween(options.from, options.to);
+      assertLiveDays(config, dates, context.clock);
       if (options.oneByOne) {
         const summaries = await withPipeline(context, config, async (pipeline) => {
           const results: RunSummary[] = [];

@@ -6,6 +6,7 @@ import { withPipeline } from '../context.js';
 import { formatSummary, succeeded } from '../format.js';
 import { assertKnownChart, chartDateOption, chartOption, parseOptions } from '../options.js';
 import type { RunSummary } from '../../run-summary.js';
+import { assertLiveDays } from '../live-history.js';
 
 /** `chartflow run`: one day end to end, waiting until its transform has finished. */
 export const registerRun = (
@@ -31,6 +32,7 @@ export const registerRun = (
         raw,
       );
       const config = context.config();
+      assertLiveDays(config, [options.date], context.clock);
       assertKnownChart(options.chart, config.spotify ? Object.keys(config.chartPlaylists) : sandboxChartIds);
       const summaries = await withPipeline(context, config, async (pipeline) => {
         const results: RunSummary[] = [];
