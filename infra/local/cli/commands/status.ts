@@ -6,7 +6,7 @@ import { RunRecords, type RunRecord } from '../../../../shared/lake/run-records.
 import type { ObjectStore } from '../../../../shared/ports/object-store.js';
 import { readStackOutputs } from '../../../aws/cli/stack.js';
 import type { CliContext } from '../context.js';
-import { formatShownRun, formatRunsOutcome, runFailed, stuckRuns } from '../format-runs.js';
+import { formatShownRun, formatRunsOutcome, runFailed, stuckRuns, type StuckRuns } from '../format-runs.js';
 import { TransformLock, type LockHolder } from '../../../../shared/lake/transform-lock.js';
 import { processIsAlive } from '../../process-liveness.js';
 import { chartDateOption, chartOption, parseOptions } from '../options.js';
@@ -91,29 +91,41 @@ export const registerStatus = (
         }));
       }
 
-      const stuck = stuckRuns(runs, holder, context.clock.now(), processIsAlive);
-      if (options.json) {
-        const stuckShown = runs
-          .filter((r) => stuck.has(r.loadId))
-          .map((r) => ({
-            chartId: r.chartId,
-            chartDate: r.chartDate,
-            runId: r.runId,
-            loadId: r.loadId,
-            reason: stuck.get(r.loadId)!,
-          }));
-        context.out(JSON.stringify({ lake, runs, stuck: stuckShown }));
-      } else if (runs.length === 0) context.out(`no runs recorded${filters(options)} in ${lake}.`);
-      else
-        context.out(
-          [
-            `the last ${runs.length} run(s)${filters(options)} in ${lake}, newest day first`,
-            ...runs.map((r) => formatShownRun(r, stuck.get(r.loadId))),
-            formatRunsOutcome(runs, stuck),
-          ].join('\n\n'),
-        );
-      setExitCode(runs.some((r) => runFailed(r) || stuck.has(r.loadId)) ? 1 : 0);
+      setExitCode(
+        show(context, options, lake, runs, stuckRuns(runs, holder, context.clock.now(), processIsAlive)),
+      );
     });
+};
+
+/** Prints the runs (text or `--json`) and answers the exit code: 1 if any failed, was interrupted, did not load or is stuck. */
+const show = (
+  context: CliContext,
+  options: { chart?: string | undefined; date?: string | undefined; json: boolean },
+  lake: string,
+  runs: readonly RunRecord[],
+  stuck: StuckRuns,
+): number => {
+  if (options.json) {
+    const stuckShown = runs
+      .filter((r) => stuck.has(r.loadId))
+      .map((r) => ({
+        chartId: r.chartId,
+        chartDate: r.chartDate,
+        runId: r.runId,
+        loadId: r.loadId,
+        reason: stuck.get(r.loadId)!,
+      }));
+    context.out(JSON.stringify({ lake, runs, stuck: stuckShown }));
+  } else if (runs.length === 0) context.out(`no runs recorded${filters(options)} in ${lake}.`);
+  else
+    context.out(
+      [
+        `the last ${runs.length} run(s)${filters(options)} in ${lake}, newest day first`,
+        ...runs.map((r) => formatShownRun(r, stuck.get(r.loadId))),
+        formatRunsOutcome(runs, stuck),
+      ].join('\n\n'),
+    );
+  return runs.some((r) => runFailed(r) || stuck.has(r.loadId)) ? 1 : 0;
 };
 
 const filters = (options: { chart?: string | undefined; date?: string | undefined }) =>
