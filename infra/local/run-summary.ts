@@ -103,7 +103,8 @@ export const summarizeDay = async (
     chartId: target.chartId,
     chartDate: target.chartDate,
     runId,
-    loadId: record?.loadId ?? null,
+    // A not_loaded record is keyed by its run (it has no load): the day has no load id.
+    loadId: record && record.status !== 'not_loaded' ? record.loadId : null,
     status: record?.status ?? 'not_loaded',
     reason: record?.reason ?? null,
     rows: { stage: record?.rows ?? {}, marts, chartEntriesThisDay },
@@ -203,7 +204,7 @@ export const summarizeBackfill = async (
       chartId: day.chartId,
       chartDate: day.chartDate,
       runId: day.runId,
-      loadId: record?.loadId ?? null,
+      loadId: record && record.status !== 'not_loaded' ? record.loadId : null,
       status: record?.status ?? 'not_loaded',
       rows: record?.rows ?? {},
       chartEntries: 0,

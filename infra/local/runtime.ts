@@ -414,6 +414,7 @@ export class LocalPipeline {
           .find((f) => f.functionName === 'chart-fetch');
         throw new PermanentError(`chart-fetch did not land ${key}: ${failure?.error ?? 'it never ran'}`);
       }
+      await this.#recordNotLoaded(landed, landed.runId);
       const summary = await summarizeDay(this, { ...landed, requestsBefore });
       onDay(summary);
       summaries.push(summary);
