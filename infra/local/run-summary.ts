@@ -8,6 +8,7 @@ import type { SpotifyAccess } from '../../shared/spotify/access.js';
 import type { QueuedMessage } from '../adapters/embedded/memory-queue.js';
 import type { FailedInvocation } from './async-invoker.js';
 import type { PhaseClock } from './phase-clock.js';
+import { formatDuration } from '../../shared/format-duration.js';
 
 /**
  * What a summary reads of the pipeline it summarizes: the lake, the warehouse, the track queue's
@@ -38,6 +39,8 @@ export interface RunSummary {
   readonly loadId: string | null;
   /** The run record's status, or `not_loaded` when the day never completed. */
   readonly status: RunRecord['status'] | 'not_loaded';
+  /** Why the run is `not_loaded` or `interrupted`, as its record says. */
+  readonly reason: string | null;
   readonly rows: {
     readonly stage: Record<string, number>;
     readonly marts: Record<string, number>;
@@ -100,8 +103,10 @@ export const summarizeDay = async (
     chartId: target.chartId,
     chartDate: target.chartDate,
     runId,
-    loadId: record?.loadId ?? null,
+    // A not_loaded record is keyed by its run (it has no load): the day has no load id.
+    loadId: record && record.status !== 'not_loaded' ? record.loadId : null,
     status: record?.status ?? 'not_loaded',
+    reason: record?.reason ?? null,
     rows: { stage: record?.rows ?? {}, marts, chartEntriesThisDay },
     top,
     requests,
@@ -199,7 +204,7 @@ export const summarizeBackfill = async (
       chartId: day.chartId,
       chartDate: day.chartDate,
       runId: day.runId,
-      loadId: record?.loadId ?? null,
+      loadId: record && record.status !== 'not_loaded' ? record.loadId : null,
       status: record?.status ?? 'not_loaded',
       rows: record?.rows ?? {},
       chartEntries: 0,
@@ -252,6 +257,32 @@ export const summarizeBackfill = async (
     },
     busyMs: { fetch: busy.extract ?? 0, enrich: busy.enrich ?? 0, stageLoad: busy.load ?? 0 },
   };
+};
+
+/**
+ * Why a run did not load, in a sentence for its `not_loaded` record: chart-fetch's failure when it
+ * failed for good, else what kept the day from completing (tracks waiting for a provider, tracks
+ * dead-lettered, invocations that failed for good).
+ */
+export const whyNotLoaded = async (
+  pipeline: SummarySource,
+  day: { chartId: string; chartDate: string; runId: string | null },
+  failure?: unknown,
+): Promise<string> => {
+  if (failure !== undefined) {
+    return `chart-fetch failed for good: ${failure instanceof Error ? failure.message : String(failure)}`;
+  }
+  const backlog = pipeline.backlog();
+  const dead = day.runId ? await deadLettered(pipeline, day, day.runId) : [];
+  const failed = [...new Set(pipeline.invoker.failures.map((f) => `${f.functionName}: ${f.error}`))];
+  const causes = [
+    backlog
+      ? `${backlog.tracks} track(s) wait for a provider, next attempt in ${formatDuration(backlog.nextAttemptInMs)}`
+      : undefined,
+    dead.length ? `${dead.length} track(s) dead-lettered` : undefined,
+    failed.length ? `failed for good: ${failed.slice(-3).join('; ')}` : undefined,
+  ].filter((cause): cause is string => cause !== undefined);
+  return `the day never completed: ${causes.join('; ') || 'not every track got its attributes'}`;
 };
 
 const checksOf = (record: RunRecord | undefined): RunSummary['checks'] => ({

@@ -24,7 +24,14 @@ import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/serv
 import type { AsyncInvoker } from './async-invoker.js';
 import type { RetryPolicy } from '../../shared/http/json-client.js';
 import { PhaseClock } from './phase-clock.js';
-import { summarizeBackfill, summarizeDay, type BackfillSummary, type RunSummary } from './run-summary.js';
+import {
+  summarizeBackfill,
+  summarizeDay,
+  whyNotLoaded,
+  type BackfillSummary,
+  type RunSummary,
+} from './run-summary.js';
+import { BatchProtocol } from '../../shared/transform/batch-protocol.js';
 import { lakeKeys } from '../../shared/lake/keys.js';
 import { PermanentError } from '../../shared/errors.js';
 import { providersFor } from './providers.js';
@@ -231,9 +238,31 @@ export class LocalPipeline {
   async run(day: ChartDay): Promise<RunSummary> {
     const requestsBefore = this.counter.snapshot();
     this.phases.reset();
-    const [fetched] = (await this.#wiring.schedule(day)) as ChartFetchResult[];
+    let fetched: ChartFetchResult | undefined;
+    try {
+      [fetched] = (await this.#wiring.schedule(day)) as ChartFetchResult[];
+    } catch (error) {
+      await this.#recordNotLoaded(day, undefined, error);
+      throw error;
+    }
     await this.idle();
+    await this.#recordNotLoaded(day, fetched!.runId);
     return summarizeDay(this, { ...day, runId: fetched!.runId, requestsBefore });
+  }
+
+  /**
+   * Records a run that ended without its load as `not_loaded`, with why (run-summary.ts,
+   * `whyNotLoaded`), so that `chartflow status` shows it: chart-fetch failed for good (`failure`,
+   * and no run id yet: one is made for the record), or the day never completed. A loaded run is
+   * left alone.
+   */
+  async #recordNotLoaded(day: ChartDay, runId: string | undefined, failure?: unknown): Promise<void> {
+    if (runId !== undefined && this.#loadedRuns.has(runId)) return;
+    const reason = await whyNotLoaded(this, { ...day, runId: runId ?? null }, failure);
+    await new BatchProtocol(this.store, this.clock).recordNotLoaded(
+      { ...day, runId: runId ?? newId(this.clock) },
+      reason,
+    );
   }
 
   /**
@@ -270,6 +299,8 @@ export class LocalPipeline {
     );
     await this.idle();
     const loadMs = performance.now() - started;
+    for (const [i, runId] of runs.entries())
+      if (runId !== undefined) await this.#recordNotLoaded(days[i]!, runId);
 
     const loads = runs.filter((r) => r !== undefined && this.#loadedRuns.has(r)).length;
     if (loads > 0) {
@@ -295,8 +326,9 @@ export class LocalPipeline {
     try {
       const [fetched] = (await this.#wiring.schedule({ ...day, batchId })) as ChartFetchResult[];
       return fetched?.runId;
-    } catch {
+    } catch (error) {
       // The schedule kept the failure in the invoker's failures, which the summary reports.
+      await this.#recordNotLoaded(day, undefined, error);
       return undefined;
     }
   }
@@ -382,6 +414,7 @@ export class LocalPipeline {
           .find((f) => f.functionName === 'chart-fetch');
         throw new PermanentError(`chart-fetch did not land ${key}: ${failure?.error ?? 'it never ran'}`);
       }
+      await this.#recordNotLoaded(landed, landed.runId);
       const summary = await summarizeDay(this, { ...landed, requestsBefore });
       onDay(summary);
       summaries.push(summary);

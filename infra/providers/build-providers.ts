@@ -75,6 +75,7 @@ export const buildProviders = (options: ProviderOptions): BuiltProviders => {
         client: spotify,
         playlists: { ...options.playlists },
         sourceName: options.sourceName,
+        history: sendAsOf,
       })
     : {
         fetch: async () => {

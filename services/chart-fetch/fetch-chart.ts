@@ -1,5 +1,5 @@
 import type { ChartDay, Manifest, TrackMessage } from '../../shared/records/messages.js';
-import type { ChartSnapshot, ChartSource } from './sources/chart-source.js';
+import { onlyTodayRefusal, type ChartSnapshot, type ChartSource } from './sources/chart-source.js';
 import type { Clock, ObjectStore, Queue } from '../../shared/ports/index.js';
 import { lakeKeys } from '../../shared/lake/keys.js';
 import { maxKeyedTracks, md5Of } from '../../shared/lake/part-markers.js';
@@ -34,13 +34,31 @@ export interface RawPayload {
 }
 
 /**
+ * Refuses a day that the source cannot tell: a playlist read for a past day would give today's
+ * entries. Here, in the service, so that every caller is protected (the CLI, a backfill, a late
+ * or hand-made scheduled event on AWS); the CLI checks the same rule first, to say it before
+ * starting anything.
+ *
+ * @throws {PermanentError} when the source captures only today and the day is another one
+ */
+export const assertSourceHasDay = (source: ChartSource, chartDate: string, clock: Clock): void => {
+  const today = clock.now().toISOString().slice(0, 10);
+  if (source.onlyToday === true && chartDate !== today) {
+    throw new PermanentError(onlyTodayRefusal(chartDate, today));
+  }
+};
+
+/**
  * Reads a day's chart from its source and lands it ({@link landChart}), with the source's answer
  * as received kept as JSON.
+ *
+ * @throws {PermanentError} for a day the source cannot tell ({@link assertSourceHasDay}); nothing is written
  */
 export const fetchChart = async (
   day: ChartDay & { batchId?: string },
   deps: ChartFetchDeps,
 ): Promise<ChartFetchResult> => {
+  assertSourceHasDay(deps.source, day.chartDate, deps.clock);
   const snapshot = await deps.source.fetch(day.chartId, day.chartDate);
   return landChart(
     day,

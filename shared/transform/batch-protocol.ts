@@ -374,6 +374,29 @@ export class BatchProtocol {
   #readAll(loads: readonly BatchLoad[]): Promise<(RunRecord | undefined)[]> {
     return Promise.all(loads.map((l) => this.#records.read(l, l.runId, l.loadId)));
   }
+
+  /**
+   * A run that never reached the stage (chart-fetch failed for good, the day never completed): its
+   * record says `not_loaded`, with the reason in a sentence, so that `chartflow status` shows it. It
+   * has no load, so the record is keyed by the run itself (load id = run id): recording it again
+   * rewrites the same record, and a load that still comes later writes its own, newer one.
+   */
+  async recordNotLoaded(run: { chartId: string; chartDate: string; runId: string }, reason: string) {
+    const record: RunRecord = {
+      chartId: run.chartId,
+      chartDate: run.chartDate,
+      runId: run.runId,
+      loadId: run.runId,
+      status: 'not_loaded',
+      rows: {},
+      checks: [],
+      timings: {},
+      reason,
+      updatedAt: this.clock.now().toISOString(),
+    };
+    await this.#records.write(record);
+    return record;
+  }
 }
 
 const includes = (batch: TransformBatch | undefined, load: BatchLoad) =>

@@ -7,7 +7,7 @@
 with
 
 song_artists as (
-    select * from {{ ref('stg_stage__song_artists') }}
+    select * from {{ ref('int_song_artists') }}
 ),
 
 ranked as (

@@ -1,4 +1,5 @@
 import type { BackfillSummary, RunSummary } from '../run-summary.js';
+import { formatDuration } from '../../../shared/format-duration.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -6,6 +7,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export const formatSummary = (s: RunSummary): string => {
   const lines = [
     `${s.chartId} ${s.chartDate}: ${s.status}${s.runId ? ` (run ${s.runId})` : ''}`,
+    ...(s.reason ? [`  reason          ${s.reason}`] : []),
     `  rows loaded     ${entries(s.rows.stage)}`,
     `  marts           ${entries(s.rows.marts)}; this day in fct_chart_entries: ${s.rows.chartEntriesThisDay}`,
     `  HTTP requests   ${entries(s.requests) || 'none'}${s.spotifyAccess === 'none' ? ' (no Spotify app)' : s.spotifyAccess === 'unknown' ? '' : ` (Spotify access: ${s.spotifyAccess})`}`,
@@ -29,7 +31,7 @@ export const formatSummary = (s: RunSummary): string => {
   }
   if (s.backlog) {
     lines.push(
-      `  backlog         ${s.backlog.tracks} track(s) wait in the queue: a provider asked for a pause; next attempt in ${seconds(s.backlog.nextAttemptInMs)}`,
+      `  backlog         ${s.backlog.tracks} track(s) wait in the queue: a provider asked for a pause; next attempt in ${formatDuration(s.backlog.nextAttemptInMs)}`,
     );
   }
   if (s.dbtMessage) lines.push(`  dbt said        ${s.dbtMessage}`);
@@ -64,7 +66,7 @@ export const formatBackfill = (s: BackfillSummary): string => {
   for (const f of s.failedInvocations) lines.push(`  failed          ${f.functionName}: ${f.error}`);
   if (s.backlog) {
     lines.push(
-      `  backlog         ${s.backlog.tracks} track(s) wait in the queue: a provider asked for a pause; next attempt in ${seconds(s.backlog.nextAttemptInMs)}`,
+      `  backlog         ${s.backlog.tracks} track(s) wait in the queue: a provider asked for a pause; next attempt in ${formatDuration(s.backlog.nextAttemptInMs)}`,
     );
   }
   lines.push(

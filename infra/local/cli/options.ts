@@ -20,14 +20,41 @@ export class UsageError extends Error {
 
 const today = (clock: Clock) => clock.now().toISOString().slice(0, 10);
 
+const monthNames = new Intl.DateTimeFormat('en', { month: 'long', timeZone: 'UTC' });
+
+/**
+ * Why a YYYY-MM-DD with a real month is not a day of it ("February 2026 has 28 days"), or
+ * `undefined` when it is one, or when its month is not a month (then it is not a date at all).
+ */
+const notADay = (value: string): string | undefined => {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (month < 1 || month > 12) return undefined;
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day >= 1 && day <= days) return undefined;
+  const name = monthNames.format(new Date(Date.UTC(year, month - 1, 1)));
+  return `${value} is not a day (${name} ${match[1]} has ${days} days)`;
+};
+
 /** A `--date`: a real calendar day (YYYY-MM-DD), not after today (UTC). */
 export const chartDateOption = (flag: string, clock: Clock) =>
-  z
-    .string({ message: `${flag} is required` })
-    .refine((value) => isoDate.safeParse(value).success, { message: `${flag} must be a date as YYYY-MM-DD` })
-    .refine((value) => value <= today(clock), {
-      message: `${flag} cannot be in the future (today is ${today(clock)} UTC)`,
+  z.string({ message: `${flag} is required` }).superRefine((value, ctx) => {
+    if (isoDate.safeParse(value).success) {
+      if (value > today(clock)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${flag} cannot be in the future (today is ${today(clock)} UTC)`,
+        });
+      }
+      return;
+    }
+    const why = notADay(value);
+    ctx.addIssue({
+      code: 'custom',
+      message: why ? `${flag} ${why}` : `${flag} must be a date as YYYY-MM-DD`,
     });
+  });
 
 export const chartOption = chartId;
 

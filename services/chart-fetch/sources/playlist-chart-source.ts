@@ -10,6 +10,11 @@ export interface PlaylistChartSourceOptions {
   readonly playlists: Readonly<Record<string, string>>;
   /** `sandbox-playlist` for the sandbox, `spotify-playlist` for Spotify: recorded on every row. */
   readonly sourceName: string;
+  /**
+   * Whether the playlist server answers as of a past day (the sandbox, sent the chart day). Spotify
+   * does not: its playlist is today's, so without this the source refuses any other day.
+   */
+  readonly history?: boolean;
 }
 
 /**
@@ -18,7 +23,11 @@ export interface PlaylistChartSourceOptions {
  * a track listed twice keeps its first place. Positions are dense: 1..N over the usable tracks.
  */
 export class PlaylistChartSource implements ChartSource {
-  constructor(private readonly options: PlaylistChartSourceOptions) {}
+  readonly onlyToday: boolean;
+
+  constructor(private readonly options: PlaylistChartSourceOptions) {
+    this.onlyToday = options.history !== true;
+  }
 
   async fetch(chartId: string, chartDate: string): Promise<ChartSnapshot> {
     const playlistId = this.options.playlists[chartId];

@@ -67,6 +67,8 @@ const rank = z
 // An empty cell is a stream count the file does not give.
 const streams = z
   .string()
+  // A minus sign is a number we could read, but no stream count: say so, not "not a whole number".
+  .refine((value) => !/^-[0-9]+$/.test(value.trim()), { message: 'must not be negative', abort: true })
   .regex(/^[0-9]*$/, 'not a whole number')
   .transform((value) => (value === '' ? null : Number(value)))
   .refine((value) => value === null || Number.isSafeInteger(value), 'too large');

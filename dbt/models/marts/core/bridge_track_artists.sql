@@ -16,7 +16,7 @@
 with
 
 song_artists as (
-    select * from {{ ref('stg_stage__song_artists') }}
+    select * from {{ ref('int_song_artists') }}
 ),
 
 -- One set of credits per track, chart and day looked up.
@@ -53,9 +53,17 @@ observations as (
     {% endif %}
 ),
 
--- The observation whose credits win: the latest day, then the stage, then the latest extraction.
+-- The observation whose credits win: a provider's over a chart's (int_song_artists: the artists a
+-- Spotify Charts CSV names, ids 'charts_csv:…'), then the latest day, then the stage, then the
+-- latest extraction.
 lookups as (
-    select track_id, credits_as_of_date, is_incoming, chart_id, max(extracted_at) as extracted_at
+    select
+        track_id,
+        credits_as_of_date,
+        is_incoming,
+        chart_id,
+        max(extracted_at) as extracted_at,
+        max(case when left(artist_id, 11) = 'charts_csv:' then 0 else 1 end) as from_provider
     from observations
     group by track_id, credits_as_of_date, is_incoming, chart_id
 ),
@@ -65,7 +73,7 @@ winning as (
         lookups.*,
         row_number() over (
             partition by track_id
-            order by credits_as_of_date desc, is_incoming desc, extracted_at desc, chart_id
+            order by from_provider desc, credits_as_of_date desc, is_incoming desc, extracted_at desc, chart_id
         ) as lookup_rank
     from lookups
 ),

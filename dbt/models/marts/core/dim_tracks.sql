@@ -52,7 +52,11 @@ incoming as (
         {%- for column in metadata_columns %}
         song_attributes.{{ column }},
         {%- endfor %}
-        song_attributes.metadata_source,
+        -- A track no provider knows has only what its chart says of it (its name, its artists).
+        coalesce(
+            song_attributes.metadata_source,
+            case when song_attributes.enrichment_status = 'not_found' then 'charts_csv' end
+        ) as metadata_source,
         case
             when {% for column in metadata_columns -%}
                 song_attributes.{{ column }} is not null{% if not loop.last %} or {% endif %}

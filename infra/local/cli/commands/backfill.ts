@@ -14,6 +14,7 @@ import {
   waitShape,
 } from '../options.js';
 import type { RunSummary } from '../../run-summary.js';
+import { assertLiveDays } from '../live-history.js';
 
 /** At most this many days in one backfill: a year and a bit, so that a typo cannot start a decade. */
 const maxDays = 400;
@@ -72,6 +73,7 @@ export const registerBackfill = (
       const config = context.config();
       assertKnownChart(options.chart, config.spotify ? Object.keys(config.chartPlaylists) : sandboxChartIds);
       const dates = daysBetween(options.from, options.to);
+      assertLiveDays(config, dates, context.clock);
       const writer = homeWriter(command, options.wait);
       if (options.oneByOne) {
         const summaries = await withPipeline(context, config, writer, async (pipeline) => {

@@ -14,6 +14,7 @@ import {
   waitShape,
 } from '../options.js';
 import type { RunSummary } from '../../run-summary.js';
+import { assertLiveDays } from '../live-history.js';
 
 /** `chartflow run`: one day end to end, waiting until its transform has finished. */
 export const registerRun = (
@@ -41,6 +42,7 @@ export const registerRun = (
         raw,
       );
       const config = context.config();
+      assertLiveDays(config, [options.date], context.clock);
       assertKnownChart(options.chart, config.spotify ? Object.keys(config.chartPlaylists) : sandboxChartIds);
       const writer = homeWriter(command, options.wait);
       const summaries = await withPipeline(context, config, writer, async (pipeline) => {

@@ -4,6 +4,10 @@ import { startSandbox } from '../../../sandbox/server.js';
 import { sandboxPlaylistIds } from '../../../sandbox/catalog.js';
 import type { CliContext } from '../context.js';
 import { parseOptions } from '../options.js';
+import { describeSwitch, faultOptionsSchema, switchOn } from '../../../sandbox/fault-options.js';
+
+/** Commander's way to let an option repeat: each use adds to the list. */
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** `chartflow sandbox`: serves the Spotify endpoints the pipeline uses, from the synthetic catalog, until stopped. */
 export const registerSandbox = (
@@ -20,25 +24,39 @@ export const registerSandbox = (
       'the Spotify app it plays: extended or development (the 2026 restrictions)',
       'extended',
     )
+    .option(
+      '--fault <spec>',
+      'switch a fault on (repeatable): <provider>[:<endpoint>]:<5xx[=status]|slow=<ms>|malformed|quota[=<s>]>[,next=<n>][,every=<n>], e.g. spotify:tracks:5xx, reccobeats:quota (docs/reliability.md, "Sandbox faults")',
+      collect,
+    )
+    .option(
+      '--fail-tracks <ids>',
+      'make every lookup of these track ids answer 500 (repeatable): <id>[,<id>…][@spotify|@reccobeats]',
+      collect,
+    )
     .action(async (raw: unknown) => {
       const options = parseOptions(
-        z.object({
-          port: z.coerce
-            .number({ message: '--port must be a number' })
-            .int()
-            .min(0)
-            .max(65_535, { message: '--port must be 0 to 65535' })
-            .optional(),
-          access: z.enum(['extended', 'development'], {
-            message: '--access must be extended or development',
-          }),
-        }),
+        z
+          .object({
+            port: z.coerce
+              .number({ message: '--port must be a number' })
+              .int()
+              .min(0)
+              .max(65_535, { message: '--port must be 0 to 65535' })
+              .optional(),
+            access: z.enum(['extended', 'development'], {
+              message: '--access must be extended or development',
+            }),
+          })
+          .extend(faultOptionsSchema.shape),
         raw,
       );
+      const switches = [...options.fault, ...options.failTracks];
       const sandbox = await startSandbox({
         accessMode: options.access,
         ...(options.port === undefined ? {} : { port: options.port }),
       });
+      switchOn(sandbox.faults, switches);
       context.out(
         [
           `chartflow sandbox listening on ${sandbox.apiUrl}`,
@@ -51,6 +69,9 @@ export const registerSandbox = (
             .map(([chart, id]) => `${chart}=${id}`)
             .join(',')}`,
           `  CHARTFLOW_MODE=live   (the pipeline then calls this sandbox as it would call Spotify; access: ${options.access})`,
+          ...(switches.length
+            ? ['Faults switched on:', ...switches.map((f) => `  ${describeSwitch(f)}`)]
+            : []),
           'Press Ctrl-C to stop.',
         ].join('\n'),
       );

@@ -6,7 +6,9 @@ import { RunRecords, type RunRecord } from '../../../../shared/lake/run-records.
 import type { ObjectStore } from '../../../../shared/ports/object-store.js';
 import { readStackOutputs } from '../../../aws/cli/stack.js';
 import type { CliContext } from '../context.js';
-import { formatRunRecord, formatRunsOutcome, runFailed } from '../format-runs.js';
+import { formatShownRun, formatRunsOutcome, runFailed, stuckRuns, type StuckRuns } from '../format-runs.js';
+import { TransformLock, type LockHolder } from '../../../../shared/lake/transform-lock.js';
+import { processIsAlive } from '../../process-liveness.js';
 import { chartDateOption, chartOption, parseOptions } from '../options.js';
 import { onAws, resolveTarget, targetShape, withTargetOptions } from '../target.js';
 
@@ -15,12 +17,16 @@ const maxLast = 1000;
 
 const exitCodes = `
 Runs are read from the run records in the lake (control/runs/), newest day
-first and, within a day, newest load first.
+first and, within a day, newest load first. A run under way (loaded,
+transforming) is shown STUCK when nothing will carry it on: the transform
+lock's holder is dead or has held it longer than its 3 h TTL, or a run says
+transforming while nobody holds the lock.
 
-Exit code: 0 when every run shown succeeded or is still under way (loaded,
-transforming), or when none is recorded; 1 when any run shown failed
-(checks_failed, transform_failed); 2 for a usage or configuration mistake
-(no such stack, no region).`;
+Exit code: 0 when every run shown succeeded or is truly under way, or when
+none is recorded; 1 when any run shown failed (checks_failed,
+transform_failed), was interrupted, did not load (not_loaded, with its
+reason) or is stuck; 2 for a usage or configuration mistake (no such stack,
+no region).`;
 
 /** `chartflow status`: the last runs and how they ended, from the run records in the lake. */
 export const registerStatus = (
@@ -55,44 +61,71 @@ export const registerStatus = (
         raw,
       );
       const target = resolveTarget(options, context);
-      const read = (store: ObjectStore) =>
-        new RunRecords(store).latest({
+      // The runs, and who holds the transform lock: a run under way behind a dead holder is stuck.
+      const read = async (store: ObjectStore) => ({
+        runs: await new RunRecords(store).latest({
           limit: options.last,
           today: context.clock.now().toISOString().slice(0, 10),
           ...(options.chart ? { chartId: options.chart } : {}),
           ...(options.date ? { chartDate: options.date } : {}),
-        });
+        }),
+        holder: await new TransformLock(store, context.clock).holder(),
+      });
 
       let lake: string;
       let runs: RunRecord[];
+      let holder: LockHolder | undefined;
       if (target.kind === 'embedded') {
         const { lakeRoot } = context.config();
         lake = lakeRoot;
-        runs = await read(new FsObjectStore({ root: lakeRoot }));
+        ({ runs, holder } = await read(new FsObjectStore({ root: lakeRoot })));
       } else {
-        ({ lake, runs } = await onAws(target, async ({ clients }) => {
+        ({ lake, runs, holder } = await onAws(target, async ({ clients }) => {
           const { LakeBucketName } = await readStackOutputs(clients.cloudFormation, target, [
             'LakeBucketName',
           ]);
           return {
             lake: `s3://${LakeBucketName} (stack ${target.stackName}, ${target.region})`,
-            runs: await read(new S3ObjectStore({ client: clients.s3, bucket: LakeBucketName })),
+            ...(await read(new S3ObjectStore({ client: clients.s3, bucket: LakeBucketName }))),
           };
         }));
       }
 
-      if (options.json) context.out(JSON.stringify({ lake, runs }));
-      else if (runs.length === 0) context.out(`no runs recorded${filters(options)} in ${lake}.`);
-      else
-        context.out(
-          [
-            `the last ${runs.length} run(s)${filters(options)} in ${lake}, newest day first`,
-            ...runs.map(formatRunRecord),
-            formatRunsOutcome(runs),
-          ].join('\n\n'),
-        );
-      setExitCode(runs.some(runFailed) ? 1 : 0);
+      setExitCode(
+        show(context, options, lake, runs, stuckRuns(runs, holder, context.clock.now(), processIsAlive)),
+      );
     });
+};
+
+/** Prints the runs (text or `--json`) and answers the exit code: 1 if any failed, was interrupted, did not load or is stuck. */
+const show = (
+  context: CliContext,
+  options: { chart?: string | undefined; date?: string | undefined; json: boolean },
+  lake: string,
+  runs: readonly RunRecord[],
+  stuck: StuckRuns,
+): number => {
+  if (options.json) {
+    const stuckShown = runs
+      .filter((r) => stuck.has(r.loadId))
+      .map((r) => ({
+        chartId: r.chartId,
+        chartDate: r.chartDate,
+        runId: r.runId,
+        loadId: r.loadId,
+        reason: stuck.get(r.loadId)!,
+      }));
+    context.out(JSON.stringify({ lake, runs, stuck: stuckShown }));
+  } else if (runs.length === 0) context.out(`no runs recorded${filters(options)} in ${lake}.`);
+  else
+    context.out(
+      [
+        `the last ${runs.length} run(s)${filters(options)} in ${lake}, newest day first`,
+        ...runs.map((r) => formatShownRun(r, stuck.get(r.loadId))),
+        formatRunsOutcome(runs, stuck),
+      ].join('\n\n'),
+    );
+  return runs.some((r) => runFailed(r) || stuck.has(r.loadId)) ? 1 : 0;
 };
 
 const filters = (options: { chart?: string | undefined; date?: string | undefined }) =>

@@ -51,6 +51,18 @@ describe('Function: chartflow CLI (argument and configuration errors)', () => {
     expectRefused(await chartflow(['run', '--date', '2026-13-40']), /--date must be a date as YYYY-MM-DD/);
   });
 
+  it('refuses a day that its month does not have, saying how many days the month has', async () => {
+    expectRefused(
+      await chartflow(['run', '--date', '2026-02-30']),
+      /^chartflow: --date 2026-02-30 is not a day \(February 2026 has 28 days\)\.$/,
+    );
+    notes = [];
+    expectRefused(
+      await chartflow(['backfill', '--from', '2024-04-31', '--to', '2024-05-02']),
+      /^chartflow: --from 2024-04-31 is not a day \(April 2024 has 30 days\)\.$/,
+    );
+  });
+
   it('refuses a date in the future', async () => {
     expectRefused(await chartflow(['run', '--date', '2026-11-23']), /--date cannot be in the future/);
   });

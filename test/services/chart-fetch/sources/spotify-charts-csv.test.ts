@@ -207,6 +207,18 @@ describe('Function: parseChartsCsv', () => {
       ]);
     });
 
+    it('skips a row with a negative stream count, saying it must not be negative', () => {
+      const current = parseChartsCsv(
+        currentChartsCsv([rows[0]!, { ...rows[1]!, streams: -1_649_272 }]),
+        'f.csv',
+      );
+      const legacy = parseChartsCsv(legacyChartsCsv([rows[0]!, { ...rows[1]!, streams: -5 }]), 'f.csv');
+
+      expect(current.entries.map((e) => e.trackId)).toEqual([rows[0]!.trackId]);
+      expect(current.skipped.map((s) => s.reason)).toEqual(['invalid row: streams: must not be negative']);
+      expect(legacy.skipped.map((s) => s.reason)).toEqual(['invalid row: Streams: must not be negative']);
+    });
+
     it('skips a row whose cells do not match the header', () => {
       const text = `${currentChartsCsv(rows.slice(0, 2), { eol: '\n' })}3,"spotify:track:${fakeTrackId(9)}","A","B"\n`;
 
