@@ -1,4 +1,4 @@
-import { describeIssues, ProviderRejectedError } from '../../../shared/errors.js';
+import { CircuitOpenError, describeIssues, ProviderRejectedError } from '../../../shared/errors.js';
 import type { SpotifyAccess } from '../../../shared/spotify/access.js';
 import {
   audioFeaturesSchema,
@@ -53,6 +53,7 @@ export const spotifyTracks = async (
       },
     });
   } catch (error) {
+    if (error instanceof CircuitOpenError) return cutOff(session, `spotify tracks: ${error.message}`);
     if (!closedEndpoint(error)) throw error;
     access.close('multiTracks', `HTTP ${statusOf(error)} on GET /v1/tracks?ids=`);
   }
@@ -71,7 +72,7 @@ export const spotifySingleTracks = async (session: LookupSession, spotify: Spoti
       } catch (error) {
         if (error instanceof ProviderRejectedError && [400, 404].includes(error.status)) {
           session.of(id).notFound = `spotify does not know this track id (HTTP ${error.status})`;
-        } else if (isEndpointError(error)) {
+        } else if (isEndpointError(error) && !(error instanceof CircuitOpenError)) {
           throw error;
         } else {
           session.of(id).failed = `spotify track: ${(error as Error).message}`;
@@ -147,9 +148,19 @@ export const spotifyAudioFeatures = async (
       onAnswer: (id, item) => learnSpotifyFeatures(session, id, item),
     });
   } catch (error) {
+    // Switched off by its breaker: ReccoBeats, asked next, answers for the tracks still needing features.
+    if (error instanceof CircuitOpenError) return;
     if (!closedEndpoint(error)) throw error;
     access.close('audioFeatures', `HTTP ${statusOf(error)} on GET /v1/audio-features`);
   }
+};
+
+/**
+ * `/tracks` was switched off by its breaker: the tracks it did not answer are asked of ReccoBeats
+ * next (popularity, and metadata when Spotify's is not cached); without it they failed, saying why.
+ */
+const cutOff = (session: LookupSession, reason: string): void => {
+  for (const id of session.idsWhere((k) => !k.metadata && !k.notFound)) session.of(id).failed ??= reason;
 };
 
 const learnSpotifyFeatures = (session: LookupSession, id: string, item: unknown): void => {
