@@ -64,6 +64,7 @@ export const registerBackfill = (
       const dates = daysBetween(options.from, options.to);
       if (options.oneByOne) {
         const summaries = await withPipeline(context, config, async (pipeline) => {
+          pipeline.reportProgress(context.note);
           const results: RunSummary[] = [];
           for (const [index, chartDate] of dates.entries()) {
             for (const chartId of options.chart ? [options.chart] : pipeline.charts) {
@@ -81,6 +82,7 @@ export const registerBackfill = (
         return;
       }
       const summary = await withPipeline(context, config, async (pipeline) => {
+        pipeline.reportProgress(context.note);
         const days = dates.flatMap((chartDate) =>
           (options.chart ? [options.chart] : pipeline.charts).map((chartId) => ({ chartId, chartDate })),
         );

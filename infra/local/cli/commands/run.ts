@@ -33,6 +33,7 @@ export const registerRun = (
       const config = context.config();
       assertKnownChart(options.chart, config.spotify ? Object.keys(config.chartPlaylists) : sandboxChartIds);
       const summaries = await withPipeline(context, config, async (pipeline) => {
+        pipeline.reportProgress(context.note);
         const results: RunSummary[] = [];
         for (const chartId of options.chart ? [options.chart] : pipeline.charts) {
           context.note(`chartflow: running ${chartId} ${options.date}…`);
