@@ -156,7 +156,7 @@ export class EndpointBreaker {
     this.#spentMs += ms;
     if (this.#spentMs <= this.settings.budgetMs) return undefined;
     this.#lastError ||= why;
-    return this.#trip(`spent its ${Math.round(this.settings.budgetMs / 1000)} s`);
+    return this.#trip(`spent its ${this.settings.budgetMs / 1000} s`);
   }
 
   #trip(reason: string): CircuitOpenError {
