@@ -27,13 +27,14 @@ const spotifyIdOf = (item: object): unknown => (item as { id?: unknown }).id;
 
 /**
  * Extended access: up to 50 tracks a call, with popularity, metadata and today's artist names. A
- * 403/404 closes multi-id lookups for the process, and the single-track pass takes over.
+ * 403/404 closes multi-id lookups for the process, and the single-track pass takes over. Returns
+ * `false` when the endpoint's breaker switched it off (shared/http/circuit-breaker.ts).
  */
 export const spotifyTracks = async (
   session: LookupSession,
   spotify: SpotifyClient,
   access: SpotifyAccess,
-): Promise<void> => {
+): Promise<boolean> => {
   try {
     await eachAnswer({
       ids: session.ids,
@@ -57,6 +58,7 @@ export const spotifyTracks = async (
     if (!closedEndpoint(error)) throw error;
     access.close('multiTracks', `HTTP ${statusOf(error)} on GET /v1/tracks?ids=`);
   }
+  return true;
 };
 
 /** Development Mode: one `/tracks/{id}` per track never seen before (no popularity). */
@@ -157,10 +159,12 @@ export const spotifyAudioFeatures = async (
 
 /**
  * `/tracks` was switched off by its breaker: the tracks it did not answer are asked of ReccoBeats
- * next (popularity, and metadata when Spotify's is not cached); without it they failed, saying why.
+ * next (popularity, and metadata when Spotify's is not cached), then of `/tracks/{id}` for what
+ * ReccoBeats does not know; without an answer they failed, saying why.
  */
-const cutOff = (session: LookupSession, reason: string): void => {
+const cutOff = (session: LookupSession, reason: string): false => {
   for (const id of session.idsWhere((k) => !k.metadata && !k.notFound)) session.of(id).failed ??= reason;
+  return false;
 };
 
 const learnSpotifyFeatures = (session: LookupSession, id: string, item: unknown): void => {
