@@ -53,6 +53,12 @@ export interface OpenBreaker {
 
 type Listener = (opened: OpenBreaker) => void;
 
+/** A stretch of time, in epoch milliseconds, that an endpoint cost. */
+export interface Span {
+  readonly from: number;
+  readonly to: number;
+}
+
 /**
  * The breaker of one provider endpoint. A 429 is neither a failure nor an answer: a quota or a
  * rate limit is not an outage, and the caller records it as such (`RateLimitedError`, missing
@@ -68,6 +74,8 @@ export class EndpointBreaker {
    */
   #suspects: Set<string> | undefined;
   #spentMs = 0;
+  /** The end of the last stretch counted: requests side by side cost the time they overlap once. */
+  #countedUntil = 0;
   #lastError = '';
   #opened: OpenBreaker | undefined;
   /** When the endpoint was last tried while open (its opening, or a probe). */
@@ -112,7 +120,7 @@ export class EndpointBreaker {
   }
 
   /** An answer came (a 2xx, or a 4xx that says something about the request): the endpoint works. */
-  answered(elapsedMs: number): void {
+  answered(span: Span): void {
     this.#failures = 0;
     this.#suspects = undefined;
     if (this.#opened) {
@@ -121,15 +129,16 @@ export class EndpointBreaker {
       this.#spentMs = 0;
       return;
     }
-    if (elapsedMs > this.settings.slowAnswerMs) this.spend(elapsedMs, `an answer took ${elapsedMs} ms`);
+    const tookMs = span.to - span.from;
+    if (tookMs > this.settings.slowAnswerMs) this.spend(span, `an answer took ${tookMs} ms`);
   }
 
   /**
-   * An attempt failed (5xx, network error, timeout, malformed answer), after `elapsedMs`, asking
+   * An attempt failed (5xx, network error, timeout, malformed answer) over `span`, asking
    * for `ids` (none: the request names no id). Returns the error to throw instead when this
    * failure opened the endpoint.
    */
-  failed(message: string, elapsedMs: number, ids: readonly string[] = []): CircuitOpenError | undefined {
+  failed(message: string, span: Span, ids: readonly string[] = []): CircuitOpenError | undefined {
     this.#lastError = message;
     if (this.#opened) {
       // A failed probe: open for another cool-down.
@@ -144,16 +153,18 @@ export class EndpointBreaker {
     if (this.#failures >= this.settings.failures && this.#suspects.size === 0) {
       return this.#trip(`open after ${this.#failures} failures`);
     }
-    return this.spend(elapsedMs, message);
+    return this.spend(span, message);
   }
 
   /**
-   * Time the endpoint cost in trouble (a failed attempt, a backoff, a 429 wait, a slow answer).
+   * Time the endpoint cost in trouble (a failed attempt, a backoff, a 429 wait, a slow answer):
+   * the budget counts wall time, so ten requests waiting side by side for a second cost a second.
    * Returns the error to throw instead when it spent the budget.
    */
-  spend(ms: number, why: string): CircuitOpenError | undefined {
+  spend(span: Span, why: string): CircuitOpenError | undefined {
     if (this.#opened) return undefined;
-    this.#spentMs += ms;
+    this.#spentMs += Math.max(0, span.to - Math.max(span.from, this.#countedUntil));
+    this.#countedUntil = Math.max(this.#countedUntil, span.to);
     if (this.#spentMs <= this.settings.budgetMs) return undefined;
     this.#lastError ||= why;
     return this.#trip(`spent its ${this.settings.budgetMs / 1000} s`);

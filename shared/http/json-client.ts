@@ -9,7 +9,7 @@ import {
   RateLimitedError,
 } from '../errors.js';
 import { parseOrThrow } from '../parse.js';
-import type { CircuitBreakers, EndpointBreaker } from './circuit-breaker.js';
+import type { CircuitBreakers, EndpointBreaker, Span } from './circuit-breaker.js';
 import type { RequestCounter } from './request-counter.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -105,7 +105,8 @@ export class JsonClient {
     return pRetry(
       async () => {
         // The backoff since the last failed attempt is time the endpoint cost.
-        if (breaker && failedAt !== undefined) throwIf(breaker.spend(this.#now() - failedAt, 'backoff'));
+        if (breaker && failedAt !== undefined)
+          throwIf(breaker.spend({ from: failedAt, to: this.#now() }, 'backoff'));
         const probe = breaker?.admit() === 'probe';
         try {
           return await this.#attempt(request, breaker, probe);
@@ -152,16 +153,18 @@ export class JsonClient {
             );
           }
           // A 429 is no failure (a quota is not an outage), but its wait holds the run.
-          throwIf(breaker?.spend(waitMs, `rate limited for ${waitMs} ms`));
+          const now = this.#now();
+          throwIf(breaker?.spend({ from: now, to: now + waitMs }, `rate limited for ${waitMs} ms`));
           await this.clock.sleep(waitMs);
           waitedMs += waitMs;
           continue;
         }
         const value = await this.#read(request, response);
-        breaker?.answered(this.#now() - sentAt!);
+        breaker?.answered({ from: sentAt!, to: this.#now() });
         return value;
       } catch (error) {
-        if (breaker && sentAt !== undefined) judge(breaker, error, this.#now() - sentAt, request);
+        if (breaker && sentAt !== undefined)
+          judge(breaker, error, { from: sentAt, to: this.#now() }, request);
         throw error;
       }
     }
@@ -235,16 +238,11 @@ const throwIf = (error: Error | undefined): void => {
  * malformed answer is a failure; a 4xx is an answer (the endpoint works, the request was refused);
  * a 429 is neither. Throws `CircuitOpenError` instead when this failure opened the endpoint.
  */
-const judge = (
-  breaker: EndpointBreaker,
-  error: unknown,
-  elapsedMs: number,
-  request: JsonRequest<unknown>,
-): void => {
+const judge = (breaker: EndpointBreaker, error: unknown, span: Span, request: JsonRequest<unknown>): void => {
   if (error instanceof CircuitOpenError || error instanceof RateLimitedError) return;
-  if (error instanceof ProviderRejectedError) return breaker.answered(elapsedMs);
+  if (error instanceof ProviderRejectedError) return breaker.answered(span);
   if (error instanceof ProviderError || error instanceof InvalidRecordError) {
     const message = error.message.replace(`${breaker.provider} ${request.what}: `, '');
-    throwIf(breaker.failed(message, elapsedMs, request.ids));
+    throwIf(breaker.failed(message, span, request.ids));
   }
 };

@@ -101,17 +101,31 @@ describe('Class: CircuitBreakers, through JsonClient over real HTTP', () => {
   });
 
   it('opens a slow endpoint once the time it cost passes its budget, though it answers', async () => {
-    answers['/slow'] = () => new Promise((resolve) => setTimeout(() => resolve(healthy), 120));
-    const { client, breakers } = setup({ failures: 3, budgetMs: 300, slowAnswerMs: 50 }, systemClock);
+    answers['/slow'] = () => new Promise((resolve) => setTimeout(() => resolve(healthy), 200));
+    const { client, breakers } = setup({ failures: 3, budgetMs: 500, slowAnswerMs: 50 }, systemClock);
 
     const outcomes: unknown[] = [];
     for (let i = 0; i < 6; i++) outcomes.push(await get(client, '/slow').catch((e: unknown) => e));
 
-    // Each answer took 120 ms or more: the third passes 300 ms, and the rest fail at once.
-    expect(outcomes.slice(0, 3)).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
-    expect(outcomes.slice(3).every((o) => o instanceof CircuitOpenError)).toBe(true);
-    expect(requestsTo('/slow')).toBe(3);
-    expect(breakers.opened()).toMatchObject([{ endpoint: 'local GET /slow', reason: 'spent its 0.3 s' }]);
+    // Each answer took 200 ms or more: by the third the 500 ms are spent, and the rest fail at once.
+    const answered = outcomes.filter((o) => !(o instanceof CircuitOpenError)).length;
+    expect(answered).toBeGreaterThanOrEqual(1);
+    expect(answered).toBeLessThanOrEqual(3);
+    expect(outcomes.slice(0, answered)).toEqual(Array.from({ length: answered }, () => ({ ok: true })));
+    expect(outcomes.slice(answered).every((o) => o instanceof CircuitOpenError)).toBe(true);
+    expect(requestsTo('/slow')).toBe(answered);
+    expect(breakers.opened()).toMatchObject([{ endpoint: 'local GET /slow', reason: 'spent its 0.5 s' }]);
+  });
+
+  it('counts the wall time requests side by side cost once, not once per request', async () => {
+    answers['/slow'] = () => new Promise((resolve) => setTimeout(() => resolve(healthy), 120));
+    const { client, breakers } = setup({ failures: 3, budgetMs: 300, slowAnswerMs: 50 }, systemClock);
+
+    // Six slow answers at once cost about 120 ms of the endpoint's time, not 720.
+    const answered = await Promise.all(Array.from({ length: 6 }, () => get(client, '/slow')));
+
+    expect(answered).toHaveLength(6);
+    expect(breakers.opened()).toEqual([]);
   });
 
   it('counts 429 waits against the budget, but never a 429 as a failure', async () => {

@@ -10,6 +10,8 @@ import { manualClock } from '../../../shared/http/manual-clock.js';
 
 afterEach(() => vi.restoreAllMocks());
 
+const span = { from: 0, to: 10 };
+
 describe('Function: awsBreakers', () => {
   const setup = (env: Record<string, string> = {}) => {
     const clock = manualClock();
@@ -22,9 +24,9 @@ describe('Function: awsBreakers', () => {
     const { breakers, warn } = setup({ CHARTFLOW_BREAKER_FAILURES: '2' });
     const breaker = breakers.for('spotify', 'GET /v1/tracks');
 
-    expect(breaker.failed('HTTP 500', 10)).toBeUndefined();
+    expect(breaker.failed('HTTP 500', span)).toBeUndefined();
     expect(warn).not.toHaveBeenCalled();
-    expect(breaker.failed('HTTP 502', 10)).toBeInstanceOf(CircuitOpenError);
+    expect(breaker.failed('HTTP 502', span)).toBeInstanceOf(CircuitOpenError);
     expect(warn).toHaveBeenCalledWith('A provider endpoint is switched off', {
       breaker: expect.objectContaining({
         endpoint: 'spotify GET /v1/tracks',
@@ -37,7 +39,7 @@ describe('Function: awsBreakers', () => {
   it('lets one request probe an open endpoint after the cool-down, since a Lambda instance outlives an outage', () => {
     const { breakers, clock } = setup();
     const breaker = breakers.for('reccobeats', 'GET /v1/track');
-    for (let i = 0; i < 5; i++) breaker.failed('HTTP 503', 10);
+    for (let i = 0; i < 5; i++) breaker.failed('HTTP 503', span);
 
     expect(() => breaker.admit()).toThrow(CircuitOpenError);
     clock.advance(awsBreakerCoolDownMs - 1);
@@ -46,7 +48,7 @@ describe('Function: awsBreakers', () => {
     expect(breaker.admit()).toBe('probe');
     // One probe at a time: the others still fail at once.
     expect(() => breaker.admit()).toThrow(CircuitOpenError);
-    breaker.answered(10);
+    breaker.answered(span);
     expect(breaker.admit()).toBe('closed');
     expect(breakers.opened()).toEqual([]);
   });
