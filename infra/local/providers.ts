@@ -2,6 +2,7 @@ import type { LocalConfig } from '../../shared/config/config.js';
 import { EnvSecrets } from '../adapters/embedded/env-secrets.js';
 import type { RetryPolicy } from '../../shared/http/json-client.js';
 import type { RequestCounter } from '../../shared/http/request-counter.js';
+import { CircuitBreakers } from '../../shared/http/circuit-breaker.js';
 import type { Clock, ObjectStore } from '../../shared/ports/index.js';
 import { SecretName } from '../../shared/ports/secrets.js';
 import type { AttributeEnricher } from '../../services/track-attributes/enrichment/attribute-enricher.js';
@@ -18,6 +19,8 @@ export interface Providers {
   readonly access: SpotifyAccess;
   /** Whether a Spotify app (or the sandbox's) is configured at all. */
   readonly hasSpotify: boolean;
+  /** The process's breakers: an endpoint that opens stays open for the rest of the run. */
+  readonly breakers: CircuitBreakers;
   /** The charts a run fetches when it names none. */
   readonly charts: readonly string[];
 }
@@ -69,6 +72,8 @@ export const providersFor = (options: {
     counter,
     clock,
     ...(retry ? { retry } : {}),
+    // One machine: a run lasts minutes, so an endpoint that opened stays open until it ends.
+    breakers: new CircuitBreakers(clock, config.breakers),
   });
   return { ...built, charts: sandbox ? ['global'] : Object.keys(playlists) };
 };

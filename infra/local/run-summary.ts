@@ -5,6 +5,7 @@ import { manifestSchema, trackMessageSchema } from '../../shared/records/message
 import type { ObjectStore } from '../../shared/ports/object-store.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import type { SpotifyAccess } from '../../shared/spotify/access.js';
+import type { OpenBreaker } from '../../shared/http/circuit-breaker.js';
 import type { QueuedMessage } from '../adapters/embedded/memory-queue.js';
 import type { FailedInvocation } from './async-invoker.js';
 import type { PhaseClock } from './phase-clock.js';
@@ -26,6 +27,8 @@ export interface SummarySource {
   readonly hasSpotify: boolean;
   readonly spotifyAccess: Pick<SpotifyAccess, 'level'>;
   backlog(): { tracks: number; nextAttemptInMs: number } | undefined;
+  /** The provider endpoints switched off by their breakers (shared/http/circuit-breaker.ts). */
+  readonly breakers: { opened(): OpenBreaker[] };
 }
 
 /** The marts a summary counts. */
@@ -62,6 +65,8 @@ export interface RunSummary {
   readonly spotifyAccess: 'extended' | 'development' | 'unknown' | 'none';
   /** Tracks a provider told to come back later, waiting in the queue. */
   readonly backlog: { tracks: number; nextAttemptInMs: number } | null;
+  /** Provider endpoints switched off for the rest of the run, with why and their last error. */
+  readonly openBreakers: OpenBreaker[];
   readonly timingsMs: { extract: number; enrich: number; load: number; checks: number; dbt: number };
 }
 
@@ -118,6 +123,7 @@ export const summarizeDay = async (
     dbtMessage: record?.transform?.message ?? null,
     spotifyAccess: pipeline.hasSpotify ? pipeline.spotifyAccess.level : 'none',
     backlog: pipeline.backlog() ?? null,
+    openBreakers: pipeline.breakers.opened(),
     timingsMs: {
       extract: phases.extract ?? 0,
       enrich: phases.enrich ?? 0,
@@ -164,6 +170,7 @@ export interface BackfillSummary {
   readonly dbtMessage: string | null;
   readonly failedInvocations: RunSummary['failedInvocations'];
   readonly backlog: RunSummary['backlog'];
+  readonly openBreakers: RunSummary['openBreakers'];
   /**
    * Wall time: `total`, and `load` from the first fetch to the last load. The days overlap, so each
    * of fetch, enrich and load is given as its span (first start to last end) and as `busyMs`, the
@@ -246,6 +253,7 @@ export const summarizeBackfill = async (
     dbtMessage: first?.transform?.message ?? null,
     failedInvocations: pipeline.invoker.failures.map(({ functionName, error }) => ({ functionName, error })),
     backlog: pipeline.backlog() ?? null,
+    openBreakers: pipeline.breakers.opened(),
     timingsMs: {
       total: Math.round(target.wallMs.total),
       load: Math.round(target.wallMs.load),

@@ -35,6 +35,8 @@ import { BatchProtocol } from '../../shared/transform/batch-protocol.js';
 import { lakeKeys } from '../../shared/lake/keys.js';
 import { PermanentError } from '../../shared/errors.js';
 import { providersFor } from './providers.js';
+import type { CircuitBreakers } from '../../shared/http/circuit-breaker.js';
+import { EnrichProgress } from './enrich-progress.js';
 import type { SpotifyAccess } from '../../shared/spotify/access.js';
 import type { FunctionName } from '../topology.js';
 import { dbtProfileEnv } from './dbt-profile-env.js';
@@ -136,6 +138,9 @@ export class LocalPipeline {
   /** What the Spotify app may call, as learned from its answers. */
   readonly spotifyAccess: SpotifyAccess;
   readonly hasSpotify: boolean;
+  /** The provider endpoints' breakers, shared by every client of the process. */
+  readonly breakers: CircuitBreakers;
+  #progress: EnrichProgress | undefined;
   readonly #wiring: LocalWiring;
   /** The day and run each inbox file became, by inbox key, until `ingest` collects it. */
   readonly #inboxLanded = new Map<string, ChartDay & { runId: string }>();
@@ -188,6 +193,7 @@ export class LocalPipeline {
     });
     this.spotifyAccess = providers.access;
     this.hasSpotify = providers.hasSpotify;
+    this.breakers = providers.breakers;
     this.charts = providers.charts;
     wiring.connect(
       localFunctions(
@@ -234,6 +240,14 @@ export class LocalPipeline {
     );
   }
 
+  /**
+   * Sends a line of progress to `note` while tracks are enriched (the CLI's stderr), at most once a
+   * second and when it changed: "chartflow: enriching 183/200, spotify GET /v1/tracks open after 5 failures".
+   */
+  reportProgress(note: (line: string) => void): void {
+    this.#progress = new EnrichProgress({ store: this.store, breakers: this.breakers, note });
+  }
+
   /** Runs one day of one chart end to end, as the schedule would, and waits until its transform has finished. */
   async run(day: ChartDay): Promise<RunSummary> {
     const requestsBefore = this.counter.snapshot();
@@ -245,7 +259,9 @@ export class LocalPipeline {
       await this.#recordNotLoaded(day, undefined, error);
       throw error;
     }
+    if (fetched) this.#progress?.watch(day, fetched.runId);
     await this.idle();
+    this.#progress?.settle();
     await this.#recordNotLoaded(day, fetched!.runId);
     return summarizeDay(this, { ...day, runId: fetched!.runId, requestsBefore });
   }
@@ -285,6 +301,7 @@ export class LocalPipeline {
       days,
       async (day) => {
         const runId = await this.#fetchForBatch(day, batchId);
+        if (runId) this.#progress?.watch(day, runId);
         const loaded = runId !== undefined && (await this.#settled(runId));
         settled += 1;
         progress.onDay?.({
@@ -298,6 +315,7 @@ export class LocalPipeline {
       { concurrency: Math.max(1, concurrency) },
     );
     await this.idle();
+    this.#progress?.settle();
     const loadMs = performance.now() - started;
     for (const [i, runId] of runs.entries())
       if (runId !== undefined) await this.#recordNotLoaded(days[i]!, runId);

@@ -2,6 +2,7 @@ import { ConfigError } from '../../shared/errors.js';
 import type { RetryPolicy } from '../../shared/http/json-client.js';
 import { RateLimiter, type RateLimit } from '../../shared/http/rate-limiter.js';
 import type { RequestCounter } from '../../shared/http/request-counter.js';
+import { CircuitBreakers } from '../../shared/http/circuit-breaker.js';
 import { AttributeCache } from '../../services/track-attributes/enrichment/attribute-cache.js';
 import type { Clock, ObjectStore } from '../../shared/ports/index.js';
 import type { Secrets } from '../../shared/ports/secrets.js';
@@ -31,6 +32,11 @@ export interface ProviderOptions {
   readonly counter: RequestCounter;
   readonly clock: Clock;
   readonly retry?: RetryPolicy;
+  /**
+   * The process's circuit breakers, one per provider endpoint, shared by every client built here;
+   * unless given, breakers with the defaults (shared/http/circuit-breaker.ts).
+   */
+  readonly breakers?: CircuitBreakers;
 }
 
 /** The sources a process reads charts and attributes from. */
@@ -40,17 +46,20 @@ export interface BuiltProviders {
   /** What the Spotify app may call, as learned from its answers. */
   readonly access: SpotifyAccess;
   readonly hasSpotify: boolean;
+  /** The breakers every client of the process goes through: what the summary reports open. */
+  readonly breakers: CircuitBreakers;
 }
 
 /**
  * Builds the provider clients, one rate limiter per provider shared by every client of it in the
- * process, the chart source and the attribute enricher (its cache in the lake). The same builder
+ * process, one circuit breaker per endpoint (shared likewise), the chart source and the attribute enricher (its cache in the lake). The same builder
  * serves one machine (infra/local/providers.ts) and Lambda (infra/aws/functions/providers.ts), so
  * both read the providers the same way.
  */
 export const buildProviders = (options: ProviderOptions): BuiltProviders => {
   const { counter, clock, retry, sendAsOf } = options;
-  const common = { counter, clock, ...(retry ? { retry } : {}) };
+  const breakers = options.breakers ?? new CircuitBreakers(clock);
+  const common = { counter, clock, breakers, ...(retry ? { retry } : {}) };
   const spotify =
     options.spotify &&
     new SpotifyClient({
@@ -94,5 +103,6 @@ export const buildProviders = (options: ProviderOptions): BuiltProviders => {
     }),
     access,
     hasSpotify: spotify !== undefined,
+    breakers,
   };
 };

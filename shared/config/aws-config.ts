@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { rateLimitSetting, type RateLimit } from '../http/rate-limiter.js';
-import { chartPlaylists, defaultProviderUrls, defaultRateLimits, optionalText, url } from './config.js';
+import {
+  breakerConfigOf,
+  breakerVariables,
+  chartPlaylists,
+  defaultProviderUrls,
+  defaultRateLimits,
+  optionalText,
+  url,
+  type BreakerConfig,
+} from './config.js';
 
 const required = (name: string) =>
   z
@@ -57,6 +66,7 @@ const environmentSchema = z.object({
   CHARTFLOW_RECCOBEATS: z.enum(['on', 'off']).default('on'),
   SPOTIFY_RATE_LIMIT: optionalText.pipe(rateLimitSetting.optional()),
   RECCOBEATS_RATE_LIMIT: optionalText.pipe(rateLimitSetting.optional()),
+  ...breakerVariables,
 });
 
 /** The configuration of a chartflow Lambda function, from the environment serverless.yml gives it. */
@@ -82,6 +92,8 @@ export interface AwsConfig {
    * to the provider's limit divided by the instances that may call it at once.
    */
   readonly rateLimits: Readonly<Record<'spotify' | 'reccobeats', RateLimit>>;
+  /** When a provider endpoint is switched off for a while (per function instance). */
+  readonly breakers: BreakerConfig;
   /** The track queue's redrive maxReceiveCount (track-attributes dead-letters on that delivery). */
   readonly maxReceiveCount: number;
   readonly redshift: {
@@ -144,6 +156,7 @@ export const parseAwsConfig = (env: Readonly<Record<string, string | undefined>>
       spotify: e.SPOTIFY_RATE_LIMIT ?? defaultRateLimits.spotify,
       reccobeats: e.RECCOBEATS_RATE_LIMIT ?? defaultRateLimits.reccobeats,
     },
+    breakers: breakerConfigOf(e),
     maxReceiveCount: e.CHARTFLOW_MAX_RECEIVE_COUNT,
     redshift: {
       workgroupName: e.REDSHIFT_WORKGROUP,

@@ -33,6 +33,39 @@ export const chartPlaylists = z
     return map;
   });
 
+/** A whole number of at least 1 from a variable; unset or blank means `fallback`. The message names the variable. */
+export const positiveWholeNumber = (name: string, fallback: number) =>
+  optionalText.pipe(
+    z.coerce
+      .number<string>({ message: `${name} must be a whole number` })
+      .int({ message: `${name} must be a whole number` })
+      .min(1, { message: `${name} must be at least 1` })
+      .default(fallback),
+  );
+
+/**
+ * The circuit breakers' settings (docs/reliability.md, "Failing providers"): failed attempts in a
+ * row that switch an endpoint off, and the seconds of trouble it may cost first.
+ */
+export const breakerVariables = {
+  CHARTFLOW_BREAKER_FAILURES: positiveWholeNumber('CHARTFLOW_BREAKER_FAILURES', 5),
+  CHARTFLOW_ENDPOINT_BUDGET_SECONDS: positiveWholeNumber('CHARTFLOW_ENDPOINT_BUDGET_SECONDS', 180),
+};
+
+/** The breakers' settings, as the clients take them. */
+export interface BreakerConfig {
+  readonly failures: number;
+  readonly budgetMs: number;
+}
+
+export const breakerConfigOf = (e: {
+  CHARTFLOW_BREAKER_FAILURES: number;
+  CHARTFLOW_ENDPOINT_BUDGET_SECONDS: number;
+}): BreakerConfig => ({
+  failures: e.CHARTFLOW_BREAKER_FAILURES,
+  budgetMs: e.CHARTFLOW_ENDPOINT_BUDGET_SECONDS * 1_000,
+});
+
 const environmentSchema = z.object({
   CHARTFLOW_HOME: optionalText,
   SPOTIFY_CLIENT_ID: optionalText,
@@ -50,6 +83,7 @@ const environmentSchema = z.object({
   CHARTFLOW_RECCOBEATS: z.enum(['on', 'off']).default('on'),
   SPOTIFY_RATE_LIMIT: optionalText.pipe(rateLimitSetting.optional()),
   RECCOBEATS_RATE_LIMIT: optionalText.pipe(rateLimitSetting.optional()),
+  ...breakerVariables,
 });
 
 /**
@@ -93,6 +127,8 @@ export interface LocalConfig {
   /** ReccoBeats' base URL, or `undefined` when it is turned off. */
   readonly reccobeats: { readonly apiUrl: string } | undefined;
   readonly rateLimits: Readonly<Record<'spotify' | 'reccobeats', RateLimit>>;
+  /** When a provider endpoint is switched off for the rest of the run. */
+  readonly breakers: BreakerConfig;
   /** The Spotify app, when credentials are configured. */
   readonly spotify: SpotifyConfig | undefined;
   /** Playlist id per chart id, when the user names their own; the sandbox knows its own. */
@@ -169,6 +205,7 @@ export const parseLocalConfig = (
       spotify: e.SPOTIFY_RATE_LIMIT ?? defaultRateLimits.spotify,
       reccobeats: e.RECCOBEATS_RATE_LIMIT ?? defaultRateLimits.reccobeats,
     },
+    breakers: breakerConfigOf(e),
     spotify,
     chartPlaylists: e.CHARTFLOW_CHART_PLAYLISTS ?? {},
     warehouse,

@@ -1,8 +1,16 @@
+import { formatDuration } from '../format-duration.js';
 import pRetry from 'p-retry';
 import type { z } from 'zod';
 import type { Clock } from '../ports/clock.js';
-import { ProviderError, ProviderRejectedError, RateLimitedError } from '../errors.js';
+import {
+  CircuitOpenError,
+  InvalidRecordError,
+  ProviderError,
+  ProviderRejectedError,
+  RateLimitedError,
+} from '../errors.js';
 import { parseOrThrow } from '../parse.js';
+import type { CircuitBreakers, EndpointBreaker, Span } from './circuit-breaker.js';
 import type { RequestCounter } from './request-counter.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -45,8 +53,16 @@ export interface JsonRequest<T> {
   readonly body?: string;
   /** The answer's schema; an answer that does not match is an `InvalidRecordError` naming the field. */
   readonly schema: z.ZodType<T>;
-  /** What the request is, for error messages ("GET /v1/tracks"). */
+  /**
+   * What the request is, for error messages, and the endpoint whose breaker it goes through
+   * ("GET /v1/tracks"): a stable name, never with an id in it.
+   */
   readonly what: string;
+  /**
+   * The ids the request asks about: failures that one of them could explain alone do not switch the
+   * endpoint off (shared/http/circuit-breaker.ts).
+   */
+  readonly ids?: readonly string[];
 }
 
 /** A 401 the caller may answer by renewing its token. */
@@ -68,7 +84,9 @@ export const parseRetryAfter = (value: string | null, now: Date): number => {
 
 /**
  * JSON over HTTP for one provider: counts every request, validates every answer, retries what is
- * worth retrying, and turns every failure into one of chartflow's errors.
+ * worth retrying, and turns every failure into one of chartflow's errors. With `breakers`, each
+ * endpoint's attempts go through its circuit breaker: an open endpoint fails at once with
+ * `CircuitOpenError`, and retries stop as soon as it opens.
  */
 export class JsonClient {
   constructor(
@@ -78,43 +96,91 @@ export class JsonClient {
     private readonly policy: RetryPolicy = defaultRetryPolicy,
     /** The provider's limiter, shared with its other clients in the process; none means no limit. */
     private readonly limiter?: RateLimiter,
+    /** The process's breakers, shared with the provider's other clients; none means no breaker. */
+    private readonly breakers?: CircuitBreakers,
   ) {}
 
   async request<T>(request: JsonRequest<T>): Promise<T> {
-    return pRetry(() => this.#attempt(request), {
-      retries: this.policy.retries,
-      minTimeout: this.policy.minTimeoutMs,
-      maxTimeout: this.policy.maxTimeoutMs,
-      randomize: true,
-      shouldRetry: ({ error }) => error instanceof ProviderError,
-    });
+    const breaker = this.breakers?.for(this.provider, request.what);
+    let failedAt: number | undefined;
+    return pRetry(
+      async () => {
+        // The backoff since the last failed attempt is time the endpoint cost.
+        if (breaker && failedAt !== undefined)
+          throwIf(breaker.spend({ from: failedAt, to: this.#now() }, 'backoff'));
+        const probe = breaker?.admit() === 'probe';
+        try {
+          return await this.#attempt(request, breaker, probe);
+        } catch (error) {
+          failedAt = this.#now();
+          throw error;
+        }
+      },
+      {
+        retries: this.policy.retries,
+        minTimeout: this.policy.minTimeoutMs,
+        maxTimeout: this.policy.maxTimeoutMs,
+        randomize: true,
+        // An open endpoint is not asked again in place: the caller goes to the next provider.
+        shouldRetry: ({ error }) => error instanceof ProviderError && !(error instanceof CircuitOpenError),
+      },
+    );
   }
 
-  async #attempt<T>(request: JsonRequest<T>): Promise<T> {
+  async #attempt<T>(
+    request: JsonRequest<T>,
+    breaker: EndpointBreaker | undefined,
+    probe: boolean,
+  ): Promise<T> {
     let waitedMs = 0;
     for (;;) {
-      const response = await this.#send(request);
-      if (response.status === 429) {
-        const waitMs = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
-        const body = await response.text();
-        if (waitedMs + waitMs > this.policy.maxInlineWaitMs || body.includes('QUOTA_EXCEEDED')) {
-          throw new RateLimitedError(
-            this.provider,
-            waitMs,
-            `${this.provider} ${request.what}: rate limited for ${waitMs} ms`,
+      // Set when the request leaves, after its wait for the limiter (and for a token): what
+      // happened before is not the endpoint's doing.
+      let sentAt: number | undefined;
+      try {
+        const response = await this.#send(request, () => {
+          // It may have opened while this request waited for the limiter.
+          if (!probe) breaker?.ensureClosed();
+          sentAt = this.#now();
+        });
+        if (response.status === 429) {
+          const waitMs = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
+          const body = await response.text();
+          if (waitedMs + waitMs > this.policy.maxInlineWaitMs || body.includes('QUOTA_EXCEEDED')) {
+            throw new RateLimitedError(
+              this.provider,
+              waitMs,
+              `${this.provider} ${request.what}: rate limited for ${formatDuration(waitMs)}`,
+            );
+          }
+          // A 429 is no failure (a quota is not an outage), but its wait holds the run.
+          const now = this.#now();
+          throwIf(
+            breaker?.spend({ from: now, to: now + waitMs }, `rate limited for ${formatDuration(waitMs)}`),
           );
+          await this.clock.sleep(waitMs);
+          waitedMs += waitMs;
+          continue;
         }
-        await this.clock.sleep(waitMs);
-        waitedMs += waitMs;
-        continue;
+        const value = await this.#read(request, response);
+        breaker?.answered({ from: sentAt!, to: this.#now() });
+        return value;
+      } catch (error) {
+        if (breaker && sentAt !== undefined)
+          judge(breaker, error, { from: sentAt, to: this.#now() }, request);
+        throw error;
       }
-      return this.#read(request, response);
     }
   }
 
-  async #send(request: JsonRequest<unknown>): Promise<Response> {
+  #now(): number {
+    return this.clock.now().getTime();
+  }
+
+  async #send(request: JsonRequest<unknown>, onSend: () => void): Promise<Response> {
     const send = async () => {
       const authorization = request.authorize ? await request.authorize() : {};
+      onSend();
       this.counter.record(this.provider);
       try {
         return await fetch(request.url, {
@@ -165,3 +231,21 @@ export class JsonClient {
     return parseOrThrow(request.schema, json, `${where}: unexpected answer`);
   }
 }
+
+const throwIf = (error: Error | undefined): void => {
+  if (error) throw error;
+};
+
+/**
+ * What a failed attempt tells an endpoint's breaker: a 5xx, a network error, a timeout or a
+ * malformed answer is a failure; a 4xx is an answer (the endpoint works, the request was refused);
+ * a 429 is neither. Throws `CircuitOpenError` instead when this failure opened the endpoint.
+ */
+const judge = (breaker: EndpointBreaker, error: unknown, span: Span, request: JsonRequest<unknown>): void => {
+  if (error instanceof CircuitOpenError || error instanceof RateLimitedError) return;
+  if (error instanceof ProviderRejectedError) return breaker.answered(span);
+  if (error instanceof ProviderError || error instanceof InvalidRecordError) {
+    const message = error.message.replace(`${breaker.provider} ${request.what}: `, '');
+    throwIf(breaker.failed(message, span, request.ids));
+  }
+};

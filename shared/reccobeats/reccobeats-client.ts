@@ -2,6 +2,7 @@ import type { Clock } from '../ports/clock.js';
 import { JsonClient, type RetryPolicy } from '../http/json-client.js';
 import type { RateLimiter } from '../http/rate-limiter.js';
 import type { RequestCounter } from '../http/request-counter.js';
+import type { CircuitBreakers } from '../http/circuit-breaker.js';
 import { contentSchema } from './schemas.js';
 
 /**
@@ -17,6 +18,8 @@ export interface ReccoBeatsClientOptions {
   readonly clock: Clock;
   readonly retry?: RetryPolicy;
   readonly limiter?: RateLimiter;
+  /** The process's circuit breakers, one per endpoint, shared by every client of the process. */
+  readonly breakers?: CircuitBreakers;
   /** Send the chart day as `x-chartflow-as-of` (the sandbox only). */
   readonly sendAsOf?: boolean;
 }
@@ -30,7 +33,14 @@ export class ReccoBeatsClient {
   readonly #http: JsonClient;
 
   constructor(private readonly options: ReccoBeatsClientOptions) {
-    this.#http = new JsonClient('reccobeats', options.counter, options.clock, options.retry, options.limiter);
+    this.#http = new JsonClient(
+      'reccobeats',
+      options.counter,
+      options.clock,
+      options.retry,
+      options.limiter,
+      options.breakers,
+    );
   }
 
   /** Up to 40 tracks by Spotify id; unknown ids are absent from the answer. */
@@ -57,6 +67,7 @@ export class ReccoBeatsClient {
     const answer = await this.#http.request({
       url: `${this.options.apiUrl.replace(/\/+$/, '')}${path}?ids=${ids.map(encodeURIComponent).join(',')}`,
       what,
+      ids,
       schema: contentSchema,
       headers: this.options.sendAsOf && asOf ? { 'x-chartflow-as-of': asOf } : {},
     });

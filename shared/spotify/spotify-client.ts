@@ -7,6 +7,7 @@ import { parseOrThrow } from '../parse.js';
 import { JsonClient, UnauthorizedError, type RetryPolicy } from '../http/json-client.js';
 import type { RequestCounter } from '../http/request-counter.js';
 import type { RateLimiter } from '../http/rate-limiter.js';
+import type { CircuitBreakers } from '../http/circuit-breaker.js';
 import {
   playlistItemsPageSchema,
   severalAudioFeaturesSchema,
@@ -45,6 +46,8 @@ export interface SpotifyClientOptions {
   readonly retry?: RetryPolicy;
   /** Spotify's limiter, shared by every client of the process. */
   readonly limiter?: RateLimiter;
+  /** The process's circuit breakers, one per endpoint, shared by every client of the process. */
+  readonly breakers?: CircuitBreakers;
   /**
    * Send the chart day as `x-chartflow-as-of`, which the sandbox reads to answer as of a past day.
    * Only for the sandbox: Spotify itself is never sent it.
@@ -68,7 +71,14 @@ export class SpotifyClient {
   #pendingToken: Promise<string> | undefined;
 
   constructor(private readonly options: SpotifyClientOptions) {
-    this.#http = new JsonClient('spotify', options.counter, options.clock, options.retry, options.limiter);
+    this.#http = new JsonClient(
+      'spotify',
+      options.counter,
+      options.clock,
+      options.retry,
+      options.limiter,
+      options.breakers,
+    );
   }
 
   /** All pages of a playlist's items, as received. */
@@ -98,6 +108,7 @@ export class SpotifyClient {
       severalTracksSchema,
       'GET /v1/tracks',
       call,
+      ids,
     );
     return answer.tracks;
   }
@@ -112,6 +123,7 @@ export class SpotifyClient {
       z.unknown(),
       'GET /v1/tracks/{id}',
       call,
+      [id],
     );
   }
 
@@ -123,6 +135,7 @@ export class SpotifyClient {
       severalAudioFeaturesSchema,
       'GET /v1/audio-features',
       call,
+      ids,
     );
     return answer.audio_features;
   }
@@ -132,7 +145,13 @@ export class SpotifyClient {
     return `${this.options.apiUrl.replace(/\/+$/, '')}${pathAndQuery}`;
   }
 
-  async #get<T>(url: string, schema: ZodType<T>, what: string, call: CallOptions): Promise<T> {
+  async #get<T>(
+    url: string,
+    schema: ZodType<T>,
+    what: string,
+    call: CallOptions,
+    ids?: readonly string[],
+  ): Promise<T> {
     const headers: Record<string, string> =
       this.options.sendAsOf && call.asOf ? { 'x-chartflow-as-of': call.asOf } : {};
     // The token is read when the request leaves, after its wait for the rate limiter, so a long
@@ -143,13 +162,13 @@ export class SpotifyClient {
       return { authorization: `Bearer ${sent}` };
     };
     try {
-      return await this.#http.request({ url, schema, what, headers, authorize });
+      return await this.#http.request({ url, schema, what, headers, authorize, ...(ids ? { ids } : {}) });
     } catch (error) {
       if (!(error instanceof UnauthorizedError)) throw error;
       // The token died early (revoked, clock skew): renew it once; a second 401 is real. Another
       // call may have renewed it meanwhile: only the token that got the 401 is thrown away.
       if (this.#token?.value === sent) this.#token = undefined;
-      return this.#http.request({ url, schema, what, headers, authorize });
+      return this.#http.request({ url, schema, what, headers, authorize, ...(ids ? { ids } : {}) });
     }
   }
 

@@ -1,5 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { RequestCounter } from '../../../shared/http/request-counter.js';
+import { awsBreakerCoolDownMs, CircuitBreakers } from '../../../shared/http/circuit-breaker.js';
+import { logger } from '../../../shared/logger.js';
 import type { ObjectStore } from '../../../shared/ports/object-store.js';
 import { SecretName } from '../../../shared/ports/secrets.js';
 import { SecretsManagerSecrets } from '../../adapters/aws/secrets-manager-secrets.js';
@@ -7,14 +9,23 @@ import { buildProviders, type BuiltProviders } from '../../providers/build-provi
 import type { AwsFunctionEnv } from './environment.js';
 
 /**
+ * The breakers of one Lambda instance, which lives across many invocations: an endpoint that opens
+ * is probed again after a cool-down (shared/http/circuit-breaker.ts, `awsBreakerCoolDownMs`), and
+ * each opening is logged as a warning.
+ */
+export const awsBreakers = ({ config, clock }: AwsFunctionEnv): CircuitBreakers => {
+  const breakers = new CircuitBreakers(clock, { ...config.breakers, coolDownMs: awsBreakerCoolDownMs });
+  breakers.onOpen((opened) => logger.warn('A provider endpoint is switched off', { breaker: opened }));
+  return breakers;
+};
+
+/**
  * The providers as a Lambda function reads them: the Spotify app's credentials from Secrets
  * Manager (never read when the stack has no Spotify app), the clients built as on one machine.
  */
-export const awsProviders = (
-  { config, clientConfig, clock }: AwsFunctionEnv,
-  store: ObjectStore,
-): BuiltProviders =>
-  buildProviders({
+export const awsProviders = (env: AwsFunctionEnv, store: ObjectStore): BuiltProviders => {
+  const { config, clientConfig, clock } = env;
+  return buildProviders({
     spotify: config.spotify && {
       apiUrl: config.spotify.apiUrl,
       accountsUrl: config.spotify.accountsUrl,
@@ -31,4 +42,6 @@ export const awsProviders = (
     store,
     counter: new RequestCounter(),
     clock,
+    breakers: awsBreakers(env),
   });
+};

@@ -34,10 +34,15 @@ export const formatSummary = (s: RunSummary): string => {
       `  backlog         ${s.backlog.tracks} track(s) wait in the queue: a provider asked for a pause; next attempt in ${formatDuration(s.backlog.nextAttemptInMs)}`,
     );
   }
+  lines.push(...breakerLines(s.openBreakers));
   if (s.dbtMessage) lines.push(`  dbt said        ${s.dbtMessage}`);
   for (const f of s.failedInvocations) lines.push(`  failed          ${f.functionName}: ${f.error}`);
   return lines.join('\n');
 };
+
+/** The endpoints switched off by their breakers, one line each. */
+const breakerLines = (open: RunSummary['openBreakers']): string[] =>
+  open.map((b) => `  switched off    ${b.endpoint}: ${b.reason}; last error: ${b.lastError}`);
 
 /**
  * A backfill batch as a person reads it: the batch's outcome and totals first, then one line per
@@ -69,6 +74,7 @@ export const formatBackfill = (s: BackfillSummary): string => {
       `  backlog         ${s.backlog.tracks} track(s) wait in the queue: a provider asked for a pause; next attempt in ${formatDuration(s.backlog.nextAttemptInMs)}`,
     );
   }
+  lines.push(...breakerLines(s.openBreakers));
   lines.push(
     '  days            chart, day, status, rows loaded, checks passed/failed, rows in fct_chart_entries',
   );

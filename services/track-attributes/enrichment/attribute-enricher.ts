@@ -46,9 +46,12 @@ export class AttributeEnricher implements AttributeProvider {
     const session = new LookupSession(ids, chartDate, await cache.read(ids));
     // Each pass asks only what the passes before it left open; multi-id lookups that turn out
     // closed hand over to single lookups in the same call.
-    if (spotify && access.state('multiTracks') !== 'closed') await spotifyTracks(session, spotify, access);
+    const cutOff =
+      spotify && access.state('multiTracks') !== 'closed' && !(await spotifyTracks(session, spotify, access));
     if (spotify && access.state('multiTracks') === 'closed') await spotifySingleTracks(session, spotify);
     await reccobeatsTracks(session, reccobeats);
+    // `/tracks` switched off by its breaker: what ReccoBeats did not know either is asked one by one.
+    if (spotify && cutOff) await spotifySingleTracks(session, spotify);
     await this.#audioFeatures(session);
     await cache.write(session.cacheUpdates());
     return session.results();

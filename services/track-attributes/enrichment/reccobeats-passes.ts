@@ -1,4 +1,4 @@
-import { describeIssues } from '../../../shared/errors.js';
+import { CircuitOpenError, describeIssues } from '../../../shared/errors.js';
 import { reccobeatsLimits, type ReccoBeatsClient } from '../../../shared/reccobeats/reccobeats-client.js';
 import {
   reccobeatsAudioFeaturesSchema,
@@ -51,7 +51,18 @@ export const reccobeatsTracks = async (
       // Without other metadata, this answer was the track's only one: the track is quarantined.
       if (!k.metadata) k.invalid = { reason, raw: item };
     },
-  });
+  }).catch((error: unknown) => tracksCutOff(session, wanted, error));
+};
+
+/** `/track` was switched off by its breaker: the tracks it had not answered go without, saying why. */
+const tracksCutOff = (session: LookupSession, wanted: readonly string[], error: unknown): void => {
+  if (!(error instanceof CircuitOpenError)) throw error;
+  for (const id of wanted) {
+    const k = session.of(id);
+    if (!k.popularity && !k.missing.some((m) => m.startsWith('no popularity')))
+      k.missing.push(`no popularity: ${error.message}`);
+    if (!k.metadata) k.failed ??= `reccobeats tracks: ${error.message}`;
+  }
 };
 
 const learnReccoBeatsTrack = (k: TrackKnowledge, track: ReccoBeatsTrack, chartDate: string): void => {
@@ -91,7 +102,15 @@ export const reccobeatsAudioFeatures = async (
     idOf: reccobeatsSpotifyId,
     onFailure: (id, reason) => session.missFeatures(id, `reccobeats failed: ${reason}`),
     onAnswer: (id, item) => learnReccoBeatsFeatures(session, id, item),
-  });
+  }).catch((error: unknown) => featuresCutOff(session, error));
+};
+
+/** `/audio-features` was switched off by its breaker: the tracks it had not answered go without, saying why. */
+const featuresCutOff = (session: LookupSession, error: unknown): void => {
+  if (!(error instanceof CircuitOpenError)) throw error;
+  for (const id of session.needingFeatures())
+    if (!session.of(id).missing.some((m) => m.startsWith('no audio features')))
+      session.missFeatures(id, error.message);
 };
 
 const learnReccoBeatsFeatures = (session: LookupSession, id: string, item: unknown): void => {

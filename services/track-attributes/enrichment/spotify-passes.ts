@@ -1,4 +1,4 @@
-import { describeIssues, ProviderRejectedError } from '../../../shared/errors.js';
+import { CircuitOpenError, describeIssues, ProviderRejectedError } from '../../../shared/errors.js';
 import type { SpotifyAccess } from '../../../shared/spotify/access.js';
 import {
   audioFeaturesSchema,
@@ -27,13 +27,14 @@ const spotifyIdOf = (item: object): unknown => (item as { id?: unknown }).id;
 
 /**
  * Extended access: up to 50 tracks a call, with popularity, metadata and today's artist names. A
- * 403/404 closes multi-id lookups for the process, and the single-track pass takes over.
+ * 403/404 closes multi-id lookups for the process, and the single-track pass takes over. Returns
+ * `false` when the endpoint's breaker switched it off (shared/http/circuit-breaker.ts).
  */
 export const spotifyTracks = async (
   session: LookupSession,
   spotify: SpotifyClient,
   access: SpotifyAccess,
-): Promise<void> => {
+): Promise<boolean> => {
   try {
     await eachAnswer({
       ids: session.ids,
@@ -53,9 +54,11 @@ export const spotifyTracks = async (
       },
     });
   } catch (error) {
+    if (error instanceof CircuitOpenError) return cutOff(session, `spotify tracks: ${error.message}`);
     if (!closedEndpoint(error)) throw error;
     access.close('multiTracks', `HTTP ${statusOf(error)} on GET /v1/tracks?ids=`);
   }
+  return true;
 };
 
 /** Development Mode: one `/tracks/{id}` per track never seen before (no popularity). */
@@ -71,7 +74,7 @@ export const spotifySingleTracks = async (session: LookupSession, spotify: Spoti
       } catch (error) {
         if (error instanceof ProviderRejectedError && [400, 404].includes(error.status)) {
           session.of(id).notFound = `spotify does not know this track id (HTTP ${error.status})`;
-        } else if (isEndpointError(error)) {
+        } else if (isEndpointError(error) && !(error instanceof CircuitOpenError)) {
           throw error;
         } else {
           session.of(id).failed = `spotify track: ${(error as Error).message}`;
@@ -147,9 +150,21 @@ export const spotifyAudioFeatures = async (
       onAnswer: (id, item) => learnSpotifyFeatures(session, id, item),
     });
   } catch (error) {
+    // Switched off by its breaker: ReccoBeats, asked next, answers for the tracks still needing features.
+    if (error instanceof CircuitOpenError) return;
     if (!closedEndpoint(error)) throw error;
     access.close('audioFeatures', `HTTP ${statusOf(error)} on GET /v1/audio-features`);
   }
+};
+
+/**
+ * `/tracks` was switched off by its breaker: the tracks it did not answer are asked of ReccoBeats
+ * next (popularity, and metadata when Spotify's is not cached), then of `/tracks/{id}` for what
+ * ReccoBeats does not know; without an answer they failed, saying why.
+ */
+const cutOff = (session: LookupSession, reason: string): false => {
+  for (const id of session.idsWhere((k) => !k.metadata && !k.notFound)) session.of(id).failed ??= reason;
+  return false;
 };
 
 const learnSpotifyFeatures = (session: LookupSession, id: string, item: unknown): void => {

@@ -214,7 +214,7 @@ describe('Class: JsonClient', () => {
 
     expect(error).toBeInstanceOf(RateLimitedError);
     expect(error).toMatchObject({ provider: 'local', retryAfterMs: 3_600_000, retryable: true });
-    expect((error as Error).message).toBe('local GET /thing: rate limited for 3600000 ms');
+    expect((error as Error).message).toBe('local GET /thing: rate limited for 1 h');
     expect(clock.sleeps).toEqual([]);
     expect(server.received).toHaveLength(1);
   });

@@ -13,7 +13,8 @@ import {
   waitOption,
   waitShape,
 } from '../options.js';
-import type { RunSummary } from '../../run-summary.js';
+import type { BackfillSummary, RunSummary } from '../../run-summary.js';
+import type { LocalConfig } from '../../../../shared/config/config.js';
 import { assertLiveDays } from '../live-history.js';
 
 /** At most this many days in one backfill: a year and a bit, so that a typo cannot start a decade. */
@@ -76,41 +77,63 @@ export const registerBackfill = (
       assertLiveDays(config, dates, context.clock);
       const writer = homeWriter(command, options.wait);
       if (options.oneByOne) {
-        const summaries = await withPipeline(context, config, writer, async (pipeline) => {
-          const results: RunSummary[] = [];
-          for (const [index, chartDate] of dates.entries()) {
-            for (const chartId of options.chart ? [options.chart] : pipeline.charts) {
-              const summary = await pipeline.run({ chartId, chartDate });
-              context.note(
-                `chartflow: [${index + 1}/${dates.length}] ${chartId} ${chartDate}: ${summary.status}`,
-              );
-              results.push(summary);
-            }
-          }
-          return results;
-        });
+        const summaries = await oneByOne(context, config, writer, dates, options.chart);
         context.out(options.json ? JSON.stringify(summaries) : summaries.map(formatSummary).join('\n\n'));
         setExitCode(summaries.every(succeeded) ? 0 : 1);
         return;
       }
-      const summary = await withPipeline(context, config, writer, async (pipeline) => {
-        const days = dates.flatMap((chartDate) =>
-          (options.chart ? [options.chart] : pipeline.charts).map((chartId) => ({ chartId, chartDate })),
-        );
-        context.note(`chartflow: loading ${days.length} chart day(s), then one transform of them all…`);
-        const loadStarted = performance.now();
-        return pipeline.backfill(days, {
-          onDay: (d) =>
-            context.note(
-              `chartflow: [${d.index}/${d.total}] ${d.chartId} ${d.chartDate}: ${d.status === 'loaded' ? 'loaded' : 'not loaded'}`,
-            ),
-          onTransform: (loads) =>
-            context.note(
-              `chartflow: ${loads} day(s) loaded in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s; transforming them in one dbt build…`,
-            ),
-        });
-      });
+      const summary = await inOneBatch(context, config, writer, dates, options.chart);
       context.out(options.json ? JSON.stringify(summary) : formatBackfill(summary));
       setExitCode(backfillSucceeded(summary) ? 0 : 1);
     });
 };
+
+type Writer = ReturnType<typeof homeWriter>;
+
+/** `--one-by-one`: each day end to end, as `chartflow run` would. */
+const oneByOne = (
+  context: CliContext,
+  config: LocalConfig,
+  writer: Writer,
+  dates: readonly string[],
+  chart: string | undefined,
+): Promise<RunSummary[]> =>
+  withPipeline(context, config, writer, async (pipeline) => {
+    pipeline.reportProgress(context.note);
+    const results: RunSummary[] = [];
+    for (const [index, chartDate] of dates.entries()) {
+      for (const chartId of chart ? [chart] : pipeline.charts) {
+        const summary = await pipeline.run({ chartId, chartDate });
+        context.note(`chartflow: [${index + 1}/${dates.length}] ${chartId} ${chartDate}: ${summary.status}`);
+        results.push(summary);
+      }
+    }
+    return results;
+  });
+
+/** Every day loaded first, then one transform of them all. */
+const inOneBatch = (
+  context: CliContext,
+  config: LocalConfig,
+  writer: Writer,
+  dates: readonly string[],
+  chart: string | undefined,
+): Promise<BackfillSummary> =>
+  withPipeline(context, config, writer, async (pipeline) => {
+    pipeline.reportProgress(context.note);
+    const days = dates.flatMap((chartDate) =>
+      (chart ? [chart] : pipeline.charts).map((chartId) => ({ chartId, chartDate })),
+    );
+    context.note(`chartflow: loading ${days.length} chart day(s), then one transform of them all…`);
+    const loadStarted = performance.now();
+    return pipeline.backfill(days, {
+      onDay: (d) =>
+        context.note(
+          `chartflow: [${d.index}/${d.total}] ${d.chartId} ${d.chartDate}: ${d.status === 'loaded' ? 'loaded' : 'not loaded'}`,
+        ),
+      onTransform: (loads) =>
+        context.note(
+          `chartflow: ${loads} day(s) loaded in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s; transforming them in one dbt build…`,
+        ),
+    });
+  });

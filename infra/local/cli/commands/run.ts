@@ -46,6 +46,7 @@ export const registerRun = (
       assertKnownChart(options.chart, config.spotify ? Object.keys(config.chartPlaylists) : sandboxChartIds);
       const writer = homeWriter(command, options.wait);
       const summaries = await withPipeline(context, config, writer, async (pipeline) => {
+        pipeline.reportProgress(context.note);
         const results: RunSummary[] = [];
         for (const chartId of options.chart ? [options.chart] : pipeline.charts) {
           context.note(`chartflow: running ${chartId} ${options.date}…`);

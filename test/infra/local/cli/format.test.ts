@@ -9,6 +9,7 @@ const day: RunSummary = {
   loadId: null,
   status: 'not_loaded',
   reason: 'the day never completed: 200 track(s) wait for a provider, next attempt in 24 h',
+  openBreakers: [],
   rows: { stage: {}, marts: {}, chartEntriesThisDay: 0 },
   top: [],
   requests: { reccobeats: 3 },
@@ -48,6 +49,7 @@ describe('Function: run summaries tell waits humanly', () => {
       dbtMessage: null,
       failedInvocations: [],
       backlog: { tracks: 3, nextAttemptInMs: 200_000 },
+      openBreakers: [],
       timingsMs: { total: 0, load: 0, fetch: 0, enrich: 0, stageLoad: 0, checks: 0, dbt: 0 },
       busyMs: { fetch: 0, enrich: 0, stageLoad: 0 },
     } satisfies BackfillSummary;
