@@ -10,7 +10,7 @@ import {
 import { unitIntervalFeatures } from '../../../shared/records/stage-tables.js';
 import type { AttributeColumns } from './attribute-provider.js';
 import { eachAnswer } from './each-answer.js';
-import type { LookupSession, TrackKnowledge } from './lookup-session.js';
+import type { LookupSession } from './lookup-session.js';
 
 /** ReccoBeats names a track by its own id; the Spotify id is in its `href`. */
 const reccobeatsSpotifyId = (item: object): string | undefined =>
@@ -27,7 +27,10 @@ export const reccobeatsTracks = async (
   const wanted = session.idsWhere((k) => !k.popularity && !k.notFound);
   if (!reccobeats) {
     for (const id of wanted)
-      session.of(id).missing.push('no popularity: Spotify gave none and ReccoBeats is off');
+      session.miss(id, 'popularity', {
+        kind: 'not_found',
+        reason: 'no popularity: Spotify gave none and ReccoBeats is off',
+      });
     return;
   }
   await eachAnswer({
@@ -37,28 +40,38 @@ export const reccobeatsTracks = async (
     keep: session.keep,
     fetch: (part) => reccobeats.tracks(part, session.chartDate),
     idOf: reccobeatsSpotifyId,
-    onFailure: (id, reason) => session.of(id).missing.push(`no popularity: reccobeats failed: ${reason}`),
+    onFailure: (id, failure) =>
+      session.miss(id, 'popularity', {
+        ...failure,
+        reason: `no popularity: reccobeats failed: ${failure.reason}`,
+      }),
     onAnswer: (id, item) => {
       const k = session.of(id);
-      if (item === undefined)
-        return void k.missing.push('no popularity: reccobeats does not know this track');
+      if (item === undefined) {
+        return session.miss(id, 'popularity', {
+          kind: 'not_found',
+          reason: 'no popularity: reccobeats does not know this track',
+        });
+      }
       const parsed = reccobeatsTrackSchema.safeParse(item);
-      if (parsed.success) return learnReccoBeatsTrack(k, parsed.data, session.chartDate);
+      if (parsed.success) return learnReccoBeatsTrack(session, id, parsed.data);
       // The reason lands in the lake (quarantine, missing_reason): its wording is kept as it is.
       const reason = `invalid reccobeats track: ${describeIssues(parsed.error.issues)}`;
       session.quarantineAnswer(id, 'reccobeats', reason, item);
-      k.missing.push(`no popularity: ${reason}`);
+      session.miss(id, 'popularity', { kind: 'provider_error', reason: `no popularity: ${reason}` });
       // Without other metadata, this answer was the track's only one: the track is quarantined.
       if (!k.metadata) k.invalid = { reason, raw: item };
     },
   });
 };
 
-const learnReccoBeatsTrack = (k: TrackKnowledge, track: ReccoBeatsTrack, chartDate: string): void => {
+const learnReccoBeatsTrack = (session: LookupSession, id: string, track: ReccoBeatsTrack): void => {
+  const k = session.of(id);
+  const { chartDate } = session;
   if (track.popularity !== undefined && track.popularity !== null) {
     k.popularity = { value: track.popularity, source: 'reccobeats' };
   } else {
-    k.missing.push('no popularity: reccobeats gave none');
+    session.miss(id, 'popularity', { kind: 'not_found', reason: 'no popularity: reccobeats gave none' });
   }
   const artists = track.artists.flatMap((a) => {
     const artistId = spotifyIdOfHref(a.href);
@@ -89,7 +102,7 @@ export const reccobeatsAudioFeatures = async (
     keep: session.keep,
     fetch: (part) => reccobeats.audioFeatures(part, session.chartDate),
     idOf: reccobeatsSpotifyId,
-    onFailure: (id, reason) => session.missFeatures(id, `reccobeats failed: ${reason}`),
+    onFailure: (id, failure) => session.missFeatures(id, `reccobeats failed: ${failure.reason}`, failure),
     onAnswer: (id, item) => learnReccoBeatsFeatures(session, id, item),
   });
 };
@@ -110,7 +123,7 @@ const learnReccoBeatsFeatures = (session: LookupSession, id: string, item: unkno
   }
   const reason = `invalid reccobeats audio features: ${describeIssues(parsed.error.issues)}`;
   session.quarantineAnswer(id, 'reccobeats', reason, item);
-  session.missFeatures(id, reason);
+  session.missFeatures(id, reason, { kind: 'provider_error' });
 };
 
 const reccobeatsFeatures = (f: ReccoBeatsAudioFeatures): AttributeColumns => ({
