@@ -8,11 +8,13 @@ import type { SpotifyAccess } from '../../shared/spotify/access.js';
 import type { QueuedMessage } from '../adapters/embedded/memory-queue.js';
 import type { FailedInvocation } from './async-invoker.js';
 import type { PhaseClock } from './phase-clock.js';
+import { MissingBacklog, retryableFrom } from '../../shared/lake/backlog.js';
+import { kindsOf, missingKinds, type MissingKind } from '../../shared/records/missing-reasons.js';
 
 /**
  * What a summary reads of the pipeline it summarizes: the lake, the warehouse, the track queue's
  * dead letters, the failed invocations, the request counter, the phases' times, the Spotify access
- * level and the backlog. The local pipeline is one (infra/local/runtime.ts).
+ * level. The backlog is read from the lake. The local pipeline is one (infra/local/runtime.ts).
  */
 export interface SummarySource {
   // RunRecords reads through the whole port.
@@ -24,7 +26,23 @@ export interface SummarySource {
   readonly phases: Pick<PhaseClock, 'durations' | 'busy'>;
   readonly hasSpotify: boolean;
   readonly spotifyAccess: Pick<SpotifyAccess, 'level'>;
-  backlog(): { tracks: number; nextAttemptInMs: number } | undefined;
+}
+
+/** What a run's attribute rows lack, counted by track (docs/reliability.md, "A day loads with what it has"). */
+export interface MissingCounts {
+  /** Tracks no source knows. */
+  readonly notFound: number;
+  /** Tracks found, without audio features. */
+  readonly withoutFeatures: number;
+  /** Tracks with a missing group, by the kind of its reason (a track with two kinds counts under each). */
+  readonly byKind: Record<MissingKind, number>;
+}
+
+/** Tracks of the day (or the days) in the persistent backlog: `chartflow retry-missing` asks them again. */
+export interface BacklogCount {
+  readonly tracks: number;
+  /** When every one of them waits for a quota: when the last quota ends; else `null` (ask at once). */
+  readonly until: string | null;
 }
 
 /** The marts a summary counts. */
@@ -57,8 +75,9 @@ export interface RunSummary {
   readonly dbtMessage: string | null;
   /** The Spotify app's access level, as its answers showed it (`unknown` when Spotify was not asked). */
   readonly spotifyAccess: 'extended' | 'development' | 'unknown' | 'none';
-  /** Tracks a provider told to come back later, waiting in the queue. */
-  readonly backlog: { tracks: number; nextAttemptInMs: number } | null;
+  readonly missing: MissingCounts;
+  /** The day's tracks in the persistent backlog, or `null` when none. */
+  readonly backlog: BacklogCount | null;
   readonly timingsMs: { extract: number; enrich: number; load: number; checks: number; dbt: number };
 }
 
@@ -112,7 +131,8 @@ export const summarizeDay = async (
     failedInvocations: pipeline.invoker.failures.map(({ functionName, error }) => ({ functionName, error })),
     dbtMessage: record?.transform?.message ?? null,
     spotifyAccess: pipeline.hasSpotify ? pipeline.spotifyAccess.level : 'none',
-    backlog: pipeline.backlog() ?? null,
+    missing: runId ? await missingOf(pipeline, target, runId) : noneMissing(),
+    backlog: await backlogOf(pipeline, [target]),
     timingsMs: {
       extract: phases.extract ?? 0,
       enrich: phases.enrich ?? 0,
@@ -138,6 +158,7 @@ export interface BackfillDay {
   readonly deadLettered: RunSummary['deadLettered'];
   readonly skipped: RunSummary['skipped'];
   readonly quarantined: RunSummary['quarantined'];
+  readonly missing: RunSummary['missing'];
 }
 
 /** What a backfill in one batch did: every day's load, then one transform of them all. */
@@ -207,6 +228,7 @@ export const summarizeBackfill = async (
       deadLettered: day.runId ? await deadLettered(pipeline, day, day.runId) : [],
       skipped: day.runId ? await skippedEntries(pipeline, day, day.runId) : [],
       quarantined: day.runId ? await quarantined(pipeline, day, day.runId) : [],
+      missing: day.runId ? await missingOf(pipeline, day, day.runId) : noneMissing(),
     });
   }
 
@@ -240,7 +262,7 @@ export const summarizeBackfill = async (
     spotifyAccess: pipeline.hasSpotify ? pipeline.spotifyAccess.level : 'none',
     dbtMessage: first?.transform?.message ?? null,
     failedInvocations: pipeline.invoker.failures.map(({ functionName, error }) => ({ functionName, error })),
-    backlog: pipeline.backlog() ?? null,
+    backlog: await backlogOf(pipeline, target.days),
     timingsMs: {
       total: Math.round(target.wallMs.total),
       load: Math.round(target.wallMs.load),
@@ -339,4 +361,44 @@ const skippedEntries = async (
   const body = await pipeline.store.get(lakeKeys.manifest(day.chartDate, day.chartId));
   const manifest = body ? manifestSchema.safeParse(JSON.parse(body.toString('utf8'))) : undefined;
   return manifest?.success && manifest.data.runId === runId ? manifest.data.skipped : [];
+};
+
+const noneMissing = (): MissingCounts => ({
+  notFound: 0,
+  withoutFeatures: 0,
+  byKind: Object.fromEntries(missingKinds.map((kind) => [kind, 0])) as Record<MissingKind, number>,
+});
+
+/** What the run's attribute rows lack: tracks not found, tracks without features, tracks by reason kind. */
+const missingOf = async (
+  pipeline: SummarySource,
+  day: { chartId: string; chartDate: string },
+  runId: string,
+): Promise<MissingCounts> => {
+  const counts = noneMissing();
+  let { notFound, withoutFeatures } = counts;
+  for (const { key } of await pipeline.store.list(rawPrefix(datasets[1], day.chartDate, day.chartId))) {
+    if (!key.endsWith('.song_attributes.csv')) continue;
+    const body = await pipeline.store.get(key);
+    for (const row of fromStageCsv('song_attributes', body?.toString('utf8') ?? '', key)) {
+      if (row.run_id !== runId) continue;
+      if (row.enrichment_status === 'not_found') notFound += 1;
+      else if (row.enrichment_status === 'ok' && !row.features_source) withoutFeatures += 1;
+      for (const kind of kindsOf(row.missing_reason)) counts.byKind[kind] += 1;
+    }
+  }
+  return { ...counts, notFound, withoutFeatures };
+};
+
+/** The days' tracks in the persistent backlog, and until when they wait if all wait for a quota. */
+const backlogOf = async (
+  pipeline: SummarySource,
+  days: readonly { chartId: string; chartDate: string }[],
+): Promise<BacklogCount | null> => {
+  const backlog = new MissingBacklog(pipeline.store);
+  const entries = (await Promise.all(days.map((day) => backlog.list(day)))).flat();
+  if (entries.length === 0) return null;
+  const froms = entries.map(retryableFrom);
+  const until = froms.every((f) => f !== undefined) ? froms.sort().at(-1)! : null;
+  return { tracks: entries.length, until };
 };
