@@ -14,8 +14,9 @@ describe('Invariant 4, end to end: a track whose lookup keeps failing is recorde
   beforeAll(async () => {
     t = await startTestPipeline({
       label: 'nothing-lost',
-      // Longer than a batch that bisects around the poison id, or SQS semantics would redeliver the whole batch.
-      queue: { visibilityTimeoutMs: 1_500, maxReceiveCount: 3 },
+      // Far longer than a batch that bisects around the poison id, even on a busy machine, or SQS
+      // semantics would redeliver the whole batch while it is being worked on.
+      queue: { visibilityTimeoutMs: 60_000, maxReceiveCount: 3 },
       retry: { retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20, maxInlineWaitMs: 1_000 },
     });
     poison = t.pipeline.sandbox!.catalog.chartFor('global', chartDate)[7]!;
