@@ -68,7 +68,13 @@ export const retryMissing = async (
       deps.note?.(
         `chartflow: ${day.chartId} ${day.chartDate}: ${entries.length} track(s) wait for a quota until ${until}; skipped`,
       );
-      days.push({ ...day, tracks: entries.length, skippedUntil: until, run: null, stillMissing: entries.length });
+      days.push({
+        ...day,
+        tracks: entries.length,
+        skippedUntil: until,
+        run: null,
+        stillMissing: entries.length,
+      });
       continue;
     }
     deps.note?.(`chartflow: ${day.chartId} ${day.chartDate}: asking again for ${entries.length} track(s)…`);

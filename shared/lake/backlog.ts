@@ -35,7 +35,10 @@ export type BacklogEntry = z.infer<typeof backlogEntrySchema>;
 /** When an entry may be asked again: at once, or once its last quota has ended. */
 export const retryableFrom = (entry: BacklogEntry): string | undefined => {
   if (entry.gaps.some((g) => g.until === undefined)) return undefined;
-  return entry.gaps.map((g) => g.until!).sort().at(-1);
+  return entry.gaps
+    .map((g) => g.until!)
+    .sort()
+    .at(-1);
 };
 
 /**

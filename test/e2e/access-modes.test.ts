@@ -529,7 +529,9 @@ describe('End to end: what each kind of user gets, cold then warm (access levels
               metadata: ['reccobeats', track.name, String(track.durationMs), track.isrc, null],
               popularity: [String(catalog.popularity(id, date)), 'reccobeats'],
               features: hasFeatures(id) ? 'reccobeats' : null,
-              missing: hasFeatures(id) ? null : 'not_found: no audio features: reccobeats has none for this track',
+              missing: hasFeatures(id)
+                ? null
+                : 'not_found: no audio features: reccobeats has none for this track',
             };
           }),
         );

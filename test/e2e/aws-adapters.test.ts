@@ -155,9 +155,9 @@ describe.skipIf(!available)('End to end through the AWS adapters (moto, PostgreS
   describe('a track whose lookups fail at both providers', () => {
     it('is delivered once and never dead-lettered: no provider answering is no reason for the DLQ', async (context) => {
       if (!poisoned) return context.skip();
-      expect(poisoned.trackDeliveries.filter((d) => d.trackId === poison).map((d) => d.receiveCount)).toEqual([
-        1,
-      ]);
+      expect(poisoned.trackDeliveries.filter((d) => d.trackId === poison).map((d) => d.receiveCount)).toEqual(
+        [1],
+      );
       expect(await poisoned.peek(poisoned.resources.trackDeadLetterQueueUrl)).toEqual([]);
       expect(await poisoned.queueDepth(poisoned.resources.trackQueueUrl)).toBe(0);
     });

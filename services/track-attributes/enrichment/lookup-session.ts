@@ -247,7 +247,10 @@ const toLookup = (k: TrackKnowledge): TrackLookup => {
         raw: k.invalid.raw,
       };
     }
-    return { status: 'not_found', reason: join(kindReason('not_found', k.notFound ?? 'no source knows this track')) };
+    return {
+      status: 'not_found',
+      reason: join(kindReason('not_found', k.notFound ?? 'no source knows this track')),
+    };
   }
   const missing = [...(k.failed ? metadataGaps(k).map((g) => g.reason) : []), ...k.missing];
   if (!k.popularity && !missing.some((m) => m.includes('no popularity')))

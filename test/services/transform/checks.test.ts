@@ -55,7 +55,12 @@ describe('Function: runChecks, missing with a reason or lost', () => {
     const names = Object.keys(slices) as SliceName[];
     for (const [index, name] of names.entries()) {
       const runId = `run-${String(index).padStart(6, '0')}`;
-      const lineage = { chart_id: 'global', chart_date: chartDate, run_id: runId, extracted_at: '2026-11-21 06:00:00' };
+      const lineage = {
+        chart_id: 'global',
+        chart_date: chartDate,
+        run_id: runId,
+        extracted_at: '2026-11-21 06:00:00',
+      };
       const chartRows = ['t1', 't2'].map((id, i) => ({
         ...lineage,
         position: i + 1,
@@ -71,7 +76,13 @@ describe('Function: runChecks, missing with a reason or lost', () => {
       ];
       const artistRows = attributeRows
         .filter((r) => r.enrichment_status === 'ok')
-        .map((r) => ({ ...lineage, track_id: r.track_id, artist_position: 1, artist_id: 'a1', artist_name: 'A' }));
+        .map((r) => ({
+          ...lineage,
+          track_id: r.track_id,
+          artist_position: 1,
+          artist_id: 'a1',
+          artist_name: 'A',
+        }));
       const files = {
         chart_songs: `${runId}/chart.csv`,
         song_attributes: `${runId}/attributes.csv`,
