@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../infra/local/run-summary.js';
 import type { RunRecord } from '../../shared/lake/run-records.js';
 import { MissingBacklog } from '../../shared/lake/backlog.js';
+import { fromStageCsv } from '../../shared/records/csv.js';
 import { AwsPipeline } from '../support/aws-pipeline.js';
 import { motoAvailable, startMoto, type Moto } from '../support/moto.js';
 import { martSnapshot, stageRows, startTestPipeline, type TestPipeline } from '../support/pipeline.js';
@@ -165,12 +166,14 @@ describe.skipIf(!available)('End to end through the AWS adapters (moto, PostgreS
     it('is written to the lake as missing, with a provider_error reason, and kept in the backlog', async (context) => {
       if (!poisoned) return context.skip();
       const parts = await poisoned.store.list(`raw/song_attributes/date=${poisonDay}/chart=${chartId}/`);
-      const lines: string[] = [];
-      for (const { key } of parts.filter((p) => p.key.endsWith('.csv'))) {
+      const rows: Record<string, string | null>[] = [];
+      for (const { key } of parts.filter((p) => p.key.endsWith('.song_attributes.csv'))) {
         const body = (await poisoned.store.get(key))!.toString('utf8');
-        lines.push(...body.split('\n').filter((line) => line.includes(poison) && line.includes(',missing,')));
+        rows.push(...fromStageCsv('song_attributes', body, key).filter((row) => row.track_id === poison));
       }
-      expect(lines).toEqual([expect.stringMatching(/provider_error: spotify tracks: .*HTTP 500/)]);
+      expect(rows.map((r) => [r.enrichment_status, r.missing_reason])).toEqual([
+        ['missing', expect.stringMatching(/^provider_error: .*HTTP 500/)],
+      ]);
       const backlog = await new MissingBacklog(poisoned.store).list({ chartDate: poisonDay, chartId });
       expect(backlog.map((e) => e.trackId)).toEqual([poison]);
     });
