@@ -71,9 +71,7 @@ export const localFunctions = (parts: LocalParts, observers: LocalObservers): Lo
       makeTrackAttributes({
         store,
         provider: providers.enricher,
-        queue: queues.trackQueue,
         clock,
-        maxReceiveCount: parts.trackMaxReceiveCount,
       }),
     stageLoader: () => makeStageLoader({ store, warehouse, bus, clock }),
     transform: () =>

@@ -9,12 +9,13 @@ import type { OpenBreaker } from '../../shared/http/circuit-breaker.js';
 import type { QueuedMessage } from '../adapters/embedded/memory-queue.js';
 import type { FailedInvocation } from './async-invoker.js';
 import type { PhaseClock } from './phase-clock.js';
-import { formatDuration } from '../../shared/format-duration.js';
+import { MissingBacklog, retryableFrom } from '../../shared/lake/backlog.js';
+import { kindsOf, missingKinds, type MissingKind } from '../../shared/records/missing-reasons.js';
 
 /**
  * What a summary reads of the pipeline it summarizes: the lake, the warehouse, the track queue's
  * dead letters, the failed invocations, the request counter, the phases' times, the Spotify access
- * level and the backlog. The local pipeline is one (infra/local/runtime.ts).
+ * level. The backlog is read from the lake. The local pipeline is one (infra/local/runtime.ts).
  */
 export interface SummarySource {
   // RunRecords reads through the whole port.
@@ -26,9 +27,25 @@ export interface SummarySource {
   readonly phases: Pick<PhaseClock, 'durations' | 'busy'>;
   readonly hasSpotify: boolean;
   readonly spotifyAccess: Pick<SpotifyAccess, 'level'>;
-  backlog(): { tracks: number; nextAttemptInMs: number } | undefined;
   /** The provider endpoints switched off by their breakers (shared/http/circuit-breaker.ts). */
   readonly breakers: { opened(): OpenBreaker[] };
+}
+
+/** What a run's attribute rows lack, counted by track (docs/reliability.md, "A day loads with what it has"). */
+export interface MissingCounts {
+  /** Tracks no source knows. */
+  readonly notFound: number;
+  /** Tracks found, without audio features. */
+  readonly withoutFeatures: number;
+  /** Tracks with a missing group, by the kind of its reason (a track with two kinds counts under each). */
+  readonly byKind: Record<MissingKind, number>;
+}
+
+/** Tracks of the day (or the days) in the persistent backlog: `chartflow retry-missing` asks them again. */
+export interface BacklogCount {
+  readonly tracks: number;
+  /** When every one of them waits for a quota: when the last quota ends; else `null` (ask at once). */
+  readonly until: string | null;
 }
 
 /** The marts a summary counts. */
@@ -63,8 +80,9 @@ export interface RunSummary {
   readonly dbtMessage: string | null;
   /** The Spotify app's access level, as its answers showed it (`unknown` when Spotify was not asked). */
   readonly spotifyAccess: 'extended' | 'development' | 'unknown' | 'none';
-  /** Tracks a provider told to come back later, waiting in the queue. */
-  readonly backlog: { tracks: number; nextAttemptInMs: number } | null;
+  readonly missing: MissingCounts;
+  /** The day's tracks in the persistent backlog, or `null` when none. */
+  readonly backlog: BacklogCount | null;
   /** Provider endpoints switched off for the rest of the run, with why and their last error. */
   readonly openBreakers: OpenBreaker[];
   readonly timingsMs: { extract: number; enrich: number; load: number; checks: number; dbt: number };
@@ -122,7 +140,8 @@ export const summarizeDay = async (
     failedInvocations: pipeline.invoker.failures.map(({ functionName, error }) => ({ functionName, error })),
     dbtMessage: record?.transform?.message ?? null,
     spotifyAccess: pipeline.hasSpotify ? pipeline.spotifyAccess.level : 'none',
-    backlog: pipeline.backlog() ?? null,
+    missing: runId ? await missingOf(pipeline, target, runId) : noneMissing(),
+    backlog: await backlogOf(pipeline, [target]),
     openBreakers: pipeline.breakers.opened(),
     timingsMs: {
       extract: phases.extract ?? 0,
@@ -149,6 +168,7 @@ export interface BackfillDay {
   readonly deadLettered: RunSummary['deadLettered'];
   readonly skipped: RunSummary['skipped'];
   readonly quarantined: RunSummary['quarantined'];
+  readonly missing: RunSummary['missing'];
 }
 
 /** What a backfill in one batch did: every day's load, then one transform of them all. */
@@ -219,6 +239,7 @@ export const summarizeBackfill = async (
       deadLettered: day.runId ? await deadLettered(pipeline, day, day.runId) : [],
       skipped: day.runId ? await skippedEntries(pipeline, day, day.runId) : [],
       quarantined: day.runId ? await quarantined(pipeline, day, day.runId) : [],
+      missing: day.runId ? await missingOf(pipeline, day, day.runId) : noneMissing(),
     });
   }
 
@@ -252,7 +273,7 @@ export const summarizeBackfill = async (
     spotifyAccess: pipeline.hasSpotify ? pipeline.spotifyAccess.level : 'none',
     dbtMessage: first?.transform?.message ?? null,
     failedInvocations: pipeline.invoker.failures.map(({ functionName, error }) => ({ functionName, error })),
-    backlog: pipeline.backlog() ?? null,
+    backlog: await backlogOf(pipeline, target.days),
     openBreakers: pipeline.breakers.opened(),
     timingsMs: {
       total: Math.round(target.wallMs.total),
@@ -269,8 +290,8 @@ export const summarizeBackfill = async (
 
 /**
  * Why a run did not load, in a sentence for its `not_loaded` record: chart-fetch's failure when it
- * failed for good, else what kept the day from completing (tracks waiting for a provider, tracks
- * dead-lettered, invocations that failed for good).
+ * failed for good, else what kept the day from completing (tracks dead-lettered, invocations that
+ * failed for good).
  */
 export const whyNotLoaded = async (
   pipeline: SummarySource,
@@ -280,13 +301,9 @@ export const whyNotLoaded = async (
   if (failure !== undefined) {
     return `chart-fetch failed for good: ${failure instanceof Error ? failure.message : String(failure)}`;
   }
-  const backlog = pipeline.backlog();
   const dead = day.runId ? await deadLettered(pipeline, day, day.runId) : [];
   const failed = [...new Set(pipeline.invoker.failures.map((f) => `${f.functionName}: ${f.error}`))];
   const causes = [
-    backlog
-      ? `${backlog.tracks} track(s) wait for a provider, next attempt in ${formatDuration(backlog.nextAttemptInMs)}`
-      : undefined,
     dead.length ? `${dead.length} track(s) dead-lettered` : undefined,
     failed.length ? `failed for good: ${failed.slice(-3).join('; ')}` : undefined,
   ].filter((cause): cause is string => cause !== undefined);
@@ -378,4 +395,44 @@ const skippedEntries = async (
   const body = await pipeline.store.get(lakeKeys.manifest(day.chartDate, day.chartId));
   const manifest = body ? manifestSchema.safeParse(JSON.parse(body.toString('utf8'))) : undefined;
   return manifest?.success && manifest.data.runId === runId ? manifest.data.skipped : [];
+};
+
+const noneMissing = (): MissingCounts => ({
+  notFound: 0,
+  withoutFeatures: 0,
+  byKind: Object.fromEntries(missingKinds.map((kind) => [kind, 0])) as Record<MissingKind, number>,
+});
+
+/** What the run's attribute rows lack: tracks not found, tracks without features, tracks by reason kind. */
+const missingOf = async (
+  pipeline: SummarySource,
+  day: { chartId: string; chartDate: string },
+  runId: string,
+): Promise<MissingCounts> => {
+  const counts = noneMissing();
+  let { notFound, withoutFeatures } = counts;
+  for (const { key } of await pipeline.store.list(rawPrefix(datasets[1], day.chartDate, day.chartId))) {
+    if (!key.endsWith('.song_attributes.csv')) continue;
+    const body = await pipeline.store.get(key);
+    for (const row of fromStageCsv('song_attributes', body?.toString('utf8') ?? '', key)) {
+      if (row.run_id !== runId) continue;
+      if (row.enrichment_status === 'not_found') notFound += 1;
+      else if (row.enrichment_status === 'ok' && !row.features_source) withoutFeatures += 1;
+      for (const kind of kindsOf(row.missing_reason)) counts.byKind[kind] += 1;
+    }
+  }
+  return { ...counts, notFound, withoutFeatures };
+};
+
+/** The days' tracks in the persistent backlog, and until when they wait if all wait for a quota. */
+const backlogOf = async (
+  pipeline: SummarySource,
+  days: readonly { chartId: string; chartDate: string }[],
+): Promise<BacklogCount | null> => {
+  const backlog = new MissingBacklog(pipeline.store);
+  const entries = (await Promise.all(days.map((day) => backlog.list(day)))).flat();
+  if (entries.length === 0) return null;
+  const froms = entries.map(retryableFrom);
+  const until = froms.every((f) => f !== undefined) ? froms.sort().at(-1)! : null;
+  return { tracks: entries.length, until };
 };

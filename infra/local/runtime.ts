@@ -42,6 +42,7 @@ import type { FunctionName } from '../topology.js';
 import { dbtProfileEnv } from './dbt-profile-env.js';
 import { LocalWiring, type LocalQueueSettings } from './wiring.js';
 import { asLocalTaskEvent, localFunctions, localStackReferences } from './functions.js';
+import { relandChart, retryMissing, type RetryMissingResult } from './retry-missing.js';
 
 /** Track-queue settings a test tunes, in local milliseconds; the rest are the topology's, scaled. */
 export type TrackQueueOverrides = Partial<LocalQueueSettings>;
@@ -406,6 +407,24 @@ export class LocalPipeline {
   }
 
   /**
+   * Asks again for what the lake's backlog says is missing (infra/local/retry-missing.ts): each
+   * affected day runs again from the chart the lake holds, and waits until its transform has finished.
+   */
+  async retryMissing(
+    filter: { chartDate?: string; chartId?: string } = {},
+    note?: (line: string) => void,
+  ): Promise<RetryMissingResult> {
+    const rerun = async (day: ChartDay): Promise<RunSummary> => {
+      const requestsBefore = this.counter.snapshot();
+      this.phases.reset();
+      const runId = await relandChart(day, { store: this.store, queue: this.queue, clock: this.clock });
+      await this.idle();
+      return summarizeDay(this, { ...day, runId, requestsBefore });
+    };
+    return retryMissing({ store: this.store, clock: this.clock, rerun, ...(note ? { note } : {}) }, filter);
+  }
+
+  /**
    * Drops chart files into the lake's inbox one at a time, as a user uploading them would, and
    * after each waits until its day has run end to end: the inbox notification starts chart-fetch,
    * and the rest follows as on any day. `name` is the name in the inbox, which says the chart and the day.
@@ -456,14 +475,6 @@ export class LocalPipeline {
         this.transformQueue.depth().running === 0;
       if (quiet) return;
     }
-  }
-
-  /** Tracks a provider told to come back much later: they wait in the queue, and the run says so. */
-  backlog(): { tracks: number; nextAttemptInMs: number } | undefined {
-    const depth = this.queue.depth();
-    return waitingLong(depth)
-      ? { tracks: depth.inFlight, nextAttemptInMs: depth.nextVisibleInMs ?? 0 }
-      : undefined;
   }
 
   /** The queue is empty, or holds only a backlog hidden for long: a run does not wait hours for it. */

@@ -1,12 +1,13 @@
 import type { Clock, ObjectStore } from '../../shared/ports/index.js';
 import type { ChartDay, TrackMessage } from '../../shared/records/messages.js';
-import type { AttributeProvider, QuarantinedAnswer, TrackLookup } from './enrichment/attribute-provider.js';
+import type { AttributeProvider, LookupBatch, TrackLookup } from './enrichment/attribute-provider.js';
 import { lakeKeys, partName } from '../../shared/lake/keys.js';
 import { readManifest } from '../../shared/lake/manifests.js';
 import { markPart } from '../../shared/lake/part-markers.js';
 import { toStageCsv, type CellValue } from '../../shared/records/csv.js';
 import { csvTimestamp } from '../../shared/records/timestamps.js';
-import { RateLimitedError } from '../../shared/errors.js';
+import { MissingBacklog, type BacklogEntry } from '../../shared/lake/backlog.js';
+import { kindReason } from '../../shared/records/missing-reasons.js';
 
 /** One delivered message, with how many times SQS has delivered it. */
 export interface DeliveredTrack {
@@ -19,26 +20,25 @@ export interface EnrichDeps {
   readonly store: ObjectStore;
   readonly provider: AttributeProvider;
   readonly clock: Clock;
-  /** The queue's redrive maxReceiveCount: a failure on that delivery is the last before the DLQ. */
-  readonly maxReceiveCount: number;
 }
 
 export interface EnrichResult {
-  /** Messages to hand back to the queue (SQS `batchItemFailures`). */
+  /** Messages to hand back to the queue (SQS `batchItemFailures`): none, since every track gets its row. */
   readonly failedMessageIds: string[];
-  /** Tracks given up on: their last delivery failed, so they go to the DLQ, with a row saying why. */
-  readonly deadLettered: { trackId: string; reason: string }[];
   readonly quarantined: number;
   readonly written: number;
-  /** A provider refused for this long (a long Retry-After, a quota): the failed messages should wait as much. */
-  readonly retryAfterMs?: number;
+  /** Tracks whose row lacks a group for a reason worth asking again: recorded in the backlog. */
+  readonly backlogged: number;
 }
 
 /**
  * Looks up the tracks of a batch and lands their attributes. Each (run, day, chart) group becomes
  * one part, named by the ids it holds, so a redelivered batch overwrites its part instead of adding
- * one. A track that cannot be looked up goes back to the queue; on its last delivery it still gets
- * a row (status `dead_lettered`, with the reason), so that its day completes and says what it lacks.
+ * one. Every track gets its row at once, even one no provider could answer today (a quota, a
+ * provider error): its missing groups are NULL, the row says why (led by the kind), and the track
+ * goes to the persistent backlog, so that its day completes in bounded time and nothing is lost
+ * (docs/reliability.md, "A day loads with what it has"). Only an error of our own (the lake
+ * failing, a bug) fails the invocation, and SQS delivers the batch again.
  */
 export const enrichTracks = async (
   batch: readonly DeliveredTrack[],
@@ -52,12 +52,13 @@ export const enrichTracks = async (
   }
   const outcomes: EnrichResult[] = [];
   for (const group of groups.values()) outcomes.push(await enrichGroup(group, deps));
+  const total = (field: 'quarantined' | 'written' | 'backlogged') =>
+    outcomes.reduce((sum, o) => sum + o[field], 0);
   return {
-    failedMessageIds: outcomes.flatMap((o) => o.failedMessageIds),
-    deadLettered: outcomes.flatMap((o) => o.deadLettered),
-    quarantined: outcomes.reduce((sum, o) => sum + o.quarantined, 0),
-    written: outcomes.reduce((sum, o) => sum + o.written, 0),
-    ...longestWait(outcomes),
+    failedMessageIds: [],
+    quarantined: total('quarantined'),
+    written: total('written'),
+    backlogged: total('backlogged'),
   };
 };
 
@@ -65,75 +66,64 @@ export const enrichTracks = async (
 const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): Promise<EnrichResult> => {
   const { chartDate } = group[0]!.message;
   const ids = [...new Set(group.map((d) => d.message.trackId))];
-  const looked = await lookUp(ids, chartDate, deps);
-  const { rows, failedMessageIds, deadLettered } = sortDeliveries(
-    group,
-    looked.lookups,
-    deps.maxReceiveCount,
+  const looked = await deps.provider.lookup(ids, chartDate);
+  const rows: PartRows = new Map(
+    ids.map((id) => {
+      const lookup = looked.results.get(id) ?? {
+        status: 'missing',
+        reason: kindReason('provider_error', 'the provider gave no answer for this id'),
+      };
+      return [id, { lookup, status: lookup.status }];
+    }),
   );
-  const quarantined = rows.size > 0 ? await writePart(group[0]!.message, rows, looked, deps) : 0;
-  return {
-    failedMessageIds,
-    deadLettered,
-    quarantined,
-    written: rows.size,
-    ...(looked.retryAfterMs !== undefined && failedMessageIds.length > 0
-      ? { retryAfterMs: looked.retryAfterMs }
-      : {}),
-  };
-};
-
-interface GroupLookup {
-  readonly lookups: ReadonlyMap<string, TrackLookup>;
-  readonly raw: unknown;
-  readonly invalidAnswers: readonly QuarantinedAnswer[];
-  readonly retryAfterMs?: number;
-}
-
-/** The provider's answer for the ids, or one shared failure when the whole batch could not be looked up. */
-const lookUp = async (ids: readonly string[], chartDate: string, deps: EnrichDeps): Promise<GroupLookup> => {
-  try {
-    const { results, raw, quarantine } = await deps.provider.lookup(ids, chartDate);
-    return { lookups: results, raw, invalidAnswers: quarantine };
-  } catch (error) {
-    // The whole batch could not be looked up (a rate limit, the provider down): every track of it
-    // is in the same state, so they share one reason.
-    const reason =
-      error instanceof RateLimitedError ? `rate limited: ${error.message}` : (error as Error).message;
-    return {
-      lookups: new Map(ids.map((id) => [id, { status: 'failed', reason } as const])),
-      raw: { error: reason },
-      invalidAnswers: [],
-      ...(error instanceof RateLimitedError ? { retryAfterMs: error.retryAfterMs } : {}),
-    };
-  }
+  const backlogged = await updateBacklog(group[0]!.message, ids, looked, deps);
+  const quarantined = await writePart(group[0]!.message, rows, looked, deps);
+  return { failedMessageIds: [], quarantined, written: rows.size, backlogged };
 };
 
 type PartRows = Map<string, { lookup: TrackLookup; status: string }>;
 
-/** Which deliveries get a row now, which go back to the queue, and which are given up on. */
-const sortDeliveries = (
-  group: readonly DeliveredTrack[],
-  lookups: ReadonlyMap<string, TrackLookup>,
-  maxReceiveCount: number,
-) => {
-  const failedMessageIds: string[] = [];
-  const deadLettered: { trackId: string; reason: string }[] = [];
-  const rows: PartRows = new Map();
-  for (const delivered of group) {
-    const id = delivered.message.trackId;
-    const lookup = lookups.get(id) ?? { status: 'failed', reason: 'the provider gave no answer for this id' };
-    if (lookup.status !== 'failed') {
-      rows.set(id, { lookup, status: lookup.status });
-    } else if (delivered.receiveCount >= maxReceiveCount) {
-      rows.set(id, { lookup, status: 'dead_lettered' });
-      deadLettered.push({ trackId: id, reason: lookup.reason });
-      failedMessageIds.push(delivered.messageId);
-    } else {
-      failedMessageIds.push(delivered.messageId);
-    }
+/**
+ * Records the tracks that lack a group worth asking again in the backlog, and removes the others
+ * of this day from it: a later run has them now. Written before the part's marker, so a day that
+ * loads has its backlog in the lake.
+ */
+const updateBacklog = async (
+  message: TrackMessage,
+  ids: readonly string[],
+  looked: LookupBatch,
+  deps: EnrichDeps,
+): Promise<number> => {
+  const { runId, chartId, chartDate } = message;
+  const now = deps.clock.now();
+  const backlog = new MissingBacklog(deps.store);
+  const entries: BacklogEntry[] = [];
+  for (const id of ids) {
+    const gaps = looked.gaps?.get(id) ?? [];
+    if (gaps.length === 0) continue;
+    entries.push({
+      trackId: id,
+      chartDate,
+      chartId,
+      runId,
+      recordedAt: now.toISOString(),
+      gaps: gaps.map(({ group, kind, reason, retryAfterMs }) => ({
+        group,
+        kind,
+        reason,
+        ...(kind === 'quota' && retryAfterMs !== undefined
+          ? { until: new Date(now.getTime() + retryAfterMs).toISOString() }
+          : {}),
+      })),
+    });
   }
-  return { rows, failedMessageIds, deadLettered };
+  await backlog.record(entries);
+  const filled = new Set(entries.map((e) => e.trackId));
+  await backlog.resolve(
+    { chartDate, chartId },
+    ids.filter((id) => !filled.has(id)),
+  );
+  return entries.length;
 };
 
 /** The part's CSV rows: one per track, with its attributes or why it has none, and its artists in order. */
@@ -167,7 +157,7 @@ const csvRowsOf = (lineage: Record<string, CellValue>, rows: PartRows) => {
 const writePart = async (
   message: TrackMessage,
   rows: PartRows,
-  looked: GroupLookup,
+  looked: LookupBatch,
   deps: EnrichDeps,
 ): Promise<number> => {
   const { runId, chartId, chartDate } = message;
@@ -176,7 +166,7 @@ const writePart = async (
   const part = partName([...rows.keys()]);
   const { attributeRows, artistRows } = csvRowsOf(lineage, rows);
   // Every answer that failed validation is kept with its reason, even when another source filled the gap.
-  for (const answer of looked.invalidAnswers) {
+  for (const answer of looked.quarantine) {
     await deps.store.put(
       lakeKeys.quarantine(
         'song_attributes',
@@ -209,7 +199,7 @@ const writePart = async (
   if (indexes) {
     await markPart(deps.store, { chartDate, chartId, runId, part, indexes, attributesCsv, artistsCsv });
   }
-  return looked.invalidAnswers.length;
+  return looked.quarantine.length;
 };
 
 /**
@@ -228,9 +218,4 @@ const manifestIndexes = async (
   const indexOf = new Map(manifest.trackIds.map((id, index) => [id, index]));
   const indexes = trackIds.map((id) => indexOf.get(id));
   return indexes.every((i) => i !== undefined) ? indexes : undefined;
-};
-
-const longestWait = (outcomes: readonly EnrichResult[]): { retryAfterMs?: number } => {
-  const waits = outcomes.flatMap((o) => (o.retryAfterMs === undefined ? [] : [o.retryAfterMs]));
-  return waits.length ? { retryAfterMs: Math.max(...waits) } : {};
 };

@@ -8,7 +8,6 @@ import { z } from 'zod';
 import { logger } from '../../shared/logger.js';
 import { trackMessageSchema } from '../../shared/records/messages.js';
 import { issuesOf, parseOrThrow } from '../../shared/parse.js';
-import type { Queue } from '../../shared/ports/queue.js';
 import { enrichTracks, type DeliveredTrack, type EnrichDeps } from './enrich-tracks.js';
 
 /** A record of the track queue: Powertools' SQS record, its body a track message, its receive count a count. */
@@ -17,17 +16,15 @@ const trackRecordSchema = SqsRecordSchema.extend({
   attributes: SqsAttributesSchema.extend({ ApproximateReceiveCount: z.coerce.number().int().positive() }),
 });
 
-/** SQS lets a message hide for 12 hours at most. */
-const maxVisibilitySeconds = 43_200;
-
-/** What track-attributes needs: the enricher's dependencies, and the queue it hands records back to. */
-export type TrackAttributesHandlerDeps = EnrichDeps & { readonly queue: Pick<Queue, 'changeVisibility'> };
+/** What track-attributes needs: the enricher's dependencies. */
+export type TrackAttributesHandlerDeps = EnrichDeps;
 
 /**
  * Multi-id lookups need the batch as a whole, so the core takes every record at once and names the
  * failed ones; Powertools' BatchProcessor handles one record at a time, which would cost one API
  * call per track. A record that is not a track message can never succeed: it is logged and left to
- * the queue's redrive, which dead-letters it.
+ * the queue's redrive, which dead-letters it. That is all the dead-letter queue is for: a track no
+ * provider answers today still gets its row and goes to the backlog (enrich-tracks.ts).
  */
 export const makeHandler = (deps: TrackAttributesHandlerDeps) =>
   middy<unknown, SQSBatchResponse>()
@@ -46,25 +43,9 @@ export const makeHandler = (deps: TrackAttributesHandlerDeps) =>
       logger.info('attributes landed', {
         records: event.Records.length,
         written: result.written,
-        retried: result.failedMessageIds.length,
-        deadLettered: result.deadLettered.length,
         quarantined: result.quarantined,
+        backlogged: result.backlogged,
       });
-      for (const { trackId, reason } of result.deadLettered) {
-        logger.error('track dead-lettered', { trackId, reason });
-      }
-      if (result.retryAfterMs !== undefined) {
-        // A provider asked for a long pause: the failed records wait in the queue that long (a
-        // visible backlog), instead of coming back at every visibility timeout.
-        const seconds = Math.min(maxVisibilitySeconds, Math.ceil(result.retryAfterMs / 1000));
-        const failed = new Set(result.failedMessageIds);
-        await Promise.all(
-          event.Records.filter((r) => failed.has(r.messageId)).map((r) =>
-            deps.queue.changeVisibility(r.receiptHandle, seconds),
-          ),
-        );
-        logger.warn('provider rate limit: records handed back', { records: failed.size, seconds });
-      }
       return {
         batchItemFailures: [...malformed, ...result.failedMessageIds].map((itemIdentifier) => ({
           itemIdentifier,

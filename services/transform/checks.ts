@@ -6,6 +6,7 @@ import {
   stageTableNames,
   unitIntervalFeatures,
 } from '../../shared/records/stage-tables.js';
+import { kindReason, missingKinds } from '../../shared/records/missing-reasons.js';
 
 /**
  * A check is a query that counts offending rows per slice (run, chart, day) of the stage, and
@@ -26,6 +27,13 @@ const sameSlice = (a: string, b: string) =>
 const offendingRows = (table: string, alias: string, condition: string) =>
   `select ${sliceColumns(alias)}, count(*) as offending from ${stageSchema}.${table} ${alias}
    where ${condition} group by ${sliceColumns(alias)}`;
+
+/** A reason led by a known kind (shared/records/missing-reasons.ts); the kinds are our constants, not input. */
+const knownKindCondition = (column: string): string =>
+  missingKinds
+    .map((kind) => kindReason(kind, ''))
+    .map((lead) => `left(${column}, ${lead.length}) = '${lead}'`)
+    .join(' or ');
 
 const countChecks: readonly CountCheck[] = [
   {
@@ -51,6 +59,21 @@ const countChecks: readonly CountCheck[] = [
       `not exists (select 1 from ${stageSchema}.song_attributes a where ${sameSlice('a', 'c')} and a.track_id = c.track_id)`,
     ),
     describe: (n) => `${n} chart row(s) have no attribute row`,
+  },
+  {
+    name: 'missing_attributes_have_a_reason',
+    // A group left NULL is "missing with a reason" only when the row says why; without a reason it
+    // is an attribute lost on the way. A `missing` row (a status written only since kinds exist)
+    // must lead its reason with a known kind; rows of older lake files, replayed, only need a reason.
+    sql: offendingRows(
+      'song_attributes',
+      'a',
+      `(a.metadata_source is null or a.popularity_source is null or a.features_source is null)
+       and (a.missing_reason is null or trim(a.missing_reason) = ''
+            or (a.enrichment_status = 'missing' and not (${knownKindCondition('a.missing_reason')})))`,
+    ),
+    describe: (n) =>
+      `${n} row(s) lack attributes without a reason led by ${missingKinds.join(', ')}: lost, not missing`,
   },
   {
     name: 'enriched_tracks_have_artists',

@@ -82,6 +82,19 @@ export const lakeKeys = {
    */
   copyManifest: (date: string, chart: string, runId: string, table: string) =>
     `${copyManifestsPrefix}${datePart(date)}/${chartPart(chart)}/run=${runId}/${table}.manifest`,
+  /**
+   * A track of a day and chart whose attributes a run could not get (a quota, a provider error):
+   * the persistent backlog (shared/lake/backlog.ts). Under `control/`, so writing it fires no load.
+   */
+  backlogEntry: (date: string, chart: string, trackId: string) =>
+    `control/backlog/${datePart(date)}/${chartPart(chart)}/track=${trackId}.json`,
+  /** The backlog of every day, of one day, or of one day and chart. */
+  backlogPrefix: (date?: string, chart?: string) =>
+    date === undefined
+      ? 'control/backlog/'
+      : chart === undefined
+        ? `control/backlog/${datePart(date)}/`
+        : `control/backlog/${datePart(date)}/${chartPart(chart)}/`,
   /** A record that failed validation, kept with its reason. */
   quarantine: (dataset: Dataset, date: string, chart: string, name: string) =>
     `quarantine/${dataset}/${datePart(date)}/${chartPart(chart)}/${name}.json`,

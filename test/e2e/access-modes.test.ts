@@ -228,11 +228,11 @@ describe('End to end: what each kind of user gets, cold then warm (access levels
           id,
           hasFeatures(id)
             ? null
-            : 'no audio features: spotify has no audio features for this track; reccobeats has none for this track',
+            : 'not_found: no audio features: spotify has no audio features for this track, then reccobeats has none for this track',
         ]),
       );
       for (const id of chart2.filter((x) => !hasFeatures(x))) {
-        expect(m.rows[1]!.get(id)!.missing_reason).toMatch(/^no audio features: /);
+        expect(m.rows[1]!.get(id)!.missing_reason).toMatch(/^not_found: no audio features: /);
       }
     });
 
@@ -421,8 +421,10 @@ describe('End to end: what each kind of user gets, cold then warm (access levels
             const withFeatures = known && hasFeatures(id);
             const closed = `spotify audio features closed to this app (${m.t.pipeline.spotifyAccess.reason('audioFeatures')})`;
             const missing = [
-              ...(known ? [] : ['no popularity: reccobeats does not know this track']),
-              ...(withFeatures ? [] : [`no audio features: ${closed}; reccobeats has none for this track`]),
+              ...(known ? [] : ['not_found: no popularity: reccobeats does not know this track']),
+              ...(withFeatures
+                ? []
+                : [`not_found: no audio features: ${closed}, then reccobeats has none for this track`]),
             ];
             return {
               id,
@@ -516,7 +518,8 @@ describe('End to end: what each kind of user gets, cold then warm (access levels
                 metadata: [null, null, null, null, null],
                 popularity: [null, null],
                 features: null,
-                missing: 'no source knows this track; no popularity: reccobeats does not know this track',
+                missing:
+                  'not_found: no source knows this track; not_found: no popularity: reccobeats does not know this track',
               };
             }
             return {
@@ -526,7 +529,9 @@ describe('End to end: what each kind of user gets, cold then warm (access levels
               metadata: ['reccobeats', track.name, String(track.durationMs), track.isrc, null],
               popularity: [String(catalog.popularity(id, date)), 'reccobeats'],
               features: hasFeatures(id) ? 'reccobeats' : null,
-              missing: hasFeatures(id) ? null : 'no audio features: reccobeats has none for this track',
+              missing: hasFeatures(id)
+                ? null
+                : 'not_found: no audio features: reccobeats has none for this track',
             };
           }),
         );

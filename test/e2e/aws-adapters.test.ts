@@ -2,7 +2,8 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../infra/local/run-summary.js';
 import type { RunRecord } from '../../shared/lake/run-records.js';
-import { trackMessageSchema } from '../../shared/records/messages.js';
+import { MissingBacklog } from '../../shared/lake/backlog.js';
+import { fromStageCsv } from '../../shared/records/csv.js';
 import { AwsPipeline } from '../support/aws-pipeline.js';
 import { motoAvailable, startMoto, type Moto } from '../support/moto.js';
 import { martSnapshot, stageRows, startTestPipeline, type TestPipeline } from '../support/pipeline.js';
@@ -153,29 +154,28 @@ describe.skipIf(!available)('End to end through the AWS adapters (moto, PostgreS
   });
 
   describe('a track whose lookups fail at both providers', () => {
-    it('is delivered three times, then moved to the track DLQ by the redrive policy', async (context) => {
+    it('is delivered once and never dead-lettered: no provider answering is no reason for the DLQ', async (context) => {
       if (!poisoned) return context.skip();
       expect(poisoned.trackDeliveries.filter((d) => d.trackId === poison).map((d) => d.receiveCount)).toEqual(
-        [1, 2, 3],
+        [1],
       );
-      const dead = (await poisoned.peek(poisoned.resources.trackDeadLetterQueueUrl)).map((m) =>
-        trackMessageSchema.parse(JSON.parse(m.body)),
-      );
-      expect(dead).toEqual([expect.objectContaining({ trackId: poison, chartDate: poisonDay })]);
+      expect(await poisoned.peek(poisoned.resources.trackDeadLetterQueueUrl)).toEqual([]);
       expect(await poisoned.queueDepth(poisoned.resources.trackQueueUrl)).toBe(0);
     });
 
-    it('is written to the lake as dead-lettered, with its reason', async (context) => {
+    it('is written to the lake as missing, with a provider_error reason, and kept in the backlog', async (context) => {
       if (!poisoned) return context.skip();
       const parts = await poisoned.store.list(`raw/song_attributes/date=${poisonDay}/chart=${chartId}/`);
-      const lines: string[] = [];
-      for (const { key } of parts.filter((p) => p.key.endsWith('.csv'))) {
+      const rows: Record<string, string | null>[] = [];
+      for (const { key } of parts.filter((p) => p.key.endsWith('.song_attributes.csv'))) {
         const body = (await poisoned.store.get(key))!.toString('utf8');
-        lines.push(
-          ...body.split('\n').filter((line) => line.includes(poison) && line.includes('dead_lettered')),
-        );
+        rows.push(...fromStageCsv('song_attributes', body, key).filter((row) => row.track_id === poison));
       }
-      expect(lines).toEqual([expect.stringMatching(/HTTP 500/)]);
+      expect(rows.map((r) => [r.enrichment_status, r.missing_reason])).toEqual([
+        ['missing', expect.stringMatching(/^provider_error: .*HTTP 500/)],
+      ]);
+      const backlog = await new MissingBacklog(poisoned.store).list({ chartDate: poisonDay, chartId });
+      expect(backlog.map((e) => e.trackId)).toEqual([poison]);
     });
 
     it('still completes its day, with the track charted and only it without metadata', async (context) => {

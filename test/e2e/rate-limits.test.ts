@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunSummary } from '../../infra/local/run-summary.js';
 import { reccobeatsKnowsTrack, type SandboxStatsSnapshot } from '../../infra/sandbox/index.js';
-import { rawPrefix } from '../../shared/lake/keys.js';
 import { trackMessageSchema } from '../../shared/records/messages.js';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.js';
 import { attributeRowsOf, type AttributeRow } from '../support/provenance.js';
@@ -174,41 +173,36 @@ describe('End to end: rate limits, quotas and token expiry lose no record', () =
     });
     afterAll(() => t?.stop());
 
-    it('returns at once instead of waiting an hour, the day not loaded', () => {
-      expect(tookMs).toBeLessThan(30_000);
-      expect(summary).toMatchObject({ chartId: 'global-daily', status: 'not_loaded', loadId: null });
-      expect(summary.rows.chartEntriesThisDay).toBe(0);
+    it('returns at once instead of waiting an hour, and loads the day with what it has', () => {
+      // An hour is 3,600 s; the first dbt build of a fresh home on a busy machine can take a minute or more.
+      expect(tookMs).toBeLessThan(600_000);
+      expect(summary).toMatchObject({ chartId: 'global-daily', status: 'succeeded' });
+      expect(summary.rows.chartEntriesThisDay).toBe(chart.length);
     });
 
-    it('asks once, and hands every record back to the queue as a visible backlog', () => {
+    it('asks /tracks once, and keeps every track in the backlog as a quota until it ends', () => {
       const served = t.pipeline.sandbox!.stats.snapshot();
-      expect(served.byProvider.spotify.quotaExceeded).toBe(1);
-      expect(served.requests).toMatchObject({ token: 1, tracks: 1, reccobeatsTracks: 0 });
-      expect(summary.backlog).toEqual({ tracks: chart.length, nextAttemptInMs: expect.any(Number) });
-      // The records wait as long as the quota said (less the moments since).
-      expect(summary.backlog!.nextAttemptInMs).toBeGreaterThan(3_500_000);
-      expect(summary.backlog!.nextAttemptInMs).toBeLessThanOrEqual(3_600_000);
+      expect(served.requests).toMatchObject({ token: 1, tracks: 1 });
+      expect(summary.missing.byKind.quota).toBe(chart.length);
+      expect(summary.backlog).toEqual({ tracks: chart.length, until: expect.any(String) });
+      // The tracks wait as long as the quota said, counted from when the run wrote the backlog
+      // (the seconds of its lookups after the refusal: a little late, never early).
+      const waitMs = Date.parse(summary.backlog!.until!) - startedAt - performance.timeOrigin;
+      expect(waitMs).toBeGreaterThan(3_500_000);
+      expect(waitMs).toBeLessThanOrEqual(3_660_000);
     });
 
-    it('dead-letters nothing and writes no attribute row for the day', async () => {
+    it('dead-letters nothing and leaves nothing in the queue', () => {
       expect(summary.deadLettered).toEqual([]);
       expect(t.pipeline.deadLetters.peek()).toEqual([]);
       expect(summary.failedInvocations).toEqual([]);
-      const parts = await t.pipeline.store.list(rawPrefix('song_attributes', chartDate, 'global-daily'));
-      expect(parts).toEqual([]);
+      expect(t.pipeline.queue.depth()).toMatchObject({ visible: 0, inFlight: 0, running: 0 });
     });
 
-    it('keeps every record in the queue once the quota is lifted: nothing is lost', () => {
-      t.pipeline.sandbox!.faults.clear();
-      expect(t.pipeline.queue.depth()).toMatchObject({ visible: 0, inFlight: chart.length, running: 0 });
-      const queued = t.pipeline.queue.peek().map((m) => ({
-        ...trackMessageSchema.parse(JSON.parse(m.body)),
-        receives: m.receiveCount,
-      }));
-      expect(sorted(queued.map((q) => q.trackId))).toEqual(sorted(chart));
-      expect(new Set(queued.map((q) => `${q.chartId} ${q.chartDate} ${q.runId} ${q.receives}`))).toEqual(
-        new Set([`global-daily ${chartDate} ${summary.runId} 1`]),
-      );
+    it('gives every chart track its row: what ReccoBeats knows, the rest missing with the quota as reason', async () => {
+      const rows = await attributeRowsOf(t.pipeline, summary);
+      expect(sorted(rows.keys())).toEqual(sorted(chart));
+      for (const row of rows.values()) expect(row.missing_reason).toMatch(/^quota: /);
     });
   });
 

@@ -293,9 +293,7 @@ export class AwsPipeline {
       const trackAttributes = makeTrackAttributes({
         store: trackAttributesStore,
         provider: trackAttributesProviders.enricher,
-        queue,
         clock,
-        maxReceiveCount: trackQueue.maxReceiveCount,
       });
       const transform = makeTransformQueueHandler({
         store: warehouseStore,

@@ -1,19 +1,16 @@
 import { makeHandler, type TrackAttributesHandlerDeps } from '../../../services/track-attributes/handler.js';
 import { lakeStore } from './lake.js';
 import { awsProviders } from './providers.js';
-import { sqsQueue } from './queues.js';
 import { lambdaEnv, type AwsFunctionEnv } from './environment.js';
 import { lambdaEntry } from './lambda-entry.js';
 
-/** track-attributes' composition root: the lake, the providers' enricher, the track queue it hands records back to. */
+/** track-attributes' composition root: the lake, the providers' enricher, the clock. */
 export const trackAttributesDeps = (env: AwsFunctionEnv): TrackAttributesHandlerDeps => {
   const store = lakeStore(env);
   return {
     store,
     provider: awsProviders(env, store).enricher,
-    queue: sqsQueue(env, env.config.trackQueueUrl),
     clock: env.clock,
-    maxReceiveCount: env.config.maxReceiveCount,
   };
 };
 

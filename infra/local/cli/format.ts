@@ -1,5 +1,5 @@
-import type { BackfillSummary, RunSummary } from '../run-summary.js';
-import { formatDuration } from '../../../shared/format-duration.js';
+import { missingKinds } from '../../../shared/records/missing-reasons.js';
+import type { BackfillSummary, BacklogCount, MissingCounts, RunSummary } from '../run-summary.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -29,11 +29,7 @@ export const formatSummary = (s: RunSummary): string => {
     for (const t of s.top)
       lines.push(`    ${String(t.position).padStart(3)}. ${t.trackName.replace(/\r?\n/g, ' ⏎ ')}`);
   }
-  if (s.backlog) {
-    lines.push(
-      `  backlog         ${s.backlog.tracks} track(s) wait in the queue: a provider asked for a pause; next attempt in ${formatDuration(s.backlog.nextAttemptInMs)}`,
-    );
-  }
+  lines.push(...missingLines(s.missing, s.backlog));
   lines.push(...breakerLines(s.openBreakers));
   if (s.dbtMessage) lines.push(`  dbt said        ${s.dbtMessage}`);
   for (const f of s.failedInvocations) lines.push(`  failed          ${f.functionName}: ${f.error}`);
@@ -69,11 +65,18 @@ export const formatBackfill = (s: BackfillSummary): string => {
   ];
   if (s.dbtMessage) lines.push(`  dbt said        ${s.dbtMessage}`);
   for (const f of s.failedInvocations) lines.push(`  failed          ${f.functionName}: ${f.error}`);
-  if (s.backlog) {
-    lines.push(
-      `  backlog         ${s.backlog.tracks} track(s) wait in the queue: a provider asked for a pause; next attempt in ${formatDuration(s.backlog.nextAttemptInMs)}`,
-    );
-  }
+  lines.push(
+    ...missingLines(
+      {
+        notFound: sum(s.days, (d) => d.missing.notFound),
+        withoutFeatures: sum(s.days, (d) => d.missing.withoutFeatures),
+        byKind: Object.fromEntries(
+          missingKinds.map((kind) => [kind, sum(s.days, (d) => d.missing.byKind[kind])]),
+        ) as MissingCounts['byKind'],
+      },
+      s.backlog,
+    ),
+  );
   lines.push(...breakerLines(s.openBreakers));
   lines.push(
     '  days            chart, day, status, rows loaded, checks passed/failed, rows in fct_chart_entries',
@@ -89,6 +92,23 @@ export const formatBackfill = (s: BackfillSummary): string => {
   }
   return lines.join('\n');
 };
+
+/**
+ * What the rows lack and why: tracks not found, tracks without features, tracks missing a group
+ * by the kind of reason, and the persistent backlog `chartflow retry-missing` asks again.
+ */
+const missingLines = (m: MissingCounts, backlog: BacklogCount | null): string[] => [
+  `  missing         ${m.notFound} track(s) not found, ${m.withoutFeatures} without audio features; by reason: ${missingKinds
+    .map((kind) => `${kind} ${m.byKind[kind]}`)
+    .join(', ')}`,
+  ...(backlog
+    ? [
+        `  backlog         ${backlog.tracks} track(s) kept in the lake to ask again${
+          backlog.until ? ` after ${backlog.until} (a quota)` : ''
+        }: chartflow retry-missing`,
+      ]
+    : []),
+];
 
 const sum = <T>(items: readonly T[], count: (item: T) => number) =>
   items.reduce((total, item) => total + count(item), 0);

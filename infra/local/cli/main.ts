@@ -8,6 +8,7 @@ import { registerBackfill } from './commands/backfill.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerStatus } from './commands/status.js';
+import { registerRetryMissing } from './commands/retry-missing.js';
 
 const untilSignal = () =>
   new Promise<void>((resolve) => {
@@ -39,6 +40,7 @@ export const main = async (
   registerBackfill(program, context, setExitCode);
   registerIngest(program, context, setExitCode);
   registerStatus(program, context, setExitCode);
+  registerRetryMissing(program, context, setExitCode);
   registerSandbox(program, context, waitForStop);
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
 

@@ -1,9 +1,9 @@
 import { CircuitOpenError, ProviderRejectedError, RateLimitedError } from '../../../shared/errors.js';
 
 /**
- * Whether an error says something about the endpoint rather than the ids: a rate limit, an
- * endpoint switched off by its breaker, or one closed to this app (401/403/404). Splitting the
- * batch would only repeat it, id by id.
+ * Whether an error says something about the endpoint rather than the ids: a rate limit, an open
+ * circuit breaker, or an endpoint closed to this app (401/403/404). Splitting the batch would only
+ * repeat it, id by id.
  */
 export const isEndpointError = (error: unknown): boolean =>
   error instanceof RateLimitedError ||

@@ -1,4 +1,11 @@
+import {
+  InvalidRecordError,
+  ProviderError,
+  ProviderRejectedError,
+  RateLimitedError,
+} from '../../../shared/errors.js';
 import { bisectBatch } from './bisect.js';
+import type { LookupFailure } from './lookup-session.js';
 
 /** One endpoint's lookup of many ids, as {@link eachAnswer} runs it. */
 export interface AnswerLookup {
@@ -11,8 +18,13 @@ export interface AnswerLookup {
   readonly fetch: (ids: readonly string[]) => Promise<unknown[]>;
   /** The id an answered item is for. */
   readonly idOf: (item: object) => unknown;
-  /** An id whose call failed even alone, with why. */
-  readonly onFailure: (id: string, reason: string) => void;
+  /** An id whose call failed even alone, or that the endpoint could not be asked for, with why. */
+  readonly onFailure: (id: string, failure: LookupFailure) => void;
+  /**
+   * Endpoint errors the caller handles itself (a gated endpoint closed to the app): rethrown. Any
+   * other provider failure of the endpoint fails the ids not answered yet, and the pass goes on.
+   */
+  readonly rethrow?: (error: unknown) => boolean;
   /** An asked id, with the item answered for it, or `undefined` when the answer left it out. */
   readonly onAnswer: (id: string, item: unknown) => void;
 }
@@ -26,9 +38,20 @@ const chunk = <T>(items: readonly T[], size: number): T[][] =>
  * it (matched by id, never by position), or `undefined` when the answer left it out.
  */
 export const eachAnswer = async (lookup: AnswerLookup): Promise<void> => {
-  for (const batch of chunk(lookup.ids, lookup.size)) {
-    const outcome = await bisectBatch(batch, lookup.fetch);
-    for (const [id, reason] of outcome.failures) lookup.onFailure(id, reason);
+  const batches = chunk(lookup.ids, lookup.size);
+  for (const [index, batch] of batches.entries()) {
+    let outcome: Awaited<ReturnType<typeof bisectBatch<unknown[]>>>;
+    try {
+      outcome = await bisectBatch(batch, lookup.fetch);
+    } catch (error) {
+      if (lookup.rethrow?.(error) || !isProviderFailure(error)) throw error;
+      // The endpoint cannot answer now (a quota, an open breaker, a persistent error): this batch
+      // and the ones after it are not asked, and what the earlier batches learned is kept.
+      const failure = failureOf(error);
+      for (const id of batches.slice(index).flat()) lookup.onFailure(id, failure);
+      return;
+    }
+    for (const [id, reason] of outcome.failures) lookup.onFailure(id, { kind: 'provider_error', reason });
     for (const { ids: asked, answer } of outcome.answers) {
       lookup.keep(lookup.endpoint, answer);
       const found = byId(answer, lookup.idOf);
@@ -36,6 +59,23 @@ export const eachAnswer = async (lookup: AnswerLookup): Promise<void> => {
     }
   }
 };
+
+/** A provider's failure, as opposed to a bug or the lake failing (which must fail the invocation). */
+export const isProviderFailure = (error: unknown): error is Error =>
+  error instanceof ProviderError ||
+  error instanceof RateLimitedError ||
+  error instanceof ProviderRejectedError ||
+  error instanceof InvalidRecordError;
+
+/**
+ * A provider failure as a lookup failure: a rate limit that reached us (longer than the client
+ * waits in place, or a spent quota) is a `quota`, anything else a `provider_error`, an open
+ * breaker included.
+ */
+export const failureOf = (error: Error): LookupFailure =>
+  error instanceof RateLimitedError
+    ? { kind: 'quota', reason: error.message, retryAfterMs: error.retryAfterMs }
+    : { kind: 'provider_error', reason: error.message };
 
 /** Items by the id each is for; an item answered twice counts once, the first time. */
 const byId = (answers: readonly unknown[], idOf: (item: object) => unknown): Map<string, unknown> => {

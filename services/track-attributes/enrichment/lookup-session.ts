@@ -1,11 +1,28 @@
+import {
+  kindReason,
+  kindsOf,
+  leadingKind,
+  reasonSeparator,
+  retryableKinds,
+  type AttributeGroup,
+  type MissingKind,
+} from '../../../shared/records/missing-reasons.js';
 import type { CachedTrack } from './attribute-cache.js';
 import type {
   AttributeColumns,
   LookupBatch,
+  MissingGap,
   QuarantinedAnswer,
   TrackArtist,
   TrackLookup,
 } from './attribute-provider.js';
+
+/** Why a lookup failed, with its kind (and a quota's Retry-After). */
+export interface LookupFailure {
+  readonly kind: MissingKind;
+  readonly reason: string;
+  readonly retryAfterMs?: number;
+}
 
 /** What the day's lookups learned of one track, group by group, each with where it came from. */
 export interface TrackKnowledge {
@@ -16,9 +33,12 @@ export interface TrackKnowledge {
   features?: { columns: AttributeColumns; source: string; fetchedOn: string };
   /** Every source said it has no features for the track (cached, so it is not asked daily). */
   featuresMissing?: { reason: string; fetchedOn: string; learnedToday: boolean };
-  /** Why a group is missing, or a lookup failed. */
+  /** Why a group is missing, each reason led by its kind (shared/records/missing-reasons.ts). */
   missing: string[];
-  failed?: string;
+  /** The groups worth asking again later (a quota, a provider error), for the backlog. */
+  gaps: MissingGap[];
+  /** The preferred source of metadata failed for the track (another may still have answered). */
+  failed?: LookupFailure;
   notFound?: string;
   /** The provider's answer for the track failed validation: why, and the answer. */
   invalid?: { reason: string; raw: unknown };
@@ -48,14 +68,14 @@ export class LookupSession {
    * What Spotify said of a track's audio features when it gave none (it has none, the call failed,
    * the answer was invalid, the endpoint is closed): said first when the track ends without them.
    */
-  readonly #spotifyFeaturesNotes = new Map<string, string>();
+  readonly #spotifyFeaturesNotes = new Map<string, LookupFailure>();
 
   constructor(
     readonly ids: readonly string[],
     readonly chartDate: string,
     private readonly cached: ReadonlyMap<string, CachedTrack>,
   ) {
-    this.#known = new Map(ids.map((id) => [id, { missing: [] }]));
+    this.#known = new Map(ids.map((id) => [id, { missing: [], gaps: [] }]));
     for (const [id, entry] of cached) {
       const k = this.of(id);
       if (entry.metadata) k.metadata = { ...entry.metadata };
@@ -95,19 +115,44 @@ export class LookupSession {
     this.quarantine.push({ trackId, provider, reason, raw });
   }
 
-  noteSpotifyFeatures(id: string, note: string): void {
-    this.#spotifyFeaturesNotes.set(id, note);
+  /**
+   * Records that a group goes without today, the reason led by its kind; a reason worth asking
+   * again later is also a gap, for the backlog.
+   */
+  miss(id: string, group: AttributeGroup, failure: LookupFailure): void {
+    const k = this.of(id);
+    const reason = kindReason(failure.kind, failure.reason);
+    k.missing.push(reason);
+    if (retryableKinds.includes(failure.kind)) {
+      k.gaps.push({
+        group,
+        kind: failure.kind,
+        reason,
+        ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
+      });
+    }
+  }
+
+  /** What Spotify said of a track's audio features when it gave none; an absence unless told otherwise. */
+  noteSpotifyFeatures(id: string, note: string, failure?: Omit<LookupFailure, 'reason'>): void {
+    this.#spotifyFeaturesNotes.set(id, { kind: 'not_found', ...failure, reason: note });
   }
 
   spotifyFeaturesNote(id: string): string | undefined {
-    return this.#spotifyFeaturesNotes.get(id);
+    return this.#spotifyFeaturesNotes.get(id)?.reason;
   }
 
-  /** Records that a track goes without audio features today, Spotify's note first; returns the reason. */
-  missFeatures(id: string, why: string): string {
+  /**
+   * Records that a track goes without audio features today, Spotify's note first; returns the
+   * reason (without its kind). The kind is the most actionable of Spotify's and the last source's:
+   * when either failed, the absence is not known.
+   */
+  missFeatures(id: string, why: string, failure?: Omit<LookupFailure, 'reason'>): string {
     const before = this.#spotifyFeaturesNotes.get(id);
-    const reason = `no audio features: ${before ? `${before}; ` : ''}${why}`;
-    this.of(id).missing.push(reason);
+    const reason = `no audio features: ${before ? `${before.reason}, then ` : ''}${why}`;
+    const kind = leadingKind([before?.kind ?? 'not_found', failure?.kind ?? 'not_found'])!;
+    const retryAfterMs = failure?.retryAfterMs ?? before?.retryAfterMs;
+    this.miss(id, 'features', { kind, reason, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
     return reason;
   }
 
@@ -120,21 +165,36 @@ export class LookupSession {
   recallKnownAbsences(): void {
     for (const id of this.ids) {
       const k = this.of(id);
-      if (!k.features && k.featuresMissing && !k.featuresMissing.learnedToday)
-        k.missing.push(k.featuresMissing.reason);
+      if (!k.features && k.featuresMissing && !k.featuresMissing.learnedToday) {
+        // Reasons cached before kinds were recorded have none: a known absence is `not_found`.
+        const { reason } = k.featuresMissing;
+        k.missing.push(kindsOf(reason).length ? reason : kindReason('not_found', reason));
+      }
     }
   }
 
-  /** The batch's answer: a row per id, the answers as received, and the quarantined ones. */
+  /** The batch's answer: a row per id, the answers as received, the quarantined ones, and the gaps. */
   results(): LookupBatch {
-    const results = new Map<string, TrackLookup>(this.ids.map((id) => [id, toLookup(this.of(id))]));
-    return { results, raw: this.raw, quarantine: this.quarantine };
+    const results = new Map<string, TrackLookup>();
+    const gaps = new Map<string, MissingGap[]>();
+    for (const id of this.ids) {
+      const k = this.of(id);
+      results.set(id, toLookup(k));
+      const all = [...metadataGaps(k), ...k.gaps];
+      if (all.length) gaps.set(id, all);
+    }
+    return { results, gaps, raw: this.raw, quarantine: this.quarantine };
   }
 
-  /** The cache entries that learned something new today. */
+  /**
+   * The cache entries that learned something new today. A track with a gap is left out: what it
+   * got instead (ReccoBeats' metadata when Spotify failed, an absence of features one source could
+   * not confirm) is not what a healthy day would keep, and its next lookup asks again.
+   */
   cacheUpdates(): CachedTrack[] {
     return this.ids.flatMap((id) => {
       const k = this.of(id);
+      if (metadataGaps(k).length || k.gaps.length) return [];
       const before = this.cached.get(id);
       const newMetadata = k.metadata && !before?.metadata;
       const newFeatures = k.features && !before?.features;
@@ -156,18 +216,45 @@ export class LookupSession {
   }
 }
 
-/** A track's row: each group with its source, and why any group is missing. */
+/** The gap a failed metadata lookup leaves: none when it was not worth asking again. */
+const metadataGaps = (k: TrackKnowledge): MissingGap[] => {
+  if (!k.failed && !(k.invalid && !k.metadata)) return [];
+  const failure = k.failed ?? { kind: 'provider_error' as const, reason: k.invalid!.reason };
+  const reason = kindReason(failure.kind, metadataFailure(k, failure));
+  return [
+    {
+      group: 'metadata',
+      kind: failure.kind,
+      reason,
+      ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
+    },
+  ];
+};
+
+/** Why the track's metadata is not the preferred source's: it failed, and what stood in, if anything. */
+const metadataFailure = (k: TrackKnowledge, failure: LookupFailure): string =>
+  k.metadata ? `metadata from ${k.metadata.source}: ${failure.reason}` : failure.reason;
+
+/** A track's row: each group with its source, and why any group is missing, each reason led by its kind. */
 const toLookup = (k: TrackKnowledge): TrackLookup => {
   if (!k.metadata) {
-    if (k.failed) return { status: 'failed', reason: k.failed };
-    if (k.invalid) return { status: 'quarantined', reason: k.invalid.reason, raw: k.invalid.raw };
+    const join = (first: string) => [first, ...k.missing].join(reasonSeparator);
+    if (k.failed) return { status: 'missing', reason: join(kindReason(k.failed.kind, k.failed.reason)) };
+    if (k.invalid) {
+      return {
+        status: 'quarantined',
+        reason: kindReason('provider_error', k.invalid.reason),
+        raw: k.invalid.raw,
+      };
+    }
     return {
       status: 'not_found',
-      reason: [k.notFound ?? 'no source knows this track', ...k.missing].join('; '),
+      reason: join(kindReason('not_found', k.notFound ?? 'no source knows this track')),
     };
   }
-  const missing = [...k.missing];
-  if (!k.popularity && !missing.some((m) => m.startsWith('no popularity'))) missing.push('no popularity');
+  const missing = [...(k.failed ? metadataGaps(k).map((g) => g.reason) : []), ...k.missing];
+  if (!k.popularity && !missing.some((m) => m.includes('no popularity')))
+    missing.push(kindReason('not_found', 'no popularity'));
   const artists = k.metadata.artists.map((a) => ({
     artistId: a.artistId,
     artistName: k.artistNames?.get(a.artistId) ?? a.artistName,
@@ -181,7 +268,7 @@ const toLookup = (k: TrackKnowledge): TrackLookup => {
       popularity_source: k.popularity?.source ?? null,
       ...(k.features?.columns ?? {}),
       features_source: k.features?.source ?? null,
-      missing_reason: missing.length ? missing.join('; ') : null,
+      missing_reason: missing.length ? missing.join(reasonSeparator) : null,
     },
     artists,
   };

@@ -1,4 +1,4 @@
-import { CircuitOpenError, describeIssues } from '../../../shared/errors.js';
+import { describeIssues } from '../../../shared/errors.js';
 import { reccobeatsLimits, type ReccoBeatsClient } from '../../../shared/reccobeats/reccobeats-client.js';
 import {
   reccobeatsAudioFeaturesSchema,
@@ -10,7 +10,7 @@ import {
 import { unitIntervalFeatures } from '../../../shared/records/stage-tables.js';
 import type { AttributeColumns } from './attribute-provider.js';
 import { eachAnswer } from './each-answer.js';
-import type { LookupSession, TrackKnowledge } from './lookup-session.js';
+import type { LookupSession } from './lookup-session.js';
 
 /** ReccoBeats names a track by its own id; the Spotify id is in its `href`. */
 const reccobeatsSpotifyId = (item: object): string | undefined =>
@@ -27,7 +27,10 @@ export const reccobeatsTracks = async (
   const wanted = session.idsWhere((k) => !k.popularity && !k.notFound);
   if (!reccobeats) {
     for (const id of wanted)
-      session.of(id).missing.push('no popularity: Spotify gave none and ReccoBeats is off');
+      session.miss(id, 'popularity', {
+        kind: 'not_found',
+        reason: 'no popularity: Spotify gave none and ReccoBeats is off',
+      });
     return;
   }
   await eachAnswer({
@@ -37,39 +40,42 @@ export const reccobeatsTracks = async (
     keep: session.keep,
     fetch: (part) => reccobeats.tracks(part, session.chartDate),
     idOf: reccobeatsSpotifyId,
-    onFailure: (id, reason) => session.of(id).missing.push(`no popularity: reccobeats failed: ${reason}`),
+    onFailure: (id, failure) => {
+      session.miss(id, 'popularity', {
+        ...failure,
+        reason: `no popularity: reccobeats failed: ${failure.reason}`,
+      });
+      // Without Spotify's metadata this was the track's last source: the track is missing, not unknown.
+      const k = session.of(id);
+      if (!k.metadata) k.failed ??= { ...failure, reason: `reccobeats tracks: ${failure.reason}` };
+    },
     onAnswer: (id, item) => {
       const k = session.of(id);
-      if (item === undefined)
-        return void k.missing.push('no popularity: reccobeats does not know this track');
+      if (item === undefined) {
+        return session.miss(id, 'popularity', {
+          kind: 'not_found',
+          reason: 'no popularity: reccobeats does not know this track',
+        });
+      }
       const parsed = reccobeatsTrackSchema.safeParse(item);
-      if (parsed.success) return learnReccoBeatsTrack(k, parsed.data, session.chartDate);
+      if (parsed.success) return learnReccoBeatsTrack(session, id, parsed.data);
       // The reason lands in the lake (quarantine, missing_reason): its wording is kept as it is.
       const reason = `invalid reccobeats track: ${describeIssues(parsed.error.issues)}`;
       session.quarantineAnswer(id, 'reccobeats', reason, item);
-      k.missing.push(`no popularity: ${reason}`);
+      session.miss(id, 'popularity', { kind: 'provider_error', reason: `no popularity: ${reason}` });
       // Without other metadata, this answer was the track's only one: the track is quarantined.
       if (!k.metadata) k.invalid = { reason, raw: item };
     },
-  }).catch((error: unknown) => tracksCutOff(session, wanted, error));
+  });
 };
 
-/** `/track` was switched off by its breaker: the tracks it had not answered go without, saying why. */
-const tracksCutOff = (session: LookupSession, wanted: readonly string[], error: unknown): void => {
-  if (!(error instanceof CircuitOpenError)) throw error;
-  for (const id of wanted) {
-    const k = session.of(id);
-    if (!k.popularity && !k.missing.some((m) => m.startsWith('no popularity')))
-      k.missing.push(`no popularity: ${error.message}`);
-    if (!k.metadata) k.failed ??= `reccobeats tracks: ${error.message}`;
-  }
-};
-
-const learnReccoBeatsTrack = (k: TrackKnowledge, track: ReccoBeatsTrack, chartDate: string): void => {
+const learnReccoBeatsTrack = (session: LookupSession, id: string, track: ReccoBeatsTrack): void => {
+  const k = session.of(id);
+  const { chartDate } = session;
   if (track.popularity !== undefined && track.popularity !== null) {
     k.popularity = { value: track.popularity, source: 'reccobeats' };
   } else {
-    k.missing.push('no popularity: reccobeats gave none');
+    session.miss(id, 'popularity', { kind: 'not_found', reason: 'no popularity: reccobeats gave none' });
   }
   const artists = track.artists.flatMap((a) => {
     const artistId = spotifyIdOfHref(a.href);
@@ -100,17 +106,9 @@ export const reccobeatsAudioFeatures = async (
     keep: session.keep,
     fetch: (part) => reccobeats.audioFeatures(part, session.chartDate),
     idOf: reccobeatsSpotifyId,
-    onFailure: (id, reason) => session.missFeatures(id, `reccobeats failed: ${reason}`),
+    onFailure: (id, failure) => session.missFeatures(id, `reccobeats failed: ${failure.reason}`, failure),
     onAnswer: (id, item) => learnReccoBeatsFeatures(session, id, item),
-  }).catch((error: unknown) => featuresCutOff(session, error));
-};
-
-/** `/audio-features` was switched off by its breaker: the tracks it had not answered go without, saying why. */
-const featuresCutOff = (session: LookupSession, error: unknown): void => {
-  if (!(error instanceof CircuitOpenError)) throw error;
-  for (const id of session.needingFeatures())
-    if (!session.of(id).missing.some((m) => m.startsWith('no audio features')))
-      session.missFeatures(id, error.message);
+  });
 };
 
 const learnReccoBeatsFeatures = (session: LookupSession, id: string, item: unknown): void => {
@@ -129,7 +127,7 @@ const learnReccoBeatsFeatures = (session: LookupSession, id: string, item: unkno
   }
   const reason = `invalid reccobeats audio features: ${describeIssues(parsed.error.issues)}`;
   session.quarantineAnswer(id, 'reccobeats', reason, item);
-  session.missFeatures(id, reason);
+  session.missFeatures(id, reason, { kind: 'provider_error' });
 };
 
 const reccobeatsFeatures = (f: ReccoBeatsAudioFeatures): AttributeColumns => ({

@@ -10,8 +10,8 @@ import { spotifyLimits, type SpotifyClient } from '../../../shared/spotify/spoti
 import { unitIntervalFeatures } from '../../../shared/records/stage-tables.js';
 import type { AttributeColumns } from './attribute-provider.js';
 import { isEndpointError } from './bisect.js';
-import { eachAnswer } from './each-answer.js';
-import type { LookupSession } from './lookup-session.js';
+import { eachAnswer, failureOf, isProviderFailure } from './each-answer.js';
+import type { LookupFailure, LookupSession } from './lookup-session.js';
 
 /** Spotify's note for a track its audio-features answer left out (`null`): it has none. */
 export const spotifyHasNoFeatures = 'spotify has no audio features for this track';
@@ -47,7 +47,10 @@ export const spotifyTracks = async (
         return answer;
       },
       idOf: spotifyIdOf,
-      onFailure: (id, reason) => (session.of(id).failed = `spotify tracks: ${reason}`),
+      onFailure: (id, failure) =>
+        (session.of(id).failed = { ...failure, reason: `spotify tracks: ${failure.reason}` }),
+      // Switched off by its breaker: handed to ReccoBeats, then to `/tracks/{id}` (`cutOff`).
+      rethrow: (error) => closedEndpoint(error) || error instanceof CircuitOpenError,
       onAnswer: (id, item) => {
         if (item === undefined) session.of(id).notFound = 'spotify does not know this track id';
         else learnSpotifyTrack(session, id, item);
@@ -61,24 +64,31 @@ export const spotifyTracks = async (
   return true;
 };
 
-/** Development Mode: one `/tracks/{id}` per track never seen before (no popularity). */
+/**
+ * Development Mode: one `/tracks/{id}` per track never seen before (no popularity). Once the
+ * endpoint itself fails (a quota, an open breaker, a 401), the lookups not sent yet fail the same
+ * way without asking.
+ */
 export const spotifySingleTracks = async (session: LookupSession, spotify: SpotifyClient): Promise<void> => {
   const unknown = session.idsWhere((k) => !k.metadata);
+  let endpointDown: LookupFailure | undefined;
   // The provider's limiter paces these; they run side by side up to it.
   await Promise.all(
     unknown.map(async (id) => {
       try {
+        if (endpointDown) return void (session.of(id).failed = endpointDown);
         const item = await spotify.track(id, { asOf: session.chartDate });
         session.keep('spotify_track', [item]);
         learnSpotifyTrack(session, id, item);
       } catch (error) {
         if (error instanceof ProviderRejectedError && [400, 404].includes(error.status)) {
           session.of(id).notFound = `spotify does not know this track id (HTTP ${error.status})`;
-        } else if (isEndpointError(error) && !(error instanceof CircuitOpenError)) {
-          throw error;
-        } else {
-          session.of(id).failed = `spotify track: ${(error as Error).message}`;
+          return;
         }
+        if (!isProviderFailure(error)) throw error;
+        const failure = failureOf(error);
+        session.of(id).failed = { ...failure, reason: `spotify track: ${failure.reason}` };
+        if (isEndpointError(error)) endpointDown ??= session.of(id).failed;
       }
     }),
   );
@@ -146,12 +156,12 @@ export const spotifyAudioFeatures = async (
         return answer;
       },
       idOf: spotifyIdOf,
-      onFailure: (id, reason) => session.noteSpotifyFeatures(id, `spotify audio features failed: ${reason}`),
+      onFailure: (id, failure) =>
+        session.noteSpotifyFeatures(id, `spotify audio features failed: ${failure.reason}`, failure),
+      rethrow: closedEndpoint,
       onAnswer: (id, item) => learnSpotifyFeatures(session, id, item),
     });
   } catch (error) {
-    // Switched off by its breaker: ReccoBeats, asked next, answers for the tracks still needing features.
-    if (error instanceof CircuitOpenError) return;
     if (!closedEndpoint(error)) throw error;
     access.close('audioFeatures', `HTTP ${statusOf(error)} on GET /v1/audio-features`);
   }
@@ -163,7 +173,8 @@ export const spotifyAudioFeatures = async (
  * ReccoBeats does not know; without an answer they failed, saying why.
  */
 const cutOff = (session: LookupSession, reason: string): false => {
-  for (const id of session.idsWhere((k) => !k.metadata && !k.notFound)) session.of(id).failed ??= reason;
+  for (const id of session.idsWhere((k) => !k.metadata && !k.notFound))
+    session.of(id).failed ??= { kind: 'provider_error', reason };
   return false;
 };
 
@@ -180,7 +191,7 @@ const learnSpotifyFeatures = (session: LookupSession, id: string, item: unknown)
   }
   const reason = `invalid spotify audio features: ${describeIssues(parsed.error.issues)}`;
   session.quarantineAnswer(id, 'spotify', reason, item);
-  session.noteSpotifyFeatures(id, reason);
+  session.noteSpotifyFeatures(id, reason, { kind: 'provider_error' });
 };
 
 /** The tracks still needing features when the endpoint is closed: that is Spotify's note for them. */

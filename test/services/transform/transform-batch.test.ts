@@ -64,7 +64,14 @@ const landDay = async (
     lakeKeys.attributesCsv(chartDate, 'global', part),
     toStageCsv(
       'song_attributes',
-      ids.map((id) => ({ ...lineage, track_id: id, enrichment_status: 'ok' })),
+      ids.map((id) => ({
+        ...lineage,
+        track_id: id,
+        enrichment_status: 'ok',
+        metadata_source: 'spotify',
+        popularity_source: 'spotify',
+        features_source: 'spotify',
+      })),
     ),
   );
   const manifest: Manifest = {

@@ -24,6 +24,7 @@ const day: RunSummary = {
   loadId: 'load-1',
   status: 'succeeded',
   reason: null,
+  missing: { notFound: 0, withoutFeatures: 0, byKind: { quota: 0, provider_error: 0, not_found: 0 } },
   rows: { stage: { chart_songs: 200 }, marts: { fct_chart_entries: 200 }, chartEntriesThisDay: 200 },
   top: [],
   requests: { spotify: 40 },

@@ -10,6 +10,7 @@ const day: RunSummary = {
   status: 'not_loaded',
   reason: 'the day never completed: 200 track(s) wait for a provider, next attempt in 24 h',
   openBreakers: [],
+  missing: { notFound: 0, withoutFeatures: 0, byKind: { quota: 200, provider_error: 0, not_found: 0 } },
   rows: { stage: {}, marts: {}, chartEntriesThisDay: 0 },
   top: [],
   requests: { reccobeats: 3 },
@@ -20,8 +21,8 @@ const day: RunSummary = {
   failedInvocations: [],
   dbtMessage: null,
   spotifyAccess: 'none',
-  // A daily quota's wait, as a provider's Retry-After gave it.
-  backlog: { tracks: 200, nextAttemptInMs: 86_399_000 },
+  // A daily quota's end, as a provider's Retry-After gave it.
+  backlog: { tracks: 200, until: '2026-11-22T05:59:59.000Z' },
   timingsMs: { extract: 0, enrich: 0, load: 0, checks: 0, dbt: 0 },
 };
 
@@ -29,12 +30,14 @@ describe('Function: run summaries tell waits humanly', () => {
   it("prints a day's backlog wait in hours, not in milliseconds or seconds, and its not-loaded reason", () => {
     const text = formatSummary(day);
 
-    expect(text).toContain('next attempt in 24 h');
+    expect(text).toContain(
+      '200 track(s) kept in the lake to ask again after 2026-11-22T05:59:59.000Z (a quota)',
+    );
     expect(text).not.toMatch(/86399/);
     expect(text).toContain(`  reason          ${day.reason}`);
   });
 
-  it("prints a backfill's backlog wait in hours", () => {
+  it("prints a backfill's backlog and its quota's end", () => {
     const backfill = {
       batchId: 'b',
       status: 'not_loaded',
@@ -48,12 +51,14 @@ describe('Function: run summaries tell waits humanly', () => {
       spotifyAccess: 'none',
       dbtMessage: null,
       failedInvocations: [],
-      backlog: { tracks: 3, nextAttemptInMs: 200_000 },
+      backlog: { tracks: 3, until: '2026-11-21T06:03:20.000Z' },
       openBreakers: [],
       timingsMs: { total: 0, load: 0, fetch: 0, enrich: 0, stageLoad: 0, checks: 0, dbt: 0 },
       busyMs: { fetch: 0, enrich: 0, stageLoad: 0 },
     } satisfies BackfillSummary;
 
-    expect(formatBackfill(backfill)).toContain('next attempt in 3 min 20 s');
+    expect(formatBackfill(backfill)).toContain(
+      '3 track(s) kept in the lake to ask again after 2026-11-21T06:03:20.000Z',
+    );
   });
 });

@@ -163,39 +163,4 @@ describe('Function: chartflow status exit codes (stuck, interrupted, not loaded,
     expect(text).toMatch(/ {2}reason {10}chart-fetch failed for good: .*503/);
     expect(code).toBe(1);
   }, 120_000);
-
-  it('exits 1 for an ingested day that never completed (a spent quota), where it said "no runs recorded"', async () => {
-    const pipeline = await LocalPipeline.start({
-      config: parseLocalConfig({ CHARTFLOW_HOME: home }),
-      processEnv: {},
-      clock,
-    });
-    try {
-      const catalog = pipeline.sandbox!.catalog;
-      const chartDate = '2026-08-03';
-      const file = currentChartsCsv(
-        catalog.chartFor('global', chartDate).map((trackId) => ({
-          trackId,
-          trackName: catalog.track(trackId)!.name,
-          artistNames: 'Someone',
-        })),
-      );
-      pipeline.sandbox!.faults.quotaExceeded({ provider: 'spotify', retryAfterSeconds: 3600 });
-      pipeline.sandbox!.faults.quotaExceeded({ provider: 'reccobeats', retryAfterSeconds: 3600 });
-      const [summary] = await pipeline.ingest([
-        { name: `regional-global-daily-${chartDate}.csv`, body: Buffer.from(file, 'utf8') },
-      ]);
-      expect(summary).toMatchObject({ status: 'not_loaded', loadId: null });
-    } finally {
-      await pipeline.close();
-    }
-
-    const { code, text } = await status();
-
-    expect(text).toMatch(/global-daily 2026-08-03: not loaded/);
-    expect(text).toMatch(
-      / {2}reason {10}the day never completed: \d+ track\(s\) wait for a provider, next attempt in (1 h|59 min \d+ s)/,
-    );
-    expect(code).toBe(1);
-  }, 120_000);
 });

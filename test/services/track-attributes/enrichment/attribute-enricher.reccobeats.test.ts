@@ -100,7 +100,8 @@ describe('Class: AttributeEnricher, with ReccoBeats alone (no Spotify app)', () 
       for (const id of [unknownId, unknownToReccoBeats]) {
         expect(results.get(id), id).toEqual({
           status: 'not_found',
-          reason: 'no source knows this track; no popularity: reccobeats does not know this track',
+          reason:
+            'not_found: no source knows this track; not_found: no popularity: reccobeats does not know this track',
         });
       }
       for (const id of withFeatures.slice(0, 5)) {
@@ -163,7 +164,7 @@ describe('Class: AttributeEnricher, with ReccoBeats alone (no Spotify app)', () 
       expect(row.attributes).toMatchObject({
         ...expectedRow(without),
         features_source: null,
-        missing_reason: 'no audio features: reccobeats has none for this track',
+        missing_reason: 'not_found: no audio features: reccobeats has none for this track',
       });
       expect(okLookup(results.get(withFeatures[0]!)).attributes.features_source).toBe('reccobeats');
     });
@@ -212,7 +213,7 @@ describe('Class: AttributeEnricher, with ReccoBeats alone (no Spotify app)', () 
 
       expect(okLookup(results.get(ids[0]!)).attributes).toMatchObject({
         features_source: null,
-        missing_reason: 'no audio features: reccobeats has none for this track',
+        missing_reason: 'not_found: no audio features: reccobeats has none for this track',
       });
       expect(okLookup(results.get(ids[1]!)).attributes.missing_reason).toBeNull();
     });
@@ -308,7 +309,7 @@ describe('Class: AttributeEnricher, with ReccoBeats alone (no Spotify app)', () 
         metadata_source: 'reccobeats',
         popularity_source: 'reccobeats',
         features_source: null,
-        missing_reason: 'no audio features: reccobeats has none for this track',
+        missing_reason: 'not_found: no audio features: reccobeats has none for this track',
       });
       expect(okLookup(results.get(ids[2])).attributes).toMatchObject({
         popularity: 43,
@@ -324,7 +325,7 @@ describe('Class: AttributeEnricher, with ReccoBeats alone (no Spotify app)', () 
 
       expect(results.get(ids[1])).toMatchObject({
         status: 'quarantined',
-        reason: 'invalid reccobeats track: popularity: Too big: expected number to be <=100',
+        reason: 'provider_error: invalid reccobeats track: popularity: Too big: expected number to be <=100',
       });
     });
   });

@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, trickyTracks, type Sandbox } from '../../../../infra/sandbox/index.js';
-import { RateLimitedError } from '../../../../shared/errors.js';
 import type { TrackLookup } from '../../../../services/track-attributes/enrichment/attribute-provider.js';
 import { spotifyOnlyEnricher } from './enricher-fixtures.js';
 import { startLocalHttpServer, type LocalHttpServer } from '../../../shared/http/local-http-server.js';
@@ -90,7 +89,7 @@ describe('Class: AttributeEnricher, with Spotify alone', () => {
       expect([...results.keys()].sort()).toEqual([...ids].sort());
       expect(results.get(unknown)).toEqual({
         status: 'not_found',
-        reason: 'spotify does not know this track id',
+        reason: 'not_found: spotify does not know this track id',
       });
       for (const id of known) {
         const row = okAttributes(results.get(id));
@@ -141,7 +140,8 @@ describe('Class: AttributeEnricher, with Spotify alone', () => {
       expect(row.attributes).toMatchObject({
         ...expectedRow(withoutFeatures).attributes,
         features_source: null,
-        missing_reason: 'no audio features: spotify has no audio features for this track; ReccoBeats is off',
+        missing_reason:
+          'not_found: no audio features: spotify has no audio features for this track, then ReccoBeats is off',
       });
       expect(row.attributes.danceability ?? null).toBeNull();
       expect(okAttributes(results.get(withFeatures)).attributes).toMatchObject({
@@ -150,7 +150,7 @@ describe('Class: AttributeEnricher, with Spotify alone', () => {
       });
     });
 
-    it('isolates a poison id among 50: it alone is failed, the 49 others are ok', async () => {
+    it('isolates a poison id among 50: it alone is missing, the 49 others are ok', async () => {
       const ids = chart.slice(0, 50);
       const poison = ids[17] as string;
       sandbox.faults.failTrackLookups([poison]);
@@ -158,8 +158,9 @@ describe('Class: AttributeEnricher, with Spotify alone', () => {
       const { results, raw } = await provider().provider.lookup(ids, day);
 
       expect(results.get(poison)).toEqual({
-        status: 'failed',
-        reason: 'spotify tracks: spotify GET /v1/tracks: HTTP 500',
+        status: 'missing',
+        reason:
+          'provider_error: spotify tracks: spotify GET /v1/tracks: HTTP 500; not_found: no popularity: Spotify gave none and ReccoBeats is off',
       });
       const others = ids.filter((id) => id !== poison);
       expect(others.map((id) => results.get(id)?.status)).toEqual(others.map(() => 'ok'));
@@ -197,7 +198,7 @@ describe('Class: AttributeEnricher, with Spotify alone', () => {
     });
   });
 
-  it('hands the whole batch back with RateLimitedError when the wait is too long to sleep', async () => {
+  it('records a wait too long to sleep as a quota: what was answered is kept, the rest is missing', async () => {
     const clock = manualClock();
     const sandbox = await startSandbox({
       today: () => day,
@@ -208,14 +209,25 @@ describe('Class: AttributeEnricher, with Spotify alone', () => {
       const { client } = spotifyClientFor(sandbox, { clock });
       const ids = sandbox.catalog.chartFor('global', day).slice(0, 60);
 
-      const error = await spotifyOnlyEnricher(client)
-        .lookup(ids, day)
-        .catch((e: unknown) => e);
+      const { results, gaps } = await spotifyOnlyEnricher(client).lookup(ids, day);
 
-      expect(error).toBeInstanceOf(RateLimitedError);
-      expect(error).toMatchObject({ retryAfterMs: 60_000 });
+      // The first call of 50 went through; the second was refused for a minute, and not waited for.
       expect(sandbox.stats.requests.tracks).toBe(2);
       expect(clock.sleeps).toEqual([]);
+      expect(ids.slice(0, 50).map((id) => results.get(id)?.status)).toEqual(ids.slice(0, 50).map(() => 'ok'));
+      for (const id of ids.slice(50)) {
+        expect(results.get(id)).toEqual({
+          status: 'missing',
+          reason: expect.stringMatching(/^quota: spotify tracks: spotify GET \/v1\/tracks: rate limited/),
+        });
+        expect(gaps?.get(id)).toEqual([
+          expect.objectContaining({ group: 'metadata', kind: 'quota', retryAfterMs: 60_000 }),
+        ]);
+      }
+      // The 50 found tracks' features were refused too: a quota, not a known absence.
+      expect(okAttributes(results.get(ids[0]!)).attributes.missing_reason).toMatch(
+        /^quota: no audio features: spotify audio features failed: .*rate limited/,
+      );
     } finally {
       await sandbox.close();
     }
@@ -296,23 +308,24 @@ describe('Class: AttributeEnricher, with Spotify alone', () => {
         popularity: null,
         popularity_source: null,
         danceability: 0.22,
-        missing_reason: 'no popularity: Spotify gave none and ReccoBeats is off',
+        missing_reason: 'not_found: no popularity: Spotify gave none and ReccoBeats is off',
       });
       expect(results.get(broken)).toEqual({
         status: 'quarantined',
-        reason: expect.stringMatching(/^invalid track: duration_ms: /),
+        reason: expect.stringMatching(/^provider_error: invalid track: duration_ms: /),
         raw: trackAnswers[broken],
       });
       expect(okAttributes(results.get(noFeatures)).attributes).toMatchObject({
         track_name: 'Song nofeat',
         features_source: null,
-        missing_reason: 'no audio features: spotify has no audio features for this track; ReccoBeats is off',
+        missing_reason:
+          'not_found: no audio features: spotify has no audio features for this track, then ReccoBeats is off',
       });
       expect(okAttributes(results.get(badFeatures)).attributes).toMatchObject({
         track_name: 'Song badfeat',
         features_source: null,
         missing_reason: expect.stringMatching(
-          /^no audio features: invalid spotify audio features: danceability: /,
+          /^provider_error: no audio features: invalid spotify audio features: danceability: /,
         ),
       });
       // Both invalid answers are kept for quarantine, with their provider and reason.

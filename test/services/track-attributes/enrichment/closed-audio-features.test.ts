@@ -67,7 +67,7 @@ describe('Class: AttributeEnricher, with Spotify alone, for an app whose audio-f
       album_id: 'album1',
       features_source: null,
       missing_reason:
-        'no audio features: spotify audio features closed to this app (HTTP 403 on GET /v1/audio-features); ReccoBeats is off',
+        'not_found: no audio features: spotify audio features closed to this app (HTTP 403 on GET /v1/audio-features), then ReccoBeats is off',
     });
     expect(hits.filter((p) => p === '/v1/audio-features')).toHaveLength(1);
   });

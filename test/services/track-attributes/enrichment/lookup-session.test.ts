@@ -62,7 +62,10 @@ describe('Class: LookupSession', () => {
     const row = session.results().results.get('c');
     expect(row).toMatchObject({
       status: 'ok',
-      attributes: { missing_reason: 'no audio features: reccobeats has none; no popularity' },
+      // Reasons cached before kinds were recorded: a known absence is `not_found`.
+      attributes: {
+        missing_reason: 'not_found: no audio features: reccobeats has none; not_found: no popularity',
+      },
     });
   });
 
@@ -71,14 +74,34 @@ describe('Class: LookupSession', () => {
     session.noteSpotifyFeatures('b', 'spotify has no audio features for this track');
 
     expect(session.missFeatures('b', 'ReccoBeats is off')).toBe(
-      'no audio features: spotify has no audio features for this track; ReccoBeats is off',
+      'no audio features: spotify has no audio features for this track, then ReccoBeats is off',
     );
-    expect(session.missFeatures('a', 'reccobeats failed: HTTP 500')).toBe(
+    expect(session.missFeatures('a', 'reccobeats failed: HTTP 500', { kind: 'provider_error' })).toBe(
       'no audio features: reccobeats failed: HTTP 500',
     );
     expect(session.of('b').missing).toEqual([
-      'no audio features: spotify has no audio features for this track; ReccoBeats is off',
+      'not_found: no audio features: spotify has no audio features for this track, then ReccoBeats is off',
     ]);
+    // Only what is worth asking again is a gap, for the backlog.
+    expect(session.of('b').gaps).toEqual([]);
+    expect(session.of('a').gaps).toEqual([
+      {
+        group: 'features',
+        kind: 'provider_error',
+        reason: 'provider_error: no audio features: reccobeats failed: HTTP 500',
+      },
+    ]);
+  });
+
+  it('takes the most actionable kind for features: a Spotify failure makes an absence elsewhere unknown', () => {
+    const session = sessionOn(day);
+    session.noteSpotifyFeatures('b', 'spotify audio features failed: HTTP 500', { kind: 'provider_error' });
+    session.missFeatures('b', 'reccobeats has none for this track');
+
+    expect(session.of('b').missing).toEqual([
+      'provider_error: no audio features: spotify audio features failed: HTTP 500, then reccobeats has none for this track',
+    ]);
+    expect(session.of('b').gaps.map((g) => g.kind)).toEqual(['provider_error']);
   });
 
   it('writes to the cache only what was learned today: new metadata, new features, a new absence', () => {
@@ -105,28 +128,81 @@ describe('Class: LookupSession', () => {
     ]);
   });
 
-  it('answers a track without metadata as failed, else quarantined, else not found, with why', () => {
+  it('answers a track without metadata as missing, else quarantined, else not found, with why', () => {
     const session = new LookupSession(['f', 'q', 'n', 'u'], day, new Map());
-    session.of('f').failed = 'spotify track: HTTP 500';
+    session.of('f').failed = { kind: 'quota', reason: 'spotify track: rate limited', retryAfterMs: 5_000 };
     session.of('f').invalid = { reason: 'ignored', raw: {} };
     session.of('q').invalid = { reason: 'invalid track: name: expected string', raw: { id: 'q' } };
     session.of('n').notFound = 'spotify does not know this track id';
-    session.of('n').missing.push('no popularity: reccobeats does not know this track');
+    session.miss('n', 'popularity', {
+      kind: 'not_found',
+      reason: 'no popularity: reccobeats does not know this track',
+    });
 
-    const { results } = session.results();
+    const { results, gaps } = session.results();
 
     expect([...results]).toEqual([
-      ['f', { status: 'failed', reason: 'spotify track: HTTP 500' }],
-      ['q', { status: 'quarantined', reason: 'invalid track: name: expected string', raw: { id: 'q' } }],
+      ['f', { status: 'missing', reason: 'quota: spotify track: rate limited' }],
+      [
+        'q',
+        {
+          status: 'quarantined',
+          reason: 'provider_error: invalid track: name: expected string',
+          raw: { id: 'q' },
+        },
+      ],
       [
         'n',
         {
           status: 'not_found',
-          reason: 'spotify does not know this track id; no popularity: reccobeats does not know this track',
+          reason:
+            'not_found: spotify does not know this track id; not_found: no popularity: reccobeats does not know this track',
         },
       ],
-      ['u', { status: 'not_found', reason: 'no source knows this track' }],
+      ['u', { status: 'not_found', reason: 'not_found: no source knows this track' }],
     ]);
+    // The missing and the quarantined track are worth asking again; the unknown ones are not.
+    expect([...(gaps ?? [])]).toEqual([
+      [
+        'f',
+        [
+          {
+            group: 'metadata',
+            kind: 'quota',
+            reason: 'quota: spotify track: rate limited',
+            retryAfterMs: 5_000,
+          },
+        ],
+      ],
+      [
+        'q',
+        [
+          {
+            group: 'metadata',
+            kind: 'provider_error',
+            reason: 'provider_error: invalid track: name: expected string',
+          },
+        ],
+      ],
+    ]);
+  });
+
+  it('keeps ReccoBeats metadata that stood in for a failed Spotify lookup out of the cache, saying why', () => {
+    const session = new LookupSession(['s'], day, new Map());
+    const k = session.of('s');
+    k.failed = { kind: 'provider_error', reason: 'spotify tracks: HTTP 500' };
+    k.metadata = { ...metadata('S'), source: 'reccobeats', fetchedOn: day };
+    k.popularity = { value: 40, source: 'reccobeats' };
+    session.learnFeaturesAbsent('s', 'no audio features: reccobeats has none');
+
+    expect(session.results().results.get('s')).toMatchObject({
+      status: 'ok',
+      attributes: {
+        metadata_source: 'reccobeats',
+        missing_reason: 'provider_error: metadata from reccobeats: spotify tracks: HTTP 500',
+      },
+    });
+    expect(session.cacheUpdates()).toEqual([]);
   });
 
   it('keeps answers by endpoint, in the order received, and quarantines with the reason', () => {

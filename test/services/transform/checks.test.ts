@@ -1,0 +1,149 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Mutex } from 'async-mutex';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.js';
+import { DuckDbWarehouse } from '../../../infra/adapters/embedded/duckdb-warehouse.js';
+import { runChecks } from '../../../services/transform/checks.js';
+import type { CheckResult } from '../../../shared/lake/run-records.js';
+import type { CellValue } from '../../../shared/records/csv.js';
+import { toStageCsv } from '../../../shared/records/csv.js';
+
+const chartDate = '2026-11-21';
+const enriched = { metadata_source: 'spotify', popularity_source: 'spotify', features_source: 'spotify' };
+
+/** A day of two tracks: the first fully enriched, the second's attribute row as given (or none). */
+const slices = {
+  noReason: { enrichment_status: 'ok', ...enriched, features_source: null },
+  kindReason: {
+    enrichment_status: 'ok',
+    ...enriched,
+    features_source: null,
+    missing_reason: 'quota: no audio features: reccobeats GET /v1/audio-features: rate limited',
+  },
+  missingTrack: {
+    enrichment_status: 'missing',
+    missing_reason:
+      'provider_error: spotify tracks: HTTP 500; provider_error: no popularity: reccobeats failed: HTTP 500',
+  },
+  reasonWithoutKind: { enrichment_status: 'missing', missing_reason: 'the provider failed' },
+  legacyOk: {
+    enrichment_status: 'ok',
+    ...enriched,
+    popularity_source: null,
+    missing_reason: 'no popularity',
+  },
+  legacyDeadLettered: { enrichment_status: 'dead_lettered', missing_reason: 'rate limited' },
+  lost: undefined,
+} satisfies Record<string, Record<string, CellValue> | undefined>;
+type SliceName = keyof typeof slices;
+
+describe('Function: runChecks, missing with a reason or lost', () => {
+  let home: string;
+  let warehouse: DuckDbWarehouse;
+  let results: Map<SliceName, CheckResult[]>;
+
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'chartflow-checks-'));
+    const store = new FsObjectStore({ root: path.join(home, 'lake') });
+    warehouse = new DuckDbWarehouse({
+      path: path.join(home, 'w.duckdb'),
+      lakeRoot: path.join(home, 'lake'),
+      mutex: new Mutex(),
+    });
+    await warehouse.ensureStage();
+    const names = Object.keys(slices) as SliceName[];
+    for (const [index, name] of names.entries()) {
+      const runId = `run-${String(index).padStart(6, '0')}`;
+      const lineage = {
+        chart_id: 'global',
+        chart_date: chartDate,
+        run_id: runId,
+        extracted_at: '2026-11-21 06:00:00',
+      };
+      const chartRows = ['t1', 't2'].map((id, i) => ({
+        ...lineage,
+        position: i + 1,
+        track_id: id,
+        track_name: id,
+        artist_names: 'A',
+        source: 'test',
+      }));
+      const second = slices[name];
+      const attributeRows = [
+        { ...lineage, track_id: 't1', ...enriched, enrichment_status: 'ok' },
+        ...(second ? [{ ...lineage, track_id: 't2', ...second }] : []),
+      ];
+      const artistRows = attributeRows
+        .filter((r) => r.enrichment_status === 'ok')
+        .map((r) => ({
+          ...lineage,
+          track_id: r.track_id,
+          artist_position: 1,
+          artist_id: 'a1',
+          artist_name: 'A',
+        }));
+      const files = {
+        chart_songs: `${runId}/chart.csv`,
+        song_attributes: `${runId}/attributes.csv`,
+        song_artists: `${runId}/artists.csv`,
+      };
+      await store.put(files.chart_songs, toStageCsv('chart_songs', chartRows));
+      await store.put(files.song_attributes, toStageCsv('song_attributes', attributeRows));
+      await store.put(files.song_artists, toStageCsv('song_artists', artistRows));
+      await warehouse.loadStage({
+        runId,
+        chartId: 'global',
+        chartDate,
+        files: {
+          chart_songs: [files.chart_songs],
+          song_attributes: [files.song_attributes],
+          song_artists: [files.song_artists],
+        },
+      });
+    }
+    const all = await runChecks(
+      warehouse,
+      names.map((_, index) => ({
+        runId: `run-${String(index).padStart(6, '0')}`,
+        chartId: 'global',
+        chartDate,
+      })),
+    );
+    results = new Map(names.map((name, index) => [name, all[index]!]));
+  });
+  afterAll(async () => {
+    await warehouse.close();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  const failed = (name: SliceName) =>
+    results
+      .get(name)!
+      .filter((c) => !c.passed)
+      .map((c) => c.name);
+
+  it('fails a row whose groups are NULL without a reason: an attribute lost, not missing', () => {
+    expect(failed('noReason')).toEqual(['missing_attributes_have_a_reason']);
+    expect(results.get('noReason')!.find((c) => !c.passed)?.detail).toMatch(/^1 row\(s\) lack attributes/);
+  });
+
+  it('fails a missing row whose reason is not led by a known kind', () => {
+    expect(failed('reasonWithoutKind')).toEqual(['missing_attributes_have_a_reason']);
+  });
+
+  it('passes NULL groups whose reason is led by its kind, and a track no provider could answer', () => {
+    expect(failed('kindReason')).toEqual([]);
+    expect(failed('missingTrack')).toEqual([]);
+  });
+
+  it('still passes rows of an older lake file (dead-lettered, or a reason without a kind), which only need a reason', () => {
+    expect(failed('legacyDeadLettered')).toEqual([]);
+    expect(failed('legacyOk')).toEqual([]);
+  });
+
+  it('fails a chart row without any attribute row: that one is lost', () => {
+    expect(failed('lost')).toEqual(['every_chart_row_has_attributes']);
+  });
+});
