@@ -33,6 +33,16 @@ import type { FunctionName } from '../topology.js';
 import { dbtProfileEnv } from './dbt-profile-env.js';
 import { LocalWiring, type LocalQueueSettings } from './wiring.js';
 import { asLocalTaskEvent, localFunctions, localStackReferences } from './functions.js';
+import { BatchProtocol } from '../../shared/transform/batch-protocol.js';
+import type { LockProcess } from '../../shared/lake/transform-lock.js';
+import { LockWaits } from './lock-wait.js';
+import {
+  describeRecovery,
+  localLockOptions,
+  recoverInterrupted,
+  thisProcess,
+  type Recovered,
+} from './recovery.js';
 
 /** Track-queue settings a test tunes, in local milliseconds; the rest are the topology's, scaled. */
 export type TrackQueueOverrides = Partial<LocalQueueSettings>;
@@ -52,6 +62,17 @@ export interface LocalPipelineOptions {
    * gives up (`LockWaitTimeoutError`, exit 2); a minute unless told.
    */
   readonly waitMs?: number;
+  /** Where the pipeline says what a user should know (a lock waited for, a recovery): stderr in the CLI. */
+  readonly note?: (text: string) => void;
+  /** Whether to put right what an interrupted run left before anything else (docs/reliability.md); yes unless told. */
+  readonly recover?: boolean;
+}
+
+/** What {@link LocalPipeline.interrupt} did. */
+export interface Interrupted {
+  /** dbt runs stopped. */
+  readonly dbtStopped: number;
+  readonly recovered: Recovered;
 }
 
 /** A command's `--wait` unless told: a minute. */
@@ -135,6 +156,9 @@ export class LocalPipeline {
   /** Runs loaded so far, and who waits for which: how a backfill knows a day is in. */
   readonly #loadedRuns = new Set<string>();
   readonly #loadWaiters = new Map<string, () => void>();
+  readonly #self: LockProcess = thisProcess();
+  readonly #note: (text: string) => void;
+  readonly #lockWaits: LockWaits;
 
   private constructor(
     readonly config: LocalConfig,
@@ -143,8 +167,10 @@ export class LocalPipeline {
     readonly sandbox: Sandbox | undefined,
     clock: Clock,
     retry: RetryPolicy | undefined,
+    local: { readonly waitMs: number; readonly note: (text: string) => void },
   ) {
     this.clock = clock;
+    this.#note = local.note;
     const wiring = new LocalWiring({
       clock,
       references: localStackReferences,
@@ -179,6 +205,13 @@ export class LocalPipeline {
       clock,
       ...(retry ? { retry } : {}),
     });
+    this.#lockWaits = new LockWaits({
+      clock,
+      waitMs: local.waitMs,
+      note: local.note,
+      self: this.#self,
+      liveHolder: () => new BatchProtocol(this.store, clock, this.#lockOptions()).liveHolder(),
+    });
     this.spotifyAccess = providers.access;
     this.hasSpotify = providers.hasSpotify;
     this.charts = providers.charts;
@@ -193,6 +226,7 @@ export class LocalPipeline {
           trackMaxReceiveCount: wiring.queueSettings.trackQueue.maxReceiveCount,
           providers,
           clock,
+          lock: this.#lockOptions({ onBusy: this.#lockWaits.busy }),
         },
         {
           phaseOf,
@@ -217,14 +251,68 @@ export class LocalPipeline {
             ...options.sandbox,
           })
         : undefined;
-    return new LocalPipeline(
+    const pipeline = new LocalPipeline(
       options.config,
       options.processEnv,
       options.queue ?? {},
       sandbox,
       options.clock ?? systemClock,
       options.retry,
+      { waitMs: options.waitMs ?? defaultLockWaitMs, note: options.note ?? (() => undefined) },
     );
+    if (options.recover === false) return pipeline;
+    try {
+      await pipeline.#recover();
+    } catch (error) {
+      await pipeline.close();
+      throw error;
+    }
+    return pipeline;
+  }
+
+  /** The transform lock's local options: this process holds it, and a dead holder's lock is taken over. */
+  #lockOptions(extra: Parameters<typeof localLockOptions>[2] = {}) {
+    return localLockOptions(this.#self, this.#note, extra);
+  }
+
+  /**
+   * Puts right what an interrupted run left (infra/local/recovery.ts), then loads its days again
+   * from the lake, as `replay` does, so that the marts end as an uninterrupted run leaves them.
+   */
+  async #recover(): Promise<void> {
+    const { store, warehouse, clock } = this;
+    const recovered = await recoverInterrupted(
+      { store, warehouse, clock, lock: this.#lockOptions() },
+      'interrupted: a later run found its batch unfinished and its process gone',
+    );
+    const told = describeRecovery(recovered);
+    if (told) this.#note(told);
+    if (recovered.days.length === 0) return;
+    for (const day of recovered.days) await this.replay(day);
+    for (const batchId of await new BatchProtocol(store, clock).unrequestedBatches()) {
+      await this.#wiring.bus.publish({
+        source: eventSource,
+        detailType: transformRequestedDetailType,
+        detail: { batchId } satisfies TransformRequested,
+      });
+      await this.idle();
+    }
+  }
+
+  /**
+   * Stops the run cleanly (Ctrl-C): stops dbt (the signal goes to its process group) and every
+   * delivery, then empties the stage, records the unfinished runs `interrupted` and gives back the
+   * lock, as recovery does for a process that is gone. The next run loads those days again.
+   */
+  async interrupt(signal: NodeJS.Signals): Promise<Interrupted> {
+    const dbtStopped = await this.runner.stop(signal);
+    this.#wiring.stop();
+    const { store, warehouse, clock } = this;
+    const recovered = await recoverInterrupted(
+      { store, warehouse, clock, lock: this.#lockOptions({ selfGone: true }) },
+      `interrupted by ${signal}`,
+    );
+    return { dbtStopped, recovered };
   }
 
   /** Runs one day of one chart end to end, as the schedule would, and waits until its transform has finished. */
@@ -389,8 +477,16 @@ export class LocalPipeline {
     return summaries;
   }
 
-  /** Resolves when nothing is left to do: no invocation, no message in either queue, no dbt run. */
+  /**
+   * Resolves when nothing is left to do: no invocation, no message in either queue, no dbt run.
+   *
+   * @throws {LockWaitTimeoutError} when a transform waited `waitMs` for a lock another process holds
+   */
   async idle(): Promise<void> {
+    await Promise.race([this.#quiet(), this.#lockWaits.failed]);
+  }
+
+  async #quiet(): Promise<void> {
     for (;;) {
       await this.invoker.idle();
       await this.#queueSettled(this.queue);
@@ -428,6 +524,7 @@ export class LocalPipeline {
   }
 
   async close(): Promise<void> {
+    this.#lockWaits.stop();
     this.#wiring.stop();
     await this.warehouse.close?.();
     await this.sandbox?.close();

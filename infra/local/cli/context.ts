@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../../../shared/ports/clock.js';
 import type { AwsAccess } from '../../aws/cli/aws-clients.js';
 import { LocalPipeline } from '../runtime.js';
 import { assertDbtInstalled } from './options.js';
+import { stopCleanlyOnSignal } from './interrupt.js';
 
 /** What every command gets: the configuration and a clock. Tests give their own. */
 export interface CliContext {
@@ -35,14 +36,17 @@ export const withPipeline = async <T>(
     config,
     processEnv: context.processEnv,
     clock: context.clock,
+    note: context.note,
   });
   if (pipeline.sandbox)
     context.note(
       `chartflow: no Spotify credentials configured, using the sandbox at ${pipeline.sandbox.apiUrl}`,
     );
+  const stopListening = stopCleanlyOnSignal(pipeline, context.note);
   try {
     return await work(pipeline);
   } finally {
+    stopListening();
     await pipeline.close();
   }
 };
