@@ -159,6 +159,8 @@ export class LocalPipeline {
   readonly #self: LockProcess = thisProcess();
   readonly #note: (text: string) => void;
   readonly #lockWaits: LockWaits;
+  /** Set by close(): a wait still polling (one that gave up on a lock) stops, so the process can exit. */
+  #closed = false;
 
   private constructor(
     readonly config: LocalConfig,
@@ -488,6 +490,7 @@ export class LocalPipeline {
 
   async #quiet(): Promise<void> {
     for (;;) {
+      if (this.#closed) return;
       await this.invoker.idle();
       await this.#queueSettled(this.queue);
       await this.#queueSettled(this.transformQueue);
@@ -517,13 +520,14 @@ export class LocalPipeline {
     await Promise.race([
       queue.idle().then(() => (settled = true)),
       (async () => {
-        while (!settled && !waitingLong(queue.depth())) await this.clock.sleep(100);
+        while (!settled && !this.#closed && !waitingLong(queue.depth())) await this.clock.sleep(100);
       })(),
     ]);
     settled = true;
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#lockWaits.stop();
     this.#wiring.stop();
     await this.warehouse.close?.();
