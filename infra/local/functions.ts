@@ -5,6 +5,7 @@ import type { EventBus } from '../../shared/ports/event-bus.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
 import type { TransformRunner } from '../../shared/ports/transform-runner.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
+import type { TransformLockOptions } from '../../shared/lake/transform-lock.js';
 import { makeHandler as makeChartFetch } from '../../services/chart-fetch/handler.js';
 import { makeHandler as makeTrackAttributes } from '../../services/track-attributes/handler.js';
 import { makeHandler as makeStageLoader } from '../../services/stage-loader/handler.js';
@@ -30,6 +31,8 @@ export interface LocalParts {
   readonly trackMaxReceiveCount: number;
   readonly providers: Providers;
   readonly clock: Clock;
+  /** The transform lock's local options: its holder process, and how to tell it lives (infra/local/recovery.ts). */
+  readonly lock?: TransformLockOptions;
 }
 
 /** How the facade watches its functions: the time they take, and what some of them answer. */
@@ -75,7 +78,14 @@ export const localFunctions = (parts: LocalParts, observers: LocalObservers): Lo
       }),
     stageLoader: () => makeStageLoader({ store, warehouse, bus, clock }),
     transform: () =>
-      makeTransform({ store, warehouse, runner, clock, transformQueue: queues.transformQueue }),
+      makeTransform({
+        store,
+        warehouse,
+        runner,
+        clock,
+        transformQueue: queues.transformQueue,
+        ...(parts.lock ? { lock: parts.lock } : {}),
+      }),
     stageCleanup: () => makeStageCleanup({ store, warehouse, clock }),
     replay: () => makeReplay({ store }),
   };

@@ -43,6 +43,15 @@ import { dbtProfileEnv } from './dbt-profile-env.js';
 import { LocalWiring, type LocalQueueSettings } from './wiring.js';
 import { asLocalTaskEvent, localFunctions, localStackReferences } from './functions.js';
 import { relandChart, retryMissing, type RetryMissingResult } from './retry-missing.js';
+import type { LockProcess } from '../../shared/lake/transform-lock.js';
+import { LockWaits } from './lock-wait.js';
+import {
+  describeRecovery,
+  localLockOptions,
+  recoverInterrupted,
+  thisProcess,
+  type Recovered,
+} from './recovery.js';
 
 /** Track-queue settings a test tunes, in local milliseconds; the rest are the topology's, scaled. */
 export type TrackQueueOverrides = Partial<LocalQueueSettings>;
@@ -62,6 +71,17 @@ export interface LocalPipelineOptions {
    * gives up (`LockWaitTimeoutError`, exit 2); a minute unless told.
    */
   readonly waitMs?: number;
+  /** Where the pipeline says what a user should know (a lock waited for, a recovery): stderr in the CLI. */
+  readonly note?: (text: string) => void;
+  /** Whether to put right what an interrupted run left before anything else (docs/reliability.md); yes unless told. */
+  readonly recover?: boolean;
+}
+
+/** What {@link LocalPipeline.interrupt} did. */
+export interface Interrupted {
+  /** dbt runs stopped. */
+  readonly dbtStopped: number;
+  readonly recovered: Recovered;
 }
 
 /** A command's `--wait` unless told: a minute. */
@@ -148,6 +168,11 @@ export class LocalPipeline {
   /** Runs loaded so far, and who waits for which: how a backfill knows a day is in. */
   readonly #loadedRuns = new Set<string>();
   readonly #loadWaiters = new Map<string, () => void>();
+  readonly #self: LockProcess = thisProcess();
+  readonly #note: (text: string) => void;
+  readonly #lockWaits: LockWaits;
+  /** Set by close(): a wait still polling (one that gave up on a lock) stops, so the process can exit. */
+  #closed = false;
 
   private constructor(
     readonly config: LocalConfig,
@@ -156,8 +181,10 @@ export class LocalPipeline {
     readonly sandbox: Sandbox | undefined,
     clock: Clock,
     retry: RetryPolicy | undefined,
+    local: { readonly waitMs: number; readonly note: (text: string) => void },
   ) {
     this.clock = clock;
+    this.#note = local.note;
     const wiring = new LocalWiring({
       clock,
       references: localStackReferences,
@@ -192,6 +219,13 @@ export class LocalPipeline {
       clock,
       ...(retry ? { retry } : {}),
     });
+    this.#lockWaits = new LockWaits({
+      clock,
+      waitMs: local.waitMs,
+      note: local.note,
+      self: this.#self,
+      liveHolder: () => new BatchProtocol(this.store, clock, this.#lockOptions()).liveHolder(),
+    });
     this.spotifyAccess = providers.access;
     this.hasSpotify = providers.hasSpotify;
     this.breakers = providers.breakers;
@@ -207,6 +241,7 @@ export class LocalPipeline {
           trackMaxReceiveCount: wiring.queueSettings.trackQueue.maxReceiveCount,
           providers,
           clock,
+          lock: this.#lockOptions({ onBusy: this.#lockWaits.busy }),
         },
         {
           phaseOf,
@@ -231,14 +266,68 @@ export class LocalPipeline {
             ...options.sandbox,
           })
         : undefined;
-    return new LocalPipeline(
+    const pipeline = new LocalPipeline(
       options.config,
       options.processEnv,
       options.queue ?? {},
       sandbox,
       options.clock ?? systemClock,
       options.retry,
+      { waitMs: options.waitMs ?? defaultLockWaitMs, note: options.note ?? (() => undefined) },
     );
+    if (options.recover === false) return pipeline;
+    try {
+      await pipeline.#recover();
+    } catch (error) {
+      await pipeline.close();
+      throw error;
+    }
+    return pipeline;
+  }
+
+  /** The transform lock's local options: this process holds it, and a dead holder's lock is taken over. */
+  #lockOptions(extra: Parameters<typeof localLockOptions>[2] = {}) {
+    return localLockOptions(this.#self, this.#note, extra);
+  }
+
+  /**
+   * Puts right what an interrupted run left (infra/local/recovery.ts), then loads its days again
+   * from the lake, as `replay` does, so that the marts end as an uninterrupted run leaves them.
+   */
+  async #recover(): Promise<void> {
+    const { store, warehouse, clock } = this;
+    const recovered = await recoverInterrupted(
+      { store, warehouse, clock, lock: this.#lockOptions() },
+      'interrupted: a later run found its batch unfinished and its process gone',
+    );
+    const told = describeRecovery(recovered);
+    if (told) this.#note(told);
+    if (recovered.days.length === 0) return;
+    for (const day of recovered.days) await this.replay(day);
+    for (const batchId of await new BatchProtocol(store, clock).unrequestedBatches()) {
+      await this.#wiring.bus.publish({
+        source: eventSource,
+        detailType: transformRequestedDetailType,
+        detail: { batchId } satisfies TransformRequested,
+      });
+      await this.idle();
+    }
+  }
+
+  /**
+   * Stops the run cleanly (Ctrl-C): stops dbt (the signal goes to its process group) and every
+   * delivery, then empties the stage, records the unfinished runs `interrupted` and gives back the
+   * lock, as recovery does for a process that is gone. The next run loads those days again.
+   */
+  async interrupt(signal: NodeJS.Signals): Promise<Interrupted> {
+    const dbtStopped = await this.runner.stop(signal);
+    this.#wiring.stop();
+    const { store, warehouse, clock } = this;
+    const recovered = await recoverInterrupted(
+      { store, warehouse, clock, lock: this.#lockOptions({ selfGone: true }) },
+      `interrupted by ${signal}`,
+    );
+    return { dbtStopped, recovered };
   }
 
   /**
@@ -459,9 +548,18 @@ export class LocalPipeline {
     return summaries;
   }
 
-  /** Resolves when nothing is left to do: no invocation, no message in either queue, no dbt run. */
+  /**
+   * Resolves when nothing is left to do: no invocation, no message in either queue, no dbt run.
+   *
+   * @throws {LockWaitTimeoutError} when a transform waited `waitMs` for a lock another process holds
+   */
   async idle(): Promise<void> {
+    await Promise.race([this.#quiet(), this.#lockWaits.failed]);
+  }
+
+  async #quiet(): Promise<void> {
     for (;;) {
+      if (this.#closed) return;
       await this.invoker.idle();
       await this.#queueSettled(this.queue);
       await this.#queueSettled(this.transformQueue);
@@ -483,13 +581,15 @@ export class LocalPipeline {
     await Promise.race([
       queue.idle().then(() => (settled = true)),
       (async () => {
-        while (!settled && !waitingLong(queue.depth())) await this.clock.sleep(100);
+        while (!settled && !this.#closed && !waitingLong(queue.depth())) await this.clock.sleep(100);
       })(),
     ]);
     settled = true;
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#lockWaits.stop();
     this.#wiring.stop();
     await this.warehouse.close?.();
     await this.sandbox?.close();

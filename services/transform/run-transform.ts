@@ -13,7 +13,7 @@ export type { TransformDeps, TransformResult } from './transform-batch.js';
  */
 export const runTransform = (loaded: StageLoaded, deps: TransformDeps): Promise<TransformResult> => {
   const { runId, loadId, chartId, chartDate, batchId } = loaded;
-  return new BatchProtocol(deps.store, deps.clock).startLoad(
+  return new BatchProtocol(deps.store, deps.clock, deps.lock).startLoad(
     { runId, loadId, chartId, chartDate },
     batchId,
     transformWork(deps),
@@ -30,4 +30,4 @@ export const runRequestedTransform = (
   request: TransformRequested,
   deps: TransformDeps,
 ): Promise<TransformResult> =>
-  new BatchProtocol(deps.store, deps.clock).startRequested(request.batchId, transformWork(deps));
+  new BatchProtocol(deps.store, deps.clock, deps.lock).startRequested(request.batchId, transformWork(deps));

@@ -1,5 +1,6 @@
 import type { Clock, ObjectStore, TransformRunner, Warehouse } from '../../shared/ports/index.js';
 import type { BatchWork, StartResult } from '../../shared/transform/batch-protocol.js';
+import type { TransformLockOptions } from '../../shared/lake/transform-lock.js';
 import { runChecks } from './checks.js';
 
 export interface TransformDeps {
@@ -7,6 +8,8 @@ export interface TransformDeps {
   readonly warehouse: Warehouse;
   readonly runner: TransformRunner;
   readonly clock: Clock;
+  /** Locally: who takes the lock, how to tell its holder lives, who is told of waits (none on AWS: the TTL). */
+  readonly lock?: TransformLockOptions;
 }
 
 /** What a transform invocation did, in a few fields whatever the batch's size. */

@@ -18,6 +18,25 @@ const lockSchema = z.object({
 /** Who holds the warehouse, and since when. */
 export type LockHolder = z.infer<typeof lockSchema>;
 
+/** The process a local lock names as its holder: who takes it, on which machine, for which command. */
+export type LockProcess = Required<Pick<LockHolder, 'pid' | 'host' | 'command'>>;
+
+/**
+ * What the local runtime adds to the lock (docs/reliability.md, "Interrupted runs"); on AWS none of
+ * it is given and the TTL alone frees a lock. shared/ never asks the operating system itself: the
+ * composition root passes how to tell whether a holder lives.
+ */
+export interface TransformLockOptions {
+  /** Written into the lock as its holder. */
+  readonly self?: LockProcess;
+  /** `false` when the holder's process is gone (its lock is taken over at once), `undefined` when this machine cannot tell. */
+  readonly holderAlive?: (holder: LockHolder) => boolean | undefined;
+  /** Told when a dead holder's lock was taken over, so that the user reads why. */
+  readonly onTakeover?: (previous: LockHolder, batchId: string) => void;
+  /** Told each time the lock is found held by another batch, alive, so that a waiter can say so and give up. */
+  readonly onBusy?: (holder: LockHolder | undefined, batchId: string) => void;
+}
+
 /** A holder that has not released the lock after this long is presumed dead (dbt on Fargate times out well before). */
 export const lockTtlMs = 3 * 60 * 60 * 1_000;
 
@@ -36,20 +55,54 @@ export class TransformLock {
   constructor(
     private readonly store: ObjectStore,
     private readonly clock: Clock,
+    private readonly options: TransformLockOptions = {},
   ) {}
 
   /** Takes the lock for a transform batch; `true` if this batch holds it now (taking it again is harmless). */
   async acquire(batchId: string): Promise<boolean> {
     const key = lakeKeys.transformLock();
-    const body = JSON.stringify({ batchId, acquiredAt: this.clock.now().toISOString() });
+    const body = JSON.stringify({
+      batchId,
+      acquiredAt: this.clock.now().toISOString(),
+      ...this.options.self,
+    });
     if (await this.store.createIfAbsent(key, body)) return true;
     const current = await this.store.getWithEtag(key);
     // Released between the two looks: free again, for whoever creates it first.
     if (!current) return this.store.createIfAbsent(key, body);
     const holder = parseHolder(current.body);
     if (holder?.batchId === batchId) return true;
-    if (holder && this.clock.now().getTime() - Date.parse(holder.acquiredAt) <= lockTtlMs) return false;
-    return this.store.replaceIfMatch(key, body, current.etag);
+    if (holder && !this.#free(holder)) {
+      this.options.onBusy?.(holder, batchId);
+      return false;
+    }
+    const taken = await this.store.replaceIfMatch(key, body, current.etag);
+    if (taken && holder) this.options.onTakeover?.(holder, batchId);
+    return taken;
+  }
+
+  /**
+   * Releases a dead holder's lock, whatever batch it names (recovery on start): only if it is still
+   * the very lock that was read, and only if its process is known to be gone.
+   */
+  async releaseDead(): Promise<LockHolder | undefined> {
+    const current = await this.store.getWithEtag(lakeKeys.transformLock());
+    const holder = current && parseHolder(current.body);
+    if (!current || !holder || this.options.holderAlive?.(holder) !== false) return undefined;
+    return (await this.store.deleteIfMatch(lakeKeys.transformLock(), current.etag)) ? holder : undefined;
+  }
+
+  /** Who holds the lock and may not be disturbed: alive, or (where that cannot be told) within the TTL. */
+  async liveHolder(): Promise<LockHolder | undefined> {
+    const holder = await this.holder();
+    return holder && !this.#free(holder) ? holder : undefined;
+  }
+
+  /** Whether a held lock may be taken: its process is gone, or (where that cannot be told) its TTL passed. */
+  #free(holder: LockHolder): boolean {
+    const alive = this.options.holderAlive?.(holder);
+    if (alive !== undefined) return !alive;
+    return this.clock.now().getTime() - Date.parse(holder.acquiredAt) > lockTtlMs;
   }
 
   /** Releases the lock if this batch holds it; a lock taken over by another batch since is left alone. */

@@ -9,7 +9,8 @@ import {
   type RunStatus,
 } from '../lake/run-records.js';
 import { TransformBatches, type BatchLoad, type TransformBatch } from '../lake/transform-batches.js';
-import { TransformLock } from '../lake/transform-lock.js';
+import { lakeKeys } from '../lake/keys.js';
+import { TransformLock, type LockHolder, type TransformLockOptions } from '../lake/transform-lock.js';
 
 /**
  * The life of a transform batch, in one place: the only code that takes and gives back the
@@ -114,12 +115,13 @@ export class BatchProtocol {
   readonly #lock: TransformLock;
 
   constructor(
-    store: ObjectStore,
+    private readonly store: ObjectStore,
     private readonly clock: Clock,
+    lock: TransformLockOptions = {},
   ) {
     this.#records = new RunRecords(store);
     this.#batches = new TransformBatches(store);
-    this.#lock = new TransformLock(store, clock);
+    this.#lock = new TransformLock(store, clock, lock);
   }
 
   /**
@@ -228,6 +230,82 @@ export class BatchProtocol {
     await this.#recordOutcome(batch, outcome, status);
     await this.#release(outcome.batchId);
     return { batchId: batch.batchId, status, loads: batch.loads.length };
+  }
+
+  /**
+   * The loads a batch never finished: every run record still `loaded` or `transforming` (requested,
+   * building). Meant for when no transform runs (recovery on start, an interrupt): then nothing
+   * will ever finish them.
+   */
+  async unfinished(): Promise<BatchLoad[]> {
+    return (await this.#allRecords())
+      .filter((r) => ['requested', 'building'].includes(phaseOfStatus(r.status)))
+      .map(({ runId, loadId, chartId, chartDate }) => ({ runId, loadId, chartId, chartDate }));
+  }
+
+  /**
+   * The days whose newest load was interrupted and never loaded again since: what the next run
+   * completes (docs/reliability.md, "Interrupted runs").
+   */
+  async interruptedDays(): Promise<{ chartId: string; chartDate: string }[]> {
+    const newest = new Map<string, RunRecord>();
+    for (const record of await this.#allRecords()) {
+      const day = `${record.chartId}/${record.chartDate}`;
+      if (!newest.has(day)) newest.set(day, record);
+    }
+    return [...newest.values()]
+      .filter((r) => r.status === 'interrupted')
+      .map(({ chartId, chartDate }) => ({ chartId, chartDate }));
+  }
+
+  /** Gives loads whose batch was stopped part-way the status `interrupted`, and says why. */
+  async recordInterrupted(loads: readonly BatchLoad[], reason: string): Promise<void> {
+    const now = this.clock.now().toISOString();
+    await this.#records.update(loads, (previous, load): RunRecord => {
+      const base: RunRecord = previous ?? {
+        ...load,
+        status: 'loaded',
+        rows: {},
+        checks: [],
+        timings: {},
+        updatedAt: now,
+      };
+      const transform = base.transform && { ...base.transform, finishedAt: now };
+      return { ...base, status: 'interrupted', reason, ...(transform ? { transform } : {}), updatedAt: now };
+    });
+  }
+
+  /**
+   * Backfill batches a stop left unrequested (loads joined them; no "Transform Requested" fixed
+   * them), after recovery reloaded their days. Their interrupted members leave them (their stage
+   * rows are gone; the reloads joined instead); returns those with loads still waiting, to request.
+   */
+  async unrequestedBatches(): Promise<string[]> {
+    const keys = (await this.store.list(batchesRoot)).map(({ key }) => key);
+    const fixed = new Set(keys.filter((k) => k.endsWith('/batch.json')).map(batchOfKey));
+    const open = [...new Set(keys.filter((k) => k.includes('/loads/')).map(batchOfKey))].filter(
+      (id): id is string => id !== undefined && !fixed.has(id),
+    );
+    const waiting: string[] = [];
+    for (const id of open) {
+      const members = await this.#batches.members(id);
+      const records = await this.#readAll(members);
+      const gone = members.filter((_, i) => records[i]?.status === 'interrupted');
+      for (const m of gone)
+        await this.store.delete(lakeKeys.batchMember(id, m.chartDate, m.chartId, m.loadId));
+      if (records.some((r) => r?.status === 'loaded')) waiting.push(id);
+    }
+    return waiting;
+  }
+
+  /** Who holds the warehouse and may not be disturbed (alive, or within the TTL); `undefined` if nobody. */
+  liveHolder(): Promise<LockHolder | undefined> {
+    return this.#lock.liveHolder();
+  }
+
+  /** Gives back the lock of a holder whose process is gone; returns who held it, if it did. */
+  releaseDeadLock(): Promise<LockHolder | undefined> {
+    return this.#lock.releaseDead();
   }
 
   /**
@@ -371,6 +449,14 @@ export class BatchProtocol {
     });
   }
 
+  /** Every run record, newest day first and within a day newest load first. */
+  #allRecords(): Promise<RunRecord[]> {
+    return this.#records.latest({
+      limit: Number.MAX_SAFE_INTEGER,
+      today: this.clock.now().toISOString().slice(0, 10),
+    });
+  }
+
   #readAll(loads: readonly BatchLoad[]): Promise<(RunRecord | undefined)[]> {
     return Promise.all(loads.map((l) => this.#records.read(l, l.runId, l.loadId)));
   }
@@ -398,6 +484,9 @@ export class BatchProtocol {
     return record;
   }
 }
+
+const batchesRoot = 'control/batches/';
+const batchOfKey = (key: string): string | undefined => /^control\/batches\/batch=([^/]+)\//.exec(key)?.[1];
 
 const includes = (batch: TransformBatch | undefined, load: BatchLoad) =>
   batch === undefined || batch.loads.some((l) => l.loadId === load.loadId);

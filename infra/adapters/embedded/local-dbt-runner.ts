@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { Clock } from '../../../shared/ports/clock.js';
 import type { TransformRequest, TransformRunner } from '../../../shared/ports/transform-runner.js';
@@ -14,8 +14,6 @@ import {
 import { toEnvelope, type EventBridgeEnvelope } from '../../../shared/events/bus-event.js';
 import { newId } from '../../../shared/ids.js';
 import { logger } from '../../../shared/logger.js';
-
-const run = promisify(execFile);
 
 export interface LocalDbtRunnerOptions {
   /** The dbt project folder (holds dbt_project.yml and profiles.yml). */
@@ -44,6 +42,16 @@ const runResultsSchema = z.object({
 /** How long dbt's own words may be in a run record. */
 const maxMessageLength = 2_000;
 
+/** How much of dbt's output is kept to explain a failure: its last lines are what say why. */
+const maxOutputLength = 64 * 1024;
+
+/** What a finished dbt process left: its exit code (or the signal that stopped it) and its output's tail. */
+interface DbtExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly output: string;
+}
+
 /**
  * Runs `dbt build` as a local process, the twin of the Fargate task: it starts and returns, and
  * when dbt exits it announces an "ECS Task State Change" (STOPPED, with the exit code and dbt's
@@ -51,6 +59,10 @@ const maxMessageLength = 2_000;
  */
 export class LocalDbtRunner implements TransformRunner {
   readonly #running = new Set<Promise<void>>();
+  /** The dbt processes under way, each the leader of its own process group. */
+  readonly #children = new Set<ChildProcess>();
+  /** Set by {@link stop}: a run stopped on purpose announces no stop event; its batch is recorded interrupted. */
+  #stopped = false;
 
   constructor(private readonly options: LocalDbtRunnerOptions) {}
 
@@ -70,10 +82,31 @@ export class LocalDbtRunner implements TransformRunner {
     return this.#running.size;
   }
 
+  /**
+   * Stops every dbt run under way (Ctrl-C): the signal goes to each dbt's process group, so that
+   * dbt's own threads and adapters stop with it, and resolves once they have ended. No stop event
+   * follows, and no dbt starts after it: the interrupt records the batch itself
+   * (docs/reliability.md, "Interrupted runs"). Returns how many runs it stopped.
+   */
+  async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<number> {
+    this.#stopped = true;
+    const stopped = this.#running.size;
+    for (const child of this.#children) {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        // Ended in between: nothing to stop.
+      }
+    }
+    await this.idle();
+    return stopped;
+  }
+
   async #runTask(taskId: string, request: TransformRequest): Promise<void> {
     const outcome = await (this.options.exclusive
       ? this.options.exclusive(() => this.#dbtBuild(request))
       : this.#dbtBuild(request));
+    if (this.#stopped) return;
     const environment = transformEnvironment(request);
     this.options.onStopped(
       toEnvelope(
@@ -122,27 +155,51 @@ export class LocalDbtRunner implements TransformRunner {
       '--log-path',
       path.join(workDir, 'logs'),
     ];
-    try {
-      await run(dbt, args, {
-        // The batch id reaches dbt as it reaches the container on ECS: in its environment.
-        env: {
-          ...env,
-          ...Object.fromEntries(transformEnvironment(request).map((e) => [e.name, e.value])),
-          DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
-        },
-        maxBuffer: 64 * 1024 * 1024,
+    if (this.#stopped) return { exitCode: 130, message: 'dbt was not started: the run was interrupted' };
+    const exit = await this.#spawn(dbt, args, {
+      ...env,
+      // The batch id reaches dbt as it reaches the container on ECS: in its environment.
+      ...Object.fromEntries(transformEnvironment(request).map((e) => [e.name, e.value])),
+      DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
+    });
+    if (exit.code === 0) return { exitCode: 0 };
+    const exitCode = exit.code ?? 128 + signalNumber(exit.signal);
+    const message =
+      (await this.#failedNodes(targetPath)) ??
+      lastErrorLines(exit.output) ??
+      `dbt exited with ${exit.signal ?? `code ${exitCode}`}`;
+    // Powertools keeps `message` for the log line's own: dbt's words go as `reason`.
+    if (!this.#stopped) logger.warn('dbt build failed', { exitCode, reason: message });
+    return { exitCode, message: message.slice(0, maxMessageLength) };
+  }
+
+  /**
+   * Runs dbt in a process group of its own (`detached`), so that Ctrl-C in a terminal reaches only
+   * chartflow, which then stops dbt itself ({@link stop}) and records what was interrupted.
+   */
+  #spawn(
+    command: string,
+    args: readonly string[],
+    env: Record<string, string | undefined>,
+  ): Promise<DbtExit> {
+    return new Promise((resolve) => {
+      let output = '';
+      const keep = (chunk: Buffer) => {
+        output = (output + chunk.toString('utf8')).slice(-maxOutputLength);
+      };
+      const child = spawn(command, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      this.#children.add(child);
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      child.once('error', (error) => {
+        this.#children.delete(child);
+        resolve({ code: 127, signal: null, output: error.message });
       });
-      return { exitCode: 0 };
-    } catch (error) {
-      const failure = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
-      const exitCode = typeof failure.code === 'number' ? failure.code : 1;
-      const message =
-        (await this.#failedNodes(targetPath)) ??
-        lastErrorLines(`${failure.stdout ?? ''}\n${failure.stderr ?? ''}`) ??
-        failure.message;
-      logger.warn('dbt build failed', { exitCode, message });
-      return { exitCode, message: message.slice(0, maxMessageLength) };
-    }
+      child.once('close', (code, signal) => {
+        this.#children.delete(child);
+        resolve({ code, signal, output });
+      });
+    });
   }
 
   /** dbt's own account of what failed, from run_results.json. */
@@ -162,6 +219,9 @@ export class LocalDbtRunner implements TransformRunner {
     }
   }
 }
+
+const signalNumber = (signal: NodeJS.Signals | null): number =>
+  signal ? (osConstants.signals[signal] ?? 1) : 1;
 
 /** When dbt fails before it writes results (a parse error, a bad profile), its output says why. */
 const lastErrorLines = (output: string): string | undefined => {

@@ -4,6 +4,7 @@ import type { AwsAccess } from '../../aws/cli/aws-clients.js';
 import { HomeLock, type HomeWriter } from '../home-lock.js';
 import { LocalPipeline } from '../runtime.js';
 import { assertDbtInstalled } from './options.js';
+import { stopCleanlyOnSignal } from './interrupt.js';
 
 /** What every command gets: the configuration and a clock. Tests give their own. */
 export interface CliContext {
@@ -48,6 +49,7 @@ export const withPipeline = async <T>(
     processEnv: context.processEnv,
     clock: context.clock,
     waitMs: writer.waitMs,
+    note: context.note,
   }).catch(async (error: unknown) => {
     await lock.release();
     throw error;
@@ -56,9 +58,11 @@ export const withPipeline = async <T>(
     context.note(
       `chartflow: no Spotify credentials configured, using the sandbox at ${pipeline.sandbox.apiUrl}`,
     );
+  const stopListening = stopCleanlyOnSignal(pipeline, context.note);
   try {
     return await work(pipeline);
   } finally {
+    stopListening();
     await pipeline.close().finally(() => lock.release());
   }
 };

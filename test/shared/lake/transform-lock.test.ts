@@ -1,9 +1,10 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.js';
 import { S3ObjectStore } from '../../../infra/adapters/aws/s3-object-store.js';
 import { lakeKeys } from '../../../shared/lake/keys.js';
@@ -11,6 +12,7 @@ import { lockTtlMs, TransformLock } from '../../../shared/lake/transform-lock.js
 import { systemClock } from '../../../shared/ports/clock.js';
 import type { ObjectStore } from '../../../shared/ports/object-store.js';
 import { motoAvailable, startMoto, type Moto } from '../../support/moto.js';
+import { processIsAlive, thisHost } from '../../../infra/local/process-liveness.js';
 
 const longAgo = { now: () => new Date(Date.now() - lockTtlMs - 60_000), sleep: systemClock.sleep };
 
@@ -158,5 +160,63 @@ describe.skipIf(!available)('on moto', () => {
       { length: 4 },
       () => new S3ObjectStore({ client: new S3Client(moto.clientConfig), bucket }),
     );
+  });
+});
+
+describe('Class: TransformLock, with a local holder process', () => {
+  let store: FsObjectStore;
+  let sleeper: ChildProcess;
+  let deadPid: number;
+  beforeAll(async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'chartflow-lock-holder-'));
+    homes.push(home);
+    store = new FsObjectStore({ root: home });
+    // A process that lived and ended: its pid names nothing alive any more.
+    const ended = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => ended.once('exit', resolve));
+    deadPid = ended.pid!;
+    sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)']);
+  });
+  afterAll(() => sleeper.kill('SIGKILL'));
+  // Each test starts from a free lock, whatever the one before left.
+  beforeEach(() => store.delete(lakeKeys.transformLock()));
+
+  const holdAs = (pid: number, clock = systemClock) =>
+    new TransformLock(store, clock, { self: { pid, host: thisHost(), command: 'chartflow run' } });
+  const contender = (events: string[]) =>
+    new TransformLock(store, systemClock, {
+      self: { pid: process.pid, host: thisHost(), command: 'chartflow backfill' },
+      holderAlive: processIsAlive,
+      onTakeover: (previous, batchId) =>
+        events.push(`took ${previous.batchId} (${previous.pid}) for ${batchId}`),
+      onBusy: (holder, batchId) => events.push(`busy ${holder?.batchId} (${holder?.pid}) for ${batchId}`),
+    });
+
+  it('takes over at once the lock of a process that is gone, and says whose it was', async () => {
+    expect(await holdAs(deadPid).acquire('batch-gone')).toBe(true);
+    const events: string[] = [];
+    expect(await contender(events).acquire('batch-next')).toBe(true);
+    expect(events).toEqual([`took batch-gone (${deadPid}) for batch-next`]);
+    expect(await contender([]).holder()).toMatchObject({
+      batchId: 'batch-next',
+      pid: process.pid,
+      host: thisHost(),
+      command: 'chartflow backfill',
+    });
+    await contender([]).release('batch-next');
+  });
+
+  it('never takes over the lock of a live process on this host, even past the TTL, and tells the waiter', async () => {
+    expect(await holdAs(sleeper.pid!, longAgo).acquire('batch-alive')).toBe(true);
+    const events: string[] = [];
+    expect(await contender(events).acquire('batch-next')).toBe(false);
+    expect(events).toEqual([`busy batch-alive (${sleeper.pid}) for batch-next`]);
+    expect((await contender([]).liveHolder())?.batchId).toBe('batch-alive');
+    // Gone from one moment to the next: free at once.
+    sleeper.kill('SIGKILL');
+    await new Promise((resolve) => sleeper.once('exit', resolve));
+    expect(await contender([]).liveHolder()).toBeUndefined();
+    expect(await contender([]).releaseDead()).toMatchObject({ batchId: 'batch-alive', pid: sleeper.pid });
+    expect(await contender([]).holder()).toBeUndefined();
   });
 });
