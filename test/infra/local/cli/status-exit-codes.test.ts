@@ -12,7 +12,6 @@ import { parseLocalConfig } from '../../../../shared/config/config.js';
 import { lakeKeys } from '../../../../shared/lake/keys.js';
 import { RunRecords, type RunRecord } from '../../../../shared/lake/run-records.js';
 import type { Clock } from '../../../../shared/ports/clock.js';
-import { currentChartsCsv } from '../../../services/chart-fetch/sources/spotify-charts-csv-files.js';
 
 const now = new Date('2026-11-22T10:00:00.000Z');
 const clock: Clock = { now: () => now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
