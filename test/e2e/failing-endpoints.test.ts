@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../infra/local/run-summary.js';
 import type { SandboxStatsSnapshot } from '../../infra/sandbox/index.js';
 import type { Sandbox } from '../../infra/sandbox/server.js';
-import { startTestPipeline, type TestPipeline } from '../support/pipeline.js';
+import { rm } from 'node:fs/promises';
+import { LocalPipeline } from '../../infra/local/runtime.js';
+import type { RetryMissingResult } from '../../infra/local/retry-missing.js';
+import { parseLocalConfig } from '../../shared/config/config.js';
+import { MissingBacklog } from '../../shared/lake/backlog.js';
+import { martSnapshot, startTestPipeline, type TestPipeline } from '../support/pipeline.js';
 import { attributeRowsOf, type AttributeRow } from '../support/provenance.js';
 
 /**
@@ -34,8 +39,29 @@ const faults: {
   },
 ];
 
+/** The marts of a clean run of each fault's day, to hold retry-missing's result against. */
+const cleanMarts = new Map<string, Promise<Record<string, string[]>>>();
+const cleanRunOf = (chartDate: string) => {
+  if (!cleanMarts.has(chartDate)) {
+    cleanMarts.set(
+      chartDate,
+      (async () => {
+        const clean = await startTestPipeline({ label: `breaker-clean-${chartDate}` });
+        try {
+          expect((await clean.pipeline.run({ chartId: 'global', chartDate })).status).toBe('succeeded');
+          return await martSnapshot(clean.pipeline.warehouse);
+        } finally {
+          await clean.stop();
+        }
+      })(),
+    );
+  }
+  return cleanMarts.get(chartDate)!;
+};
+
 describe.each(faults)('End to end: $name', ({ label, chartDate, lastError, on }) => {
   let t: TestPipeline;
+  let closed = false;
   let summary: RunSummary;
   let served: SandboxStatsSnapshot;
   let rows: Map<string, AttributeRow>;
@@ -56,7 +82,10 @@ describe.each(faults)('End to end: $name', ({ label, chartDate, lastError, on })
     served = sandbox.stats.snapshot();
     rows = await attributeRowsOf(t.pipeline, summary);
   }, 600_000);
-  afterAll(() => t?.stop());
+  afterAll(async () => {
+    if (!closed) await t?.stop();
+    else await rm(t.home, { recursive: true, force: true });
+  });
 
   it('completes the day with every chart row, in bounded time', () => {
     expect(summary.status).toBe('succeeded');
@@ -107,4 +136,28 @@ describe.each(faults)('End to end: $name', ({ label, chartDate, lastError, on })
       withoutFeatures.filter((r) => !/reccobeats has none for this track/.test(r.missing_reason ?? '')),
     ).toEqual([]);
   });
+
+  it("fills the marts in once the fault is gone: retry-missing, a new process, gives a clean run's marts", async () => {
+    // The breaker stays open for the rest of its run; the next command is a new process.
+    await t.pipeline.close();
+    closed = true;
+    const next = await LocalPipeline.start({
+      config: parseLocalConfig({ CHARTFLOW_HOME: t.home }),
+      processEnv: process.env,
+    });
+    let retried: RetryMissingResult;
+    let marts: Record<string, string[]>;
+    try {
+      retried = await next.retryMissing();
+      marts = await martSnapshot(next.warehouse);
+      expect(await new MissingBacklog(next.store).list()).toEqual([]);
+    } finally {
+      await next.close();
+    }
+    expect(retried.stillMissing).toBe(0);
+    expect(retried.days).toEqual([
+      expect.objectContaining({ chartDate, tracks: chart.length, stillMissing: 0 }),
+    ]);
+    expect(marts).toEqual(await cleanRunOf(chartDate));
+  }, 600_000);
 });
