@@ -27,8 +27,6 @@ export interface LocalParts {
   readonly runner: TransformRunner;
   readonly bus: EventBus;
   readonly queues: Readonly<Record<QueueName, MemoryQueue>>;
-  /** The track queue's redrive count: track-attributes dead-letters on the last receive. */
-  readonly trackMaxReceiveCount: number;
   readonly providers: Providers;
   readonly clock: Clock;
   /** The transform lock's local options: its holder process, and how to tell it lives (infra/local/recovery.ts). */

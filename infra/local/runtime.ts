@@ -238,7 +238,6 @@ export class LocalPipeline {
           runner: this.runner,
           bus: wiring.bus,
           queues: wiring.queues,
-          trackMaxReceiveCount: wiring.queueSettings.trackQueue.maxReceiveCount,
           providers,
           clock,
           lock: this.#lockOptions({ onBusy: this.#lockWaits.busy }),
