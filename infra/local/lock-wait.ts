@@ -1,7 +1,7 @@
 import { LockWaitTimeoutError } from '../../shared/errors.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { LockHolder, LockProcess } from '../../shared/lake/transform-lock.js';
-import { describeHolder } from './recovery.js';
+import { describeHolder, isProcess } from './recovery.js';
 
 export interface LockWaitOptions {
   readonly clock: Clock;
@@ -69,7 +69,7 @@ export class LockWaits {
   }
 
   #isSelf(holder: LockHolder): boolean {
-    return holder.pid === this.options.self.pid && holder.host === this.options.self.host;
+    return isProcess(holder, this.options.self);
   }
 }
 

@@ -30,7 +30,8 @@ const commandOf = (argv: readonly string[]): string => {
   return script.startsWith('chartflow') && argv[2] ? `chartflow ${argv[2]}` : script;
 };
 
-const isProcess = (holder: LockHolder, process: LockProcess) =>
+/** Whether the lock's holder is that process (same pid on the same host). */
+export const isProcess = (holder: LockHolder, process: LockProcess) =>
   holder.pid === process.pid && holder.host === process.host;
 
 /** "process 1234 (chartflow run, since 2026-12-06T04:00:00.000Z)": who holds a lock, for people. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatBackfill, formatSummary } from '../../../../infra/local/cli/format.js';
-import type { BackfillSummary, RunSummary } from '../../../../infra/local/run-summary.js';
+import type { RunSummary } from '../../../../infra/local/run-summary.js';
+import { backfillSummary, runSummary } from '../../../support/summaries.js';
 
 const openBreakers: RunSummary['openBreakers'] = [
   {
@@ -17,47 +18,15 @@ const openBreakers: RunSummary['openBreakers'] = [
   },
 ];
 
-const day: RunSummary = {
-  chartId: 'global',
-  chartDate: '2026-09-14',
-  runId: 'run-1',
-  loadId: 'load-1',
-  status: 'succeeded',
-  reason: null,
-  missing: { notFound: 0, withoutFeatures: 0, byKind: { quota: 0, provider_error: 0, not_found: 0 } },
+const day = runSummary({
   rows: { stage: { chart_songs: 200 }, marts: { fct_chart_entries: 200 }, chartEntriesThisDay: 200 },
-  top: [],
   requests: { spotify: 40 },
   checks: { passed: 3, failed: [] },
-  deadLettered: [],
-  skipped: [],
-  quarantined: [],
-  failedInvocations: [],
-  dbtMessage: null,
   spotifyAccess: 'extended',
-  backlog: null,
   openBreakers,
-  timingsMs: { extract: 1, enrich: 1, load: 1, checks: 1, dbt: 1 },
-};
+});
 
-const backfill: BackfillSummary = {
-  batchId: 'batch-1',
-  status: 'succeeded',
-  loads: 1,
-  failedLoads: 0,
-  failedChecks: [],
-  days: [],
-  rows: {},
-  marts: {},
-  requests: {},
-  spotifyAccess: 'extended',
-  dbtMessage: null,
-  failedInvocations: [],
-  backlog: null,
-  openBreakers,
-  timingsMs: { total: 1, load: 1, fetch: 1, enrich: 1, stageLoad: 1, checks: 1, dbt: 1 },
-  busyMs: { fetch: 1, enrich: 1, stageLoad: 1 },
-};
+const backfill = backfillSummary({ loads: 1, spotifyAccess: 'extended', openBreakers });
 
 const expected = [
   '  switched off    spotify GET /v1/tracks: open after 5 failures; last error: HTTP 503',
