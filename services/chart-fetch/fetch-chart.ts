@@ -3,6 +3,7 @@ import { onlyTodayRefusal, type ChartSnapshot, type ChartSource } from './source
 import type { Clock, ObjectStore, Queue } from '../../shared/ports/index.js';
 import { lakeKeys } from '../../shared/lake/keys.js';
 import { maxKeyedTracks, md5Of } from '../../shared/lake/part-markers.js';
+import { lakeFileOf, type LakeFile } from '../../shared/lake/lake-files.js';
 import { toStageCsv } from '../../shared/records/csv.js';
 import { csvTimestamp } from '../../shared/records/timestamps.js';
 import { PermanentError } from '../../shared/errors.js';
@@ -98,7 +99,10 @@ export const landChart = async (
   await quarantineInvalid(day, snapshot, runId, store);
   const chartCsv = chartCsvOf(day, snapshot, runId, extractedAt);
   await store.put(lakeKeys.chartCsv(day.chartDate, day.chartId), chartCsv, { contentType: 'text/csv' });
-  const manifest = manifestOf(day, snapshot, runId, extractedAt, chartCsv);
+  const manifest = manifestOf(day, snapshot, runId, extractedAt, chartCsv, [
+    lakeFileOf(raw.key, raw.body, null),
+    lakeFileOf(lakeKeys.chartCsv(day.chartDate, day.chartId), chartCsv, snapshot.entries.length),
+  ]);
   await store.put(lakeKeys.manifest(day.chartDate, day.chartId), JSON.stringify(manifest, null, 2), {
     contentType: 'application/json',
   });
@@ -171,6 +175,7 @@ const manifestOf = (
   runId: string,
   extractedAt: Date,
   chartCsv: string,
+  files: readonly LakeFile[],
 ): Manifest => ({
   runId,
   chartId: day.chartId,
@@ -183,4 +188,5 @@ const manifestOf = (
   // The stage loader knows the chart CSV is this run's by its ETag, and the day's parts by their
   // markers' keys; a chart too long for markers is decided by reading its files (part-markers.ts).
   ...(snapshot.entries.length <= maxKeyedTracks ? { chartCsvMd5: md5Of(chartCsv) } : {}),
+  files: [...files],
 });

@@ -1,7 +1,10 @@
 import type { Clock, EventBus, ObjectStore, Warehouse } from '../../shared/ports/index.js';
 import { datasets, lakeKeys, parseRawKey, rawPrefix } from '../../shared/lake/keys.js';
 import { readManifest } from '../../shared/lake/manifests.js';
-import { keyedParts } from '../../shared/lake/part-markers.js';
+import { keyedParts, readPartManifest, type PartFiles } from '../../shared/lake/part-markers.js';
+import { checkFiles, type FileProblem, type LakeFile } from '../../shared/lake/lake-files.js';
+import type { ObjectInfo } from '../../shared/ports/object-store.js';
+import { stageTableNames, type StageTableName } from '../../shared/records/stage-tables.js';
 import { BatchProtocol } from '../../shared/transform/batch-protocol.js';
 import {
   eventSource,
@@ -31,6 +34,14 @@ export type LoadDecision =
       readonly runId: string;
       readonly loadId: string;
       readonly rows: Readonly<Record<string, number>>;
+    }
+  | {
+      /** Files of the day are not what their manifests say: nothing was staged (docs/reliability.md). */
+      readonly outcome: 'refused';
+      readonly day: ChartDay;
+      readonly runId: string;
+      readonly loadId: string;
+      readonly problems: readonly FileProblem[];
     };
 
 /** The days and charts that a batch of created keys touch; keys outside `raw/` touch none. */
@@ -45,8 +56,11 @@ export const daysOfKeys = (keys: readonly string[]): ChartDay[] => {
 
 /**
  * Runs on every object created under `raw/`. For each day and chart it touches: if both datasets of
- * the manifest's run are complete (decided from keys, `shared/lake/part-markers.ts`), claim the load (create-if-absent, so exactly one caller wins
- * however many events arrive), COPY both into the stage in one transaction, and announce it.
+ * the manifest's run are complete (decided from keys, `shared/lake/part-markers.ts`), claim the load
+ * (create-if-absent, so exactly one caller wins however many events arrive), hold every file it
+ * COPYs to its manifest (size and SHA-256), COPY both into the stage in one transaction, and
+ * announce it. A day whose files are not what their manifests say is refused: its run is recorded
+ * `not_loaded` naming each file, nothing is staged and no file is touched.
  */
 export const loadCompletedDays = async (
   keys: readonly string[],
@@ -62,11 +76,13 @@ const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<Loa
   const manifest = await readManifest(store, day);
   if (!manifest) return { outcome: 'incomplete', day, missing: null };
   const { runId } = manifest;
-  const { files, missing, chartIsTheRuns } =
+  const decided =
     manifest.chartCsvMd5 === undefined
       ? await completenessFromFiles(store, day, manifest)
       : await completenessFromKeys(store, day, manifest, manifest.chartCsvMd5);
-  if (missing > 0 || !chartIsTheRuns) return { outcome: 'incomplete', day, missing };
+  const { files, missing, chartIsTheRuns, damaged } = decided;
+  if (damaged.length === 0 && (missing > 0 || !chartIsTheRuns))
+    return { outcome: 'incomplete', day, missing };
 
   const loadId = newId(clock);
   const claim: Claim = { runId, loadId, claimedAt: clock.now().toISOString() };
@@ -74,6 +90,14 @@ const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<Loa
   if (!(await store.createIfAbsent(claimKey, JSON.stringify(claim), { contentType: 'application/json' }))) {
     return { outcome: 'already_claimed', day, runId };
   }
+  const protocol = new BatchProtocol(store, clock);
+  const load = { runId, loadId, ...day };
+  // The claim stays when a load is refused: events of this run find it taken; a replay resets it
+  // and checks again. Held before COPY: the chart CSV to the day's manifest, each part's CSVs to the part's.
+  if (damaged.length > 0) return refuse(protocol, load, damaged);
+  const expected = await expectedFiles(store, manifest, files);
+  const problems = await checkFiles(store, expected.files);
+  if (problems.length > 0) return refuse(protocol, load, problems);
 
   const started = clock.now().getTime();
   let rows;
@@ -85,30 +109,97 @@ const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<Loa
     await store.delete(claimKey);
     throw error;
   }
+  const counted = rowsProblems(expected.rows, rows);
+  if (counted.length > 0) {
+    await warehouse.cleanStage([{ runId, ...day }]);
+    return refuse(protocol, load, counted);
+  }
   const loadMs = clock.now().getTime() - started;
   // A backfill's load joins its batch before it is announced, so that the batch's transform finds it.
-  const batch = await new BatchProtocol(store, clock).recordLoad(
-    { runId, loadId, ...day, rows, loadMs },
-    manifest.batchId,
-  );
+  const batch = await protocol.recordLoad({ ...load, rows, loadMs }, manifest.batchId);
   const detail: StageLoaded = { runId, loadId, ...day, rows, ...batch };
   await bus.publish({ source: eventSource, detailType: stageLoadedDetailType, detail });
   return { outcome: 'loaded', day, runId, loadId, rows };
 };
 
+const refuse = async (
+  protocol: BatchProtocol,
+  load: { runId: string; loadId: string } & ChartDay,
+  problems: readonly FileProblem[],
+): Promise<LoadDecision> => {
+  await protocol.recordRefused(load, problems);
+  const { runId, loadId, ...day } = load;
+  return { outcome: 'refused', day, runId, loadId, problems };
+};
+
+/** The files a load COPYs as their manifests describe them, and the rows each table should get. */
+interface ExpectedFiles {
+  /** The loaded files their manifests list; files of a day or part written before checksums are not. */
+  readonly files: readonly LakeFile[];
+  /** Rows per stage table, where every file of the table is listed. */
+  readonly rows: Partial<Record<StageTableName, number>>;
+}
+
+const expectedFiles = async (
+  store: ObjectStore,
+  manifest: Manifest,
+  files: Completeness['files'],
+): Promise<ExpectedFiles> => {
+  // A day written before manifests had checksums has no part manifests either: it loads unverified.
+  if (manifest.files === undefined) return { files: [], rows: {} };
+  const listed = new Map(manifest.files.map((f) => [f.key, f]));
+  const markers = files.markers.filter((key): key is string => key !== undefined);
+  for (const partManifest of await Promise.all(markers.map((key) => readPartManifest(store, key)))) {
+    for (const file of partManifest?.files ?? []) listed.set(file.key, file);
+  }
+  const rows: Partial<Record<StageTableName, number>> = {};
+  const found: LakeFile[] = [];
+  for (const table of stageTableNames) {
+    const entries = files[table].map((key) => listed.get(key));
+    found.push(...entries.filter((e): e is LakeFile => e !== undefined));
+    if (entries.every((e) => e !== undefined && e.rows !== null)) {
+      rows[table] = entries.reduce((sum, e) => sum + (e?.rows ?? 0), 0);
+    }
+  }
+  return { files: found, rows };
+};
+
+/** Tables whose COPY loaded other than the rows their files' manifests count. */
+const rowsProblems = (
+  expected: Partial<Record<StageTableName, number>>,
+  loaded: Readonly<Record<StageTableName, number>>,
+): FileProblem[] =>
+  stageTableNames
+    .filter((table) => expected[table] !== undefined && expected[table] !== loaded[table])
+    .map((table) => ({
+      key: `stage.${table}`,
+      kind: 'checksum' as const,
+      detail: `COPY loaded ${loaded[table]} rows, the manifests count ${expected[table]}`,
+    }));
+
 /** Whether a day's run is complete, and the files its load COPYs. */
 interface Completeness {
-  readonly files: { chart_songs: string[]; song_attributes: string[]; song_artists: string[] };
+  readonly files: StageFiles;
   /** How many of the manifest's tracks no part of the run covers yet. */
   readonly missing: number;
   /** Whether the chart CSV in the lake is the run's (a re-run may be halfway through rewriting it). */
   readonly chartIsTheRuns: boolean;
+  /**
+   * Files the manifests list that the lake no longer holds as written: gone, or changed under their
+   * manifest (a part's files are written once; a chart CSV only by a later run, whose rows say so).
+   */
+  readonly damaged: readonly FileProblem[];
 }
+
+/** The files a load COPYs per stage table, and the markers (part manifests) of the parts among them. */
+type StageFiles = Record<StageTableName, string[]> & { readonly markers: readonly (string | undefined)[] };
 
 /**
  * From two listings, reading no data file: the markers of the run's parts say what each covers, and
  * the listed ETags that the CSVs are still the ones they describe (see `part-markers.ts`). A file
- * changed since the run wrote it is read, to tell whose rows it holds, as all were before markers.
+ * changed since the run wrote it is read, to tell whose rows it holds: on a day whose manifests
+ * list checksums, a part changed or gone is damaged (its files are written once), and so is a chart
+ * CSV changed but for a later run's rows.
  */
 const completenessFromKeys = async (
   store: ObjectStore,
@@ -116,6 +207,7 @@ const completenessFromKeys = async (
   manifest: Manifest,
   chartCsvMd5: string,
 ): Promise<Completeness> => {
+  const verified = manifest.files !== undefined;
   const chartCsv = lakeKeys.chartCsv(day.chartDate, day.chartId);
   const [charts, attributes] = await Promise.all([
     store.list(rawPrefix('chart_songs', day.chartDate, day.chartId)),
@@ -125,12 +217,22 @@ const completenessFromKeys = async (
   const covered = new Set(keyed.covered);
   const parts = [...keyed.parts];
   const indexOf = new Map(manifest.trackIds.map((id, index) => [id, index]));
+  const suspect: PartFiles[] = [];
   for (const files of keyed.changed) {
+    if (verified) {
+      suspect.push(files);
+      continue;
+    }
     const trackIds = await trackIdsOfRun(store, files.attributesKey, manifest.runId);
     if (trackIds.length === 0) continue;
     parts.push(files);
     for (const id of trackIds) if (indexOf.has(id)) covered.add(indexOf.get(id)!);
   }
+  if (verified) suspect.push(...keyed.gone);
+  const damaged = [
+    ...(await partProblems(store, suspect)),
+    ...(verified ? await chartProblems(store, manifest, chartCsv, charts, chartCsvMd5) : []),
+  ];
   const missing = manifest.trackIds.filter((_, index) => !covered.has(index)).length;
   const chartListed = charts.some((o) => o.key === chartCsv && o.etag === chartCsvMd5);
   return {
@@ -139,8 +241,41 @@ const completenessFromKeys = async (
       parts.sort((a, b) => a.attributesKey.localeCompare(b.attributesKey)),
     ),
     missing,
-    chartIsTheRuns: missing === 0 && (chartListed || (await chartOfRun(store, chartCsv, manifest.runId))),
+    chartIsTheRuns:
+      damaged.length === 0 &&
+      missing === 0 &&
+      (chartListed || (await chartOfRun(store, chartCsv, manifest.runId))),
+    damaged,
   };
+};
+
+/** Parts whose files are not what their manifests say, as {@link checkFiles} names them. */
+const partProblems = async (store: ObjectStore, parts: readonly PartFiles[]): Promise<FileProblem[]> => {
+  const problems: FileProblem[] = [];
+  for (const part of parts) {
+    const partManifest = await readPartManifest(store, part.markerKey);
+    if (partManifest) problems.push(...(await checkFiles(store, partManifest.files)));
+  }
+  return problems;
+};
+
+/**
+ * The chart CSV's problem, when it is not the manifest's and no later run is rewriting it: a later
+ * run writes its chart CSV before its manifest, so a chart CSV whose every row is another run's is
+ * that run's, on its way, not damage.
+ */
+const chartProblems = async (
+  store: ObjectStore,
+  manifest: Manifest,
+  chartCsv: string,
+  listing: readonly ObjectInfo[],
+  chartCsvMd5: string,
+): Promise<FileProblem[]> => {
+  if (listing.some((o) => o.key === chartCsv && o.etag === chartCsvMd5)) return [];
+  const entry = manifest.files?.find((f) => f.key === chartCsv);
+  if (entry === undefined) return [];
+  if (await chartOfLaterRun(store, chartCsv, manifest.runId)) return [];
+  return checkFiles(store, [entry]);
 };
 
 /** As days were decided before part markers: by reading the chart and every attribute part. */
@@ -157,16 +292,18 @@ const completenessFromFiles = async (
     files: filesOf(chartCsv, parts),
     missing,
     chartIsTheRuns: missing === 0 && (await chartOfRun(store, chartCsv, manifest.runId)),
+    damaged: [],
   };
 };
 
 const filesOf = (
   chartCsv: string,
-  parts: readonly { attributesKey: string; artistsKey: string }[],
-): Completeness['files'] => ({
+  parts: readonly { attributesKey: string; artistsKey: string; markerKey?: string }[],
+): StageFiles => ({
   chart_songs: [chartCsv],
   song_attributes: parts.map((p) => p.attributesKey),
   song_artists: parts.map((p) => p.artistsKey),
+  markers: parts.map((p) => p.markerKey),
 });
 
 /** Whether the chart CSV in the lake is the manifest run's (a re-run may be halfway through rewriting it). */
@@ -175,6 +312,22 @@ const chartOfRun = async (store: ObjectStore, key: string, runId: string): Promi
   if (!body) return false;
   const rows = fromStageCsv('chart_songs', body.toString('utf8'), key);
   return rows.length > 0 && rows.every((r) => r.run_id === runId);
+};
+
+/**
+ * Whether the chart CSV holds a later run's rows, every one (a re-run on its way to its manifest).
+ * A file that is not a chart CSV any more holds no run's rows.
+ */
+const chartOfLaterRun = async (store: ObjectStore, key: string, runId: string): Promise<boolean> => {
+  const body = await store.get(key);
+  if (!body) return false;
+  try {
+    const rows = fromStageCsv('chart_songs', body.toString('utf8'), key);
+    const runs = new Set(rows.map((r) => r.run_id));
+    return rows.length > 0 && runs.size === 1 && !runs.has(runId) && [...runs][0]! > runId;
+  } catch {
+    return false;
+  }
 };
 
 interface AttributePart {

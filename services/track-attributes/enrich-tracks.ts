@@ -3,8 +3,11 @@ import type { ChartDay, TrackMessage } from '../../shared/records/messages.js';
 import type { AttributeProvider, LookupBatch, TrackLookup } from './enrichment/attribute-provider.js';
 import { lakeKeys, partName } from '../../shared/lake/keys.js';
 import { readManifest } from '../../shared/lake/manifests.js';
-import { markPart } from '../../shared/lake/part-markers.js';
-import { toStageCsv, type CellValue } from '../../shared/records/csv.js';
+import { markPart, md5Of } from '../../shared/lake/part-markers.js';
+import { lakeFileOf, type LakeFile } from '../../shared/lake/lake-files.js';
+import { RetryableError } from '../../shared/errors.js';
+import type { StageTableName } from '../../shared/records/stage-tables.js';
+import { fromStageCsv, toStageCsv, type CellValue } from '../../shared/records/csv.js';
 import { csvTimestamp } from '../../shared/records/timestamps.js';
 import { MissingBacklog, type BacklogEntry } from '../../shared/lake/backlog.js';
 import { kindReason } from '../../shared/records/missing-reasons.js';
@@ -152,7 +155,10 @@ const csvRowsOf = (lineage: Record<string, CellValue>, rows: PartRows) => {
 
 /**
  * Writes the part: every invalid answer in quarantine, then the raw answer, then the CSVs, then the
- * marker that says they are complete (the last write). Returns how many answers were quarantined.
+ * marker that says they are complete and holds their manifest (the last write). A part's files are
+ * written once (create-if-absent): a redelivered batch, or a duplicate running beside it, keeps
+ * what the first wrote and marks that, so a listed file never changes under its manifest.
+ * Returns how many answers were quarantined.
  */
 const writePart = async (
   message: TrackMessage,
@@ -163,7 +169,8 @@ const writePart = async (
   const { runId, chartId, chartDate } = message;
   const extractedAt = csvTimestamp(deps.clock.now());
   const lineage = { chart_id: chartId, chart_date: chartDate, run_id: runId, extracted_at: extractedAt };
-  const part = partName([...rows.keys()]);
+  const trackIds = [...rows.keys()];
+  const part = partName(runId, trackIds);
   const { attributeRows, artistRows } = csvRowsOf(lineage, rows);
   // Every answer that failed validation is kept with its reason, even when another source filled the gap.
   for (const answer of looked.quarantine) {
@@ -184,22 +191,62 @@ const writePart = async (
       { contentType: 'application/json' },
     );
   }
-  await deps.store.put(lakeKeys.attributesRaw(chartDate, chartId, part), JSON.stringify(looked.raw), {
+  const raw = await writeOnce(deps.store, lakeKeys.attributesRaw(chartDate, chartId, part), {
+    body: JSON.stringify(looked.raw),
+    rows: null,
     contentType: 'application/json',
   });
-  const artistsCsv = toStageCsv('song_artists', artistRows);
-  const attributesCsv = toStageCsv('song_attributes', attributeRows);
-  await deps.store.put(lakeKeys.artistsCsv(chartDate, chartId, part), artistsCsv, {
+  const artists = await writeOnce(deps.store, lakeKeys.artistsCsv(chartDate, chartId, part), {
+    body: toStageCsv('song_artists', artistRows),
+    rows: artistRows.length,
+    table: 'song_artists',
     contentType: 'text/csv',
   });
-  await deps.store.put(lakeKeys.attributesCsv(chartDate, chartId, part), attributesCsv, {
+  const attributes = await writeOnce(deps.store, lakeKeys.attributesCsv(chartDate, chartId, part), {
+    body: toStageCsv('song_attributes', attributeRows),
+    rows: attributeRows.length,
+    table: 'song_attributes',
     contentType: 'text/csv',
   });
-  const indexes = await manifestIndexes(deps.store, { chartDate, chartId }, runId, [...rows.keys()]);
+  const indexes = await manifestIndexes(deps.store, { chartDate, chartId }, runId, trackIds);
   if (indexes) {
-    await markPart(deps.store, { chartDate, chartId, runId, part, indexes, attributesCsv, artistsCsv });
+    await markPart(deps.store, {
+      runId,
+      chartId,
+      chartDate,
+      part,
+      trackIds,
+      indexes,
+      files: [raw.file, attributes.file, artists.file],
+      attributesMd5: attributes.md5,
+      artistsMd5: artists.md5,
+    });
   }
   return looked.quarantine.length;
+};
+
+/** A file as the lake holds it after {@link writeOnce}: its manifest entry and its md5 (its ETag). */
+interface WrittenFile {
+  readonly file: LakeFile;
+  readonly md5: string;
+}
+
+/**
+ * Creates a part's file unless it is there already, and describes the file the lake then holds:
+ * ours, or the one an earlier delivery of the same run and ids wrote (read back, rows counted).
+ */
+const writeOnce = async (
+  store: ObjectStore,
+  key: string,
+  file: { body: string; rows: number | null; table?: StageTableName; contentType: string },
+): Promise<WrittenFile> => {
+  if (await store.createIfAbsent(key, file.body, { contentType: file.contentType })) {
+    return { file: lakeFileOf(key, file.body, file.rows), md5: md5Of(file.body) };
+  }
+  const held = await store.get(key);
+  if (held === undefined) throw new RetryableError(`${key} was there a moment ago and is gone`);
+  const rows = file.table ? fromStageCsv(file.table, held.toString('utf8'), key).length : null;
+  return { file: lakeFileOf(key, held, rows), md5: md5Of(held) };
 };
 
 /**

@@ -100,10 +100,14 @@ export const lakeKeys = {
     `quarantine/${dataset}/${datePart(date)}/${chartPart(chart)}/${name}.json`,
 } as const;
 
-/** A short, stable name for a set of ids: the same ids in any order give the same part. */
-export const partName = (ids: readonly string[]): string =>
+/**
+ * A short, stable name for a run's set of ids: the same ids in any order give the same part, so a
+ * redelivered batch finds its part written; another run's part of the same ids has another name,
+ * so a part's files, once written, are never written again (docs/reliability.md).
+ */
+export const partName = (runId: string, ids: readonly string[]): string =>
   `part-${createHash('sha256')
-    .update([...new Set(ids)].sort().join('\n'))
+    .update(`${runId}\n${[...new Set(ids)].sort().join('\n')}`)
     .digest('hex')
     .slice(0, 16)}`;
 

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ObjectInfo, ObjectStore } from '../ports/object-store.js';
-import { lakeKeys, rawPrefix } from './keys.js';
+import { z } from 'zod';
+import { parseJsonOrThrow, parseOrThrow } from '../parse.js';
+import { chartId, runId, trackId } from '../records/messages.js';
+import { isoDate, lakeKeys, rawPrefix } from './keys.js';
+import { lakeFileSchema } from './lake-files.js';
 
 /**
  * How the stage loader knows a day is complete from keys alone, without reading a data file.
@@ -56,41 +60,64 @@ export const indexesOf = (coverage: string): number[] =>
     [0, 1, 2, 3].filter((bit) => (Number.parseInt(digit, 16) >> bit) & 1).map((bit) => d * 4 + bit),
   );
 
+/**
+ * A part's manifest, the body of its marker: what track-attributes wrote for the part (the raw
+ * answer and the two CSVs, each with its size, SHA-256 and rows), which the stage loader and
+ * `verify` hold the lake to. A marker written before manifests had checksums is empty: its part is
+ * loaded as before, unverified.
+ */
+export const partManifestSchema = z.object({
+  runId,
+  chartId,
+  chartDate: isoDate,
+  part: z.string().regex(/^part-[0-9a-f]{16}$/, 'a part name'),
+  trackIds: z.array(trackId),
+  files: z.array(lakeFileSchema),
+});
+export type PartManifest = z.infer<typeof partManifestSchema>;
+
 /** A part as track-attributes lands it. */
-export interface LandedPart {
-  readonly chartDate: string;
-  readonly chartId: string;
-  readonly runId: string;
-  readonly part: string;
+export interface LandedPart extends PartManifest {
   /** The indexes in the manifest's `trackIds` of the tracks the part holds. */
   readonly indexes: readonly number[];
-  /** The bodies written to the part's two CSVs. */
-  readonly attributesCsv: string;
-  readonly artistsCsv: string;
+  /** The md5s of the part's two CSVs as the lake holds them (their ETags). */
+  readonly attributesMd5: string;
+  readonly artistsMd5: string;
 }
 
-/** Writes a part's marker: after its CSVs, since the marker says they are complete. */
+/** Writes a part's marker, its manifest: after its files, since the marker says they are complete. */
 export const markPart = async (store: ObjectStore, part: LandedPart): Promise<void> => {
-  const digest = partDigest(md5Of(part.attributesCsv), md5Of(part.artistsCsv));
+  const { indexes, attributesMd5, artistsMd5, ...manifest } = part;
+  const digest = partDigest(attributesMd5, artistsMd5);
   await store.put(
-    lakeKeys.partMarker(
-      part.chartDate,
-      part.chartId,
-      part.runId,
-      part.part,
-      digest,
-      coverageOf(part.indexes),
-    ),
-    '',
+    lakeKeys.partMarker(part.chartDate, part.chartId, part.runId, part.part, digest, coverageOf(indexes)),
+    JSON.stringify(parseOrThrow(partManifestSchema, manifest, `the manifest of ${part.part}`)),
+    { contentType: 'application/json' },
   );
+};
+
+/**
+ * The manifest a marker holds, or `undefined` for a marker written before markers had one (an
+ * empty object) or gone since.
+ *
+ * @throws {InvalidRecordError} if the marker holds something that is not a part manifest
+ */
+export const readPartManifest = async (
+  store: ObjectStore,
+  markerKey: string,
+): Promise<PartManifest | undefined> => {
+  const body = await store.get(markerKey);
+  if (body === undefined || body.byteLength === 0) return undefined;
+  return parseJsonOrThrow(partManifestSchema, body.toString('utf8'), `part manifest ${markerKey}`);
 };
 
 const markerPattern = /\/_done\.run=([0-9A-Za-z-]+)\.(part-[0-9a-f]+)\.([0-9a-f]{16})\.([0-9a-f]+)$/;
 
-/** Where a part's two CSVs are. */
+/** Where a part's two CSVs are, and the marker that holds its manifest. */
 export interface PartFiles {
   readonly attributesKey: string;
   readonly artistsKey: string;
+  readonly markerKey: string;
 }
 
 /** A day's parts of one run, as the keys of its attributes prefix tell them. */
@@ -104,6 +131,8 @@ export interface KeyedParts {
    * by hand): only reading them can tell whose rows they hold now. Rare, so the usual day reads none.
    */
   readonly changed: readonly PartFiles[];
+  /** Parts the run marked whose CSVs are gone: the marker is written after them, so they were removed. */
+  readonly gone: readonly PartFiles[];
 }
 
 /** The parts of a run that a listing of the day's attributes prefix shows complete and unchanged. */
@@ -115,6 +144,7 @@ export const keyedParts = (
   const etags = new Map(listing.map((o) => [o.key, o.etag]));
   const parts = new Map<string, PartFiles>();
   const changed = new Map<string, PartFiles>();
+  const gone = new Map<string, PartFiles>();
   const covered = new Set<number>();
   for (const { key } of listing) {
     const match = markerPattern.exec(key);
@@ -129,15 +159,21 @@ export const keyedParts = (
     const artistsKey = lakeKeys.artistsCsv(day.chartDate, day.chartId, part);
     const attributesMd5 = etags.get(attributesKey);
     const artistsMd5 = etags.get(artistsKey);
-    if (!attributesMd5 || !artistsMd5) continue;
-    // A marker whose CSVs were rewritten since says nothing of what they hold now.
-    if (partDigest(attributesMd5, artistsMd5) !== digest) {
-      changed.set(part, { attributesKey, artistsKey });
+    if (!attributesMd5 || !artistsMd5) {
+      gone.set(part, { attributesKey, artistsKey, markerKey: key });
       continue;
     }
-    parts.set(part, { attributesKey, artistsKey });
+    // A marker whose CSVs were rewritten since says nothing of what they hold now.
+    if (partDigest(attributesMd5, artistsMd5) !== digest) {
+      changed.set(part, { attributesKey, artistsKey, markerKey: key });
+      continue;
+    }
+    parts.set(part, { attributesKey, artistsKey, markerKey: key });
     for (const index of indexesOf(coverage)) covered.add(index);
   }
-  for (const part of parts.keys()) changed.delete(part);
-  return { parts: [...parts.values()], covered, changed: [...changed.values()] };
+  for (const part of parts.keys()) {
+    changed.delete(part);
+    gone.delete(part);
+  }
+  return { parts: [...parts.values()], covered, changed: [...changed.values()], gone: [...gone.values()] };
 };

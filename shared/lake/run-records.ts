@@ -4,6 +4,7 @@ import { batchId, chartId, runId } from '../records/messages.js';
 import { InvalidRecordError } from '../errors.js';
 import { parseJsonOrThrow, parseOrThrow } from '../parse.js';
 import { isoDate, lakeKeys } from './keys.js';
+import { fileProblemKinds } from './lake-files.js';
 
 export const checkResultSchema = z.object({
   name: z.string(),
@@ -66,6 +67,10 @@ export const runRecordSchema = z.object({
     .optional(),
   /** Why the run is `interrupted` or `not_loaded`, in a sentence. */
   reason: z.string().optional(),
+  /** The lake files a load was refused for: not what their manifests say (`lake-files.ts`). */
+  damagedFiles: z
+    .array(z.object({ key: z.string(), kind: z.enum(fileProblemKinds), detail: z.string() }))
+    .optional(),
   updatedAt: z.iso.datetime(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;

@@ -12,6 +12,12 @@ export interface VersionedObject {
   readonly etag: string;
 }
 
+/** What the store knows of an object's bytes without a manifest: its size and SHA-256 (hex). */
+export interface ObjectChecksum {
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
 /** Options of a write. */
 export interface PutOptions {
   readonly contentType?: string;
@@ -55,6 +61,12 @@ export interface ObjectStore {
   deleteIfMatch(key: string, etag: string): Promise<boolean>;
   /** Every object whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<ObjectInfo[]>;
+  /**
+   * The object's size and SHA-256, or `undefined` if there is none under that key. S3 answers with
+   * the checksum it computed when the object was written (`ChecksumMode: ENABLED`), so nothing is
+   * downloaded; an object written without one, and the embedded store's files, are hashed.
+   */
+  checksum(key: string): Promise<ObjectChecksum | undefined>;
   /** Removes an object; removing a missing one is not an error. */
   delete(key: string): Promise<void>;
   /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoDate } from '../lake/keys.js';
+import { lakeFileSchema } from '../lake/lake-files.js';
 
 /**
  * What the services say to each other. Every one is parsed with these schemas where it arrives,
@@ -50,6 +51,13 @@ export const manifestSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{32}$/, 'an md5 in hex')
     .optional(),
+  /**
+   * The day's files as chart-fetch wrote them (the source's payload and the chart CSV): key, size,
+   * SHA-256 and rows, which the stage loader and `verify` hold the lake to. Absent in a manifest
+   * written before manifests had checksums: such a day is read as before, and `verify` calls it
+   * unverified until `verify --seal` records them.
+   */
+  files: z.array(lakeFileSchema).optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 

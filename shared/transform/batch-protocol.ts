@@ -10,6 +10,7 @@ import {
 } from '../lake/run-records.js';
 import { TransformBatches, type BatchLoad, type TransformBatch } from '../lake/transform-batches.js';
 import { lakeKeys } from '../lake/keys.js';
+import { describeProblems, type FileProblem } from '../lake/lake-files.js';
 import { TransformLock, type LockHolder, type TransformLockOptions } from '../lake/transform-lock.js';
 
 /**
@@ -468,22 +469,44 @@ export class BatchProtocol {
    * rewrites the same record, and a load that still comes later writes its own, newer one.
    */
   async recordNotLoaded(run: { chartId: string; chartDate: string; runId: string }, reason: string) {
+    return this.#writeNotLoaded({ ...run, loadId: run.runId }, reason);
+  }
+
+  /**
+   * A load the stage loader refused, before anything was staged: files of the day are not what
+   * their manifests say (damaged, cut, gone). Its record says `not_loaded`, naming each file and how
+   * it differs; it is keyed by the refused load, so that it is the day's newest record.
+   */
+  async recordRefused(load: BatchLoad, problems: readonly FileProblem[]) {
+    return this.#writeNotLoaded(load, refusalReason(problems), problems);
+  }
+
+  async #writeNotLoaded(load: BatchLoad, reason: string, problems: readonly FileProblem[] = []) {
     const record: RunRecord = {
-      chartId: run.chartId,
-      chartDate: run.chartDate,
-      runId: run.runId,
-      loadId: run.runId,
+      chartId: load.chartId,
+      chartDate: load.chartDate,
+      runId: load.runId,
+      loadId: load.loadId,
       status: 'not_loaded',
       rows: {},
       checks: [],
       timings: {},
       reason,
+      ...(problems.length > 0
+        ? { damagedFiles: problems.map(({ key, kind, detail }) => ({ key, kind, detail })) }
+        : {}),
       updatedAt: this.clock.now().toISOString(),
     };
     await this.#records.write(record);
     return record;
   }
 }
+
+/** Why a load was refused, in the sentence its record and the run summary's headline carry. */
+export const refusalReason = (problems: readonly FileProblem[]): string =>
+  `refused: ${problems.length === 1 ? 'a lake file is' : `${problems.length} lake files are`} not what ` +
+  `the manifests say (${describeProblems(problems)}); nothing was staged and no file was changed ` +
+  `(chartflow verify lists the lake's damaged files)`;
 
 const batchesRoot = 'control/batches/';
 const batchOfKey = (key: string): string | undefined => /^control\/batches\/batch=([^/]+)\//.exec(key)?.[1];

@@ -1,4 +1,5 @@
 import type {
+  ObjectChecksum,
   ObjectInfo,
   ObjectStore,
   PutOptions,
@@ -43,6 +44,12 @@ export class RecordingObjectStore implements ObjectStore {
   get(key: string): Promise<Buffer | undefined> {
     this.#note('s3:GetObject', key);
     return this.inner.get(key);
+  }
+
+  checksum(key: string): Promise<ObjectChecksum | undefined> {
+    // HeadObject (with ChecksumMode) is authorized by s3:GetObject.
+    this.#note('s3:GetObject', key);
+    return this.inner.checksum(key);
   }
 
   getWithEtag(key: string): Promise<VersionedObject | undefined> {

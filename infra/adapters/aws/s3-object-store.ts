@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -12,6 +13,7 @@ import { z } from 'zod';
 import { ConfigError, InvalidRecordError, PermanentError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import type {
+  ObjectChecksum,
   ObjectInfo,
   ObjectStore,
   PutOptions,
@@ -173,6 +175,31 @@ export class S3ObjectStore implements ObjectStore {
     return found.sort(byKeyBytes);
   }
 
+  /**
+   * HeadObject with `ChecksumMode: ENABLED`: the size and the SHA-256 S3 computed when the object
+   * was written (every write here asks for one, `ChecksumAlgorithm: SHA256`), so nothing is
+   * downloaded. An object written without a SHA-256 (before, or by another tool) is read and hashed.
+   */
+  async checksum(key: string): Promise<ObjectChecksum | undefined> {
+    let head;
+    try {
+      head = await this.#client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+      );
+    } catch (error) {
+      if (awsErrorName(error) === 'NotFound' || awsErrorStatus(error) === 404) return undefined;
+      throw awsError(`S3 HeadObject ${this.#uri(key)}`, error);
+    }
+    const { ContentLength, ChecksumSHA256 } = head;
+    // A multipart object's checksum is of its parts' checksums ("…-3"): not the bytes' own.
+    if (ContentLength !== undefined && ChecksumSHA256 !== undefined && !ChecksumSHA256.includes('-')) {
+      return { bytes: ContentLength, sha256: Buffer.from(ChecksumSHA256, 'base64').toString('hex') };
+    }
+    const read = await this.#read(key);
+    if (read === undefined) return undefined;
+    return { bytes: read.body.byteLength, sha256: createHash('sha256').update(read.body).digest('hex') };
+  }
+
   /** DeleteObject; S3 answers a missing key as a success too. */
   async delete(key: string): Promise<void> {
     try {
@@ -207,6 +234,8 @@ export class S3ObjectStore implements ObjectStore {
           // CopySource is "bucket/key" with the key URL-encoded.
           CopySource: `${this.bucket}/${encodeURIComponent(key)}`,
           MetadataDirective: 'REPLACE',
+          // The copy keeps a SHA-256 of its own, which `checksum` reads instead of the bytes.
+          ChecksumAlgorithm: 'SHA256',
           ...(head.ContentType === undefined ? {} : { ContentType: head.ContentType }),
           ...(head.Metadata === undefined ? {} : { Metadata: head.Metadata }),
         }),
@@ -240,6 +269,8 @@ export class S3ObjectStore implements ObjectStore {
       Body: body,
       // Said outright: the SDK sends no Content-Length for an empty body, and warns about it.
       ContentLength: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+      // S3 checks the bytes it receives against it and keeps it: `checksum` reads it back (HeadObject).
+      ChecksumAlgorithm: 'SHA256' as const,
       ...(options.contentType === undefined ? {} : { ContentType: options.contentType }),
     };
   }

@@ -18,7 +18,12 @@ import { z } from 'zod';
 import { ConfigError, PermanentError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import { logger } from '../../../shared/logger.js';
-import type { ObjectInfo, ObjectStore, VersionedObject } from '../../../shared/ports/object-store.js';
+import type {
+  ObjectChecksum,
+  ObjectInfo,
+  ObjectStore,
+  VersionedObject,
+} from '../../../shared/ports/object-store.js';
 import { objectCreatedEvent, type ObjectCreatedName } from './s3-events.js';
 
 /** Options of an {@link FsObjectStore}. */
@@ -154,6 +159,23 @@ export class FsObjectStore implements ObjectStore {
   async get(key: string): Promise<Buffer | undefined> {
     try {
       return await readFile(this.#fileOf(key));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The file's size and SHA-256, hashed as it streams in; `undefined` if there is none. */
+  async checksum(key: string): Promise<ObjectChecksum | undefined> {
+    const file = this.#fileOf(key);
+    try {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      for await (const chunk of createReadStream(file)) {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).byteLength;
+      }
+      return { bytes, sha256: hash.digest('hex') };
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;

@@ -6,7 +6,7 @@ import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.
 import { EnrichProgress } from '../../../infra/local/enrich-progress.js';
 import type { OpenBreaker } from '../../../shared/http/circuit-breaker.js';
 import { lakeKeys } from '../../../shared/lake/keys.js';
-import { markPart } from '../../../shared/lake/part-markers.js';
+import { markPart, md5Of } from '../../../shared/lake/part-markers.js';
 import { eventually } from '../../shared/http/manual-clock.js';
 
 const day = { chartId: 'global', chartDate: '2026-09-14' };
@@ -47,12 +47,21 @@ describe('Class: EnrichProgress', () => {
     const artistsCsv = 'track_id,artist_id\n';
     await store.put(lakeKeys.attributesCsv(day.chartDate, day.chartId, part), attributesCsv);
     await store.put(lakeKeys.artistsCsv(day.chartDate, day.chartId, part), artistsCsv);
-    await markPart(store, { ...day, runId, part, indexes, attributesCsv, artistsCsv });
+    await markPart(store, {
+      ...day,
+      runId,
+      part,
+      trackIds: indexes.map((i) => trackIds[i]!),
+      indexes,
+      files: [],
+      attributesMd5: md5Of(attributesCsv),
+      artistsMd5: md5Of(artistsCsv),
+    });
   };
 
   it('counts the tracks landed against the manifest, names the open breakers, and says each change once', async () => {
     progress.watch(day, runId);
-    await land('part-0a', [0, 1, 2]);
+    await land('part-00000000000000a0', [0, 1, 2]);
     await eventually(() => lines.includes('chartflow: enriching 3/10'));
 
     open = [
@@ -67,7 +76,7 @@ describe('Class: EnrichProgress', () => {
       () => lines.at(-1) === 'chartflow: enriching 3/10, spotify GET /v1/tracks open after 5 failures',
     );
 
-    await land('part-0b', [3, 4, 5, 6, 7, 8, 9]);
+    await land('part-00000000000000b0', [3, 4, 5, 6, 7, 8, 9]);
     await eventually(
       () => lines.at(-1) === 'chartflow: enriching 10/10, spotify GET /v1/tracks open after 5 failures',
     );
@@ -80,7 +89,7 @@ describe('Class: EnrichProgress', () => {
 
   it('says nothing about parts of another run', async () => {
     progress.watch(day, 'run-0002-other');
-    await land('part-0a', [0, 1, 2]);
+    await land('part-00000000000000a0', [0, 1, 2]);
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(lines.filter((l) => !l.endsWith(' 0/10'))).toEqual([]);
   });

@@ -8,13 +8,14 @@ import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.
 import { DuckDbWarehouse } from '../../../infra/adapters/embedded/duckdb-warehouse.js';
 import type { BusEvent, EventBus } from '../../../shared/ports/event-bus.js';
 import { systemClock } from '../../../shared/ports/clock.js';
-import { lakeKeys, partName } from '../../../shared/lake/keys.js';
-import { markPart, md5Of } from '../../../shared/lake/part-markers.js';
+import { lakeKeys, partName, rawPrefix } from '../../../shared/lake/keys.js';
 import { toStageCsv } from '../../../shared/records/csv.js';
 import type { Manifest } from '../../../shared/records/messages.js';
 import { makeHandler } from '../../../services/stage-loader/handler.js';
 import { localContext } from '../../../infra/local/handler-context.js';
 import { s3EventFactory } from '../../support/factories.js';
+import { RunRecords } from '../../../shared/lake/run-records.js';
+import { manifestExtras, markLandedPart, type Layout } from '../../support/lake-parts.js';
 
 const day = { chartDate: '2026-11-20', chartId: 'global' };
 const lineage = (runId: string) => ({
@@ -23,13 +24,6 @@ const lineage = (runId: string) => ({
   run_id: runId,
   extracted_at: '2026-11-21 06:00:00.000',
 });
-
-/**
- * How a day was landed: `keys`, as chart-fetch and track-attributes land it now (the chart CSV's
- * md5 in the manifest, a marker after each part); `files`, as they did before part markers, which a
- * lake may still hold and the loader still decides by reading the files.
- */
-type Layout = 'keys' | 'files';
 
 /** Lands a complete day for a run: chart, manifest, and attribute parts covering every id. */
 const landDay = async (store: FsObjectStore, runId: string, ids: string[], layout: Layout) => {
@@ -52,11 +46,11 @@ const landDay = async (store: FsObjectStore, runId: string, ids: string[], layou
     extractedAt: '2026-11-21T06:00:00.000Z',
     trackIds: ids,
     skipped: [],
-    ...(layout === 'keys' ? { chartCsvMd5: md5Of(chartCsv) } : {}),
+    ...manifestExtras(layout, lakeKeys.chartCsv(day.chartDate, day.chartId), chartCsv),
   };
   await store.put(lakeKeys.manifest(day.chartDate, day.chartId), JSON.stringify(manifest));
   for (const half of [ids.slice(0, 2), ids.slice(2)]) {
-    const part = partName(half);
+    const part = partName(runId, half);
     const artistsCsv = toStageCsv(
       'song_artists',
       half.map((id) => ({
@@ -73,97 +67,113 @@ const landDay = async (store: FsObjectStore, runId: string, ids: string[], layou
     );
     await store.put(lakeKeys.artistsCsv(day.chartDate, day.chartId, part), artistsCsv);
     await store.put(lakeKeys.attributesCsv(day.chartDate, day.chartId, part), attributesCsv);
-    if (layout === 'keys') {
+    if (layout !== 'files') {
       const indexes = half.map((id) => ids.indexOf(id));
-      await markPart(store, { ...day, runId, part, indexes, attributesCsv, artistsCsv });
+      await markLandedPart(store, layout, {
+        ...day,
+        runId,
+        part,
+        trackIds: half,
+        indexes,
+        attributesCsv,
+        artistsCsv,
+      });
     }
   }
 };
 
-describe.each<Layout>(['keys', 'files'])('Function: stage-loader handler (a day landed for %s)', (layout) => {
-  let home: string;
-  let store: FsObjectStore;
-  let events: S3Event[];
-  let published: BusEvent[];
-  let handler: ReturnType<typeof makeHandler>;
-  let warehouse: DuckDbWarehouse;
+describe.each<Layout>(['verified', 'keys', 'files'])(
+  'Function: stage-loader handler (a day landed for %s)',
+  (layout) => {
+    let home: string;
+    let store: FsObjectStore;
+    let events: S3Event[];
+    let published: BusEvent[];
+    let handler: ReturnType<typeof makeHandler>;
+    let warehouse: DuckDbWarehouse;
 
-  beforeEach(async () => {
-    home = await mkdtemp(path.join(tmpdir(), 'chartflow-loader-'));
-    events = [];
-    published = [];
-    store = new FsObjectStore({ root: path.join(home, 'lake'), onObjectCreated: (e) => events.push(e) });
-    warehouse = new DuckDbWarehouse({
-      path: path.join(home, 'w.duckdb'),
-      lakeRoot: path.join(home, 'lake'),
-      mutex: new Mutex(),
+    beforeEach(async () => {
+      home = await mkdtemp(path.join(tmpdir(), 'chartflow-loader-'));
+      events = [];
+      published = [];
+      store = new FsObjectStore({ root: path.join(home, 'lake'), onObjectCreated: (e) => events.push(e) });
+      warehouse = new DuckDbWarehouse({
+        path: path.join(home, 'w.duckdb'),
+        lakeRoot: path.join(home, 'lake'),
+        mutex: new Mutex(),
+      });
+      const bus: EventBus = { publish: async (event) => void published.push(event) };
+      handler = makeHandler({ store, warehouse, bus, clock: systemClock });
     });
-    const bus: EventBus = { publish: async (event) => void published.push(event) };
-    handler = makeHandler({ store, warehouse, bus, clock: systemClock });
-  });
-  afterEach(() => rm(home, { recursive: true, force: true }));
+    afterEach(() => rm(home, { recursive: true, force: true }));
 
-  it('waits while the attribute parts do not cover the manifest', async () => {
-    await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4'], layout);
-    await store.delete(lakeKeys.attributesCsv(day.chartDate, day.chartId, partName(['t3', 't4'])));
-    const decisions = await handler(events.at(-1)!, localContext('stage-loader'));
-    expect(decisions).toEqual([{ outcome: 'incomplete', day, missing: 2 }]);
-    expect(published).toHaveLength(0);
-  });
+    it('waits while the attribute parts do not cover the manifest', async () => {
+      await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4'], layout);
+      // The second part has not landed: neither its CSVs nor its marker are there.
+      const second = partName('run-000001', ['t3', 't4']);
+      for (const { key } of await store.list(rawPrefix('song_attributes', day.chartDate, day.chartId)))
+        if (key.includes(second)) await store.delete(key);
+      const decisions = await handler(events.at(-1)!, localContext('stage-loader'));
+      expect(decisions).toEqual([{ outcome: 'incomplete', day, missing: 2 }]);
+      expect(published).toHaveLength(0);
+    });
 
-  it('loads exactly once for 20 concurrent ObjectCreated events of a complete day', async () => {
-    await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4'], layout);
-    const all = events.slice();
-    const burst = Array.from({ length: 20 }, (_, i) => all[i % all.length]!);
-    const decisions = (await Promise.all(burst.map((e) => handler(e, localContext('stage-loader'))))).flat();
-    expect(decisions.filter((d) => d.outcome === 'loaded')).toHaveLength(1);
-    expect(decisions.filter((d) => d.outcome === 'already_claimed')).toHaveLength(19);
-    expect(published).toHaveLength(1);
-    const [row] = await warehouse.query<{ n: number }>('select count(*) as n from stage.chart_songs');
-    expect(row!.n).toBe(4);
-  });
+    it('loads exactly once for 20 concurrent ObjectCreated events of a complete day', async () => {
+      await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4'], layout);
+      const all = events.slice();
+      const burst = Array.from({ length: 20 }, (_, i) => all[i % all.length]!);
+      const decisions = (
+        await Promise.all(burst.map((e) => handler(e, localContext('stage-loader'))))
+      ).flat();
+      expect(decisions.filter((d) => d.outcome === 'loaded')).toHaveLength(1);
+      expect(decisions.filter((d) => d.outcome === 'already_claimed')).toHaveLength(19);
+      expect(published).toHaveLength(1);
+      const [row] = await warehouse.query<{ n: number }>('select count(*) as n from stage.chart_songs');
+      expect(row!.n).toBe(4);
+    });
 
-  it('ignores parts of an earlier run of the same day and loads the new run once it is complete', async () => {
-    await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4'], layout);
-    await handler(events.at(-1)!, localContext('stage-loader'));
-    // A second run rewrites the chart and manifest; its attributes are not there yet.
-    const chartKey = lakeKeys.chartCsv(day.chartDate, day.chartId);
-    await store.put(
-      chartKey,
-      toStageCsv('chart_songs', [
-        {
-          ...lineage('run-000002'),
-          position: 1,
-          track_id: 't9',
-          track_name: 'x',
-          artist_names: 'a',
+    it('ignores parts of an earlier run of the same day and loads the new run once it is complete', async () => {
+      await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4'], layout);
+      await handler(events.at(-1)!, localContext('stage-loader'));
+      // A second run rewrites the chart and manifest; its attributes are not there yet.
+      const chartKey = lakeKeys.chartCsv(day.chartDate, day.chartId);
+      await store.put(
+        chartKey,
+        toStageCsv('chart_songs', [
+          {
+            ...lineage('run-000002'),
+            position: 1,
+            track_id: 't9',
+            track_name: 'x',
+            artist_names: 'a',
+            source: 't',
+          },
+        ]),
+      );
+      await store.put(
+        lakeKeys.manifest(day.chartDate, day.chartId),
+        JSON.stringify({
+          runId: 'run-000002',
+          ...day,
           source: 't',
-        },
-      ]),
-    );
-    await store.put(
-      lakeKeys.manifest(day.chartDate, day.chartId),
-      JSON.stringify({
-        runId: 'run-000002',
-        ...day,
-        source: 't',
-        extractedAt: '2026-11-21T07:00:00.000Z',
-        trackIds: ['t9'],
-        skipped: [],
-        ...(layout === 'keys' ? { chartCsvMd5: md5Of((await store.get(chartKey))!) } : {}),
-      }),
-    );
-    expect(await handler(events.at(-1)!, localContext('stage-loader'))).toEqual([
-      { outcome: 'incomplete', day, missing: 1 },
-    ]);
-  });
+          extractedAt: '2026-11-21T07:00:00.000Z',
+          trackIds: ['t9'],
+          skipped: [],
+          ...manifestExtras(layout, chartKey, (await store.get(chartKey))!.toString('utf8')),
+        }),
+      );
+      expect(await handler(events.at(-1)!, localContext('stage-loader'))).toEqual([
+        { outcome: 'incomplete', day, missing: 1 },
+      ]);
+    });
 
-  it('refuses an event that is not an S3 event, naming what is wrong', async () => {
-    await expect(handler({ Records: [{ nope: true }] }, localContext('stage-loader'))).rejects.toThrow(
-      /^S3 event: ✖ .* → at Records\[0\]\./,
-    );
-  });
-});
+    it('refuses an event that is not an S3 event, naming what is wrong', async () => {
+      await expect(handler({ Records: [{ nope: true }] }, localContext('stage-loader'))).rejects.toThrow(
+        /^S3 event: ✖ .* → at Records\[0\]\./,
+      );
+    });
+  },
+);
 
 /** The folder store, with every key read written down. */
 class ReadSpyStore extends FsObjectStore {
@@ -181,7 +191,7 @@ describe('Function: stage-loader handler (completeness from keys)', () => {
   let handler: ReturnType<typeof makeHandler>;
   let warehouse: DuckDbWarehouse;
   const ids = ['t1', 't2', 't3', 't4'];
-  const secondPart = partName(['t3', 't4']);
+  const secondPart = partName('run-000001', ['t3', 't4']);
   const decide = async () =>
     handler(s3EventFactory(lakeKeys.manifest(day.chartDate, day.chartId)), localContext('stage-loader'));
 
@@ -270,7 +280,7 @@ describe('Function: stage-loader handler (completeness from keys)', () => {
     expect(await decide()).toEqual([{ outcome: 'incomplete', day, missing: 2 }]);
     // The second half, landed again in a part with the first track: it covers the rest.
     const overlap = ['t1', 't3', 't4'];
-    const part = partName(overlap);
+    const part = partName('run-000001', overlap);
     const attributesCsv = toStageCsv(
       'song_attributes',
       overlap.map((id) => ({ ...lineage('run-000001'), track_id: id, enrichment_status: 'ok' })),
@@ -287,10 +297,11 @@ describe('Function: stage-loader handler (completeness from keys)', () => {
     );
     await store.put(lakeKeys.artistsCsv(day.chartDate, day.chartId, part), artistsCsv);
     await store.put(lakeKeys.attributesCsv(day.chartDate, day.chartId, part), attributesCsv);
-    await markPart(store, {
+    await markLandedPart(store, 'keys', {
       ...day,
       runId: 'run-000001',
       part,
+      trackIds: overlap,
       indexes: [0, 2, 3],
       attributesCsv,
       artistsCsv,
@@ -299,5 +310,88 @@ describe('Function: stage-loader handler (completeness from keys)', () => {
     // The part without a marker is not loaded; the two marked ones are.
     const [row] = await warehouse.query<{ n: number }>('select count(*) as n from stage.song_attributes');
     expect(row!.n).toBe(5);
+  });
+});
+
+describe('Function: stage-loader handler (files held to their manifests)', () => {
+  let home: string;
+  let store: FsObjectStore;
+  let published: BusEvent[];
+  let handler: ReturnType<typeof makeHandler>;
+  let warehouse: DuckDbWarehouse;
+  const ids = ['t1', 't2', 't3', 't4'];
+  const runId = 'run-000001';
+  const chartKey = lakeKeys.chartCsv(day.chartDate, day.chartId);
+  const partKey = lakeKeys.attributesCsv(day.chartDate, day.chartId, partName(runId, ['t3', 't4']));
+  const decide = async () =>
+    handler(s3EventFactory(lakeKeys.manifest(day.chartDate, day.chartId)), localContext('stage-loader'));
+  const stageRows = async () =>
+    Number((await warehouse.query<{ n: number }>('select count(*) as n from stage.chart_songs'))[0]?.n ?? 0);
+
+  beforeEach(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'chartflow-loader-verified-'));
+    published = [];
+    store = new FsObjectStore({ root: path.join(home, 'lake') });
+    warehouse = new DuckDbWarehouse({
+      path: path.join(home, 'w.duckdb'),
+      lakeRoot: path.join(home, 'lake'),
+      mutex: new Mutex(),
+    });
+    await warehouse.ensureStage();
+    const bus: EventBus = { publish: async (event) => void published.push(event) };
+    handler = makeHandler({ store, warehouse, bus, clock: systemClock });
+    await landDay(store, runId, ids, 'verified');
+  });
+  afterEach(() => rm(home, { recursive: true, force: true }));
+
+  /** Refused: the decision and the run record name the file and how it differs; nothing staged or touched. */
+  const expectRefused = async (key: string, kind: string, body: Buffer | undefined) => {
+    const [decision] = await decide();
+    expect(decision).toMatchObject({ outcome: 'refused', runId, problems: [{ key, kind }] });
+    expect(published).toHaveLength(0);
+    expect(await stageRows()).toBe(0);
+    expect(await store.get(key)).toEqual(body);
+    const [record] = await new RunRecords(store).list(day);
+    expect(record).toMatchObject({ status: 'not_loaded', damagedFiles: [{ key, kind }] });
+    expect(record!.reason).toContain(key);
+    // Refused once: the run's later events find the claim taken.
+    expect(await decide()).toEqual([{ outcome: 'already_claimed', day, runId }]);
+  };
+
+  it('loads the day when every file is what its manifest says', async () => {
+    expect(await decide()).toMatchObject([{ outcome: 'loaded', runId }]);
+    expect(await stageRows()).toBe(4);
+  });
+
+  it('refuses a chart CSV cut at a line boundary, naming it and its size', async () => {
+    const lines = (await store.get(chartKey))!.toString('utf8').split('\n');
+    const cut = Buffer.from(`${lines.slice(0, 3).join('\n')}\n`);
+    await store.put(chartKey, cut);
+    await expectRefused(chartKey, 'size', cut);
+  });
+
+  it('refuses a part CSV edited in place (same size, other bytes)', async () => {
+    const edited = Buffer.from((await store.get(partKey))!.toString('utf8').replace('"ok"', '"ko"'));
+    await store.put(partKey, edited);
+    await expectRefused(partKey, 'checksum', edited);
+  });
+
+  it('refuses a day whose marked part CSV is gone', async () => {
+    await store.delete(partKey);
+    await expectRefused(partKey, 'missing', undefined);
+  });
+
+  it('refuses random bytes in the chart CSV, without throwing', async () => {
+    const original = (await store.get(chartKey))!;
+    const noise = Buffer.concat([original.subarray(0, 40), Buffer.from([0x22, 0xff, 0x00, 0x22, 0x0a])]);
+    await store.put(chartKey, noise);
+    await expectRefused(chartKey, 'size', noise);
+  });
+
+  it('waits, refusing nothing, while a later run rewrites the chart CSV before its manifest', async () => {
+    const body = (await store.get(chartKey))!.toString('utf8').replaceAll(runId, 'run-000002');
+    await store.put(chartKey, body);
+    expect(await decide()).toEqual([{ outcome: 'incomplete', day, missing: 0 }]);
+    expect(await new RunRecords(store).list(day)).toEqual([]);
   });
 });

@@ -52,7 +52,7 @@ const landDay = async (
       })),
     ),
   );
-  const part = partName(ids);
+  const part = partName(runId, ids);
   await store.put(
     lakeKeys.artistsCsv(chartDate, 'global', part),
     toStageCsv(

@@ -25,7 +25,7 @@ describe('Function: coverageOf', () => {
       day.chartDate,
       'a'.repeat(64),
       'r'.repeat(80),
-      partName(['x']),
+      partName('r'.repeat(80), ['x']),
       partDigest('a', 'b'),
       coverageOf(Array.from({ length: maxKeyedTracks }, (_, i) => i)),
     );
@@ -34,7 +34,7 @@ describe('Function: coverageOf', () => {
 });
 
 describe('Function: keyedParts', () => {
-  const part = partName(['t1', 't2']);
+  const part = partName('run-000001', ['t1', 't2']);
   const attributes = lakeKeys.attributesCsv(day.chartDate, day.chartId, part);
   const artists = lakeKeys.artistsCsv(day.chartDate, day.chartId, part);
   const marker = (runId: string, digest = partDigest('a1', 'r1')) =>
@@ -43,24 +43,28 @@ describe('Function: keyedParts', () => {
   it('takes the parts of the run whose CSVs are the ones their marker names', () => {
     const listing = [listed(attributes, 'a1'), listed(artists, 'r1'), listed(marker('run-000001'))];
     expect(keyedParts(listing, day, 'run-000001')).toEqual({
-      parts: [{ attributesKey: attributes, artistsKey: artists }],
+      parts: [{ attributesKey: attributes, artistsKey: artists, markerKey: marker('run-000001') }],
       covered: new Set([0, 2]),
       changed: [],
+      gone: [],
     });
   });
 
-  it('leaves out other runs and CSVs missing, and names the CSVs changed since, to be read', () => {
-    const none = { parts: [], covered: new Set(), changed: [] };
+  it('leaves out other runs, and names the CSVs changed since, to be read, and those gone', () => {
+    const none = { parts: [], covered: new Set(), changed: [], gone: [] };
     const run = 'run-000001';
     expect(
       keyedParts([listed(attributes, 'a1'), listed(artists, 'r1'), listed(marker('run-000002'))], day, run),
     ).toEqual(none);
-    expect(keyedParts([listed(attributes, 'a1'), listed(marker(run))], day, run)).toEqual(none);
+    expect(keyedParts([listed(attributes, 'a1'), listed(marker(run))], day, run)).toEqual({
+      ...none,
+      gone: [{ attributesKey: attributes, artistsKey: artists, markerKey: marker(run) }],
+    });
     expect(
       keyedParts([listed(attributes, 'a2'), listed(artists, 'r1'), listed(marker(run))], day, run),
     ).toEqual({
       ...none,
-      changed: [{ attributesKey: attributes, artistsKey: artists }],
+      changed: [{ attributesKey: attributes, artistsKey: artists, markerKey: marker(run) }],
     });
   });
 });

@@ -37,6 +37,7 @@ class ListingSpy implements ObjectStore {
   createIfAbsent: ObjectStore['createIfAbsent'] = (...args) => this.inner.createIfAbsent(...args);
   get: ObjectStore['get'] = (key) => this.inner.get(key);
   getWithEtag: ObjectStore['getWithEtag'] = (key) => this.inner.getWithEtag(key);
+  checksum: ObjectStore['checksum'] = (key) => this.inner.checksum(key);
   replaceIfMatch: ObjectStore['replaceIfMatch'] = (...args) => this.inner.replaceIfMatch(...args);
   deleteIfMatch: ObjectStore['deleteIfMatch'] = (...args) => this.inner.deleteIfMatch(...args);
   delete: ObjectStore['delete'] = (key) => this.inner.delete(key);

@@ -44,6 +44,7 @@ class GatedStore {
       replaceIfMatch: (...args) => inner.replaceIfMatch(...args),
       deleteIfMatch: (...args) => inner.deleteIfMatch(...args),
       list: (prefix) => inner.list(prefix),
+      checksum: (key) => inner.checksum(key),
       delete: (key) => inner.delete(key),
       touch: (key) => inner.touch(key),
     };
