@@ -61,6 +61,8 @@ export interface RunSummary {
   readonly status: RunRecord['status'] | 'not_loaded';
   /** Why the run is `not_loaded` or `interrupted`, as its record says. */
   readonly reason: string | null;
+  /** The lake files its load was refused for: not what their manifests say. */
+  readonly damagedFiles: readonly { key: string; kind: string; detail: string }[];
   readonly rows: {
     readonly stage: Record<string, number>;
     readonly marts: Record<string, number>;
@@ -130,6 +132,7 @@ export const summarizeDay = async (
     loadId: record && record.status !== 'not_loaded' ? record.loadId : null,
     status: record?.status ?? 'not_loaded',
     reason: record?.reason ?? null,
+    damagedFiles: record?.damagedFiles ?? [],
     rows: { stage: record?.rows ?? {}, marts, chartEntriesThisDay },
     top,
     requests,
@@ -342,6 +345,32 @@ const martCounts = async (
   return { marts };
 };
 
+/**
+ * The run's attribute rows in the lake. A file that is no CSV any more (damaged: the loader refused
+ * the day, and the summary says so) is passed over, not thrown on: the summary tells what it can.
+ */
+const attributeRowsOfRun = async (
+  pipeline: SummarySource,
+  day: { chartId: string; chartDate: string },
+  runId: string,
+): Promise<Record<string, string | null>[]> => {
+  const rows: Record<string, string | null>[] = [];
+  for (const { key } of await pipeline.store.list(rawPrefix(datasets[1], day.chartDate, day.chartId))) {
+    if (!key.endsWith('.song_attributes.csv')) continue;
+    const body = await pipeline.store.get(key);
+    try {
+      rows.push(
+        ...fromStageCsv('song_attributes', body?.toString('utf8') ?? '', key).filter(
+          (r) => r.run_id === runId,
+        ),
+      );
+    } catch {
+      continue;
+    }
+  }
+  return rows;
+};
+
 /** Tracks of the run in the dead-letter queue, with the reason their last delivery recorded in the lake. */
 const deadLettered = async (
   pipeline: SummarySource,
@@ -349,13 +378,9 @@ const deadLettered = async (
   runId: string,
 ): Promise<{ trackId: string; reason: string }[]> => {
   const reasons = new Map<string, string>();
-  for (const { key } of await pipeline.store.list(rawPrefix(datasets[1], day.chartDate, day.chartId))) {
-    if (!key.endsWith('.song_attributes.csv')) continue;
-    const body = await pipeline.store.get(key);
-    for (const row of fromStageCsv('song_attributes', body?.toString('utf8') ?? '', key)) {
-      if (row.run_id === runId && row.enrichment_status === 'dead_lettered') {
-        reasons.set(row.track_id!, row.missing_reason ?? 'no reason recorded');
-      }
+  for (const row of await attributeRowsOfRun(pipeline, day, runId)) {
+    if (row.enrichment_status === 'dead_lettered') {
+      reasons.set(row.track_id!, row.missing_reason ?? 'no reason recorded');
     }
   }
   for (const message of pipeline.deadLetters.peek()) {
@@ -411,15 +436,10 @@ const missingOf = async (
 ): Promise<MissingCounts> => {
   const counts = noneMissing();
   let { notFound, withoutFeatures } = counts;
-  for (const { key } of await pipeline.store.list(rawPrefix(datasets[1], day.chartDate, day.chartId))) {
-    if (!key.endsWith('.song_attributes.csv')) continue;
-    const body = await pipeline.store.get(key);
-    for (const row of fromStageCsv('song_attributes', body?.toString('utf8') ?? '', key)) {
-      if (row.run_id !== runId) continue;
-      if (row.enrichment_status === 'not_found') notFound += 1;
-      else if (row.enrichment_status === 'ok' && !row.features_source) withoutFeatures += 1;
-      for (const kind of kindsOf(row.missing_reason)) counts.byKind[kind] += 1;
-    }
+  for (const row of await attributeRowsOfRun(pipeline, day, runId)) {
+    if (row.enrichment_status === 'not_found') notFound += 1;
+    else if (row.enrichment_status === 'ok' && !row.features_source) withoutFeatures += 1;
+    for (const kind of kindsOf(row.missing_reason)) counts.byKind[kind] += 1;
   }
   return { ...counts, notFound, withoutFeatures };
 };

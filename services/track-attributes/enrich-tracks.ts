@@ -67,8 +67,14 @@ export const enrichTracks = async (
 
 /** One run's tracks of a day and chart: looked up together, written as one part. */
 const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): Promise<EnrichResult> => {
-  const { chartDate } = group[0]!.message;
+  const { runId, chartId, chartDate } = group[0]!.message;
   const ids = [...new Set(group.map((d) => d.message.trackId))];
+  // A batch delivered again after its part was marked: the part stands, written once, and the
+  // providers are not asked again (a listing costs less than a lookup, and changes nothing).
+  const marked = await deps.store.list(
+    lakeKeys.partMarkersPrefix(chartDate, chartId, runId, partName(runId, ids)),
+  );
+  if (marked.length > 0) return { failedMessageIds: [], quarantined: 0, written: 0, backlogged: 0 };
   const looked = await deps.provider.lookup(ids, chartDate);
   const rows: PartRows = new Map(
     ids.map((id) => {

@@ -5,7 +5,9 @@ import {
   stageSchema,
   stageTableNames,
   unitIntervalFeatures,
+  type StageTableName,
 } from '../../shared/records/stage-tables.js';
+import type { Manifest } from '../../shared/records/messages.js';
 import { kindReason, missingKinds } from '../../shared/records/missing-reasons.js';
 
 /**
@@ -140,13 +142,86 @@ const schemaCheck = async (warehouse: Warehouse): Promise<CheckResult> => {
     : { name: 'stage_schema', passed: true };
 };
 
+/** The manifest a slice's run landed with, or `undefined` when the lake has none (or another run's). */
+export type ManifestOf = (slice: StageSlice) => Promise<Pick<Manifest, 'runId' | 'trackIds'> | undefined>;
+
+/** The distinct track ids of a stage table, per slice. */
+const trackIdsPerSlice = async (warehouse: Warehouse, table: StageTableName) => {
+  const rows = await warehouse.query<SliceRow & { track_id: string }>(
+    `select distinct ${sliceColumns('t')}, t.track_id from ${stageSchema}.${table} t`,
+  );
+  const ids = new Map<string, Set<string>>();
+  for (const row of rows) {
+    const key = rowKey(row);
+    ids.set(key, (ids.get(key) ?? new Set()).add(row.track_id));
+  }
+  return ids;
+};
+
+const named = (ids: readonly string[]) =>
+  `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? `, and ${ids.length - 5} more` : ''}`;
+
+/**
+ * The stage against the manifest its run landed with: every track the manifest expects has its
+ * chart row and its attribute row, and the chart holds no track it does not expect. What a load of a
+ * day written before checksums (read unverified) or a hand-edited lake would otherwise get past.
+ */
+const manifestCheck = async (
+  warehouse: Warehouse,
+  slices: readonly StageSlice[],
+  manifestOf: ManifestOf,
+): Promise<CheckResult[]> => {
+  const [charted, enriched] = await Promise.all([
+    trackIdsPerSlice(warehouse, 'chart_songs'),
+    trackIdsPerSlice(warehouse, 'song_attributes'),
+  ]);
+  const name = 'stage_matches_manifest';
+  return Promise.all(
+    slices.map(async (slice): Promise<CheckResult> => {
+      const manifest = await manifestOf(slice);
+      if (manifest === undefined) {
+        return { name, passed: false, detail: 'the lake has no manifest for this day and chart' };
+      }
+      if (manifest.runId !== slice.runId) {
+        // A later run of the day replaced the manifest: its own load is checked against it.
+        return { name, passed: true, detail: `the manifest now names a later run, ${manifest.runId}` };
+      }
+      const key = keyOf(slice);
+      const chart = charted.get(key) ?? new Set<string>();
+      const attributes = enriched.get(key) ?? new Set<string>();
+      const expected = new Set(manifest.trackIds);
+      const noChartRow = [...expected].filter((id) => !chart.has(id));
+      const noAttributeRow = [...expected].filter((id) => !attributes.has(id));
+      const unexpected = [...chart].filter((id) => !expected.has(id));
+      const problems = [
+        ...(noChartRow.length
+          ? [
+              `${noChartRow.length} of the manifest's ${expected.size} tracks have no chart row (${named(noChartRow)})`,
+            ]
+          : []),
+        ...(noAttributeRow.length
+          ? [`${noAttributeRow.length} have no attribute row (${named(noAttributeRow)})`]
+          : []),
+        ...(unexpected.length
+          ? [
+              `${unexpected.length} chart row(s) are of tracks the manifest does not list (${named(unexpected)})`,
+            ]
+          : []),
+      ];
+      return problems.length ? { name, passed: false, detail: problems.join('; ') } : { name, passed: true };
+    }),
+  );
+};
+
 /**
  * Runs every check on each slice; the results come in the slices' order. A schema mismatch stops
- * the others, which would only fail noisily.
+ * the others, which would only fail noisily. With `manifestOf`, the stage is also held to each
+ * slice's manifest (`stage_matches_manifest`).
  */
 export const runChecks = async (
   warehouse: Warehouse,
   slices: readonly StageSlice[],
+  manifestOf?: ManifestOf,
 ): Promise<CheckResult[][]> => {
   const schema = await schemaCheck(warehouse);
   if (!schema.passed) return slices.map(() => [schema]);
@@ -164,7 +239,8 @@ export const runChecks = async (
     offending.set(check.name, new Map(rows.map((r) => [rowKey(r), Number(r.offending)])));
   }
 
-  return slices.map((slice) => {
+  const againstManifest = manifestOf ? await manifestCheck(warehouse, slices, manifestOf) : [];
+  return slices.map((slice, index) => {
     const key = keyOf(slice);
     const results: CheckResult[] = [
       schema,
@@ -180,6 +256,7 @@ export const runChecks = async (
           : { name: check.name, passed: false, detail: check.describe(n) },
       );
     }
-    return results;
+    const manifest = againstManifest[index];
+    return manifest ? [...results, manifest] : results;
   });
 };

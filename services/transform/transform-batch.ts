@@ -2,6 +2,7 @@ import type { Clock, ObjectStore, TransformRunner, Warehouse } from '../../share
 import type { BatchWork, StartResult } from '../../shared/transform/batch-protocol.js';
 import type { TransformLockOptions } from '../../shared/lake/transform-lock.js';
 import { runChecks } from './checks.js';
+import { readManifest } from '../../shared/lake/manifests.js';
 
 export interface TransformDeps {
   readonly store: ObjectStore;
@@ -19,8 +20,8 @@ export type TransformResult = StartResult;
  * What the batch protocol asks of the transform: this service's checks on the stage, the stage's
  * clean-up, and one dbt build. The protocol decides when each runs, and records what came of it.
  */
-export const transformWork = ({ warehouse, runner }: TransformDeps): BatchWork => ({
-  check: (loads) => runChecks(warehouse, loads),
+export const transformWork = ({ store, warehouse, runner }: TransformDeps): BatchWork => ({
+  check: (loads) => runChecks(warehouse, loads, (slice) => readManifest(store, slice)),
   cleanStage: (loads) => warehouse.cleanStage(loads),
   build: async (batchId) => {
     await runner.start({ batchId });

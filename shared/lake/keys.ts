@@ -54,6 +54,9 @@ export const lakeKeys = {
    */
   partMarker: (date: string, chart: string, runId: string, part: string, digest: string, coverage: string) =>
     `${rawPrefix('song_attributes', date, chart)}_done.run=${runId}.${part}.${digest}.${coverage}`,
+  /** The markers of one run's part: one there means the part is complete (a redelivery has nothing to do). */
+  partMarkersPrefix: (date: string, chart: string, runId: string, part: string) =>
+    `${rawPrefix('song_attributes', date, chart)}_done.run=${runId}.${part}.`,
   /** Created once per run of a day and chart: whoever creates it loads the stage. */
   claim: (date: string, chart: string, runId: string) =>
     `control/claims/${datePart(date)}/${chartPart(chart)}/run=${runId}.json`,

@@ -8,6 +8,7 @@ export const runSummary = (overrides: Partial<RunSummary> = {}): RunSummary => (
   loadId: 'load-1',
   status: 'succeeded',
   reason: null,
+  damagedFiles: [],
   missing: { notFound: 0, withoutFeatures: 0, byKind: { quota: 0, provider_error: 0, not_found: 0 } },
   rows: { stage: {}, marts: {}, chartEntriesThisDay: 0 },
   top: [],

@@ -3,11 +3,18 @@ import type { BackfillSummary, BacklogCount, MissingCounts, RunSummary } from '.
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+/** What the headline adds for a load refused because lake files are not what their manifests say. */
+const refusal = (s: RunSummary): string =>
+  s.damagedFiles.length === 0
+    ? ''
+    : `, refused: ${s.damagedFiles.length === 1 ? 'a lake file is' : `${s.damagedFiles.length} lake files are`} not what the manifests say, nothing was staged`;
+
 /** A run summary as a person reads it. */
 export const formatSummary = (s: RunSummary): string => {
   const lines = [
-    `${s.chartId} ${s.chartDate}: ${s.status}${s.runId ? ` (run ${s.runId})` : ''}`,
-    ...(s.reason ? [`  reason          ${s.reason}`] : []),
+    `${s.chartId} ${s.chartDate}: ${s.status}${refusal(s)}${s.runId ? ` (run ${s.runId})` : ''}`,
+    ...(s.reason && s.damagedFiles.length === 0 ? [`  reason          ${s.reason}`] : []),
+    ...s.damagedFiles.map((f) => `  damaged         ${f.key}: ${f.kind} (${f.detail})`),
     `  rows loaded     ${entries(s.rows.stage)}`,
     `  marts           ${entries(s.rows.marts)}; this day in fct_chart_entries: ${s.rows.chartEntriesThisDay}`,
     `  HTTP requests   ${entries(s.requests) || 'none'}${s.spotifyAccess === 'none' ? ' (no Spotify app)' : s.spotifyAccess === 'unknown' ? '' : ` (Spotify access: ${s.spotifyAccess})`}`,

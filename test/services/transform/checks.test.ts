@@ -124,6 +124,56 @@ describe('Function: runChecks, missing with a reason or lost', () => {
       .filter((c) => !c.passed)
       .map((c) => c.name);
 
+  describe('the stage against its manifest', () => {
+    const slice = (index: number) => ({
+      runId: `run-${String(index).padStart(6, '0')}`,
+      chartId: 'global',
+      chartDate,
+    });
+    const lostIndex = Object.keys(slices).indexOf('lost');
+    const check = async (index: number, manifest: { runId: string; trackIds: string[] } | undefined) =>
+      (await runChecks(warehouse, [slice(index)], async () => manifest))[0]!.find(
+        (c) => c.name === 'stage_matches_manifest',
+      );
+
+    it('passes when every track the manifest lists has its chart and attribute rows, and no other is charted', async () => {
+      expect(await check(0, { runId: slice(0).runId, trackIds: ['t1', 't2'] })).toEqual({
+        name: 'stage_matches_manifest',
+        passed: true,
+      });
+    });
+
+    it('names the tracks the manifest lists that the stage lacks, and the charted tracks it does not list', async () => {
+      expect(await check(0, { runId: slice(0).runId, trackIds: ['t1', 't2', 't3'] })).toMatchObject({
+        passed: false,
+        detail: "1 of the manifest's 3 tracks have no chart row (t3); 1 have no attribute row (t3)",
+      });
+      expect(await check(0, { runId: slice(0).runId, trackIds: ['t1'] })).toMatchObject({
+        passed: false,
+        detail: '1 chart row(s) are of tracks the manifest does not list (t2)',
+      });
+      expect(await check(lostIndex, { runId: slice(lostIndex).runId, trackIds: ['t1', 't2'] })).toMatchObject(
+        {
+          passed: false,
+          detail: '1 have no attribute row (t2)',
+        },
+      );
+    });
+
+    it('fails a slice the lake has no manifest for, and leaves one a later run replaced to that run', async () => {
+      expect(await check(0, undefined)).toMatchObject({
+        passed: false,
+        detail: 'the lake has no manifest for this day and chart',
+      });
+      expect(await check(0, { runId: 'run-999999', trackIds: [] })).toMatchObject({ passed: true });
+    });
+
+    it('is not run without manifests to hold the stage to', async () => {
+      const [results] = await runChecks(warehouse, [slice(0)]);
+      expect(results!.map((c) => c.name)).not.toContain('stage_matches_manifest');
+    });
+  });
+
   it('fails a row whose groups are NULL without a reason: an attribute lost, not missing', () => {
     expect(failed('noReason')).toEqual(['missing_attributes_have_a_reason']);
     expect(results.get('noReason')!.find((c) => !c.passed)?.detail).toMatch(/^1 row\(s\) lack attributes/);
