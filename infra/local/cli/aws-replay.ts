@@ -18,7 +18,13 @@ const replayResultSchema = z.object({
 /** How `--wait` polls the run records: every 10 s, for at most 30 minutes. */
 export const replayWait = { intervalMs: 10_000, polls: 180 } as const;
 
-const ended: ReadonlySet<RunRecord['status']> = new Set(['succeeded', 'checks_failed', 'transform_failed']);
+// A new load recorded `not_loaded` was refused by the stage loader (a damaged lake file): it has ended too.
+const ended: ReadonlySet<RunRecord['status']> = new Set([
+  'succeeded',
+  'checks_failed',
+  'transform_failed',
+  'not_loaded',
+]);
 
 interface AwsReplayOptions {
   readonly date: string;

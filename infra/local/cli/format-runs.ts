@@ -79,7 +79,8 @@ export const formatShownRun = (r: RunRecord, stuck: string | undefined): string 
   const lines = [
     `${r.chartId} ${r.chartDate}: ${stuck ? `${r.status}, STUCK` : statusText(r)} (run ${r.runId}, load ${r.loadId}; updated ${r.updatedAt})`,
     ...(stuck ? [`  stuck           ${stuck.replace(/^stuck: /, '')}`] : []),
-    ...(r.reason ? [`  reason          ${r.reason}`] : []),
+    ...(r.reason && !r.damagedFiles?.length ? [`  reason          ${r.reason}`] : []),
+    ...(r.damagedFiles ?? []).map((f) => `  damaged         ${f.key}: ${f.kind} (${f.detail})`),
     `  rows loaded     ${
       Object.entries(r.rows)
         .map(([table, n]) => `${table} ${n}`)
