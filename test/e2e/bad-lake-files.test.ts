@@ -2,8 +2,18 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Mutex } from 'async-mutex';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DuckDbWarehouse } from '../../infra/adapters/embedded/duckdb-warehouse.js';
 import { FsObjectStore } from '../../infra/adapters/embedded/fs-object-store.js';
+import { localContext } from '../../infra/local/handler-context.js';
+import { makeHandler as makeStageLoader } from '../../services/stage-loader/handler.js';
+import { InvalidRecordError } from '../../shared/errors.js';
+import { TransformBatches } from '../../shared/lake/transform-batches.js';
+import type { BusEvent, EventBus } from '../../shared/ports/event-bus.js';
+import { systemClock } from '../../shared/ports/clock.js';
+import { toStageCsv } from '../../shared/records/csv.js';
+import { s3EventFactory } from '../support/factories.js';
 import {
   attributeCacheKey,
   AttributeCache,
@@ -110,5 +120,75 @@ describe('Class: AttributeCache, given an entry that is not one', () => {
     await cache.write([entry]);
     expect((await cache.read([cut])).get(cut)).toEqual(entry);
     expect(JSON.parse(await readFile(path.join(root, attributeCacheKey(cut)), 'utf8'))).toEqual(entry);
+  });
+});
+
+describe('Function: stage-loader handler and TransformBatches, given control files cut short', () => {
+  let root: string;
+  let store: FsObjectStore;
+  let warehouse: DuckDbWarehouse;
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'chartflow-bad-manifest-'));
+    store = new FsObjectStore({ root: path.join(root, 'lake') });
+    warehouse = new DuckDbWarehouse({
+      path: path.join(root, 'warehouse.duckdb'),
+      lakeRoot: path.join(root, 'lake'),
+      mutex: new Mutex(),
+    });
+  });
+  afterEach(async () => {
+    await warehouse.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('refuses a day whose manifest is not JSON, naming it: no claim, nothing staged or announced, the manifest kept', async () => {
+    const day = { chartDate: '2026-11-20', chartId: 'global' };
+    const manifestKey = lakeKeys.manifest(day.chartDate, day.chartId);
+    const chartKey = lakeKeys.chartCsv(day.chartDate, day.chartId);
+    const cut = '{"runId":"20261120T060000000Z-aaaaaaaa","chartId":"glo';
+    await store.put(manifestKey, cut);
+    await store.put(
+      chartKey,
+      toStageCsv('chart_songs', [
+        {
+          chart_id: day.chartId,
+          chart_date: day.chartDate,
+          run_id: '20261120T060000000Z-aaaaaaaa',
+          extracted_at: '2026-11-21 06:00:00.000',
+          position: 1,
+          track_id: 'track1',
+          track_name: 'n',
+          artist_names: 'a',
+          source: 't',
+        },
+      ]),
+    );
+    const published: BusEvent<unknown>[] = [];
+    const bus: EventBus = { publish: async (event) => void published.push(event) };
+    const handler = makeStageLoader({ store, warehouse, bus, clock: systemClock });
+
+    const failure = handler(s3EventFactory(chartKey), localContext('stage-loader'));
+
+    await expect(failure).rejects.toBeInstanceOf(InvalidRecordError);
+    await expect(failure).rejects.toThrow(new RegExp(`^manifest ${manifestKey}: not JSON \\(.+\\)$`));
+    expect(await store.list('control/claims/')).toEqual([]);
+    expect(published).toEqual([]);
+    await warehouse.ensureStage();
+    expect(await warehouse.query('select * from stage.chart_songs')).toEqual([]);
+    expect((await store.get(manifestKey))?.toString('utf8')).toBe(cut);
+  });
+
+  it('refuses a transform batch that is not one, naming it, and leaves it', async () => {
+    const batches = new TransformBatches(store);
+    const key = lakeKeys.batch('20261120T060000000Z-bbbbbbbb');
+    await store.put(key, '{"batchId":"20261120T060000000Z-bbbbbbbb","loads":[]}');
+
+    const failure = batches.read('20261120T060000000Z-bbbbbbbb');
+
+    await expect(failure).rejects.toBeInstanceOf(InvalidRecordError);
+    await expect(failure).rejects.toThrow(new RegExp(`^${key}: ✖ .+ → at createdAt; ✖ .+ → at loads$`));
+    expect((await store.get(key))?.toString('utf8')).toBe(
+      '{"batchId":"20261120T060000000Z-bbbbbbbb","loads":[]}',
+    );
   });
 });

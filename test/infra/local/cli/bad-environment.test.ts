@@ -116,6 +116,21 @@ describe('Command: chartflow, refusing a bad environment in a child process', ()
     expect(existsSync(home)).toBe(false);
   });
 
+  it('refuses playlists to read in live mode without the credentials that read them', async () => {
+    const run = await chartflowChild(home, ['run', '--date', '2026-11-01'], {
+      CHARTFLOW_MODE: 'live',
+      CHARTFLOW_CHART_PLAYLISTS: 'global=37i9dQZEVXbMDoHDwVN2tF',
+      SPOTIFY_CLIENT_ID: undefined,
+      SPOTIFY_CLIENT_SECRET: undefined,
+    });
+    expectRefusal(
+      run,
+      2,
+      /^chartflow: SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET are required to read the playlists of CHARTFLOW_CHART_PLAYLISTS\.$/,
+    );
+    expect(existsSync(home)).toBe(false);
+  });
+
   it('refuses a CHARTFLOW_HOME that is a file, naming it, and leaves the file as it was', async () => {
     const file = path.join(root, 'a-file');
     await writeFile(file, 'not a folder\n');
