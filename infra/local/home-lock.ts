@@ -3,7 +3,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { LockWaitTimeoutError } from '../../shared/errors.js';
+import { ConfigError, LockWaitTimeoutError } from '../../shared/errors.js';
 import { FsObjectStore } from '../adapters/embedded/fs-object-store.js';
 import { processIsAlive, thisHost } from './process-liveness.js';
 
@@ -50,6 +50,19 @@ const holderOf = (body: Buffer): HomeLockHolder | undefined => {
     return undefined;
   }
 };
+
+/** Why a home cannot hold chartflow's files (a file, a folder it may not write): a setting to fix, exit 2. */
+const unusableHome =
+  (home: string) =>
+  (error: unknown): never => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code && ['ENOTDIR', 'EEXIST', 'EACCES', 'EPERM', 'EROFS'].includes(code))
+      throw new ConfigError(
+        `CHARTFLOW_HOME ${home} cannot hold chartflow's files: ${(error as Error).message}`,
+        { cause: error },
+      );
+    throw error;
+  };
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 
@@ -113,7 +126,8 @@ export class HomeLock {
         since: new Date().toISOString(),
       };
       const body = JSON.stringify(holder);
-      if (await store.createIfAbsent(homeLockName, body)) return new HomeLock(file, holder, store);
+      if (await store.createIfAbsent(homeLockName, body).catch(unusableHome(store.root)))
+        return new HomeLock(file, holder, store);
       const current = await store.getWithEtag(homeLockName);
       if (current === undefined) continue; // released between the two calls: try again at once
       const seen = holderOf(current.body);

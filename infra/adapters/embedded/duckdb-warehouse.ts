@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
 import type { Mutex } from 'async-mutex';
+import { InvalidRecordError } from '../../../shared/errors.js';
 import type { SqlValue, StageLoad, StageSlice, Warehouse } from '../../../shared/ports/warehouse.js';
 import { stageSchema, stageTableNames, type StageTableName } from '../../../shared/records/stage-tables.js';
 import { bindNamed } from '../sql/named-params.js';
@@ -62,11 +63,15 @@ export class DuckDbWarehouse implements Warehouse {
         for (const table of stageTableNames) {
           await this.#run(connection, deleteSliceSql(table), sliceParams(load));
           for (const key of load.files[table]) {
-            const result = await connection.runAndReadAll(
-              // COPY takes no bound file name: the path is a lake key we wrote, checked to hold only key characters.
-              `copy ${stageSchema}.${table} from ${this.#fileLiteral(key)} ` +
-                `(format csv, header true, delimiter ',', quote '"', escape '"', null '', allow_quoted_nulls false)`,
-            );
+            const result = await connection
+              .runAndReadAll(
+                // COPY takes no bound file name: the path is a lake key we wrote, checked to hold only key characters.
+                `copy ${stageSchema}.${table} from ${this.#fileLiteral(key)} ` +
+                  `(format csv, header true, delimiter ',', quote '"', escape '"', null '', allow_quoted_nulls false)`,
+              )
+              .catch((error: unknown) => {
+                throw copyFailure(error, `COPY ${stageSchema}.${table} from ${key}`, load);
+              });
             counts[table] += Number(result.getRows()[0]?.[0] ?? 0);
           }
         }
@@ -138,6 +143,27 @@ export class DuckDbWarehouse implements Warehouse {
     this.#open = undefined;
   }
 }
+
+/**
+ * A COPY that failed names the load, the table and the file, with DuckDB's words up to its advice
+ * on the CSV reader's options, on one line. A file DuckDB cannot read as the table's CSV
+ * fails the same way every time: permanent, as Redshift's failed COPY is.
+ */
+const copyFailure = (error: unknown, what: string, load: StageLoad): unknown => {
+  const message = (error as Error).message ?? String(error);
+  const unreadable = /^(Invalid Input|Conversion|Constraint) Error/.test(message);
+  if (!unreadable) return error;
+  return new InvalidRecordError(
+    `load of ${load.chartId} ${load.chartDate} (run ${load.runId}) failed at ${what}: ${words(message)}`,
+    { cause: error },
+  );
+};
+
+const words = (message: string): string => {
+  const [said = message] = message.split(/\n(?=Possible fixes|Possible Solution|The search space)/i);
+  const line = said.replace(/\s*\n\s*/g, '; ').trim();
+  return line.length > 500 ? `${line.slice(0, 500)}…` : line;
+};
 
 const sliceParams = (slice: StageSlice): Record<string, SqlValue> => ({
   run_id: slice.runId,

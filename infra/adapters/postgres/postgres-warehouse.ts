@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { ConfigError, InvalidRecordError, RetryableError } from '../../../shared/errors.js';
 import type { ObjectStore } from '../../../shared/ports/object-store.js';
 import type { SqlValue, StageLoad, StageSlice, Warehouse } from '../../../shared/ports/warehouse.js';
 import {
@@ -19,12 +20,17 @@ import { deleteSliceSql, deleteSlicesStatements, stageDdl } from '../sql/stage-d
  */
 export class PostgresWarehouse implements Warehouse {
   readonly #pool: pg.Pool;
+  /** host:port/database, as errors name the warehouse (never the password). */
+  readonly #where: string;
 
   constructor(
     connectionString: string,
     private readonly store: ObjectStore,
   ) {
     this.#pool = new pg.Pool({ connectionString, max: 4, types: { getTypeParser } });
+    this.#where = URL.canParse(connectionString)
+      ? `${new URL(connectionString).host}${new URL(connectionString).pathname}`
+      : 'of CHARTFLOW_PG_URL';
   }
 
   async ensureStage(): Promise<void> {
@@ -43,12 +49,21 @@ export class PostgresWarehouse implements Warehouse {
         for (const key of load.files[table]) {
           const body = await this.store.get(key);
           if (body === undefined) throw new Error(`COPY ${stageSchema}.${table}: ${key} is not in the lake`);
+          // COPY's `header true` skips the first line unread: a file cut inside it would load no row, silently.
+          if (!startsWithHeader(body, table))
+            throw new InvalidRecordError(
+              `load of ${load.chartId} ${load.chartDate} (run ${load.runId}) failed at COPY ${stageSchema}.${table} from ${key}: its first line is not the ${table} header`,
+            );
           const copy = client.query(
             copyFrom(
               `copy ${stageSchema}.${table} (${columnNames(table).join(', ')}) from stdin with (format csv, header true)`,
             ),
           );
-          await pipeline(Readable.from([body]), copy);
+          try {
+            await pipeline(Readable.from([body]), copy);
+          } catch (error) {
+            throw copyFailure(error, `COPY ${stageSchema}.${table} from ${key}`, load);
+          }
           counts[table] += Number(copy.rowCount ?? 0);
         }
       }
@@ -63,7 +78,9 @@ export class PostgresWarehouse implements Warehouse {
     sql: string,
     params: Record<string, SqlValue> = {},
   ): Promise<R[]> {
-    const result = await this.#pool.query(bound(sql, params));
+    const result = await this.#pool.query(bound(sql, params)).catch((error: unknown) => {
+      throw this.#unreachable(error);
+    });
     return result.rows.map((row: Record<string, unknown>) => toPlain(row) as R);
   }
 
@@ -82,7 +99,9 @@ export class PostgresWarehouse implements Warehouse {
 
   /** Runs the work in one transaction on one connection: all of it commits, or none. */
   async #transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
-    const client = await this.#pool.connect();
+    const client = await this.#pool.connect().catch((error: unknown) => {
+      throw this.#unreachable(error);
+    });
     try {
       await client.query('begin');
       await work(client);
@@ -94,7 +113,57 @@ export class PostgresWarehouse implements Warehouse {
       client.release();
     }
   }
+
+  /**
+   * A connection that fails names the warehouse: a refused or unknown host may pass (retryable); a
+   * refused login or a database that does not exist is a setting to fix (CHARTFLOW_PG_URL). Other
+   * errors (a statement PostgreSQL refused) are left as they are.
+   */
+  #unreachable(error: unknown): unknown {
+    const code = (error as { code?: unknown }).code;
+    const message = (error as Error).message ?? String(error);
+    if (typeof code === 'string' && loginCodes.has(code))
+      return new ConfigError(`the PostgreSQL warehouse ${this.#where} refused the connection: ${message}`, {
+        cause: error,
+      });
+    const network =
+      !(error instanceof pg.DatabaseError) &&
+      ((typeof code === 'string' && /^E[A-Z]+$/.test(code)) || /^Connection terminated/.test(message));
+    return network
+      ? new RetryableError(`the PostgreSQL warehouse ${this.#where} cannot be reached: ${message}`, {
+          cause: error,
+        })
+      : error;
+  }
 }
+
+/** SQLSTATEs of a login that will not work by trying again: bad password or user, no such database. */
+const loginCodes = new Set(['28000', '28P01', '3D000']);
+
+/**
+ * A COPY that failed names the load, the table and the file. A file PostgreSQL could not read as
+ * the table's CSV (SQLSTATE class 22, data exception) fails the same way every time: permanent,
+ * as Redshift's failed COPY is; anything else (a lost connection) keeps its own kind.
+ */
+const copyFailure = (error: unknown, what: string, load: StageLoad): unknown => {
+  if (!(error instanceof pg.DatabaseError)) return error;
+  const message = `load of ${load.chartId} ${load.chartDate} (run ${load.runId}) failed at ${what}: ${error.message}${
+    error.where ? ` (${error.where})` : ''
+  }`;
+  return error.code?.startsWith('22') || error.code?.startsWith('23')
+    ? new InvalidRecordError(message, { cause: error })
+    : new RetryableError(message, { cause: error });
+};
+
+/** Whether a CSV's first line names the table's columns, in order (quoted or not, as csv.ts writes them). */
+const startsWithHeader = (body: Buffer, table: StageTableName): boolean => {
+  const end = body.indexOf('\n');
+  const line = body
+    .subarray(0, end === -1 ? body.length : end)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
+  return line.replace(/\r$/, '').replaceAll('"', '') === columnNames(table).join(',');
+};
 
 const bound = (sql: string, params: Record<string, SqlValue>): pg.QueryConfig => {
   const { sql: text, values } = bindNamed(sql, params, (_name, position) => `$${position}`);
