@@ -8,7 +8,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lakeKeys, rawPrefix } from '../../shared/lake/keys.js';
+import { datasets, lakeKeys, rawPrefix } from '../../shared/lake/keys.js';
 import type { FileProblemKind } from '../../shared/lake/lake-files.js';
 import type { RunRecord } from '../../shared/lake/run-records.js';
 import { fromStageCsv } from '../../shared/records/csv.js';
@@ -124,7 +124,7 @@ describe.skipIf(!available)(
     };
     const rawKeys = async (): Promise<string[]> => {
       const keys: string[] = [];
-      for (const dataset of ['chart_songs', 'song_attributes'] as const) {
+      for (const dataset of datasets) {
         const { Contents = [] } = await admin.send(
           new ListObjectsV2Command({
             Bucket: aws!.resources.bucket,
@@ -225,6 +225,12 @@ describe.skipIf(!available)(
           );
           expect(downloaded.filter((r) => r.key !== key)).toEqual([]);
           expect(requests).toContainEqual({ command: 'HeadObjectCommand', key });
+          const csvRequests = (command: string) =>
+            requests.filter((r) => r.command === command && r.key.endsWith('.csv')).length;
+          console.info(
+            `${name}: refused (${kind}); CSV requests: HeadObject ${csvRequests('HeadObjectCommand')}, ` +
+              `GetObject ${csvRequests('GetObjectCommand')}, CopyObject ${csvRequests('CopyObjectCommand')}`,
+          );
         } finally {
           await write(key, originals.get(key), 'SHA256');
           await aws.idle();
@@ -235,6 +241,7 @@ describe.skipIf(!available)(
     it('loads the day again once every file is restored, to the same marts', async (context) => {
       if (!aws) return context.skip();
       const before = new Set((await aws.store.list('control/runs/')).map((o) => o.key));
+      const requestsBefore = aws.s3Requests.length;
       const { records } = await aws.replay(day);
       const added = records.filter(
         (r) => !before.has(lakeKeys.runRecord(r.chartDate, r.chartId, r.runId, r.loadId)),
@@ -242,6 +249,14 @@ describe.skipIf(!available)(
       expect(added).toHaveLength(1);
       expect(added[0]).toMatchObject({ runId, status: 'succeeded', rows: { chart_songs: 200 } });
       expect(added[0]!.damagedFiles).toBeUndefined();
+      // Every CSV is read once, by COPY (Redshift's on AWS); the loader only asked S3 for its checksums.
+      const csv = aws.s3Requests.slice(requestsBefore).filter((r) => r.key.endsWith('.csv'));
+      const loaded = [...originals.keys()].filter((k) => k.endsWith('.csv')).length;
+      expect(csv.filter((r) => r.command === 'GetObjectCommand')).toHaveLength(loaded);
+      console.info(
+        `restored: loaded; CSV requests: HeadObject ${csv.filter((r) => r.command === 'HeadObjectCommand').length}, ` +
+          `GetObject ${csv.filter((r) => r.command === 'GetObjectCommand').length}`,
+      );
       expect(await stageRows(aws.warehouse)).toBe(0);
       expect(await martSnapshot(aws.warehouse)).toEqual(marts);
       expect(aws.failures).toEqual([]);
