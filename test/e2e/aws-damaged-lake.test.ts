@@ -262,6 +262,17 @@ describe.skipIf(!available)(
       expect(aws.failures).toEqual([]);
     }, 180_000);
 
+    it('loads a re-run of the day: the earlier run’s files, and its chart CSV rewritten, are not damage', async (context) => {
+      if (!aws) return context.skip();
+      const { runId: rerun, records } = await aws.run(day);
+      expect(rerun).not.toBe(runId);
+      expect(records.map((r) => [r.status, r.damagedFiles])).toEqual([['succeeded', undefined]]);
+      expect(records[0]!.rows.chart_songs).toBe(200);
+      expect(await stageRows(aws.warehouse)).toBe(0);
+      expect(await martSnapshot(aws.warehouse)).toEqual(marts);
+      expect(aws.failures).toEqual([]);
+    }, 240_000);
+
     it("holds every request of the lake, refusals included, to its function's role in the compiled template", async (context) => {
       if (!aws) return context.skip();
       const { dir, template } = await packageServerless('test');
