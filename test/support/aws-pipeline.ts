@@ -113,7 +113,13 @@ export interface AwsPipelineOptions {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const finalStatuses: readonly RunRecord['status'][] = ['succeeded', 'checks_failed', 'transform_failed'];
+// A load refused (its lake files not what their manifests say) ends `not_loaded`: nothing follows it.
+const finalStatuses: readonly RunRecord['status'][] = [
+  'succeeded',
+  'checks_failed',
+  'transform_failed',
+  'not_loaded',
+];
 const isFinal = (record: RunRecord) => finalStatuses.includes(record.status);
 const errorText = (error: unknown) =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -146,6 +152,8 @@ export class AwsPipeline {
   readonly s3EventNames: string[] = [];
   /** How many times Secrets Manager was asked for a secret's value. */
   secretReads = 0;
+  /** Every S3 request the functions sent (command and key), whatever role made it: what was downloaded. */
+  readonly s3Requests: { readonly command: string; readonly key: string }[] = [];
   /**
    * Every request of the lake, by the IAM role of the function that made it on AWS (infra/iam.yml);
    * the warehouse's own reads of the files are those of Redshift's COPY role.
@@ -225,6 +233,14 @@ export class AwsPipeline {
           return next(args);
         },
         { step: 'initialize', name: 'countSecretReads' },
+      );
+      s3.middlewareStack.add(
+        (next, context) => (args) => {
+          const { Key } = args.input as { Key?: string };
+          pipeline.s3Requests.push({ command: context.commandName ?? '', key: Key ?? '' });
+          return next(args);
+        },
+        { step: 'initialize', name: 'noteS3Requests' },
       );
 
       const store = new S3ObjectStore({ client: s3, bucket: resources.bucket });

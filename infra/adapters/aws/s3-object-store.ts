@@ -58,6 +58,23 @@ const isMissing = (error: unknown) => awsErrorName(error) === 'NoSuchKey' || aws
 const bareEtag = (etag: string) => etag.replace(/"/g, '');
 
 /**
+ * A HeadObject answer whose SHA-256 is of the object's own bytes. An object written in parts holds a
+ * checksum of its parts' checksums instead (docs/aws.md, "Checksums"): S3 says so with
+ * `ChecksumType: COMPOSITE` and a "-<parts>" suffix, moto only with its ETag's "-<parts>", so each
+ * of the three rules such an answer out.
+ */
+const ownChecksumSchema = z.object({
+  ContentLength: z.number().int().nonnegative(),
+  // 32 bytes in base64, nothing after them.
+  ChecksumSHA256: z.string().regex(/^[A-Za-z0-9+/]{43}=$/),
+  ChecksumType: z.literal('FULL_OBJECT').optional(),
+  ETag: z
+    .string()
+    .refine((etag) => !/-\d+$/.test(bareEtag(etag)), 'the ETag of an object written in parts')
+    .optional(),
+});
+
+/**
  * The lake on S3. Every write makes S3 itself announce an ObjectCreated event through the bucket's
  * notifications; `touch` copies an object onto itself so that S3 announces it again
  * (`ObjectCreated:Copy`). Failures become a {@link RetryableError} (throttling, 5xx, network) or a
@@ -178,7 +195,8 @@ export class S3ObjectStore implements ObjectStore {
   /**
    * HeadObject with `ChecksumMode: ENABLED`: the size and the SHA-256 S3 computed when the object
    * was written (every write here asks for one, `ChecksumAlgorithm: SHA256`), so nothing is
-   * downloaded. An object written without a SHA-256 (before, or by another tool) is read and hashed.
+   * downloaded. An object S3 holds no SHA-256 of its bytes for (written before, or by another tool
+   * with S3's default CRC, or in parts) is read and hashed. docs/aws.md, "Checksums", says why.
    */
   async checksum(key: string): Promise<ObjectChecksum | undefined> {
     let head;
@@ -190,9 +208,9 @@ export class S3ObjectStore implements ObjectStore {
       if (awsErrorName(error) === 'NotFound' || awsErrorStatus(error) === 404) return undefined;
       throw awsError(`S3 HeadObject ${this.#uri(key)}`, error);
     }
-    const { ContentLength, ChecksumSHA256 } = head;
-    // A multipart object's checksum is of its parts' checksums ("…-3"): not the bytes' own.
-    if (ContentLength !== undefined && ChecksumSHA256 !== undefined && !ChecksumSHA256.includes('-')) {
+    const held = ownChecksumSchema.safeParse(head);
+    if (held.success) {
+      const { ContentLength, ChecksumSHA256 } = held.data;
       return { bytes: ContentLength, sha256: Buffer.from(ChecksumSHA256, 'base64').toString('hex') };
     }
     const read = await this.#read(key);
