@@ -81,6 +81,7 @@ const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<Loa
       ? await completenessFromFiles(store, day, manifest)
       : await completenessFromKeys(store, day, manifest, manifest.chartCsvMd5);
   const { files, missing, chartIsTheRuns, damaged } = decided;
+  if (decided.claimed === true) return { outcome: 'already_claimed', day, runId };
   if (damaged.length === 0 && (missing > 0 || !chartIsTheRuns))
     return { outcome: 'incomplete', day, missing };
 
@@ -189,6 +190,8 @@ interface Completeness {
    * manifest (a part's files are written once; a chart CSV only by a later run, whose rows say so).
    */
   readonly damaged: readonly FileProblem[];
+  /** The run's load is claimed already: nothing was checked. */
+  readonly claimed?: boolean;
 }
 
 /** The files a load COPYs per stage table, and the markers (part manifests) of the parts among them. */
@@ -229,12 +232,17 @@ const completenessFromKeys = async (
     for (const id of trackIds) if (indexOf.has(id)) covered.add(indexOf.get(id)!);
   }
   if (verified) suspect.push(...keyed.gone);
+  const missing = manifest.trackIds.filter((_, index) => !covered.has(index)).length;
+  const chartListed = charts.some((o) => o.key === chartCsv && o.etag === chartCsvMd5);
+  // Telling damage costs reads (a HEAD per file, the chart CSV itself): not again on each of a
+  // refused run's later events, which find its claim taken.
+  if ((suspect.length > 0 || (verified && !chartListed)) && (await claimed(store, day, manifest.runId))) {
+    return { files: filesOf(chartCsv, []), missing, chartIsTheRuns: false, damaged: [], claimed: true };
+  }
   const damaged = [
     ...(await partProblems(store, suspect)),
     ...(verified ? await chartProblems(store, manifest, chartCsv, charts, chartCsvMd5) : []),
   ];
-  const missing = manifest.trackIds.filter((_, index) => !covered.has(index)).length;
-  const chartListed = charts.some((o) => o.key === chartCsv && o.etag === chartCsvMd5);
   return {
     files: filesOf(
       chartCsv,
@@ -247,6 +255,12 @@ const completenessFromKeys = async (
       (chartListed || (await chartOfRun(store, chartCsv, manifest.runId))),
     damaged,
   };
+};
+
+/** Whether the run's load is claimed (one listing, no body read). */
+const claimed = async (store: ObjectStore, day: ChartDay, runId: string): Promise<boolean> => {
+  const key = lakeKeys.claim(day.chartDate, day.chartId, runId);
+  return (await store.list(key)).some((o) => o.key === key);
 };
 
 /** Parts whose files are not what their manifests say, as {@link checkFiles} names them. */
