@@ -334,7 +334,9 @@ const checkMarkers = async (
     covered.add(marker.key);
     const read = await readMarker(store, marker, day);
     if (read.state === 'unreadable') {
+      // What it listed cannot be told: its part's files are the marker's problem, not unlisted ones.
       found.problems.push({ key: marker.key, kind: 'unreadable', detail: read.why });
+      for (const key of Object.values(partKeys(day.chartDate, day.chartId, marker.part))) covered.add(key);
     } else if (read.state === 'empty') {
       found.problems.push({
         key: marker.key,
