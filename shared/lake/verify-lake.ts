@@ -389,7 +389,7 @@ const checkUnmarked = async (
       found.notes.push(why);
       continue;
     }
-    const whose = run === undefined ? 'its rows name no one run' : `rows of run ${run}`;
+    const whose = run === undefined ? "its rows are not one run's" : `rows of run ${run}`;
     for (const key of keys)
       found.problems.push({
         key,
