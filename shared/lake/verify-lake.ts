@@ -304,7 +304,9 @@ const checkChart = async (
     if (manifest.files.some((f) => payloads.includes(f.key))) {
       for (const key of payloads.filter((k) => chartKeys.has(k) && !vouched.has(k))) {
         vouched.add(key);
-        found.notes.push(`${key} is an earlier run's payload, from the other source; no load reads it`);
+        found.notes.push(
+          `${key} is the payload of another run, from the other source (API or inbox); no load reads it`,
+        );
       }
     }
   }
@@ -374,19 +376,22 @@ const checkUnmarked = async (
   }
   for (const [part, keys] of unmarked) {
     const attributes = lakeKeys.attributesCsv(day.chartDate, day.chartId, part);
-    if (manifest !== undefined && manifest.chartCsvMd5 === undefined) {
-      // A day decided from its files (before markers, or too long for them): its parts get no marker.
-      found.problems.push({
-        key: attributes,
-        kind: 'unverified',
-        detail: 'a part of a day decided from its files: no marker holds its manifest',
-      });
-      continue;
-    }
     const run = onlyRun(await runsOf(store, 'song_attributes', attributes));
     const why = manifest && run && (await legitUnmarked(store, day, manifest.runId, part, run));
     if (why) {
       found.notes.push(why);
+      continue;
+    }
+    if (manifest?.chartCsvMd5 === undefined && run !== undefined && run === manifest?.runId) {
+      // A day decided from its files (before markers, or too long for them): its parts get no marker.
+      found.problems.push({
+        key: attributes,
+        kind: 'unverified',
+        detail:
+          manifest.files === undefined
+            ? 'a part of a day written before markers: `verify --seal` records it in the manifest'
+            : 'a part of a day too long for part markers: nothing holds its checksums',
+      });
       continue;
     }
     const whose = run === undefined ? "its rows are not one run's" : `rows of run ${run}`;
@@ -503,6 +508,18 @@ const sealDay = async (store: ObjectStore, day: ListedDay): Promise<DaySeal> => 
     return done();
   }
   const emptyMarkers = day.listing.song_attributes.filter((o) => markerOf(o.key) && o.size === 0);
+  const listed = new Set(manifest.files?.map((f) => f.key));
+  if (
+    manifest.files !== undefined &&
+    manifest.chartCsvMd5 === undefined &&
+    (await partsOfRun(store, day, manifest.runId)).some(
+      (part) => !listed.has(partKeys(chartDate, chartId, part).attributes),
+    )
+  )
+    skipped.push({
+      key: manifestKey,
+      why: 'a day too long for part markers: its parts have no part manifest to hold their checksums, and a verified manifest is never rewritten',
+    });
   if (manifest.files !== undefined && emptyMarkers.length === 0) return done();
   if (!(await isClaimed(store, chartDate, chartId, manifest.runId))) {
     skipped.push({
@@ -580,17 +597,26 @@ const dayFiles = async (
   files.push(lakeFileOf(chartCsv, body, rows.length));
   if (!withParts) return files;
   // A day decided from its files: its parts have no marker, the manifest holds those of its run.
-  const parts = new Set(
-    day.listing.song_attributes.map((o) => partFilePattern.exec(o.key)?.[1]).filter((p) => p !== undefined),
-  );
-  for (const part of [...parts].sort()) {
+  for (const part of await partsOfRun(store, day, manifest.runId)) {
     const keys = partKeys(chartDate, chartId, part);
-    if (onlyRun(await runsOf(store, 'song_attributes', keys.attributes)) !== manifest.runId) continue;
     const partFiles = await partFilesOf(store, keys);
     if (typeof partFiles === 'string') return `${part}: ${partFiles}`;
     files.push(...partFiles);
   }
   return files;
+};
+
+/** The parts of a day whose rows are all of one run, by name. */
+const partsOfRun = async (store: ObjectStore, day: ListedDay, runId: string): Promise<string[]> => {
+  const parts = new Set(
+    day.listing.song_attributes.map((o) => partFilePattern.exec(o.key)?.[1]).filter((p) => p !== undefined),
+  );
+  const ofRun: string[] = [];
+  for (const part of [...parts].sort()) {
+    const attributes = partKeys(day.chartDate, day.chartId, part).attributes;
+    if (onlyRun(await runsOf(store, 'song_attributes', attributes)) === runId) ofRun.push(part);
+  }
+  return ofRun;
 };
 
 /** An empty marker's part manifest, from the part's files as the lake holds them; or why not. */

@@ -10,6 +10,7 @@ import { localContext } from '../../../infra/local/handler-context.js';
 import { makeHandler } from '../../../services/stage-loader/handler.js';
 import { systemClock } from '../../../shared/ports/clock.js';
 import { lakeKeys, partName, rawPrefix } from '../../../shared/lake/keys.js';
+import { lakeFileOf } from '../../../shared/lake/lake-files.js';
 import {
   lakeIsSound,
   sealLake,
@@ -27,6 +28,7 @@ import {
   landDay,
   landPart,
   manifestKey,
+  payloadKey,
   run1,
   run2,
   type Layout,
@@ -177,12 +179,9 @@ describe('Function: verifyLake', () => {
         trackIds: ids,
       }),
     );
-    const part = partName(run1, ids);
-    await store.put(lakeKeys.attributesCsv('2026-11-21', day.chartId, part), 'a');
-    await store.put(lakeKeys.artistsCsv('2026-11-21', day.chartId, part), 'b');
     const verdict = await verifyLake(store);
-    expect(kindsOf(verdict)).toEqual(['unverified', 'unverified', 'unverified', 'unverified', 'unverified']);
-    expect(verdict.counts.unverified).toBe(5);
+    expect(kindsOf(verdict)).toEqual(['unverified', 'unverified', 'unverified', 'unverified']);
+    expect(verdict.counts.unverified).toBe(4);
     expect(lakeIsSound(verdict)).toBe(true);
   });
 
@@ -213,6 +212,8 @@ describe('Function: sealLake', () => {
     async (layout) => {
       const { first } = await landDay(store, run1, layout);
       await claim(store, run1);
+      // Before markers, the parts are the manifest's to vouch for; with empty markers, each its marker's.
+      expect(kindsOf(await verifyLake(store))).toEqual(['unverified', 'unverified', 'unverified']);
       const seals = await sealLake(store);
       expect(seals).toHaveLength(1);
       expect(seals[0]!.skipped).toEqual([]);
@@ -228,6 +229,35 @@ describe('Function: sealLake', () => {
       expect(problemsOf(verdict)).toEqual([{ key: first.attributes, kind: 'size' }]);
     },
   );
+
+  it("leaves the parts of a day too long for markers unverified, and says why; an earlier run's part there is no problem", async () => {
+    await landDay(store, run1, 'files');
+    await claim(store, run1);
+    // As chart-fetch writes a day of more than 400 tracks: checksums, but no chartCsvMd5, so no markers.
+    const manifest = JSON.parse((await store.get(manifestKey))!.toString('utf8')) as Record<string, unknown>;
+    const files = [
+      lakeFileOf(payloadKey, (await store.get(payloadKey))!, null),
+      lakeFileOf(chartCsvKey, (await store.get(chartCsvKey))!, ids.length),
+    ];
+    await store.put(manifestKey, JSON.stringify({ ...manifest, files }));
+    await landPart(store, '20261120T050000000Z-aaaa0000', ['t1'], 'files');
+
+    const verdict = await verifyLake(store);
+    expect(kindsOf(verdict)).toEqual(['unverified', 'unverified']);
+    expect(verdict.days[0]!.problems[0]!.detail).toBe(
+      'a part of a day too long for part markers: nothing holds its checksums',
+    );
+    expect(verdict.days[0]!.notes).toEqual([expect.stringContaining('which run ' + run1 + ' replaced')]);
+    const before = await store.list('raw/');
+    expect(await sealLake(store)).toEqual([
+      {
+        ...day,
+        sealed: [],
+        skipped: [{ key: manifestKey, why: expect.stringContaining('too long for part markers') }],
+      },
+    ]);
+    expect(await store.list('raw/')).toEqual(before);
+  });
 
   it('never rewrites a verified manifest', async () => {
     await landDay(store, run1, 'verified');
