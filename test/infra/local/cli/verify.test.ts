@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../../../infra/adapters/embedded/fs-object-store.js';
+import { thisHost } from '../../../../infra/local/process-liveness.js';
 import { parseLocalConfig } from '../../../../shared/config/config.js';
 import { lakeKeys, rawPrefix } from '../../../../shared/lake/keys.js';
 import { manifestSchema } from '../../../../shared/records/messages.js';
@@ -158,6 +159,25 @@ describe('Command: chartflow verify, in a child process, on a home where a sandb
     expect(again.code).toBe(0);
     expect(again.stdout).not.toContain('sealed ');
     expect(again.stdout.trim().split('\n').at(-1)).toMatch(/no problem$/);
+  }, 300_000);
+
+  it('reads while another command holds the home; --seal, a writer, waits for it and gives up after --wait (exit 2)', async () => {
+    // A live holder: this test process, as a run would be.
+    const holder = {
+      pid: process.pid,
+      host: thisHost(),
+      command: 'chartflow run --date 2026-08-01',
+      since: new Date().toISOString(),
+    };
+    await writeFile(path.join(home, 'chartflow.lock'), JSON.stringify(holder));
+    try {
+      expect((await chartflow(home, 'verify')).code).toBe(0);
+      const sealing = await chartflow(home, 'verify', '--seal', '--wait', '0');
+      expect(sealing).toMatchObject({ code: 2, stdout: '' });
+      expect(sealing.stderr).toContain(`is held by chartflow run --date 2026-08-01 (PID ${process.pid})`);
+    } finally {
+      await rm(path.join(home, 'chartflow.lock'), { force: true });
+    }
   }, 300_000);
 
   it('exits 2 for usage mistakes, before reading anything', async () => {
