@@ -180,6 +180,19 @@ describe('Command: chartflow verify, in a child process, on a home where a sandb
     }
   }, 300_000);
 
+  it("passes after a re-run of the day: the earlier run's parts stay, listed and checked by their own markers", async () => {
+    const before = verdictOf((await chartflow(home, 'verify', '--json')).stdout);
+    const rerun = await chartflow(home, 'run', '--date', chartDate, '--chart', chartId);
+    expect(rerun.code).toBe(0);
+    const result = await chartflow(home, 'verify', '--json');
+    expect(result.code).toBe(0);
+    const after = verdictOf(result.stdout);
+    expect(after.days.flatMap((d) => d.problems)).toEqual([]);
+    // The new run's parts are checked beside the earlier run's, which a re-run never rewrites.
+    expect(after.checked).toBeGreaterThan(before.checked);
+    expect(after.checked).toBe(2 + 3 * (await partFiles('.song_attributes.csv')).length);
+  }, 600_000);
+
   it('exits 2 for usage mistakes, before reading anything', async () => {
     const reversed = await chartflow(home, 'verify', '--from', '2026-08-02', '--to', '2026-08-01');
     expect(reversed).toMatchObject({ code: 2, stdout: '' });
