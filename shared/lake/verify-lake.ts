@@ -242,8 +242,8 @@ const verifyDay = async (store: ObjectStore, day: ListedDay): Promise<DayVerdict
   }
   const manifest = state.state === 'read' ? state.manifest : undefined;
   await checkChart(store, day, state, found);
-  const covered = await checkMarkers(store, day, manifest, found);
-  await checkUnmarked(store, day, manifest, covered, found);
+  const marked = await checkMarkers(store, day, manifest, found);
+  await checkUnmarked(store, day, manifest, marked, found);
   return { chartDate, chartId, runId: manifest?.runId, ...found };
 };
 
@@ -320,6 +320,12 @@ const checkChart = async (
   }
 };
 
+/** What the markers vouch for: files, and the manifest run's tracks their parts hold. */
+interface Marked {
+  readonly covered: ReadonlySet<string>;
+  readonly tracks: ReadonlySet<string>;
+}
+
 /**
  * The parts: every marker's manifest, of every run, held to its checksums. Returns the keys they
  * vouch for (and those a sealed manifest of a day decided from its files lists).
@@ -329,8 +335,9 @@ const checkMarkers = async (
   day: ListedDay,
   manifest: Manifest | undefined,
   found: Findings,
-): Promise<Set<string>> => {
+): Promise<Marked> => {
   const covered = new Set<string>(manifest?.files?.map((f) => f.key) ?? []);
+  const tracks = new Set<string>();
   const markers = day.listing.song_attributes.map((o) => markerOf(o.key)).filter((m) => m !== undefined);
   for (const marker of markers) {
     covered.add(marker.key);
@@ -346,13 +353,16 @@ const checkMarkers = async (
         detail: 'an empty marker, written before part manifests had checksums: `verify --seal` records them',
       });
       for (const key of Object.values(partKeys(day.chartDate, day.chartId, marker.part))) covered.add(key);
+      if (marker.runId === manifest?.runId)
+        for (const index of indexesOf(marker.coverage)) tracks.add(manifest.trackIds[index] ?? '');
     } else {
       for (const file of read.manifest.files) covered.add(file.key);
+      if (marker.runId === manifest?.runId) for (const id of read.manifest.trackIds) tracks.add(id);
       found.checked += read.manifest.files.length;
       found.problems.push(...(await checkFiles(store, read.manifest.files)));
     }
   }
-  return covered;
+  return { covered, tracks };
 };
 
 /** Files no part manifest lists: a part not marked yet, or never to be; anything else is unlisted. */
@@ -360,7 +370,7 @@ const checkUnmarked = async (
   store: ObjectStore,
   day: ListedDay,
   manifest: Manifest | undefined,
-  covered: ReadonlySet<string>,
+  { covered, tracks }: Marked,
   found: Findings,
 ): Promise<void> => {
   const unmarked = new Map<string, string[]>();
@@ -376,8 +386,14 @@ const checkUnmarked = async (
   }
   for (const [part, keys] of unmarked) {
     const attributes = lakeKeys.attributesCsv(day.chartDate, day.chartId, part);
-    const run = onlyRun(await runsOf(store, 'song_attributes', attributes));
-    const why = manifest && run && (await legitUnmarked(store, day, manifest.runId, part, run));
+    const rows = await rowsOf(store, 'song_attributes', attributes);
+    const run = onlyRun(rows && new Set(rows.map((r) => r.run_id ?? '')));
+    const duplicate =
+      rows !== undefined && rows.length > 0 && rows.every((r) => tracks.has(r.track_id ?? ''));
+    const why =
+      manifest &&
+      run &&
+      (await legitUnmarked(store, day, { manifestRun: manifest.runId, part, run, duplicate }));
     if (why) {
       found.notes.push(why);
       continue;
@@ -408,14 +424,21 @@ const checkUnmarked = async (
 const legitUnmarked = async (
   store: ObjectStore,
   day: ListedDay,
-  manifestRun: string,
-  part: string,
-  run: string,
+  {
+    manifestRun,
+    part,
+    run,
+    duplicate,
+  }: { manifestRun: string; part: string; run: string; duplicate: boolean },
 ): Promise<string | undefined> => {
-  if (run === manifestRun && !(await isClaimed(store, day.chartDate, day.chartId, run)))
-    return `${part} of run ${run} is not marked yet: the run is under way`;
   if (run < manifestRun)
     return `${part} is a part of run ${run}, which run ${manifestRun} replaced before it was marked; no load reads it`;
+  if (run !== manifestRun) return undefined;
+  if (!(await isClaimed(store, day.chartDate, day.chartId, run)))
+    return `${part} of run ${run} is not marked yet: the run is under way`;
+  // A delivery that stopped between its CSVs and its marker, redelivered in other batches: those marked the tracks.
+  if (duplicate)
+    return `${part} of run ${run} was never marked, and other parts of the run hold its tracks (a delivery that stopped before its marker, redelivered); no load reads it`;
   return undefined;
 };
 

@@ -143,16 +143,28 @@ describe('Function: verifyLake', () => {
     expect(verdict.days[0]!.notes).toEqual([expect.stringMatching(/^no manifest yet/)]);
   });
 
-  it("does not report a part of the manifest's run not marked yet while the run is not loaded; once loaded, it is unlisted", async () => {
+  it("does not report a part of the manifest's run not marked yet while the run is not loaded", async () => {
     await landDay(store, run1, 'verified');
-    const late = await landPart(store, run1, ['t1'], 'files');
-    let verdict = await verifyLake(store);
+    await landPart(store, run1, ['t1'], 'files');
+    const verdict = await verifyLake(store);
     expect(problemsOf(verdict)).toEqual([]);
     expect(verdict.days[0]!.notes).toEqual([expect.stringContaining('is not marked yet')]);
+  });
+
+  it("once the run is loaded, an unmarked part of tracks its marked parts hold is a stopped delivery's; of other tracks, unlisted", async () => {
+    await landDay(store, run1, 'verified');
     await claim(store, run1);
+    // A delivery of t1..t3 stopped before its marker; redelivered as t1,t2 and t3,t4 (landDay's parts).
+    await landPart(store, run1, ['t1', 't2', 't3'], 'files');
+    let verdict = await verifyLake(store);
+    expect(problemsOf(verdict)).toEqual([]);
+    expect(verdict.days[0]!.notes).toEqual([
+      expect.stringContaining('other parts of the run hold its tracks'),
+    ]);
+    const planted = await landPart(store, run1, ['t1', 't9'], 'files');
     verdict = await verifyLake(store);
     expect(problemsOf(verdict)).toEqual(
-      [late.raw, late.artists, late.attributes].sort().map((key) => ({ key, kind: 'unlisted' })),
+      [planted.raw, planted.artists, planted.attributes].sort().map((key) => ({ key, kind: 'unlisted' })),
     );
   });
 
