@@ -9,6 +9,7 @@ import { registerSandbox } from './commands/sandbox.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerStatus } from './commands/status.js';
 import { registerRetryMissing } from './commands/retry-missing.js';
+import { registerVerify } from './commands/verify.js';
 
 const untilSignal = () =>
   new Promise<void>((resolve) => {
@@ -41,6 +42,7 @@ export const main = async (
   registerIngest(program, context, setExitCode);
   registerStatus(program, context, setExitCode);
   registerRetryMissing(program, context, setExitCode);
+  registerVerify(program, context, setExitCode);
   registerSandbox(program, context, waitForStop);
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
 
