@@ -16,7 +16,7 @@ import { stageRows } from '../support/pipeline.js';
  * The lake proves itself (docs/reliability.md, "A lake that proves itself"): a day run end to end
  * by the CLI, then its files damaged one at a time, as a disk, a hand or a tool might, and the day
  * replayed. Each replay is refused with the file named; nothing is staged; the marts keep their
- * rows; the damaged file is left as it was found. Before checksums, a chart cut at a line boundary
+ * rows; the damaged file is left as it was found; `verify` lists exactly that file. Before checksums, a chart cut at a line boundary
  * replayed as `succeeded` with the day's fact rows cut too, and an edited value loaded silently.
  */
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -168,6 +168,13 @@ describe('Feature: a damaged lake file is refused, named, and left as it was', (
           await pipeline.close();
         }
         expect(await digest(home)).toBe(marts);
+        // verify lists exactly the damaged file.
+        const verify = await cli(home, ['verify', '--json']);
+        expect(verify.code, verify.stderr).toBe(1);
+        const verdict = JSON.parse(verify.stdout) as {
+          days: { problems: { key: string; kind: string }[] }[];
+        };
+        expect(verdict.days.flatMap((d) => d.problems)).toEqual([expect.objectContaining({ key, kind })]);
       } finally {
         await store.put(key, original);
       }
@@ -180,5 +187,6 @@ describe('Feature: a damaged lake file is refused, named, and left as it was', (
     expect(replay.code, replay.stdout + replay.stderr).toBe(0);
     expect(replay.stdout).toContain(`${day.chartId} ${day.chartDate}: succeeded`);
     expect(await digest(home)).toBe(marts);
+    expect((await cli(home, ['verify'])).code).toBe(0);
   }, 240_000);
 });
