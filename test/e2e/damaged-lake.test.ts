@@ -11,6 +11,7 @@ import { RunRecords } from '../../shared/lake/run-records.js';
 import { FsObjectStore } from '../../infra/adapters/embedded/fs-object-store.js';
 import { LocalPipeline } from '../../infra/local/runtime.js';
 import { stageRows } from '../support/pipeline.js';
+import { chartflowChild } from '../support/chartflow-child.js';
 
 /**
  * The lake proves itself (docs/reliability.md, "A lake that proves itself"): a day run end to end
@@ -20,35 +21,21 @@ import { stageRows } from '../support/pipeline.js';
  * replayed as `succeeded` with the day's fact rows cut too, and an edited value loaded silently.
  */
 const repo = path.resolve(import.meta.dirname, '../..');
-const chartflow = path.join(repo, 'bin', 'chartflow.js');
 const day = { chartDate: '2026-08-01', chartId: 'br' };
 const dayArgs = ['--date', day.chartDate, '--chart', day.chartId];
 const exec = promisify(execFile);
 
-const sandboxEnv = (home: string): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env, CHARTFLOW_HOME: home };
-  for (const name of Object.keys(env)) if (name.startsWith('SPOTIFY_')) delete env[name];
-  return env;
-};
-
-interface Ran {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const cli = async (home: string, args: readonly string[]): Promise<Ran> => {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [chartflow, ...args], {
-      env: sandboxEnv(home),
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-};
+/** The CLI as a user without Spotify credentials runs it (sandbox mode), in the test's home. */
+const cli = (home: string, args: readonly string[]) =>
+  chartflowChild(
+    home,
+    args,
+    Object.fromEntries(
+      Object.keys(process.env)
+        .filter((n) => n.startsWith('SPOTIFY_'))
+        .map((n) => [n, undefined]),
+    ),
+  );
 
 const digest = async (home: string): Promise<string> =>
   (

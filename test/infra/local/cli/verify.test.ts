@@ -1,33 +1,20 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../../../infra/adapters/embedded/fs-object-store.js';
 import { thisHost } from '../../../../infra/local/process-liveness.js';
 import { parseLocalConfig } from '../../../../shared/config/config.js';
 import { lakeKeys, rawPrefix } from '../../../../shared/lake/keys.js';
 import { manifestSchema } from '../../../../shared/records/messages.js';
+import { chartflowChild } from '../../../support/chartflow-child.js';
 
-const exec = promisify(execFile);
 const chartDate = '2026-08-01';
 const chartId = 'br';
 
 /** `node bin/chartflow.js …` in a home of its own: its exit code, standard output and standard error. */
-const chartflow = async (home: string, ...args: string[]) => {
-  try {
-    const { stdout, stderr } = await exec('node', ['bin/chartflow.js', ...args], {
-      env: { ...process.env, CHARTFLOW_HOME: home },
-      timeout: 300_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout: string; stderr: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout, stderr: failed.stderr };
-  }
-};
+const chartflow = (home: string, ...args: string[]) => chartflowChild(home, args);
 
 const verdictOf = (stdout: string) =>
   JSON.parse(stdout) as {
