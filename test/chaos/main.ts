@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { lakeVerifier } from './checks.js';
 import { References } from './reference.js';
-import { describeFailure, figuresTable } from './report.js';
+import { describeFailure, describeInjected, figuresTable } from './report.js';
 import { runScenario, type ScenarioOutcome } from './run-scenario.js';
 import { describeScenario, drawScenario } from './scenario.js';
 
@@ -14,12 +14,14 @@ import { describeScenario, drawScenario } from './scenario.js';
 const optionsSchema = z.object({
   seed: z.coerce.number().int().nonnegative().default(1),
   scenarios: z.coerce.number().int().positive().max(10_000).default(300),
+  verbose: z.boolean().default(false),
 });
 
 const program = new Command('chaos')
   .description('the seeded chaos suite: faults at every port, then completed and checked')
   .option('--seed <n>', 'the first scenario seed')
-  .option('--scenarios <k>', 'how many scenarios, seeds N to N+K-1');
+  .option('--scenarios <k>', 'how many scenarios, seeds N to N+K-1')
+  .option('--verbose', 'print what happened in every scenario, not only in failing ones');
 program.parse(process.argv.filter((arg, i) => !(i === 2 && arg === '--')));
 const parsed = optionsSchema.safeParse(program.opts());
 if (!parsed.success) {
@@ -28,7 +30,7 @@ if (!parsed.success) {
   );
   process.exit(2);
 }
-const { seed, scenarios } = parsed.data;
+const { seed, scenarios, verbose } = parsed.data;
 
 const references = new References();
 const outcomes: ScenarioOutcome[] = [];
@@ -41,7 +43,7 @@ for (let i = 0; i < scenarios; i += 1) {
   process.stderr.write(
     outcome.violations.length > 0
       ? `${describeFailure(outcome)}\n`
-      : `  ok in ${outcome.seconds.toFixed(1)} s\n`,
+      : `${verbose ? outcome.log.map((line) => `${line}\n`).join('') : ''}  ok in ${outcome.seconds.toFixed(1)} s, ${describeInjected(outcome)}\n`,
   );
 }
 const seconds = (performance.now() - started) / 1000;

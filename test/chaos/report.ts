@@ -41,6 +41,13 @@ export const describeFailure = (outcome: ScenarioOutcome): string =>
     `FAILED ${describeScenario(outcome.scenario)[0]}`,
     ...describeScenario(outcome.scenario).slice(1),
     ...outcome.log,
+    `  ${describeInjected(outcome)}`,
     ...outcome.violations.map((v) => `  violation: ${v}`),
     `  reproduce: npm run chaos -- --seed ${outcome.scenario.seed} --scenarios 1`,
   ].join('\n');
+
+/** "injected: store.put-error x2, process.sigkill x1", or that none fired. */
+export const describeInjected = (outcome: ScenarioOutcome): string => {
+  const fired = [...outcome.injected.entries()].map(([kind, n]) => `${kind} x${n}`);
+  return fired.length > 0 ? `injected: ${fired.join(', ')}` : 'no fault fired';
+};

@@ -167,7 +167,7 @@ const describeOperation = (operation: Operation): string =>
 
 const describeFault = (fault: Fault): string =>
   `${fault.kind} at call ${fault.at}${fault.times > 1 ? ` (x${fault.times})` : ''}` +
-  `${fault.param ? `, ${fault.param}` : ''}${fault.after ? ', after the work' : ''}`;
+  `${fault.param ? `, ${fault.param}` : ''}${fault.after && fault.kind.startsWith('warehouse.') ? ', after the work' : ''}`;
 
 /** The scenario as steps, one per line: what a failing scenario prints with its seed. */
 export const describeScenario = (scenario: Scenario): string[] => [
