@@ -112,9 +112,22 @@ const drawParam = (rng: Rng, kind: FaultKind): number => {
   }
 };
 
-/** Where in the operation a fault strikes: process faults anywhere, others early enough to be met. */
+/**
+ * Where in the operation a fault strikes, among the calls it matches: a process fault at any port
+ * call of the operation, a store fault among its dozens of store calls, a failing query among the
+ * loader's, checks' and summaries' queries; the rest match a call or two per day (a COPY, a dbt
+ * start, a send, a batch).
+ */
 const drawAt = (rng: Rng, kind: FaultKind): number =>
-  kind.startsWith('process.') ? rng.int(1, 120) : kind.startsWith('store.') ? rng.int(1, 40) : rng.int(1, 3);
+  kind.startsWith('process.')
+    ? rng.int(1, 120)
+    : kind.startsWith('store.')
+      ? rng.int(1, 40)
+      : kind === 'warehouse.check-error'
+        ? rng.int(1, 15)
+        : rng.chance(0.7)
+          ? 1
+          : 2;
 
 /**
  * The scenario of a seed: 1 to 3 days of {@link chaosChart}, 1 to 3 operations (the first always
