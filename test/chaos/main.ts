@@ -15,12 +15,19 @@ const optionsSchema = z.object({
   seed: z.coerce.number().int().nonnegative().default(1),
   scenarios: z.coerce.number().int().positive().max(10_000).default(300),
   verbose: z.boolean().default(false),
+  /** Chosen seeds instead of a range: how a list of failing seeds is run again. */
+  seeds: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'a comma-separated list of seeds')
+    .transform((list) => list.split(',').map(Number))
+    .optional(),
 });
 
 const program = new Command('chaos')
   .description('the seeded chaos suite: faults at every port, then completed and checked')
   .option('--seed <n>', 'the first scenario seed')
   .option('--scenarios <k>', 'how many scenarios, seeds N to N+K-1')
+  .option('--seeds <list>', 'these seeds (comma-separated) instead of a range')
   .option('--verbose', 'print what happened in every scenario, not only in failing ones');
 program.parse(process.argv.filter((arg, i) => !(i === 2 && arg === '--')));
 const parsed = optionsSchema.safeParse(program.opts());
@@ -31,12 +38,13 @@ if (!parsed.success) {
   process.exit(2);
 }
 const { seed, scenarios, verbose } = parsed.data;
+const seeds = parsed.data.seeds ?? Array.from({ length: scenarios }, (_, i) => seed + i);
 
 const references = new References();
 const outcomes: ScenarioOutcome[] = [];
 const started = performance.now();
-for (let i = 0; i < scenarios; i += 1) {
-  const scenario = drawScenario(seed + i);
+for (const each of seeds) {
+  const scenario = drawScenario(each);
   process.stderr.write(`${describeScenario(scenario).join('\n')}\n`);
   const outcome = await runScenario(scenario, references);
   outcomes.push(outcome);
