@@ -66,7 +66,7 @@ import {
 export interface PortWrappers {
   readonly store?: (store: ObjectStore) => ObjectStore;
   readonly warehouse?: (warehouse: Warehouse) => Warehouse;
-  readonly transformRunner?: (runner: LocalDbtRunner) => TransformRunner;
+  readonly transformRunner?: (runner: TransformRunner) => TransformRunner;
   /** The track queue's sending side, as chart-fetch gets it. */
   readonly trackQueue?: (queue: Queue) => Queue;
   /** Each queue's consumer, as its event source mapping calls it. */

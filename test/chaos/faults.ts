@@ -1,6 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { SqsBatchHandler } from '../../infra/adapters/embedded/memory-queue.js';
-import type { LocalDbtRunner } from '../../infra/adapters/embedded/local-dbt-runner.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { PortWrappers } from '../../infra/local/runtime.js';
 import { createRng, type Rng } from '../../infra/sandbox/prng.js';
 import type {
@@ -124,6 +125,8 @@ export class ProcessFaults {
   }
 }
 
+const exec = promisify(execFile);
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const truncated = (body: string | Uint8Array, rng: Rng): Buffer => {
@@ -242,11 +245,30 @@ export class FaultyWarehouse implements Warehouse {
   }
 }
 
-/** The transform runner with faults: dbt that cannot start, or that is killed (SIGKILL) part-way. */
+/**
+ * The dbt processes this process started for a home, by pid: each the leader of its own process
+ * group (infra/adapters/embedded/local-dbt-runner.ts), told apart by the home in their arguments.
+ */
+const dbtProcessesOf = async (home: string): Promise<number[]> => {
+  const { stdout } = await exec('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)]).catch(() => ({
+    stdout: '',
+  }));
+  return stdout
+    .split('\n')
+    .filter((line) => /\bdbt build\b/.test(line) && line.includes(home))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
+};
+
+/**
+ * The transform runner with faults: dbt that cannot start, or that is killed part-way by someone
+ * else (SIGKILL to its process group, as the OOM killer or a stopped container does): dbt ends
+ * failed and the runner reports it as any failed build.
+ */
 export class FaultyRunner implements TransformRunner {
   constructor(
-    private readonly inner: LocalDbtRunner,
+    private readonly inner: TransformRunner,
     private readonly faults: ProcessFaults,
+    private readonly home: string,
   ) {}
 
   async start(request: TransformRequest): Promise<{ readonly taskId: string }> {
@@ -254,8 +276,18 @@ export class FaultyRunner implements TransformRunner {
     if (this.faults.fires('dbt.fail')) throw new InjectedFaultError('dbt.fail', `dbt for ${request.batchId}`);
     const killed = this.faults.fires('dbt.killed');
     const started = await this.inner.start(request);
-    if (killed) setTimeout(() => void this.inner.stop('SIGKILL'), killed.param).unref();
+    if (killed) setTimeout(() => void this.#kill(), killed.param).unref();
     return started;
+  }
+
+  async #kill(): Promise<void> {
+    for (const pid of await dbtProcessesOf(this.home)) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Ended in between.
+      }
+    }
   }
 }
 
@@ -306,10 +338,10 @@ const faultyConsumer =
   };
 
 /** The port wrappers of one pipeline instance, all reporting to one injector. */
-export const faultyPorts = (faults: ProcessFaults): Omit<PortWrappers, 'process'> => ({
+export const faultyPorts = (faults: ProcessFaults, home: string): Omit<PortWrappers, 'process'> => ({
   store: (store) => new FaultyStore(store, faults),
   warehouse: (warehouse) => new FaultyWarehouse(warehouse, faults),
-  transformRunner: (runner) => new FaultyRunner(runner, faults),
+  transformRunner: (runner) => new FaultyRunner(runner, faults, home),
   trackQueue: (queue) => new FaultyQueue(queue, faults),
   consumer: faultyConsumer(faults),
 });

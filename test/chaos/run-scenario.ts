@@ -113,7 +113,7 @@ const runFaulty = async (
       processEnv: globalThis.process.env,
       retry: chaosRetry,
       note: (text) => log.push(`    note: ${text}`),
-      wrap: { ...faultyPorts(own), process },
+      wrap: { ...faultyPorts(own, config.home), process },
       ...(visibility ? { queue: { visibilityTimeoutMs: visibility.param } } : {}),
       ...(rateLimit ? { sandbox: { rateLimit: { requests: rateLimit.param, windowMs: 30_000 } } } : {}),
     });
