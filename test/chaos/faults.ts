@@ -80,20 +80,29 @@ export class FaultInjector {
     return armed.fault;
   }
 
-  /** A port call of a live process: a process fault may strike on it. */
+  /**
+   * A port call of a live process: a process fault counted by port calls may strike on it (one
+   * timed by the clock strikes through {@link strike}).
+   */
   portCall(what: string, process: ProcessFaults): void {
     this.#portCalls += 1;
     for (const armed of this.#armed) {
-      const { kind, at } = armed.fault;
-      if (!kind.startsWith('process.') || this.#portCalls !== at) continue;
-      this.count(kind);
-      if (kind === 'process.sigkill') {
-        process.die();
-        this.#onProcessFault?.kill();
-        throw new ProcessGoneError(what);
-      }
-      this.#onProcessFault?.interrupt();
+      const { kind, at, after } = armed.fault;
+      if (!kind.startsWith('process.') || after || this.#portCalls !== at) continue;
+      if (this.strike(armed.fault, process)) throw new ProcessGoneError(what);
     }
+  }
+
+  /** A process fault strikes: a kill makes the process gone (answers `true`), an interrupt starts. */
+  strike(fault: Fault, process: ProcessFaults): boolean {
+    this.count(fault.kind);
+    if (fault.kind === 'process.sigkill') {
+      process.die();
+      this.#onProcessFault?.kill();
+      return true;
+    }
+    this.#onProcessFault?.interrupt();
+    return false;
   }
 }
 

@@ -152,6 +152,9 @@ const runFaulty = async (
       },
     );
     const provider = armProviderFaults(pipeline, scenario, i, faults);
+    const timed = scenario.faults
+      .filter((f) => f.op === i && f.kind.startsWith('process.') && f.after)
+      .map((f) => setTimeout(() => void faults.strike(f, own), f.at * 250));
     const work = perform(pipeline, operation).then(
       () => 'done' as const,
       (error: unknown) => {
@@ -162,6 +165,7 @@ const runFaulty = async (
     const opStarted = performance.now();
     const how = await Promise.race([work, death]);
     log.push(`    operation ${i + 1}: ${how} in ${((performance.now() - opStarted) / 1000).toFixed(1)} s`);
+    for (const timer of timed) clearTimeout(timer);
     provider.clear();
     faults.disarm();
     if (how === 'killed' || how === 'interrupted') {

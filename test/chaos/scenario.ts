@@ -54,7 +54,11 @@ export interface Fault {
   readonly at: number;
   readonly times: number;
   readonly param: number;
-  /** For the faults that may strike before or after the port's own work (a COPY committed, then an error). */
+  /**
+   * For the warehouse faults: after the port's own work (a COPY committed, then an error) rather
+   * than before it. For the process faults: at `at` x 250 ms into the operation (dbt may be
+   * running then) rather than at its `at`-th port call.
+   */
   readonly after: boolean;
 }
 
@@ -179,7 +183,9 @@ const describeOperation = (operation: Operation): string =>
         : 'retry-missing';
 
 const describeFault = (fault: Fault): string =>
-  `${fault.kind} at call ${fault.at}${fault.times > 1 ? ` (x${fault.times})` : ''}` +
+  (fault.kind.startsWith('process.') && fault.after
+    ? `${fault.kind} at ${(fault.at * 0.25).toFixed(2)} s`
+    : `${fault.kind} at call ${fault.at}${fault.times > 1 && !fault.kind.startsWith('process.') ? ` (x${fault.times})` : ''}`) +
   `${fault.param ? `, ${fault.param}` : ''}${fault.after && fault.kind.startsWith('warehouse.') ? ', after the work' : ''}`;
 
 /** The scenario as steps, one per line: what a failing scenario prints with its seed. */
