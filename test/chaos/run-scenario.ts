@@ -130,16 +130,19 @@ const runFaulty = async (
   let current = await start();
   for (const [i, operation] of scenario.operations.entries()) {
     let ended: (how: 'killed' | 'interrupted') => void = () => undefined;
+    let struck = false;
     const death = new Promise<'killed' | 'interrupted'>((resolve) => (ended = resolve));
     const { pipeline, faults: own } = current;
     faults.arm(
       scenario.faults.filter((f) => f.op === i),
       {
         kill: () => {
+          struck = true;
           void pipeline.runner.stop('SIGKILL');
           ended('killed');
         },
         interrupt: () => {
+          struck = true;
           faults.disarm();
           void pipeline
             .interrupt('SIGINT')
@@ -163,7 +166,9 @@ const runFaulty = async (
       },
     );
     const opStarted = performance.now();
-    const how = await Promise.race([work, death]);
+    let how = await Promise.race([work, death]);
+    // The operation may end while its interrupt still runs: the process exits only when it is done.
+    if (struck) how = await death;
     log.push(`    operation ${i + 1}: ${how} in ${((performance.now() - opStarted) / 1000).toFixed(1)} s`);
     for (const timer of timed) clearTimeout(timer);
     provider.clear();
