@@ -8,7 +8,8 @@ import { FaultInjector, FaultyStore, InjectedFaultError, ProcessFaults, ProcessG
 import { References } from './reference.js';
 import { describeFailure } from './report.js';
 import { runScenario } from './run-scenario.js';
-import { describeScenario, drawScenario, type Fault } from './scenario.js';
+import { describeScenario, drawScenario, type Fault, type Scenario } from './scenario.js';
+import type { ObjectStore, PutOptions } from '../../shared/ports/object-store.js';
 
 /**
  * The seeded chaos suite's fixed set (docs/chaos.md): scenarios of one day and one operation each,
@@ -83,6 +84,39 @@ describe('Feature: the chaos checks and faults bite', () => {
 
 describe('Feature: the seeded chaos suite, fixed set', () => {
   const references = new References();
+
+  it('catches a lake that loses chart entries silently: a chart CSV written without its last line', async () => {
+    const scenario: Scenario = {
+      seed: 0,
+      days: ['2026-08-01'],
+      operations: [{ kind: 'run', day: '2026-08-01' }],
+      faults: [],
+    };
+    const dropLastLine = (store: ObjectStore): ObjectStore => ({
+      put: (key: string, body: string | Uint8Array, options?: PutOptions) =>
+        store.put(
+          key,
+          key.endsWith('/chart_songs.csv')
+            ? Buffer.from(body)
+                .toString('utf8')
+                .replace(/[^\n]*\n$/, '')
+            : body,
+          options,
+        ),
+      createIfAbsent: (key, body, options) => store.createIfAbsent(key, body, options),
+      get: (key) => store.get(key),
+      getWithEtag: (key) => store.getWithEtag(key),
+      replaceIfMatch: (key, body, etag, options) => store.replaceIfMatch(key, body, etag, options),
+      deleteIfMatch: (key, etag) => store.deleteIfMatch(key, etag),
+      list: (prefix) => store.list(prefix),
+      delete: (key) => store.delete(key),
+      touch: (key) => store.touch(key),
+    });
+    const outcome = await runScenario(scenario, references, { sabotage: dropLastLine });
+    expect(outcome.violations.join('\n')).toMatch(
+      /marts\.fct_chart_entries: 1 row\(s\) of the fault-free run missing/,
+    );
+  }, 600_000);
 
   it.each(fixedSeeds)(
     'seed %i: completed after its faults, ends as the fault-free run, nothing lost, nothing left',

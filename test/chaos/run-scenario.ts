@@ -100,20 +100,23 @@ const runFaulty = async (
   processes: Processes,
   faults: FaultInjector,
   log: string[],
+  options: RunOptions,
 ): Promise<FaultyPart> => {
   const diedIn = new Set<string>();
   const deadLetters: string[] = [];
+  const sabotage = options.sabotage ?? ((store) => store);
   const visibility = scenario.faults.find((f) => f.kind === 'queue.visibility-expiry');
   const rateLimit = scenario.faults.find((f) => f.kind === 'provider.rate-limit');
   const start = async (): Promise<Faulty> => {
     const process = processes.spawn();
     const own = new ProcessFaults(faults);
+    const ports = faultyPorts(own, config.home);
     const pipeline = await LocalPipeline.start({
       config,
       processEnv: globalThis.process.env,
       retry: chaosRetry,
       note: (text) => log.push(`    note: ${text}`),
-      wrap: { ...faultyPorts(own, config.home), process },
+      wrap: { ...ports, store: (store) => ports.store!(sabotage(store)), process },
       ...(visibility ? { queue: { visibilityTimeoutMs: visibility.param } } : {}),
       ...(rateLimit ? { sandbox: { rateLimit: { requests: rateLimit.param, windowMs: 30_000 } } } : {}),
     });
@@ -217,12 +220,23 @@ const complete = async (pipeline: LocalPipeline, scenario: Scenario, log: string
   }
 };
 
+export interface RunOptions {
+  /** The lake's verification; `lakeVerifier` unless given. */
+  readonly verifier?: LakeVerifier | undefined;
+  /**
+   * A store that breaks a promise on purpose, under every process of the scenario (the completing
+   * one included): how the suite's own test shows that its checks catch a real loss.
+   */
+  readonly sabotage?: NonNullable<PortWrappers['store']>;
+}
+
 /** Runs one scenario in a fresh home, completes it, and checks its end state. */
 export const runScenario = async (
   scenario: Scenario,
   references: References,
-  verifier: LakeVerifier | undefined = lakeVerifier,
+  options: RunOptions = {},
 ): Promise<ScenarioOutcome> => {
+  const verifier = 'verifier' in options ? options.verifier : lakeVerifier;
   const started = performance.now();
   const { home, config } = await chaosHome(`s${scenario.seed}`);
   const log: string[] = [];
@@ -230,14 +244,14 @@ export const runScenario = async (
   const faults = new FaultInjector(scenario.seed);
   const processes = new Processes();
   try {
-    const { diedIn, deadLetters } = await runFaulty(scenario, config, processes, faults, log);
+    const { diedIn, deadLetters } = await runFaulty(scenario, config, processes, faults, log, options);
     const process = processes.spawn();
     const pipeline = await LocalPipeline.start({
       config,
       processEnv: globalThis.process.env,
       retry: chaosRetry,
       note: (text) => log.push(`    note: ${text}`),
-      wrap: { process },
+      wrap: { process, ...(options.sabotage ? { store: options.sabotage } : {}) },
     });
     try {
       violations.push(...(await unnamedFailures(pipeline, scenario.days, diedIn, deadLetters)));
