@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/ports/clock.js';
 import type { EventBridgeEnvelope } from '../../shared/events/bus-event.js';
 import type { EventBus } from '../../shared/ports/event-bus.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
+import type { Queue } from '../../shared/ports/queue.js';
 import type { TransformRunner } from '../../shared/ports/transform-runner.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import type { TransformLockOptions } from '../../shared/lake/transform-lock.js';
@@ -12,7 +13,6 @@ import { makeHandler as makeStageLoader } from '../../services/stage-loader/hand
 import { makeQueueHandler as makeTransform } from '../../services/transform/handler.js';
 import { makeHandler as makeStageCleanup } from '../../services/stage-cleanup/handler.js';
 import { makeHandler as makeReplay } from '../../services/replay/handler.js';
-import type { MemoryQueue } from '../adapters/embedded/memory-queue.js';
 import type { StackReferences } from '../adapters/embedded/local-event-bus.js';
 import { topology, type FunctionName, type QueueName } from '../topology.js';
 import { localContext } from './handler-context.js';
@@ -26,7 +26,7 @@ export interface LocalParts {
   readonly warehouse: Warehouse;
   readonly runner: TransformRunner;
   readonly bus: EventBus;
-  readonly queues: Readonly<Record<QueueName, MemoryQueue>>;
+  readonly queues: Readonly<Record<QueueName, Queue>>;
   readonly providers: Providers;
   readonly clock: Clock;
   /** The transform lock's local options: its holder process, and how to tell it lives (infra/local/recovery.ts). */

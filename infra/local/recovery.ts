@@ -49,10 +49,15 @@ export const describeHolder = (holder: LockHolder): string => {
 export const localLockOptions = (
   self: LockProcess,
   note: (text: string) => void,
-  extra: Pick<TransformLockOptions, 'onBusy'> & { selfGone?: boolean } = {},
+  extra: Pick<TransformLockOptions, 'onBusy'> & {
+    selfGone?: boolean;
+    /** How a holder's liveness is told; its process's, unless a caller models processes itself. */
+    isAlive?: (holder: LockHolder) => boolean | undefined;
+  } = {},
 ): TransformLockOptions => ({
   self,
-  holderAlive: (holder) => (extra.selfGone && isProcess(holder, self) ? false : processIsAlive(holder)),
+  holderAlive: (holder) =>
+    extra.selfGone && isProcess(holder, self) ? false : (extra.isAlive ?? processIsAlive)(holder),
   onTakeover: (previous) =>
     note(
       `chartflow: took over the transform lock of batch ${previous.batchId}: its ${describeHolder(previous)} is gone`,

@@ -4,6 +4,9 @@ import pMap from 'p-map';
 import type { LocalConfig } from '../../shared/config/config.js';
 import { systemClock, type Clock } from '../../shared/ports/clock.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
+import type { ObjectStore } from '../../shared/ports/object-store.js';
+import type { Queue } from '../../shared/ports/queue.js';
+import type { TransformRunner } from '../../shared/ports/transform-runner.js';
 import { FsObjectStore } from '../adapters/embedded/fs-object-store.js';
 import type { MemoryQueue, QueueDepth } from '../adapters/embedded/memory-queue.js';
 import { DuckDbWarehouse } from '../adapters/embedded/duckdb-warehouse.js';
@@ -40,10 +43,10 @@ import { EnrichProgress } from './enrich-progress.js';
 import type { SpotifyAccess } from '../../shared/spotify/access.js';
 import type { FunctionName } from '../topology.js';
 import { dbtProfileEnv } from './dbt-profile-env.js';
-import { LocalWiring, type LocalQueueSettings } from './wiring.js';
+import { LocalWiring, type LocalQueueSettings, type LocalWiringOptions } from './wiring.js';
 import { asLocalTaskEvent, localFunctions, localStackReferences } from './functions.js';
 import { relandChart, retryMissing, type RetryMissingResult } from './retry-missing.js';
-import type { LockProcess } from '../../shared/lake/transform-lock.js';
+import type { LockHolder, LockProcess } from '../../shared/lake/transform-lock.js';
 import { LockWaits } from './lock-wait.js';
 import {
   describeRecovery,
@@ -52,6 +55,32 @@ import {
   thisProcess,
   type Recovered,
 } from './recovery.js';
+
+/**
+ * Wrappers of the ports the pipeline builds, applied before its functions get them: how the chaos
+ * suite injects faults at every port (docs/chaos.md). Each one takes the port and answers a port
+ * that delegates to it. The wrapped store is the pipeline's own too (`store`: run records, recovery),
+ * so that a process modelled as killed writes nothing more; the warehouse and runner are wrapped for
+ * the functions only.
+ */
+export interface PortWrappers {
+  readonly store?: (store: ObjectStore) => ObjectStore;
+  readonly warehouse?: (warehouse: Warehouse) => Warehouse;
+  readonly transformRunner?: (runner: TransformRunner) => TransformRunner;
+  /** The track queue's sending side, as chart-fetch gets it. */
+  readonly trackQueue?: (queue: Queue) => Queue;
+  /** Each queue's consumer, as its event source mapping calls it. */
+  readonly consumer?: LocalWiringOptions['consumer'];
+  /**
+   * The process this pipeline names as the transform lock's holder, and how a holder's liveness is
+   * told: its own process and the operating system's answer unless given. The chaos suite models a
+   * killed process as an abandoned pipeline whose process is gone.
+   */
+  readonly process?: {
+    readonly self: LockProcess;
+    readonly isAlive: (holder: LockHolder) => boolean | undefined;
+  };
+}
 
 /** Track-queue settings a test tunes, in local milliseconds; the rest are the topology's, scaled. */
 export type TrackQueueOverrides = Partial<LocalQueueSettings>;
@@ -75,6 +104,8 @@ export interface LocalPipelineOptions {
   readonly note?: (text: string) => void;
   /** Whether to put right what an interrupted run left before anything else (docs/reliability.md); yes unless told. */
   readonly recover?: boolean;
+  /** Wrappers of the ports it builds (the chaos suite's faults); none unless given. */
+  readonly wrap?: PortWrappers;
 }
 
 /** What {@link LocalPipeline.interrupt} did. */
@@ -126,6 +157,26 @@ const warehouseFor = (config: LocalConfig, store: FsObjectStore) => {
   return { warehouse: duckdb, duckdb };
 };
 
+/** dbt as a local process, whose stop event reaches the wiring as ECS's would. */
+const dbtRunnerFor = (
+  config: LocalConfig,
+  processEnv: Readonly<Record<string, string | undefined>>,
+  duckdb: DuckDbWarehouse | undefined,
+  clock: Clock,
+  wiring: LocalWiring,
+) =>
+  new LocalDbtRunner({
+    projectDir: path.join(config.projectRoot, 'dbt'),
+    dbt: path.join(config.projectRoot, '.venv', 'bin', 'dbt'),
+    target: config.warehouse.kind,
+    env: { ...processEnv, ...dbtProfileEnv(config) },
+    workDir: path.join(config.home, 'dbt'),
+    // dbt is another process: it gets the DuckDB file to itself while it runs.
+    ...(duckdb ? { exclusive: <T>(work: () => Promise<T>) => duckdb.exclusive(work) } : {}),
+    clock,
+    onStopped: (event) => wiring.serviceEvent(asLocalTaskEvent(event)),
+  });
+
 /** The phase of a run each function's time counts towards, in the run summary. */
 const phaseOf: Partial<Record<FunctionName, string>> = {
   chartFetch: 'extract',
@@ -147,7 +198,7 @@ export class LocalPipeline {
   readonly clock: Clock;
   /** Asynchronous invocations; `failures` is their on-failure destination. */
   readonly invoker: AsyncInvoker;
-  readonly store: FsObjectStore;
+  readonly store: ObjectStore;
   /** The track queue, and its dead-letter queue. */
   readonly queue: MemoryQueue;
   readonly deadLetters: MemoryQueue;
@@ -168,7 +219,8 @@ export class LocalPipeline {
   /** Runs loaded so far, and who waits for which: how a backfill knows a day is in. */
   readonly #loadedRuns = new Set<string>();
   readonly #loadWaiters = new Map<string, () => void>();
-  readonly #self: LockProcess = thisProcess();
+  readonly #self: LockProcess;
+  readonly #isAlive: ((holder: LockHolder) => boolean | undefined) | undefined;
   readonly #note: (text: string) => void;
   readonly #lockWaits: LockWaits;
   /** Set by close(): a wait still polling (one that gave up on a lock) stops, so the process can exit. */
@@ -182,13 +234,17 @@ export class LocalPipeline {
     clock: Clock,
     retry: RetryPolicy | undefined,
     local: { readonly waitMs: number; readonly note: (text: string) => void },
+    wrap: PortWrappers,
   ) {
     this.clock = clock;
     this.#note = local.note;
+    this.#self = wrap.process?.self ?? thisProcess();
+    this.#isAlive = wrap.process?.isAlive;
     const wiring = new LocalWiring({
       clock,
       references: localStackReferences,
       overrides: { trackQueue },
+      ...(wrap.consumer ? { consumer: wrap.consumer } : {}),
     });
     this.#wiring = wiring;
     this.invoker = wiring.invoker;
@@ -196,25 +252,17 @@ export class LocalPipeline {
     this.deadLetters = wiring.deadLetters.trackQueue;
     this.transformQueue = wiring.queues.transformQueue;
 
-    this.store = new FsObjectStore({ root: config.lakeRoot, onObjectCreated: wiring.objectCreated });
-    const { warehouse, duckdb } = warehouseFor(config, this.store);
+    const lake = new FsObjectStore({ root: config.lakeRoot, onObjectCreated: wiring.objectCreated });
+    this.store = wrap.store?.(lake) ?? lake;
+    const { warehouse, duckdb } = warehouseFor(config, lake);
     this.warehouse = warehouse;
-    this.runner = new LocalDbtRunner({
-      projectDir: path.join(config.projectRoot, 'dbt'),
-      dbt: path.join(config.projectRoot, '.venv', 'bin', 'dbt'),
-      target: config.warehouse.kind,
-      env: { ...processEnv, ...dbtProfileEnv(config) },
-      workDir: path.join(config.home, 'dbt'),
-      // dbt is another process: it gets the DuckDB file to itself while it runs.
-      ...(duckdb ? { exclusive: <T>(work: () => Promise<T>) => duckdb.exclusive(work) } : {}),
-      clock,
-      onStopped: (event) => wiring.serviceEvent(asLocalTaskEvent(event)),
-    });
+    this.runner = dbtRunnerFor(config, processEnv, duckdb, clock, wiring);
 
+    const store = this.store;
     const providers = providersFor({
       config,
       sandbox,
-      store: this.store,
+      store,
       counter: this.counter,
       clock,
       ...(retry ? { retry } : {}),
@@ -233,11 +281,14 @@ export class LocalPipeline {
     wiring.connect(
       localFunctions(
         {
-          store: this.store,
-          warehouse: this.warehouse,
-          runner: this.runner,
+          store,
+          warehouse: wrap.warehouse?.(this.warehouse) ?? this.warehouse,
+          runner: wrap.transformRunner?.(this.runner) ?? this.runner,
           bus: wiring.bus,
-          queues: wiring.queues,
+          queues: {
+            ...wiring.queues,
+            trackQueue: wrap.trackQueue?.(wiring.queues.trackQueue) ?? wiring.queues.trackQueue,
+          },
           providers,
           clock,
           lock: this.#lockOptions({ onBusy: this.#lockWaits.busy }),
@@ -273,6 +324,7 @@ export class LocalPipeline {
       options.clock ?? systemClock,
       options.retry,
       { waitMs: options.waitMs ?? defaultLockWaitMs, note: options.note ?? (() => undefined) },
+      options.wrap ?? {},
     );
     if (options.recover === false) return pipeline;
     try {
@@ -286,7 +338,10 @@ export class LocalPipeline {
 
   /** The transform lock's local options: this process holds it, and a dead holder's lock is taken over. */
   #lockOptions(extra: Parameters<typeof localLockOptions>[2] = {}) {
-    return localLockOptions(this.#self, this.#note, extra);
+    return localLockOptions(this.#self, this.#note, {
+      ...extra,
+      ...(this.#isAlive ? { isAlive: this.#isAlive } : {}),
+    });
   }
 
   /**

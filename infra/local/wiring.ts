@@ -3,7 +3,7 @@ import type { Clock } from '../../shared/ports/clock.js';
 import type { EventBridgeEnvelope } from '../../shared/events/bus-event.js';
 import { logger } from '../../shared/logger.js';
 import { LocalEventBus, type StackReferences } from '../adapters/embedded/local-event-bus.js';
-import { MemoryQueue } from '../adapters/embedded/memory-queue.js';
+import { MemoryQueue, type SqsBatchHandler } from '../adapters/embedded/memory-queue.js';
 import { decodeS3Key } from '../../shared/events/s3-keys.js';
 import {
   matchesKeyFilter,
@@ -42,6 +42,11 @@ export interface LocalWiringOptions {
   /** Settings a test tunes for a queue, in local milliseconds; on top of the scaled declared ones. */
   readonly overrides?: Partial<Record<QueueName, Partial<LocalQueueSettings>>>;
   readonly topology?: Topology;
+  /**
+   * Wraps each queue's consumer as its event source mapping calls it (test/chaos: reordered and
+   * redelivered batches, docs/chaos.md); the function itself unless given.
+   */
+  readonly consumer?: (queue: QueueName, handler: SqsBatchHandler) => SqsBatchHandler;
 }
 
 const queueNames = (t: Topology) => Object.keys(t.queues) as QueueName[];
@@ -90,12 +95,14 @@ export class LocalWiring {
   /** Each queue's local settings, as its consumer should know them (maxReceiveCount). */
   readonly queueSettings: Readonly<Record<QueueName, LocalQueueSettings>>;
   readonly #topology: Topology;
+  readonly #consumer: NonNullable<LocalWiringOptions['consumer']>;
   #functions: LocalFunctions | undefined;
 
   constructor(options: LocalWiringOptions) {
     const t = options.topology ?? declared;
     const timeScale = options.timeScale ?? localTimeScale;
     this.#topology = t;
+    this.#consumer = options.consumer ?? ((_queue, handler) => handler);
     this.invoker = new AsyncInvoker(options.clock, scaledRetry(t.asyncRetry, timeScale));
     this.bus = new LocalEventBus(options.clock, options.references);
     const queues = {} as Record<QueueName, MemoryQueue>;
@@ -144,7 +151,10 @@ export class LocalWiring {
     for (const name of queueNames(this.#topology)) {
       const { fn } = mappingOf(this.#topology, name);
       this.queues[name].subscribe(
-        (event: SQSEvent) => this.#function(fn)(event) as Promise<SQSBatchResponse | void>,
+        this.#consumer(
+          name,
+          (event: SQSEvent) => this.#function(fn)(event) as Promise<SQSBatchResponse | void>,
+        ),
       );
     }
     for (const name of ruleNames(this.#topology)) {

@@ -1,0 +1,130 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FsObjectStore } from '../../infra/adapters/embedded/fs-object-store.js';
+import { martDifferences } from './checks.js';
+import { FaultInjector, FaultyStore, InjectedFaultError, ProcessFaults, ProcessGoneError } from './faults.js';
+import { References } from './reference.js';
+import { describeFailure } from './report.js';
+import { runScenario } from './run-scenario.js';
+import { describeScenario, drawScenario, type Fault, type Scenario } from './scenario.js';
+import type { ObjectStore, PutOptions } from '../../shared/ports/object-store.js';
+
+/**
+ * The seeded chaos suite's fixed set (docs/chaos.md): scenarios of one day and one operation each,
+ * so that they share one fault-free reference, chosen to cover the store, the queue, the warehouse,
+ * dbt, the providers and the process faults. `npm run chaos` runs 300 drawn ones.
+ */
+const fixedSeeds = [6, 17, 29, 146, 151, 159];
+
+const fault = (kind: Fault['kind'], at: number, times = 1): Fault => ({
+  kind,
+  op: 0,
+  at,
+  times,
+  param: 0,
+  after: false,
+});
+
+describe('Feature: chaos scenarios are drawn from their seed', () => {
+  it('draws the same scenario, steps and faults, from the same seed', () => {
+    expect(drawScenario(90)).toEqual(drawScenario(90));
+    expect(describeScenario(drawScenario(90))).toEqual(describeScenario(drawScenario(90)));
+    expect(drawScenario(90)).not.toEqual(drawScenario(91));
+  });
+
+  it('gives every scenario at most one process fault, and only days its operations fetch', () => {
+    for (let seed = 1; seed <= 300; seed += 1) {
+      const scenario = drawScenario(seed);
+      expect(scenario.faults.filter((f) => f.kind.startsWith('process.')).length).toBeLessThanOrEqual(1);
+      expect(scenario.days.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('Feature: the chaos checks and faults bite', () => {
+  const homes: string[] = [];
+  afterAll(() => Promise.all(homes.map((h) => rm(h, { recursive: true, force: true }))));
+
+  it('names a mart row lost and a row added, table by table', () => {
+    const expected = { fct_chart_entries: ['a', 'b', 'b'], dim_tracks: ['x'] };
+    expect(martDifferences(expected, expected)).toEqual([]);
+    const problems = martDifferences({ fct_chart_entries: ['a', 'b'], dim_tracks: ['x', 'y'] }, expected);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(
+      /^marts\.dim_tracks: 0 row\(s\) of the fault-free run missing, 1 row\(s\) more/,
+    );
+    expect(problems[1]).toMatch(/^marts\.fct_chart_entries: 1 row\(s\) of the fault-free run missing, 0 row/);
+  });
+
+  it('writes a truncated body, then fails, on a partial write; a gone process does nothing more', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'chartflow-chaos-store-'));
+    homes.push(home);
+    const inner = new FsObjectStore({ root: home });
+    const injector = new FaultInjector(7);
+    const process = new ProcessFaults(injector);
+    const store = new FaultyStore(inner, process);
+    injector.arm([fault('store.partial-write', 2)], { kill: () => undefined, interrupt: () => undefined });
+    await store.put('raw/a.csv', 'complete body');
+    await expect(store.put('raw/b.csv', 'a body of some length')).rejects.toThrow(InjectedFaultError);
+    expect((await inner.get('raw/b.csv'))!.length).toBeLessThan('a body of some length'.length);
+    expect(injector.injected.get('store.partial-write')).toBe(1);
+
+    let killed = 0;
+    injector.arm([fault('process.sigkill', 2)], { kill: () => (killed += 1), interrupt: () => undefined });
+    await store.get('raw/a.csv');
+    await expect(store.put('raw/c.csv', 'c')).rejects.toThrow(ProcessGoneError);
+    injector.disarm();
+    await expect(store.get('raw/a.csv')).rejects.toThrow(ProcessGoneError);
+    expect(killed).toBe(1);
+    expect(await inner.get('raw/c.csv')).toBeUndefined();
+  });
+});
+
+describe('Feature: the seeded chaos suite, fixed set', () => {
+  const references = new References();
+
+  it('catches a lake that loses chart entries silently: a chart CSV written without its last line', async () => {
+    const scenario: Scenario = {
+      seed: 0,
+      days: ['2026-08-01'],
+      operations: [{ kind: 'run', day: '2026-08-01' }],
+      faults: [],
+    };
+    const dropLastLine = (store: ObjectStore): ObjectStore => ({
+      put: (key: string, body: string | Uint8Array, options?: PutOptions) =>
+        store.put(
+          key,
+          key.endsWith('/chart_songs.csv')
+            ? Buffer.from(body)
+                .toString('utf8')
+                .replace(/[^\n]*\n$/, '')
+            : body,
+          options,
+        ),
+      createIfAbsent: (key, body, options) => store.createIfAbsent(key, body, options),
+      get: (key) => store.get(key),
+      getWithEtag: (key) => store.getWithEtag(key),
+      replaceIfMatch: (key, body, etag, options) => store.replaceIfMatch(key, body, etag, options),
+      deleteIfMatch: (key, etag) => store.deleteIfMatch(key, etag),
+      list: (prefix) => store.list(prefix),
+      delete: (key) => store.delete(key),
+      touch: (key) => store.touch(key),
+    });
+    const outcome = await runScenario(scenario, references, { sabotage: dropLastLine });
+    expect(outcome.violations.join('\n')).toMatch(
+      /marts\.fct_chart_entries: 1 row\(s\) of the fault-free run missing/,
+    );
+  }, 600_000);
+
+  it.each(fixedSeeds)(
+    'seed %i: completed after its faults, ends as the fault-free run, nothing lost, nothing left',
+    async (seed) => {
+      const outcome = await runScenario(drawScenario(seed), references);
+      expect(outcome.violations, describeFailure(outcome)).toEqual([]);
+      expect(outcome.injected.size, `no fault fired:\n${describeFailure(outcome)}`).toBeGreaterThan(0);
+    },
+    600_000,
+  );
+});

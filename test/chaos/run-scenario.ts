@@ -1,0 +1,280 @@
+import { rm } from 'node:fs/promises';
+import { thisHost } from '../../infra/local/process-liveness.js';
+import { LocalPipeline, type PortWrappers } from '../../infra/local/runtime.js';
+import type { LocalConfig } from '../../shared/config/config.js';
+import { MissingBacklog } from '../../shared/lake/backlog.js';
+import { readManifest } from '../../shared/lake/manifests.js';
+import { RunRecords } from '../../shared/lake/run-records.js';
+import { martSnapshot } from '../support/pipeline.js';
+import {
+  chartEntries,
+  lakeVerifier,
+  leftovers,
+  martDifferences,
+  unnamedFailures,
+  type LakeVerifier,
+} from './checks.js';
+import { FaultInjector, ProcessFaults, faultyPorts } from './faults.js';
+import { armProviderFaults } from './provider-faults.js';
+import { chaosHome, chaosRetry, type References } from './reference.js';
+import { chaosChart, type FaultKind, type Operation, type Scenario } from './scenario.js';
+
+/** What one scenario came to. */
+export interface ScenarioOutcome {
+  readonly scenario: Scenario;
+  /** Each broken promise, in a sentence; none when the scenario passed. */
+  readonly violations: readonly string[];
+  /** Faults that fired, per kind. */
+  readonly injected: ReadonlyMap<FaultKind, number>;
+  /** What happened along the way (an operation that threw, a restart), for a failing scenario's report. */
+  readonly log: readonly string[];
+  /** Whether the lake was verified against its manifests (see `lakeVerifier`). */
+  readonly verified: boolean;
+  readonly seconds: number;
+}
+
+/**
+ * The processes of one scenario's home, as the transform lock names them: each pipeline instance is
+ * a process of its own (a made-up pid on a made-up host), alive until it is killed or closed. How a
+ * killed process's lock is left behind, and found dead by the next one (infra/local/recovery.ts).
+ */
+class Processes {
+  readonly #alive = new Set<number>();
+  readonly #host = `chaos.${thisHost()}`;
+  #next = 1;
+
+  spawn(): NonNullable<PortWrappers['process']> & { pid: number } {
+    const pid = this.#next++;
+    this.#alive.add(pid);
+    return {
+      pid,
+      self: { pid, host: this.#host, command: `chaos instance ${pid}` },
+      isAlive: (holder) => (holder.host === this.#host ? this.#alive.has(holder.pid ?? 0) : undefined),
+    };
+  }
+
+  exit(pid: number): void {
+    this.#alive.delete(pid);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const perform = (pipeline: LocalPipeline, operation: Operation): Promise<unknown> => {
+  const day = (chartDate: string) => ({ chartId: chaosChart, chartDate });
+  switch (operation.kind) {
+    case 'run':
+      return pipeline.run(day(operation.day));
+    case 'backfill':
+      return pipeline.backfill(operation.days.map(day));
+    case 'replay':
+      return pipeline.replay(day(operation.day));
+    default:
+      return pipeline.retryMissing();
+  }
+};
+
+const operationDays = (operation: Operation, all: readonly string[]): readonly string[] =>
+  operation.kind === 'run' || operation.kind === 'replay'
+    ? [operation.day]
+    : operation.kind === 'backfill'
+      ? operation.days
+      : all;
+
+interface Faulty {
+  readonly pipeline: LocalPipeline;
+  readonly pid: number;
+  readonly faults: ProcessFaults;
+}
+
+/** What the faulty part leaves for the checks besides the lake: where processes died, their dead letters. */
+interface FaultyPart {
+  readonly diedIn: ReadonlySet<string>;
+  readonly deadLetters: readonly string[];
+}
+
+/** The faulty part: each operation with its faults armed; a killed or interrupted process is restarted. */
+const runFaulty = async (
+  scenario: Scenario,
+  config: LocalConfig,
+  processes: Processes,
+  faults: FaultInjector,
+  log: string[],
+  options: RunOptions,
+): Promise<FaultyPart> => {
+  const diedIn = new Set<string>();
+  const deadLetters: string[] = [];
+  const sabotage = options.sabotage ?? ((store) => store);
+  const visibility = scenario.faults.find((f) => f.kind === 'queue.visibility-expiry');
+  const rateLimit = scenario.faults.find((f) => f.kind === 'provider.rate-limit');
+  const start = async (): Promise<Faulty> => {
+    const process = processes.spawn();
+    const own = new ProcessFaults(faults);
+    const ports = faultyPorts(own, config.home);
+    const pipeline = await LocalPipeline.start({
+      config,
+      processEnv: globalThis.process.env,
+      retry: chaosRetry,
+      note: (text) => log.push(`    note: ${text}`),
+      wrap: { ...ports, store: (store) => ports.store!(sabotage(store)), process },
+      ...(visibility ? { queue: { visibilityTimeoutMs: visibility.param } } : {}),
+      ...(rateLimit ? { sandbox: { rateLimit: { requests: rateLimit.param, windowMs: 30_000 } } } : {}),
+    });
+    if (visibility) faults.count('queue.visibility-expiry');
+    if (rateLimit) faults.count('provider.rate-limit');
+    return { pipeline, pid: process.pid, faults: own };
+  };
+  // The dead-letter queue lives in the process: what it holds is read before the process ends.
+  const end = async ({ pipeline, pid }: Faulty) => {
+    deadLetters.push(...pipeline.deadLetters.peek().map((m) => m.body));
+    await pipeline.close();
+    processes.exit(pid);
+  };
+  let current = await start();
+  for (const [i, operation] of scenario.operations.entries()) {
+    let ended: (how: 'killed' | 'interrupted') => void = () => undefined;
+    let struck = false;
+    const death = new Promise<'killed' | 'interrupted'>((resolve) => (ended = resolve));
+    const { pipeline, faults: own } = current;
+    faults.arm(
+      scenario.faults.filter((f) => f.op === i),
+      {
+        kill: () => {
+          struck = true;
+          void pipeline.runner.stop('SIGKILL');
+          ended('killed');
+        },
+        interrupt: () => {
+          struck = true;
+          faults.disarm();
+          void pipeline
+            .interrupt('SIGINT')
+            .catch((error: unknown) => log.push(`    the interrupt failed: ${(error as Error).message}`))
+            .finally(() => {
+              own.die();
+              ended('interrupted');
+            });
+        },
+      },
+    );
+    const provider = armProviderFaults(pipeline, scenario, i, faults);
+    const timed = scenario.faults
+      .filter((f) => f.op === i && f.kind.startsWith('process.') && f.after)
+      .map((f) => setTimeout(() => void faults.strike(f, own), f.at * 250));
+    const work = perform(pipeline, operation).then(
+      () => 'done' as const,
+      (error: unknown) => {
+        log.push(`    operation ${i + 1} threw: ${(error as Error).message.slice(0, 200)}`);
+        return 'threw' as const;
+      },
+    );
+    const opStarted = performance.now();
+    let how = await Promise.race([work, death]);
+    // The operation may end while its interrupt still runs: the process exits only when it is done.
+    if (struck) how = await death;
+    log.push(`    operation ${i + 1}: ${how} in ${((performance.now() - opStarted) / 1000).toFixed(1)} s`);
+    for (const timer of timed) clearTimeout(timer);
+    provider.clear();
+    faults.disarm();
+    if (how === 'killed' || how === 'interrupted') {
+      log.push(`    the process was ${how} during operation ${i + 1}; restarted`);
+      for (const day of operationDays(operation, scenario.days)) diedIn.add(day);
+      // A dead process's work stops with it; what is still in flight fails at its next port call.
+      await Promise.race([work, sleep(3_000)]);
+      await pipeline.runner.idle();
+      await end(current);
+      current = await start();
+    }
+  }
+  await end(current);
+  return { diedIn, deadLetters };
+};
+
+/** The days the pipeline itself says are not done: no manifest, or a newest run that did not succeed. */
+const unfinishedDays = async (pipeline: LocalPipeline, days: readonly string[]): Promise<string[]> => {
+  const records = new RunRecords(pipeline.store);
+  const unfinished: string[] = [];
+  for (const chartDate of days) {
+    const manifest = await readManifest(pipeline.store, { chartId: chaosChart, chartDate });
+    const newest = (await records.list({ chartId: chaosChart, chartDate })).at(-1);
+    if (!manifest || !newest || newest.status !== 'succeeded' || newest.runId !== manifest.runId)
+      unfinished.push(chartDate);
+  }
+  return unfinished;
+};
+
+/**
+ * Completes the scenario without faults, as a user would after reading what the pipeline told
+ * them: a new process (whose start recovers what an interrupted one left), the days it reports
+ * unfinished run again in one backfill, and `retry-missing` for what the backlog holds.
+ */
+const complete = async (pipeline: LocalPipeline, scenario: Scenario, log: string[]): Promise<void> => {
+  const again = await unfinishedDays(pipeline, scenario.days);
+  if (again.length > 0) {
+    log.push(`  completion: backfill ${again.join(' ')}`);
+    await pipeline.backfill(again.map((chartDate) => ({ chartId: chaosChart, chartDate })));
+  }
+  if ((await new MissingBacklog(pipeline.store).list({ chartId: chaosChart })).length > 0) {
+    log.push('  completion: retry-missing');
+    await pipeline.retryMissing();
+  }
+};
+
+export interface RunOptions {
+  /** The lake's verification; `lakeVerifier` unless given. */
+  readonly verifier?: LakeVerifier | undefined;
+  /**
+   * A store that breaks a promise on purpose, under every process of the scenario (the completing
+   * one included): how the suite's own test shows that its checks catch a real loss.
+   */
+  readonly sabotage?: NonNullable<PortWrappers['store']>;
+}
+
+/** Runs one scenario in a fresh home, completes it, and checks its end state. */
+export const runScenario = async (
+  scenario: Scenario,
+  references: References,
+  options: RunOptions = {},
+): Promise<ScenarioOutcome> => {
+  const verifier = 'verifier' in options ? options.verifier : lakeVerifier;
+  const started = performance.now();
+  const { home, config } = await chaosHome(`s${scenario.seed}`);
+  const log: string[] = [];
+  const violations: string[] = [];
+  const faults = new FaultInjector(scenario.seed);
+  const processes = new Processes();
+  try {
+    const { diedIn, deadLetters } = await runFaulty(scenario, config, processes, faults, log, options);
+    const process = processes.spawn();
+    const pipeline = await LocalPipeline.start({
+      config,
+      processEnv: globalThis.process.env,
+      retry: chaosRetry,
+      note: (text) => log.push(`    note: ${text}`),
+      wrap: { process, ...(options.sabotage ? { store: options.sabotage } : {}) },
+    });
+    try {
+      violations.push(...(await unnamedFailures(pipeline, scenario.days, diedIn, deadLetters)));
+      await complete(pipeline, scenario, log);
+      const expected = await references.of(scenario.days);
+      violations.push(...martDifferences(await martSnapshot(pipeline.warehouse), expected));
+      violations.push(...(await chartEntries(pipeline, scenario.days)));
+      violations.push(...(await leftovers(pipeline)));
+      if (verifier) violations.push(...(await verifier(pipeline.store)).map((p) => `verify: ${p}`));
+    } finally {
+      await pipeline.close();
+    }
+  } catch (error) {
+    violations.push(`the scenario could not complete: ${(error as Error).stack ?? String(error)}`);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+  return {
+    scenario,
+    violations,
+    injected: faults.injected,
+    log,
+    verified: verifier !== undefined,
+    seconds: (performance.now() - started) / 1000,
+  };
+};
