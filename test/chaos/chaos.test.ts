@@ -106,6 +106,7 @@ describe('Feature: the seeded chaos suite, fixed set', () => {
       createIfAbsent: (key, body, options) => store.createIfAbsent(key, body, options),
       get: (key) => store.get(key),
       getWithEtag: (key) => store.getWithEtag(key),
+      checksum: (key) => store.checksum(key),
       replaceIfMatch: (key, body, etag, options) => store.replaceIfMatch(key, body, etag, options),
       deleteIfMatch: (key, etag) => store.deleteIfMatch(key, etag),
       list: (prefix) => store.list(prefix),

@@ -2,6 +2,7 @@ import type { LocalPipeline } from '../../infra/local/runtime.js';
 import { MissingBacklog } from '../../shared/lake/backlog.js';
 import { readManifest } from '../../shared/lake/manifests.js';
 import { RunRecords } from '../../shared/lake/run-records.js';
+import { describeLakeProblem, failingKinds, verifyLake } from '../../shared/lake/verify-lake.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
 import { stageRows } from '../support/pipeline.js';
 import { chaosChart } from './scenario.js';
@@ -15,11 +16,18 @@ import { chaosChart } from './scenario.js';
 export type LakeVerifier = (store: ObjectStore) => Promise<string[]>;
 
 /**
- * `chartflow verify` (issue 13, part 1), run on the lake of every completed scenario. It is being
- * built on another branch: until it lands, this is `undefined` and the suite reports the check as
- * not run, never as passed. When it lands, set it here to the function that verifies a store.
+ * `chartflow verify`'s core (`shared/lake/verify-lake.ts`), run on the lake of every completed
+ * scenario: every file that is damaged, missing, unlisted or unreadable, named with its day. Days
+ * written before checksums (`unverified`) cannot occur here, and would not fail the lake.
  */
-export const lakeVerifier: LakeVerifier | undefined = undefined;
+export const lakeVerifier: LakeVerifier | undefined = async (store) => {
+  const verdict = await verifyLake(store);
+  return verdict.days.flatMap((day) =>
+    day.problems
+      .filter((problem) => failingKinds.has(problem.kind))
+      .map((problem) => `${day.chartId} ${day.chartDate}: ${describeLakeProblem(problem)}`),
+  );
+};
 
 /** Marts as `martSnapshot` gives them: sorted JSON lines per table, audit columns left out. */
 export type Marts = Record<string, string[]>;

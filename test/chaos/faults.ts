@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import type { PortWrappers } from '../../infra/local/runtime.js';
 import { createRng, type Rng } from '../../infra/sandbox/prng.js';
 import type {
+  ObjectChecksum,
   ObjectInfo,
   ObjectStore,
   PutOptions,
@@ -199,6 +200,11 @@ export class FaultyStore implements ObjectStore {
   async deleteIfMatch(key: string, etag: string): Promise<boolean> {
     await this.#before(`delete ${key}`, 'write');
     return this.inner.deleteIfMatch(key, etag);
+  }
+
+  async checksum(key: string): Promise<ObjectChecksum | undefined> {
+    await this.#before(`checksum ${key}`, 'read');
+    return this.inner.checksum(key);
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
