@@ -4,6 +4,9 @@ import { lakeKeys } from '../../shared/lake/keys.js';
 import { RunRecords } from '../../shared/lake/run-records.js';
 import { fromStageCsv, toStageCsv } from '../../shared/records/csv.js';
 import { martSnapshot, stageRows, startTestPipeline, type TestPipeline } from '../support/pipeline.js';
+import { manifestSchema } from '../../shared/records/messages.js';
+import { md5Of } from '../../shared/lake/part-markers.js';
+import { lakeFileOf } from '../../shared/lake/lake-files.js';
 
 const chartDate = '2026-10-15';
 const day = { chartId: 'global', chartDate };
@@ -52,7 +55,22 @@ describe('Invariants of docs/architecture.md, end to end on DuckDB', () => {
     const key = lakeKeys.chartCsv(chartDate, 'global');
     const rows = fromStageCsv('chart_songs', (await t.pipeline.store.get(key))!.toString('utf8'));
     rows[1]!.position = '1';
-    await t.pipeline.store.put(key, toStageCsv('chart_songs', rows));
+    const body = toStageCsv('chart_songs', rows);
+    await t.pipeline.store.put(key, body);
+    // As chart-fetch would have listed it had the source given it so: a hand edit alone is refused
+    // before the checks, as damage (test/e2e/damaged-lake.test.ts).
+    const manifestKey = lakeKeys.manifest(chartDate, 'global');
+    const manifest = manifestSchema.parse(
+      JSON.parse((await t.pipeline.store.get(manifestKey))!.toString('utf8')),
+    );
+    await t.pipeline.store.put(
+      manifestKey,
+      JSON.stringify({
+        ...manifest,
+        chartCsvMd5: md5Of(body),
+        files: manifest.files!.map((f) => (f.key === key ? lakeFileOf(key, body, rows.length) : f)),
+      }),
+    );
     const factBefore = await martSnapshot(t.pipeline.warehouse);
 
     const [summary] = (await t.pipeline.replay(day)).days;
