@@ -25,6 +25,17 @@ const lineage = (runId: string) => ({
   extracted_at: '2026-11-21 06:00:00.000',
 });
 
+/** The loader under test: a DuckDB warehouse in the home, and a bus that keeps what it is told. */
+const openLoader = (home: string, store: FsObjectStore, published: BusEvent[]) => {
+  const warehouse = new DuckDbWarehouse({
+    path: path.join(home, 'w.duckdb'),
+    lakeRoot: path.join(home, 'lake'),
+    mutex: new Mutex(),
+  });
+  const bus: EventBus = { publish: async (event) => void published.push(event) };
+  return { warehouse, handler: makeHandler({ store, warehouse, bus, clock: systemClock }) };
+};
+
 /** Lands a complete day for a run: chart, manifest, and attribute parts covering every id. */
 const landDay = async (store: FsObjectStore, runId: string, ids: string[], layout: Layout) => {
   const chartCsv = toStageCsv(
@@ -97,13 +108,7 @@ describe.each<Layout>(['verified', 'keys', 'files'])(
       events = [];
       published = [];
       store = new FsObjectStore({ root: path.join(home, 'lake'), onObjectCreated: (e) => events.push(e) });
-      warehouse = new DuckDbWarehouse({
-        path: path.join(home, 'w.duckdb'),
-        lakeRoot: path.join(home, 'lake'),
-        mutex: new Mutex(),
-      });
-      const bus: EventBus = { publish: async (event) => void published.push(event) };
-      handler = makeHandler({ store, warehouse, bus, clock: systemClock });
+      ({ warehouse, handler } = openLoader(home, store, published));
     });
     afterEach(() => rm(home, { recursive: true, force: true }));
 
@@ -199,13 +204,7 @@ describe('Function: stage-loader handler (completeness from keys)', () => {
     home = await mkdtemp(path.join(tmpdir(), 'chartflow-loader-keys-'));
     published = [];
     store = new ReadSpyStore({ root: path.join(home, 'lake') });
-    warehouse = new DuckDbWarehouse({
-      path: path.join(home, 'w.duckdb'),
-      lakeRoot: path.join(home, 'lake'),
-      mutex: new Mutex(),
-    });
-    const bus: EventBus = { publish: async (event) => void published.push(event) };
-    handler = makeHandler({ store, warehouse, bus, clock: systemClock });
+    ({ warehouse, handler } = openLoader(home, store, published));
   });
   afterEach(() => rm(home, { recursive: true, force: true }));
 
@@ -332,14 +331,8 @@ describe('Function: stage-loader handler (files held to their manifests)', () =>
     home = await mkdtemp(path.join(tmpdir(), 'chartflow-loader-verified-'));
     published = [];
     store = new FsObjectStore({ root: path.join(home, 'lake') });
-    warehouse = new DuckDbWarehouse({
-      path: path.join(home, 'w.duckdb'),
-      lakeRoot: path.join(home, 'lake'),
-      mutex: new Mutex(),
-    });
+    ({ warehouse, handler } = openLoader(home, store, published));
     await warehouse.ensureStage();
-    const bus: EventBus = { publish: async (event) => void published.push(event) };
-    handler = makeHandler({ store, warehouse, bus, clock: systemClock });
     await landDay(store, runId, ids, 'verified');
   });
   afterEach(() => rm(home, { recursive: true, force: true }));
