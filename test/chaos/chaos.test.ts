@@ -88,7 +88,7 @@ describe('Feature: the seeded chaos suite, fixed set', () => {
   it('catches a lake that loses chart entries silently: a chart CSV written without its last line', async () => {
     const scenario: Scenario = {
       seed: 0,
-      days: ['2026-08-01'],
+      days: [{ chartId: 'br', chartDate: '2026-08-01' }],
       operations: [{ kind: 'run', day: '2026-08-01' }],
       faults: [],
     };

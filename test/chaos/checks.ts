@@ -4,8 +4,9 @@ import { readManifest } from '../../shared/lake/manifests.js';
 import { RunRecords } from '../../shared/lake/run-records.js';
 import { describeLakeProblem, failingKinds, verifyLake } from '../../shared/lake/verify-lake.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
+import type { ChartDay } from '../../shared/records/messages.js';
 import { stageRows } from '../support/pipeline.js';
-import { chaosChart } from './scenario.js';
+import { dayKey } from './scenario.js';
 
 /**
  * The checks a completed scenario's end state must pass (docs/chaos.md, "Checks"). Each answers the
@@ -75,7 +76,7 @@ interface DayEntries {
   readonly tracks: number;
 }
 
-const entriesOf = async (pipeline: LocalPipeline, chartDate: string): Promise<DayEntries> => {
+const entriesOf = async (pipeline: LocalPipeline, day: ChartDay): Promise<DayEntries> => {
   const tables = await pipeline.warehouse.query<{ n: number }>(
     `select count(*) as n from information_schema.tables where table_schema = 'marts' and table_name = 'fct_chart_entries'`,
   );
@@ -83,21 +84,21 @@ const entriesOf = async (pipeline: LocalPipeline, chartDate: string): Promise<Da
   const [row] = await pipeline.warehouse.query<{ rows: number; tracks: number }>(
     `select count(*) as rows, count(distinct track_id) as tracks from marts.fct_chart_entries
      where chart_id = :chart and cast(chart_date as varchar) = :date`,
-    { chart: chaosChart, date: chartDate },
+    { chart: day.chartId, date: day.chartDate },
   );
   return { rows: Number(row?.rows ?? 0), tracks: Number(row?.tracks ?? 0) };
 };
 
 /** No chart entry lost or duplicated: each day's fct_chart_entries holds its manifest's tracks, once each. */
-export const chartEntries = async (pipeline: LocalPipeline, days: readonly string[]): Promise<string[]> => {
+export const chartEntries = async (pipeline: LocalPipeline, days: readonly ChartDay[]): Promise<string[]> => {
   const problems: string[] = [];
-  for (const chartDate of days) {
-    const manifest = await readManifest(pipeline.store, { chartId: chaosChart, chartDate });
+  for (const day of days) {
+    const manifest = await readManifest(pipeline.store, day);
     const expected = new Set(manifest?.trackIds ?? []).size;
-    const { rows, tracks } = await entriesOf(pipeline, chartDate);
-    if (rows !== tracks) problems.push(`${chartDate}: ${rows - tracks} chart entries duplicated`);
+    const { rows, tracks } = await entriesOf(pipeline, day);
+    if (rows !== tracks) problems.push(`${dayKey(day)}: ${rows - tracks} chart entries duplicated`);
     if (tracks !== expected)
-      problems.push(`${chartDate}: ${tracks} chart entries in the marts, the manifest lists ${expected}`);
+      problems.push(`${dayKey(day)}: ${tracks} chart entries in the marts, the manifest lists ${expected}`);
   }
   return problems;
 };
@@ -111,33 +112,35 @@ export const chartEntries = async (pipeline: LocalPipeline, days: readonly strin
  */
 export const unnamedFailures = async (
   pipeline: LocalPipeline,
-  days: readonly string[],
+  days: readonly ChartDay[],
   killed: ReadonlySet<string>,
   deadLetters: readonly string[],
 ): Promise<string[]> => {
   const problems: string[] = [];
   const records = new RunRecords(pipeline.store);
-  const backlog = await new MissingBacklog(pipeline.store).list({ chartId: chaosChart });
-  for (const chartDate of days) {
-    const manifest = await readManifest(pipeline.store, { chartId: chaosChart, chartDate });
-    const { tracks } = await entriesOf(pipeline, chartDate);
+  const backlog = await new MissingBacklog(pipeline.store).list();
+  const quarantined = await pipeline.store.list(`quarantine/`);
+  for (const day of days) {
+    const { chartId, chartDate } = day;
+    const manifest = await readManifest(pipeline.store, day);
+    const { tracks } = await entriesOf(pipeline, day);
     if (manifest && tracks === new Set(manifest.trackIds).size) continue;
-    const newest = (await records.list({ chartId: chaosChart, chartDate })).at(-1);
+    const newest = (await records.list(day)).at(-1);
     if (newest?.status === 'succeeded' && manifest && newest.runId === manifest.runId) {
       problems.push(
-        `${chartDate}: recorded succeeded, yet ${tracks} of its ${manifest.trackIds.length} chart entries are in the marts`,
+        `${dayKey(day)}: recorded succeeded, yet ${tracks} of its ${manifest.trackIds.length} chart entries are in the marts`,
       );
       continue;
     }
     const named =
       (newest !== undefined && newest.status !== 'succeeded') ||
-      backlog.some((entry) => entry.chartDate === chartDate) ||
-      (await pipeline.store.list(`quarantine/`)).some((o) => o.key.includes(`date=${chartDate}/`)) ||
-      deadLetters.some((body) => body.includes(chartDate)) ||
-      killed.has(chartDate);
+      backlog.some((entry) => entry.chartDate === chartDate && entry.chartId === chartId) ||
+      quarantined.some((o) => o.key.includes(`date=${chartDate}/`) && o.key.includes(`chart=${chartId}/`)) ||
+      deadLetters.some((body) => body.includes(chartDate) && body.includes(chartId)) ||
+      killed.has(dayKey(day));
     if (!named)
       problems.push(
-        `${chartDate}: not in the marts (${tracks} entries) and named nowhere: no failed run record, backlog, quarantine or dead letter`,
+        `${dayKey(day)}: not in the marts (${tracks} entries) and named nowhere: no failed run record, backlog, quarantine or dead letter`,
       );
   }
   return problems;

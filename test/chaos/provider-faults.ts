@@ -21,7 +21,7 @@ export const armProviderFaults = (
   let failingIds = false;
   if (!sandbox) return { clear: () => undefined };
   const operation = scenario.operations[op]!;
-  const day = 'day' in operation ? operation.day : scenario.days[0]!;
+  const day = 'day' in operation ? operation.day : scenario.days[0]!.chartDate;
   for (const fault of scenario.faults.filter((f) => f.op === op && f.kind.startsWith('provider.'))) {
     const provider = faults.rng.pick(['spotify', 'reccobeats'] as const);
     switch (fault.kind) {

@@ -17,7 +17,17 @@ import {
 import { FaultInjector, ProcessFaults, faultyPorts } from './faults.js';
 import { armProviderFaults } from './provider-faults.js';
 import { chaosHome, chaosRetry, type References } from './reference.js';
-import { chaosChart, type FaultKind, type Operation, type Scenario } from './scenario.js';
+import { ingest } from './ingest-file.js';
+import {
+  chaosChart,
+  dayKey,
+  ingestChart,
+  operationDays,
+  type FaultKind,
+  type Operation,
+  type Scenario,
+} from './scenario.js';
+import type { ChartDay } from '../../shared/records/messages.js';
 
 /** What one scenario came to. */
 export interface ScenarioOutcome {
@@ -69,17 +79,12 @@ const perform = (pipeline: LocalPipeline, operation: Operation): Promise<unknown
       return pipeline.backfill(operation.days.map(day));
     case 'replay':
       return pipeline.replay(day(operation.day));
+    case 'ingest':
+      return ingest(pipeline, [operation.day]);
     default:
       return pipeline.retryMissing();
   }
 };
-
-const operationDays = (operation: Operation, all: readonly string[]): readonly string[] =>
-  operation.kind === 'run' || operation.kind === 'replay'
-    ? [operation.day]
-    : operation.kind === 'backfill'
-      ? operation.days
-      : all;
 
 interface Faulty {
   readonly pipeline: LocalPipeline;
@@ -178,7 +183,7 @@ const runFaulty = async (
     faults.disarm();
     if (how === 'killed' || how === 'interrupted') {
       log.push(`    the process was ${how} during operation ${i + 1}; restarted`);
-      for (const day of operationDays(operation, scenario.days)) diedIn.add(day);
+      for (const day of operationDays(operation, scenario.days)) diedIn.add(dayKey(day));
       // A dead process's work stops with it; what is still in flight fails at its next port call.
       await Promise.race([work, sleep(3_000)]);
       await pipeline.runner.idle();
@@ -191,30 +196,37 @@ const runFaulty = async (
 };
 
 /** The days the pipeline itself says are not done: no manifest, or a newest run that did not succeed. */
-const unfinishedDays = async (pipeline: LocalPipeline, days: readonly string[]): Promise<string[]> => {
+const unfinishedDays = async (pipeline: LocalPipeline, days: readonly ChartDay[]): Promise<ChartDay[]> => {
   const records = new RunRecords(pipeline.store);
-  const unfinished: string[] = [];
-  for (const chartDate of days) {
-    const manifest = await readManifest(pipeline.store, { chartId: chaosChart, chartDate });
-    const newest = (await records.list({ chartId: chaosChart, chartDate })).at(-1);
+  const unfinished: ChartDay[] = [];
+  for (const day of days) {
+    const manifest = await readManifest(pipeline.store, day);
+    const newest = (await records.list(day)).at(-1);
     if (!manifest || !newest || newest.status !== 'succeeded' || newest.runId !== manifest.runId)
-      unfinished.push(chartDate);
+      unfinished.push(day);
   }
   return unfinished;
 };
 
 /**
  * Completes the scenario without faults, as a user would after reading what the pipeline told
- * them: a new process (whose start recovers what an interrupted one left), the days it reports
- * unfinished run again in one backfill, and `retry-missing` for what the backlog holds.
+ * them: a new process (whose start recovers what an interrupted one left), the chart days it
+ * reports unfinished run again in one backfill, the ingested ones ingested again (the user drops
+ * the file again), and `retry-missing` for what the backlog holds.
  */
 const complete = async (pipeline: LocalPipeline, scenario: Scenario, log: string[]): Promise<void> => {
   const again = await unfinishedDays(pipeline, scenario.days);
-  if (again.length > 0) {
-    log.push(`  completion: backfill ${again.join(' ')}`);
-    await pipeline.backfill(again.map((chartDate) => ({ chartId: chaosChart, chartDate })));
+  const fetched = again.filter((d) => d.chartId === chaosChart);
+  const ingested = again.filter((d) => d.chartId === ingestChart).map((d) => d.chartDate);
+  if (fetched.length > 0) {
+    log.push(`  completion: backfill ${fetched.map((d) => d.chartDate).join(' ')}`);
+    await pipeline.backfill(fetched);
   }
-  if ((await new MissingBacklog(pipeline.store).list({ chartId: chaosChart })).length > 0) {
+  if (ingested.length > 0) {
+    log.push(`  completion: ingest ${ingested.join(' ')} again`);
+    await ingest(pipeline, ingested);
+  }
+  if ((await new MissingBacklog(pipeline.store).list()).length > 0) {
     log.push('  completion: retry-missing');
     await pipeline.retryMissing();
   }

@@ -1,4 +1,5 @@
 import { createRng, type Rng } from '../../infra/sandbox/prng.js';
+import type { ChartDay } from '../../shared/records/messages.js';
 
 /**
  * A chaos scenario (docs/chaos.md): a few pipeline operations on a few days of one small chart,
@@ -9,6 +10,12 @@ import { createRng, type Rng } from '../../infra/sandbox/prng.js';
 /** The chart every scenario uses: the sandbox's smallest (50 tracks). */
 export const chaosChart = 'br';
 
+/**
+ * The chart an ingested file becomes: `ingest` drops the sandbox's {@link chaosChart} of a day as
+ * the Spotify Charts file `regional-br-daily-<day>.csv`, whose chart is `br-daily`.
+ */
+export const ingestChart = 'br-daily';
+
 /** The days scenarios draw from; few, so that the fault-free references are shared. */
 export const chaosDays = ['2026-08-01', '2026-08-02', '2026-08-03'] as const;
 
@@ -16,7 +23,9 @@ export type Operation =
   | { readonly kind: 'run'; readonly day: string }
   | { readonly kind: 'backfill'; readonly days: readonly string[] }
   | { readonly kind: 'replay'; readonly day: string }
-  | { readonly kind: 'retry-missing' };
+  | { readonly kind: 'retry-missing' }
+  /** A Spotify Charts file of the day dropped into the inbox (`chartflow ingest`): chart {@link ingestChart}. */
+  | { readonly kind: 'ingest'; readonly day: string };
 
 /** Every fault the suite injects, by the port it hits. */
 export const faultKinds = [
@@ -64,7 +73,8 @@ export interface Fault {
 
 export interface Scenario {
   readonly seed: number;
-  readonly days: readonly string[];
+  /** The chart days its operations fetch: days of {@link chaosChart}, and of {@link ingestChart} if it ingests. */
+  readonly days: readonly ChartDay[];
   readonly operations: readonly Operation[];
   readonly faults: readonly Fault[];
 }
@@ -92,6 +102,25 @@ const pickSubset = (rng: Rng, days: readonly string[]): string[] => {
 
 const fetchedBy = (operation: Operation): readonly string[] =>
   operation.kind === 'run' ? [operation.day] : operation.kind === 'backfill' ? operation.days : [];
+
+/** The chart days an operation fetches or loads (`retry-missing`: every day of the scenario). */
+export const operationDays = (operation: Operation, all: readonly ChartDay[]): readonly ChartDay[] => {
+  const of = (chartDate: string): ChartDay => ({ chartId: chaosChart, chartDate });
+  switch (operation.kind) {
+    case 'run':
+    case 'replay':
+      return [of(operation.day)];
+    case 'backfill':
+      return operation.days.map(of);
+    case 'ingest':
+      return [{ chartId: ingestChart, chartDate: operation.day }];
+    default:
+      return all;
+  }
+};
+
+/** A chart day as one word, for sets and messages: `br 2026-08-01`. */
+export const dayKey = (day: ChartDay): string => `${day.chartId} ${day.chartDate}`;
 
 /** The number a kind of fault takes, drawn. */
 const drawParam = (rng: Rng, kind: FaultKind): number => {
@@ -135,8 +164,9 @@ const drawAt = (rng: Rng, kind: FaultKind): number =>
 
 /**
  * The scenario of a seed: 1 to 3 days of {@link chaosChart}, 1 to 3 operations (the first always
- * fetches), and 1 to 3 faults, each armed during one operation. At most one process fault, since
- * the process it strikes is gone for the rest of the scenario's faulty part.
+ * fetches), and 1 to 3 faults, each armed during one operation; then, one time in four, an ingest
+ * of a day's chart file as a last operation, with a fault of its own half the time. At most one
+ * process fault, since the process it strikes is gone for the rest of the scenario's faulty part.
  */
 export const drawScenario = (seed: number): Scenario => {
   const rng = createRng(seed);
@@ -155,22 +185,40 @@ export const drawScenario = (seed: number): Scenario => {
     operations.push(operation);
   }
   const faults: Fault[] = [];
-  const faultCount = rng.int(1, 3);
-  for (let i = 0; i < faultCount; i += 1) {
+  // The draws go in this order (kind, operation, call, times, param, after): the seeds' scenarios depend on it.
+  const drawFault = (drawOp: () => number): Fault => {
     const processTaken = faults.some((f) => f.kind.startsWith('process.'));
     const kinds = processTaken ? faultKinds.filter((k) => !k.startsWith('process.')) : faultKinds;
     const kind = rng.pick(kinds);
-    faults.push({
+    return {
       kind,
-      op: rng.int(0, operations.length - 1),
+      op: drawOp(),
       at: drawAt(rng, kind),
       times: rng.int(1, 3),
       param: drawParam(rng, kind),
       after: rng.chance(0.5),
-    });
+    };
+  };
+  const faultCount = rng.int(1, 3);
+  for (let i = 0; i < faultCount; i += 1) faults.push(drawFault(() => rng.int(0, operations.length - 1)));
+  // An ingest is drawn last, after everything above, so that adding it to the suite left every
+  // scenario that draws none exactly as it was: one scenario in four ends with a Spotify Charts file
+  // of one of the days dropped into the inbox, with a fault of its own half the time.
+  if (rng.chance(0.25)) {
+    operations.push({ kind: 'ingest', day: rng.pick(chaosDays) });
+    if (rng.chance(0.5)) faults.push(drawFault(() => operations.length - 1));
   }
   // The scenario's days are those its operations fetch: a day drawn but never run is no part of it.
-  return { seed, days: days.filter((d) => fetched.has(d)), operations, faults };
+  const ingested = operations.flatMap((o) => (o.kind === 'ingest' ? [o.day] : []));
+  return {
+    seed,
+    days: [
+      ...days.filter((d) => fetched.has(d)).map((chartDate) => ({ chartId: chaosChart, chartDate })),
+      ...[...new Set(ingested)].map((chartDate) => ({ chartId: ingestChart, chartDate })),
+    ],
+    operations,
+    faults,
+  };
 };
 
 const describeOperation = (operation: Operation): string =>
@@ -180,7 +228,9 @@ const describeOperation = (operation: Operation): string =>
       ? `backfill ${operation.days.join(' ')}`
       : operation.kind === 'replay'
         ? `replay ${operation.day}`
-        : 'retry-missing';
+        : operation.kind === 'ingest'
+          ? `ingest regional-br-daily-${operation.day}.csv`
+          : 'retry-missing';
 
 const describeFault = (fault: Fault): string =>
   (fault.kind.startsWith('process.') && fault.after
@@ -190,7 +240,7 @@ const describeFault = (fault: Fault): string =>
 
 /** The scenario as steps, one per line: what a failing scenario prints with its seed. */
 export const describeScenario = (scenario: Scenario): string[] => [
-  `seed ${scenario.seed}: chart ${chaosChart}, days ${scenario.days.join(' ')}`,
+  `seed ${scenario.seed}: days ${scenario.days.map(dayKey).join(', ')}`,
   ...scenario.operations.map((operation, i) => {
     const faults = scenario.faults.filter((f) => f.op === i).map(describeFault);
     return `  ${i + 1}. ${describeOperation(operation)}${faults.length > 0 ? `  [${faults.join('; ')}]` : ''}`;
