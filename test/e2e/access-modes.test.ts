@@ -16,6 +16,7 @@ import {
 } from '../support/provenance.js';
 import {
   currentChartsCsv,
+  sandboxChartRows,
   type ChartsCsvRowSpec,
 } from '../services/chart-fetch/sources/spotify-charts-csv-files.js';
 
@@ -75,15 +76,7 @@ const runDays = async (
 
 /** The sandbox's global chart of a day, as a Spotify Charts file would list it, with streams. */
 const chartFileRows = (catalog: Catalog, date: string): ChartsCsvRowSpec[] =>
-  catalog.chartFor('global', date).map((trackId, i) => {
-    const track = catalog.track(trackId)!;
-    return {
-      trackId,
-      trackName: track.name,
-      artistNames: track.artistIds.map((a) => catalog.artistName(a, date)).join(', '),
-      streams: 3_000_000 - i * 11_113,
-    };
-  });
+  sandboxChartRows(catalog, 'global', date, { topStreams: 3_000_000, step: 11_113 });
 
 const entriesOf = (t: TestPipeline, chartId: string, date: string) =>
   t.pipeline.warehouse.query<{

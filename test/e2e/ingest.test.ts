@@ -7,6 +7,7 @@ import { martSnapshot, startTestPipeline, stageRows, type TestPipeline } from '.
 import {
   currentChartsCsv,
   legacyChartsCsv,
+  sandboxChartRows,
   type ChartsCsvRowSpec,
 } from '../services/chart-fetch/sources/spotify-charts-csv-files.js';
 
@@ -15,15 +16,7 @@ const legacyDay = '2026-09-11';
 
 /** The sandbox's global chart of a day, as a Spotify Charts file would list it, with streams. */
 const chartRows = (catalog: Catalog, date: string): ChartsCsvRowSpec[] =>
-  catalog.chartFor('global', date).map((trackId, i) => {
-    const track = catalog.track(trackId)!;
-    return {
-      trackId,
-      trackName: track.name,
-      artistNames: track.artistIds.map((a) => catalog.artistName(a, date)).join(', '),
-      streams: 4_000_000 - i * 13_577,
-    };
-  });
+  sandboxChartRows(catalog, 'global', date, { topStreams: 4_000_000, step: 13_577 });
 
 const entriesOf = (t: TestPipeline, chartDate: string) =>
   t.pipeline.warehouse.query<{ position: number; track_id: string; streams: bigint | number | null }>(

@@ -6,6 +6,8 @@
  * cells that need it (`3,SAD!,XXXTENTACION,28909080,https://open.spotify.com/track/…`).
  */
 
+import type { Catalog, ChartId } from '../../../../infra/sandbox/catalog.js';
+
 /** One chart row; what a real file has beyond chartflow's columns is filled in plausibly. */
 export interface ChartsCsvRowSpec {
   readonly trackId: string;
@@ -17,6 +19,26 @@ export interface ChartsCsvRowSpec {
   /** The whole `uri` / `URL` cell, to write a broken one. */
   readonly link?: string;
 }
+
+/**
+ * The sandbox's chart of a day, as a Spotify Charts file would list it: streams falling from
+ * `topStreams` by `step` a place.
+ */
+export const sandboxChartRows = (
+  catalog: Catalog,
+  chartId: ChartId,
+  date: string,
+  streams: { readonly topStreams: number; readonly step: number },
+): ChartsCsvRowSpec[] =>
+  catalog.chartFor(chartId, date).map((trackId, i) => {
+    const track = catalog.track(trackId)!;
+    return {
+      trackId,
+      trackName: track.name,
+      artistNames: track.artistIds.map((a) => catalog.artistName(a, date)).join(', '),
+      streams: streams.topStreams - i * streams.step,
+    };
+  });
 
 export interface ChartsCsvOptions {
   /** Line ends between records (names keep their own). */

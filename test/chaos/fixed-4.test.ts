@@ -1,0 +1,3 @@
+import { fixedShareTests } from './fixed-set.js';
+
+fixedShareTests(3);
