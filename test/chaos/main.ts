@@ -20,6 +20,7 @@ const optionsSchema = z.object({
   scenarios: z.coerce.number().int().positive().max(10_000).default(300),
   jobs: z.coerce.number().int().positive().max(16).default(1),
   verbose: z.boolean().default(false),
+  keep: z.boolean().default(false),
   /** Chosen seeds instead of a range: how a list of failing seeds is run again. */
   seeds: z
     .string()
@@ -37,6 +38,7 @@ const program = new Command('chaos')
   .option('--seeds <list>', 'these seeds (comma-separated) instead of a range')
   .option('--jobs <j>', 'run the scenarios in this many processes (a core each)')
   .option('--verbose', 'print what happened in every scenario, not only in failing ones')
+  .option('--keep', "keep a failing scenario's home (lake and warehouse) and print where")
   .addOption(new Option('--outcomes <file>').hideHelp());
 program.parse(process.argv.filter((arg, i) => !(i === 2 && arg === '--')));
 const parsed = optionsSchema.safeParse(program.opts());
@@ -46,7 +48,7 @@ if (!parsed.success) {
   );
   process.exit(2);
 }
-const { seed, scenarios, verbose, jobs } = parsed.data;
+const { seed, scenarios, verbose, jobs, keep } = parsed.data;
 const seeds = parsed.data.seeds ?? Array.from({ length: scenarios }, (_, i) => seed + i);
 
 /** A job's outcomes as JSON (the fault counts as entries). */
@@ -67,7 +69,7 @@ const runHere = async (mine: readonly number[], references: References): Promise
   for (const each of mine) {
     const scenario = drawScenario(each);
     process.stderr.write(`${describeScenario(scenario).join('\n')}\n`);
-    const outcome = await runScenario(scenario, references);
+    const outcome = await runScenario(scenario, references, { keepFailing: keep });
     outcomes.push(outcome);
     process.stderr.write(
       outcome.violations.length > 0
@@ -94,6 +96,7 @@ const runInJobs = async (): Promise<{
         const file = path.join(folder, `job-${j}.json`);
         const args = [...process.execArgv, process.argv[1]!, '--seeds', share.join(','), '--outcomes', file];
         if (verbose) args.push('--verbose');
+        if (keep) args.push('--keep');
         const code = await new Promise<number | null>((resolve) => {
           const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
           child.once('close', (c) => resolve(c));

@@ -2,7 +2,8 @@ import { rm } from 'node:fs/promises';
 import { thisHost } from '../../infra/local/process-liveness.js';
 import { LocalPipeline, type PortWrappers } from '../../infra/local/runtime.js';
 import type { LocalConfig } from '../../shared/config/config.js';
-import { MissingBacklog } from '../../shared/lake/backlog.js';
+import { MissingBacklog, retryableFrom } from '../../shared/lake/backlog.js';
+import { systemClock, type Clock } from '../../shared/ports/clock.js';
 import { readManifest } from '../../shared/lake/manifests.js';
 import { RunRecords } from '../../shared/lake/run-records.js';
 import { martSnapshot } from '../support/pipeline.js';
@@ -209,12 +210,33 @@ const unfinishedDays = async (pipeline: LocalPipeline, days: readonly ChartDay[]
 };
 
 /**
+ * The clock of the completing process: the system's, moved forward when the user waits for a
+ * provider's quota to end before `retry-missing` (a quota's Retry-After runs to a day).
+ */
+class WaitingClock implements Clock {
+  #aheadMs = 0;
+  now = (): Date => new Date(systemClock.now().getTime() + this.#aheadMs);
+  sleep = (ms: number): Promise<void> => systemClock.sleep(ms);
+  /** Moves the clock to just after `until`, if that is still to come. */
+  waitUntil(until: string): void {
+    this.#aheadMs = Math.max(this.#aheadMs, Date.parse(until) + 1_000 - systemClock.now().getTime());
+  }
+}
+
+/**
  * Completes the scenario without faults, as a user would after reading what the pipeline told
  * them: a new process (whose start recovers what an interrupted one left), the chart days it
  * reports unfinished run again in one backfill, the ingested ones ingested again (the user drops
- * the file again), and `retry-missing` for what the backlog holds.
+ * the file again), and `retry-missing` for what the backlog holds, once every quota it names has
+ * ended (the user waits: retry-missing skips a day whose tracks wait for a quota, and says until
+ * when).
  */
-const complete = async (pipeline: LocalPipeline, scenario: Scenario, log: string[]): Promise<void> => {
+const complete = async (
+  pipeline: LocalPipeline,
+  clock: WaitingClock,
+  scenario: Scenario,
+  log: string[],
+): Promise<void> => {
   const again = await unfinishedDays(pipeline, scenario.days);
   const fetched = again.filter((d) => d.chartId === chaosChart);
   const ingested = again.filter((d) => d.chartId === ingestChart).map((d) => d.chartDate);
@@ -226,7 +248,14 @@ const complete = async (pipeline: LocalPipeline, scenario: Scenario, log: string
     log.push(`  completion: ingest ${ingested.join(' ')} again`);
     await ingest(pipeline, ingested);
   }
-  if ((await new MissingBacklog(pipeline.store).list()).length > 0) {
+  const backlog = await new MissingBacklog(pipeline.store).list();
+  if (backlog.length > 0) {
+    const quotaEnds = backlog.map(retryableFrom).filter((until) => until !== undefined);
+    const until = quotaEnds.sort().at(-1);
+    if (until !== undefined && Date.parse(until) > clock.now().getTime()) {
+      log.push(`  completion: waits for the quota to end at ${until}`);
+      clock.waitUntil(until);
+    }
     log.push('  completion: retry-missing');
     await pipeline.retryMissing();
   }
@@ -240,6 +269,8 @@ export interface RunOptions {
    * one included): how the suite's own test shows that its checks catch a real loss.
    */
   readonly sabotage?: NonNullable<PortWrappers['store']>;
+  /** Keeps a failing scenario's home (its lake and warehouse) for a look, and says where. */
+  readonly keepFailing?: boolean;
 }
 
 /** Runs one scenario in a fresh home, completes it, and checks its end state. */
@@ -258,8 +289,10 @@ export const runScenario = async (
   try {
     const { diedIn, deadLetters } = await runFaulty(scenario, config, processes, faults, log, options);
     const process = processes.spawn();
+    const clock = new WaitingClock();
     const pipeline = await LocalPipeline.start({
       config,
+      clock,
       processEnv: globalThis.process.env,
       retry: chaosRetry,
       note: (text) => log.push(`    note: ${text}`),
@@ -267,7 +300,7 @@ export const runScenario = async (
     });
     try {
       violations.push(...(await unnamedFailures(pipeline, scenario.days, diedIn, deadLetters)));
-      await complete(pipeline, scenario, log);
+      await complete(pipeline, clock, scenario, log);
       const expected = await references.of(scenario.days);
       violations.push(...martDifferences(await martSnapshot(pipeline.warehouse), expected));
       violations.push(...(await chartEntries(pipeline, scenario.days)));
@@ -279,7 +312,8 @@ export const runScenario = async (
   } catch (error) {
     violations.push(`the scenario could not complete: ${(error as Error).stack ?? String(error)}`);
   } finally {
-    await rm(home, { recursive: true, force: true });
+    if (options.keepFailing && violations.length > 0) log.push(`  home kept: ${home}`);
+    else await rm(home, { recursive: true, force: true });
   }
   return {
     scenario,
