@@ -16,6 +16,7 @@ import {
 } from '../../shared/records/messages.js';
 import { fromStageCsv } from '../../shared/records/csv.js';
 import { newId } from '../../shared/ids.js';
+import pRetry from 'p-retry';
 
 export interface StageLoaderDeps {
   readonly store: ObjectStore;
@@ -72,7 +73,7 @@ export const loadCompletedDays = async (
 };
 
 const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<LoadDecision> => {
-  const { store, warehouse, bus, clock } = deps;
+  const { store, clock } = deps;
   const manifest = await readManifest(store, day);
   if (!manifest) return { outcome: 'incomplete', day, missing: null };
   const { runId } = manifest;
@@ -80,7 +81,7 @@ const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<Loa
     manifest.chartCsvMd5 === undefined
       ? await completenessFromFiles(store, day, manifest)
       : await completenessFromKeys(store, day, manifest, manifest.chartCsvMd5);
-  const { files, missing, chartIsTheRuns, damaged } = decided;
+  const { missing, chartIsTheRuns, damaged } = decided;
   if (decided.claimed === true) return { outcome: 'already_claimed', day, runId };
   if (damaged.length === 0 && (missing > 0 || !chartIsTheRuns))
     return { outcome: 'incomplete', day, missing };
@@ -93,6 +94,46 @@ const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<Loa
   }
   const protocol = new BatchProtocol(store, clock);
   const load = { runId, loadId, ...day };
+  let loaded: Refused | Recorded;
+  try {
+    loaded = await loadClaimed({ day, manifest, decided, load, protocol }, deps);
+  } catch (error) {
+    // Nothing says this load happened (no run record of it): undo it and give the claim back, so
+    // that a retry of the event loads the day (docs/architecture.md, invariant 2).
+    await giveBack(load, claimKey, deps);
+    throw error;
+  }
+  if (loaded.outcome === 'refused') return loaded;
+  const detail: StageLoaded = { runId, loadId, ...day, rows: loaded.rows, ...loaded.batch };
+  await deps.bus.publish({ source: eventSource, detailType: stageLoadedDetailType, detail });
+  return { outcome: 'loaded', day, runId, loadId, rows: loaded.rows };
+};
+
+type Refused = Extract<LoadDecision, { outcome: 'refused' }>;
+
+/** A load in the stage, and recorded (joined to its backfill's batch, if any). */
+interface Recorded {
+  readonly outcome: 'recorded';
+  readonly rows: Extract<LoadDecision, { outcome: 'loaded' }>['rows'];
+  readonly batch: { readonly batchId?: string };
+}
+
+/** What {@link loadClaimed} is given: the day, its manifest, what the keys said, and the claimed load. */
+interface ClaimedLoad {
+  readonly day: ChartDay;
+  readonly manifest: Manifest;
+  readonly decided: Completeness;
+  readonly load: { readonly runId: string; readonly loadId: string } & ChartDay;
+  readonly protocol: BatchProtocol;
+}
+
+/** Verifies, COPYs and records a claimed load, or refuses it. */
+const loadClaimed = async (
+  { day, manifest, decided, load, protocol }: ClaimedLoad,
+  { store, warehouse, clock }: StageLoaderDeps,
+): Promise<Refused | Recorded> => {
+  const { files, damaged } = decided;
+  const { runId } = load;
   // The claim stays when a load is refused: events of this run find it taken; a replay resets it
   // and checks again. Held before COPY: the chart CSV to the day's manifest, each part's CSVs to the part's.
   if (damaged.length > 0) return refuse(protocol, load, damaged);
@@ -101,15 +142,8 @@ const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<Loa
   if (problems.length > 0) return refuse(protocol, load, problems);
 
   const started = clock.now().getTime();
-  let rows;
-  try {
-    await warehouse.ensureStage();
-    rows = await warehouse.loadStage({ runId, ...day, files });
-  } catch (error) {
-    // Nothing was loaded (one transaction): give the claim back so that a retry can load.
-    await store.delete(claimKey);
-    throw error;
-  }
+  await warehouse.ensureStage();
+  const rows = await warehouse.loadStage({ runId, ...day, files });
   const counted = rowsProblems(expected.rows, rows);
   if (counted.length > 0) {
     await warehouse.cleanStage([{ runId, ...day }]);
@@ -118,16 +152,31 @@ const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<Loa
   const loadMs = clock.now().getTime() - started;
   // A backfill's load joins its batch before it is announced, so that the batch's transform finds it.
   const batch = await protocol.recordLoad({ ...load, rows, loadMs }, manifest.batchId);
-  const detail: StageLoaded = { runId, loadId, ...day, rows, ...batch };
-  await bus.publish({ source: eventSource, detailType: stageLoadedDetailType, detail });
-  return { outcome: 'loaded', day, runId, loadId, rows };
+  return { outcome: 'recorded', rows, batch };
+};
+
+/**
+ * Undoes a claimed load that failed before anything recorded it: its rows leave the stage (a COPY
+ * is one transaction, but its answer may have been lost after it committed) and the claim is
+ * deleted. Each step is tried a few times, since what failed the load may be failing still.
+ */
+const giveBack = async (
+  load: { readonly runId: string } & ChartDay,
+  claimKey: string,
+  { store, warehouse }: StageLoaderDeps,
+): Promise<void> => {
+  const { runId, chartId, chartDate } = load;
+  const persist = (step: () => Promise<unknown>) =>
+    pRetry(step, { retries: 4, minTimeout: 50, maxTimeout: 1_000 }).catch(() => undefined);
+  await persist(() => warehouse.cleanStage([{ runId, chartId, chartDate }]));
+  await persist(() => store.delete(claimKey));
 };
 
 const refuse = async (
   protocol: BatchProtocol,
   load: { runId: string; loadId: string } & ChartDay,
   problems: readonly FileProblem[],
-): Promise<LoadDecision> => {
+): Promise<Refused> => {
   await protocol.recordRefused(load, problems);
   const { runId, loadId, ...day } = load;
   return { outcome: 'refused', day, runId, loadId, problems };

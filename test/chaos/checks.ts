@@ -108,12 +108,13 @@ export const chartEntries = async (pipeline: LocalPipeline, days: readonly Chart
  * entries are not all in the marts has a reason somewhere a user looks: its newest run record says
  * it did not succeed, the backlog or the quarantine holds its tracks, or its messages are dead
  * letters. A day whose newest record says `succeeded` while its entries are missing failed
- * silently. Days whose operation the process died in are named by the death itself (`killed`).
+ * silently. Days of a command that failed are named by its failure (`told`): the process died in
+ * it, or it ended with an error, which the CLI prints before it exits 1.
  */
 export const unnamedFailures = async (
   pipeline: LocalPipeline,
   days: readonly ChartDay[],
-  killed: ReadonlySet<string>,
+  told: ReadonlySet<string>,
   deadLetters: readonly string[],
 ): Promise<string[]> => {
   const problems: string[] = [];
@@ -137,7 +138,7 @@ export const unnamedFailures = async (
       backlog.some((entry) => entry.chartDate === chartDate && entry.chartId === chartId) ||
       quarantined.some((o) => o.key.includes(`date=${chartDate}/`) && o.key.includes(`chart=${chartId}/`)) ||
       deadLetters.some((body) => body.includes(chartDate) && body.includes(chartId)) ||
-      killed.has(dayKey(day));
+      told.has(dayKey(day));
     if (!named)
       problems.push(
         `${dayKey(day)}: not in the marts (${tracks} entries) and named nowhere: no failed run record, backlog, quarantine or dead letter`,

@@ -93,9 +93,13 @@ interface Faulty {
   readonly faults: ProcessFaults;
 }
 
-/** What the faulty part leaves for the checks besides the lake: where processes died, their dead letters. */
+/**
+ * What the faulty part leaves for the checks besides the lake: the days (as {@link dayKey}) of the
+ * commands that told the user they failed (the process died in them, or they ended with an
+ * error), and the dead letters.
+ */
 interface FaultyPart {
-  readonly diedIn: ReadonlySet<string>;
+  readonly told: ReadonlySet<string>;
   readonly deadLetters: readonly string[];
 }
 
@@ -108,7 +112,7 @@ const runFaulty = async (
   log: string[],
   options: RunOptions,
 ): Promise<FaultyPart> => {
-  const diedIn = new Set<string>();
+  const told = new Set<string>();
   const deadLetters: string[] = [];
   const sabotage = options.sabotage ?? ((store) => store);
   const visibility = scenario.faults.find((f) => f.kind === 'queue.visibility-expiry');
@@ -182,9 +186,11 @@ const runFaulty = async (
     for (const timer of timed) clearTimeout(timer);
     provider.clear();
     faults.disarm();
+    // A command that failed with an error told the user so (the CLI prints it and exits 1): when the
+    // lake refuses the very write that would record a failure, that is the only place it can be named.
+    if (how !== 'done') for (const day of operationDays(operation, scenario.days)) told.add(dayKey(day));
     if (how === 'killed' || how === 'interrupted') {
       log.push(`    the process was ${how} during operation ${i + 1}; restarted`);
-      for (const day of operationDays(operation, scenario.days)) diedIn.add(dayKey(day));
       // A dead process's work stops with it; what is still in flight fails at its next port call.
       await Promise.race([work, sleep(3_000)]);
       await pipeline.runner.idle();
@@ -193,7 +199,7 @@ const runFaulty = async (
     }
   }
   await end(current);
-  return { diedIn, deadLetters };
+  return { told, deadLetters };
 };
 
 /** The days the pipeline itself says are not done: no manifest, or a newest run that did not succeed. */
@@ -287,7 +293,7 @@ export const runScenario = async (
   const faults = new FaultInjector(scenario.seed);
   const processes = new Processes();
   try {
-    const { diedIn, deadLetters } = await runFaulty(scenario, config, processes, faults, log, options);
+    const { told, deadLetters } = await runFaulty(scenario, config, processes, faults, log, options);
     const process = processes.spawn();
     const clock = new WaitingClock();
     const pipeline = await LocalPipeline.start({
@@ -299,7 +305,7 @@ export const runScenario = async (
       wrap: { process, ...(options.sabotage ? { store: options.sabotage } : {}) },
     });
     try {
-      violations.push(...(await unnamedFailures(pipeline, scenario.days, diedIn, deadLetters)));
+      violations.push(...(await unnamedFailures(pipeline, scenario.days, told, deadLetters)));
       await complete(pipeline, clock, scenario, log);
       const expected = await references.of(scenario.days);
       violations.push(...martDifferences(await martSnapshot(pipeline.warehouse), expected));

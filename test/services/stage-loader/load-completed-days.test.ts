@@ -388,3 +388,80 @@ describe('Function: stage-loader handler (files held to their manifests)', () =>
     expect(await new RunRecords(store).list(day)).toEqual([]);
   });
 });
+
+/** The store, but its first `method` call on a key that `matches` fails, as a store having a bad moment. */
+const failingOnce = (
+  inner: FsObjectStore,
+  method: 'put' | 'checksum',
+  matches: (key: string) => boolean,
+): FsObjectStore => {
+  let failed = false;
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      if (property !== method) return value.bind(target);
+      return async (key: string, ...rest: unknown[]) => {
+        if (!failed && matches(key)) {
+          failed = true;
+          throw new Error(`the store is having a bad moment: ${method} ${key}`);
+        }
+        return value.call(target, key, ...rest);
+      };
+    },
+  });
+};
+
+describe('Function: stage-loader handler (a failure after the claim)', () => {
+  let home: string;
+  let store: FsObjectStore;
+  let published: BusEvent[];
+  let warehouse: DuckDbWarehouse;
+  const ids = ['t1', 't2', 't3', 't4'];
+  const runId = 'run-000001';
+  const claimKey = lakeKeys.claim(day.chartDate, day.chartId, runId);
+  const event = s3EventFactory(lakeKeys.manifest(day.chartDate, day.chartId));
+  const stageRows = async () =>
+    Number((await warehouse.query<{ n: number }>('select count(*) as n from stage.chart_songs'))[0]?.n ?? 0);
+
+  beforeEach(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'chartflow-loader-give-back-'));
+    published = [];
+    store = new FsObjectStore({ root: path.join(home, 'lake') });
+    ({ warehouse } = openLoader(home, store, published));
+    await warehouse.ensureStage();
+    await landDay(store, runId, ids, 'verified');
+  });
+  afterEach(() => rm(home, { recursive: true, force: true }));
+
+  const handlerOn = (faulty: FsObjectStore) =>
+    makeHandler({
+      store: faulty,
+      warehouse,
+      bus: { publish: async (e) => void published.push(e) },
+      clock: systemClock,
+    });
+
+  it.each([
+    ['recording the load (its run record cannot be written)', 'put' as const, 'control/runs/'],
+    ['checking a file (its checksum cannot be read)', 'checksum' as const, 'raw/chart_songs/'],
+  ])(
+    'gives the claim back and leaves the stage empty when %s fails, so that the retry loads the day',
+    async (_what, method, prefix) => {
+      const handler = handlerOn(failingOnce(store, method, (key) => key.startsWith(prefix)));
+      await expect(handler(event, localContext('stage-loader'))).rejects.toThrow(/bad moment/);
+      expect(await store.get(claimKey)).toBeUndefined();
+      expect(await stageRows()).toBe(0);
+      expect(published).toHaveLength(0);
+      expect(await new RunRecords(store).list(day)).toEqual([]);
+
+      // The retry of the event (the async invocation's, or the next ObjectCreated) loads it once.
+      expect(await handler(event, localContext('stage-loader'))).toMatchObject([
+        { outcome: 'loaded', runId },
+      ]);
+      expect(await stageRows()).toBe(4);
+      expect(published).toHaveLength(1);
+      expect(await new RunRecords(store).list(day)).toMatchObject([{ status: 'loaded', runId }]);
+    },
+  );
+});
