@@ -197,16 +197,19 @@ const writePart = async (
       { contentType: 'application/json' },
     );
   }
-  const raw = await writeOnce(deps.store, lakeKeys.attributesRaw(chartDate, chartId, part), {
-    body: JSON.stringify(looked.raw),
-    rows: null,
-    contentType: 'application/json',
-  });
+  // The artists CSV first: whatever part a delivery leaves when it stops has rows that name its
+  // run (verify tells a stopped run's part from an unlisted file by them); the attributes CSV last,
+  // since a day decided from its files counts a part once its attributes CSV is there.
   const artists = await writeOnce(deps.store, lakeKeys.artistsCsv(chartDate, chartId, part), {
     body: toStageCsv('song_artists', artistRows),
     rows: artistRows.length,
     table: 'song_artists',
     contentType: 'text/csv',
+  });
+  const raw = await writeOnce(deps.store, lakeKeys.attributesRaw(chartDate, chartId, part), {
+    body: JSON.stringify(looked.raw),
+    rows: null,
+    contentType: 'application/json',
   });
   const attributes = await writeOnce(deps.store, lakeKeys.attributesCsv(chartDate, chartId, part), {
     body: toStageCsv('song_attributes', attributeRows),

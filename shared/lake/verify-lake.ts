@@ -387,7 +387,10 @@ const checkUnmarked = async (
   for (const [part, keys] of unmarked) {
     const attributes = lakeKeys.attributesCsv(day.chartDate, day.chartId, part);
     const rows = await rowsOf(store, 'song_attributes', attributes);
-    const run = onlyRun(rows && new Set(rows.map((r) => r.run_id ?? '')));
+    // A delivery that stopped before its attributes CSV left its artists CSV, which names the run too.
+    const runRows =
+      rows ?? (await rowsOf(store, 'song_artists', lakeKeys.artistsCsv(day.chartDate, day.chartId, part)));
+    const run = onlyRun(runRows && new Set(runRows.map((r) => r.run_id ?? '')));
     const duplicate =
       rows !== undefined && rows.length > 0 && rows.every((r) => tracks.has(r.track_id ?? ''));
     const why =

@@ -177,6 +177,23 @@ describe('Function: verifyLake', () => {
     expect(verdict.days[0]!.notes).toEqual([expect.stringContaining(`which run ${run2} replaced`)]);
   });
 
+  it('does not report a part of a replaced run whose delivery stopped before its attributes CSV: its artists CSV names the run', async () => {
+    await landDay(store, run2, 'verified');
+    await claim(store, run2);
+    await landPart(store, run1, ['t1', 't2'], 'files');
+    const part = partName(run1, ['t1', 't2']);
+    await store.delete(lakeKeys.attributesCsv(day.chartDate, day.chartId, part));
+    const verdict = await verifyLake(store);
+    expect(problemsOf(verdict)).toEqual([]);
+    expect(verdict.days[0]!.notes).toEqual([expect.stringContaining(`which run ${run2} replaced`)]);
+
+    // With neither CSV, nothing names the run: the payload alone is unlisted.
+    await store.delete(lakeKeys.artistsCsv(day.chartDate, day.chartId, part));
+    expect(problemsOf(await verifyLake(store))).toEqual([
+      { key: lakeKeys.attributesRaw(day.chartDate, day.chartId, part), kind: 'unlisted' },
+    ]);
+  });
+
   it('calls days written before checksums unverified, which does not fail the lake', async () => {
     await landDay(store, run1, 'keys');
     await store.put(lakeKeys.chartCsv('2026-11-21', day.chartId), chartCsvOf(run1, ids));
