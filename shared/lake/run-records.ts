@@ -5,7 +5,6 @@ import { InvalidRecordError } from '../errors.js';
 import { parseJsonOrThrow, parseOrThrow } from '../parse.js';
 import { isoDate, lakeKeys } from './keys.js';
 import { fileProblemKinds } from './lake-files.js';
-import { logger } from '../logger.js';
 
 export const checkResultSchema = z.object({
   name: z.string(),
@@ -139,38 +138,9 @@ const newestFirst = (a: RunRecordKey, b: RunRecordKey) =>
   b.loadId.localeCompare(a.loadId) ||
   a.chartId.localeCompare(b.chartId);
 
-/** A run record that could not be read, and why: skipped by every reader, shown by `status`. */
-export interface UnreadableRunRecord {
-  readonly key: string;
-  readonly reason: string;
-}
-
-/**
- * Reads and writes run records in the lake. A record that cannot be read (damaged at rest, or a
- * write cut short on a store that is not atomic) is skipped by every reader, so that it cannot stop
- * recovery, a run or `status`; each is kept in {@link unreadable} and logged. `read` answers
- * `undefined` for one, so that the next update of that load writes it whole again.
- */
+/** Reads and writes run records in the lake. */
 export class RunRecords {
-  readonly #unreadable: UnreadableRunRecord[] = [];
-
   constructor(private readonly store: ObjectStore) {}
-
-  /** The records the reads so far skipped, unreadable. */
-  get unreadable(): readonly UnreadableRunRecord[] {
-    return this.#unreadable;
-  }
-
-  #parse(body: Buffer, key: string): RunRecord | undefined {
-    try {
-      return parseRunRecord(body, key);
-    } catch (error) {
-      if (!(error instanceof InvalidRecordError)) throw error;
-      this.#unreadable.push({ key, reason: error.message });
-      logger.warn('unreadable run record skipped', { key, reason: error.message });
-      return undefined;
-    }
-  }
 
   async read(
     day: { chartDate: string; chartId: string },
@@ -179,7 +149,7 @@ export class RunRecords {
   ): Promise<RunRecord | undefined> {
     const key = lakeKeys.runRecord(day.chartDate, day.chartId, runIdValue, loadId);
     const body = await this.store.get(key);
-    return body === undefined ? undefined : this.#parse(body, key);
+    return body === undefined ? undefined : parseRunRecord(body, key);
   }
 
   async write(record: RunRecord): Promise<void> {
@@ -217,9 +187,9 @@ export class RunRecords {
   async list(day: { chartDate: string; chartId: string }): Promise<RunRecord[]> {
     const objects = await this.store.list(lakeKeys.runRecordsPrefix(day.chartDate, day.chartId));
     const records = await Promise.all(
-      objects.map(async ({ key }) => this.#parse((await this.store.get(key)) ?? Buffer.from('null'), key)),
+      objects.map(async ({ key }) => parseRunRecord((await this.store.get(key)) ?? Buffer.from('null'), key)),
     );
-    return records.filter((r) => r !== undefined).sort((a, b) => a.loadId.localeCompare(b.loadId));
+    return records.sort((a, b) => a.loadId.localeCompare(b.loadId));
   }
 
   /**
@@ -245,16 +215,14 @@ export class RunRecords {
         .slice(0, query.limit - found.length);
       for (let start = 0; start < keys.length; start += concurrentUpdates) {
         found.push(
-          ...(
-            await Promise.all(
-              keys.slice(start, start + concurrentUpdates).map(async ({ key }) => {
-                const body = await this.store.get(key);
-                // Listed a moment ago, gone now: a record is never deleted, so the store changed under us.
-                if (body === undefined) throw new InvalidRecordError(`${key}: listed, but could not be read`);
-                return this.#parse(body, key);
-              }),
-            )
-          ).filter((r) => r !== undefined),
+          ...(await Promise.all(
+            keys.slice(start, start + concurrentUpdates).map(async ({ key }) => {
+              const body = await this.store.get(key);
+              // Listed a moment ago, gone now: a record is never deleted, so the store changed under us.
+              if (body === undefined) throw new InvalidRecordError(`${key}: listed, but could not be read`);
+              return parseRunRecord(body, key);
+            }),
+          )),
         );
       }
     };

@@ -1,4 +1,6 @@
 import { rm } from 'node:fs/promises';
+import { FsObjectStore } from '../../infra/adapters/embedded/fs-object-store.js';
+import { InvalidRecordError } from '../../shared/errors.js';
 import { thisHost } from '../../infra/local/process-liveness.js';
 import { LocalPipeline, type PortWrappers } from '../../infra/local/runtime.js';
 import type { LocalConfig } from '../../shared/config/config.js';
@@ -71,6 +73,32 @@ class Processes {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const damagedRunRecord = /^run record (control\/runs\/\S+\.json): not JSON/;
+
+/**
+ * Starts a process as a user would get one started: a run record that cannot be read makes every
+ * writing command refuse, naming it, "until it is fixed or removed" (docs/inputs.md), since
+ * recovery will not guess what such a run was. So the user removes the file the message names and
+ * starts again. Only a write cut short makes one here: both stores write atomically, and the
+ * suite's partial write is harsher than either (docs/chaos.md, "The faults, port by port").
+ */
+const startAsAUser = async (
+  start: () => Promise<LocalPipeline>,
+  lakeRoot: string,
+  log: string[],
+): Promise<LocalPipeline> => {
+  for (let removed = 0; ; removed += 1) {
+    try {
+      return await start();
+    } catch (error) {
+      const key = damagedRunRecord.exec((error as Error).message)?.[1];
+      if (!(error instanceof InvalidRecordError) || key === undefined || removed >= 5) throw error;
+      log.push(`    the start refused a damaged run record; the user removes it: ${key}`);
+      await new FsObjectStore({ root: lakeRoot }).delete(key);
+    }
+  }
+};
+
 const perform = (pipeline: LocalPipeline, operation: Operation): Promise<unknown> => {
   const day = (chartDate: string) => ({ chartId: chaosChart, chartDate });
   switch (operation.kind) {
@@ -121,15 +149,20 @@ const runFaulty = async (
     const process = processes.spawn();
     const own = new ProcessFaults(faults);
     const ports = faultyPorts(own, config.home);
-    const pipeline = await LocalPipeline.start({
-      config,
-      processEnv: globalThis.process.env,
-      retry: chaosRetry,
-      note: (text) => log.push(`    note: ${text}`),
-      wrap: { ...ports, store: (store) => ports.store!(sabotage(store)), process },
-      ...(visibility ? { queue: { visibilityTimeoutMs: visibility.param } } : {}),
-      ...(rateLimit ? { sandbox: { rateLimit: { requests: rateLimit.param, windowMs: 30_000 } } } : {}),
-    });
+    const pipeline = await startAsAUser(
+      () =>
+        LocalPipeline.start({
+          config,
+          processEnv: globalThis.process.env,
+          retry: chaosRetry,
+          note: (text) => log.push(`    note: ${text}`),
+          wrap: { ...ports, store: (store) => ports.store!(sabotage(store)), process },
+          ...(visibility ? { queue: { visibilityTimeoutMs: visibility.param } } : {}),
+          ...(rateLimit ? { sandbox: { rateLimit: { requests: rateLimit.param, windowMs: 30_000 } } } : {}),
+        }),
+      config.lakeRoot,
+      log,
+    );
     if (visibility) faults.count('queue.visibility-expiry');
     if (rateLimit) faults.count('provider.rate-limit');
     return { pipeline, pid: process.pid, faults: own };
@@ -296,14 +329,19 @@ export const runScenario = async (
     const { told, deadLetters } = await runFaulty(scenario, config, processes, faults, log, options);
     const process = processes.spawn();
     const clock = new WaitingClock();
-    const pipeline = await LocalPipeline.start({
-      config,
-      clock,
-      processEnv: globalThis.process.env,
-      retry: chaosRetry,
-      note: (text) => log.push(`    note: ${text}`),
-      wrap: { process, ...(options.sabotage ? { store: options.sabotage } : {}) },
-    });
+    const pipeline = await startAsAUser(
+      () =>
+        LocalPipeline.start({
+          config,
+          clock,
+          processEnv: globalThis.process.env,
+          retry: chaosRetry,
+          note: (text) => log.push(`    note: ${text}`),
+          wrap: { process, ...(options.sabotage ? { store: options.sabotage } : {}) },
+        }),
+      config.lakeRoot,
+      log,
+    );
     try {
       violations.push(...(await unnamedFailures(pipeline, scenario.days, told, deadLetters)));
       await complete(pipeline, clock, scenario, log);

@@ -162,22 +162,12 @@ describe('Function: RunRecords.latest', () => {
     ]);
   });
 
-  it('skips a record that does not parse, and names the object and why in `unreadable`', async () => {
-    const key =
-      'control/runs/date=2026-11-21/chart=global/run=20261121T060000000Z-abcd/load=20261121T060000000Z-abcd.json';
-    await store.put(key, JSON.stringify({ chartId: 'global' }));
-    expect(await records.latest({ limit: 1, today: '2026-11-22' })).toEqual([]);
-    expect(await records.list({ chartDate: '2026-11-21', chartId: 'global' })).toEqual([]);
-    expect(
-      await records.read(
-        { chartDate: '2026-11-21', chartId: 'global' },
-        '20261121T060000000Z-abcd',
-        '20261121T060000000Z-abcd',
-      ),
-    ).toBeUndefined();
-    expect(records.unreadable).toHaveLength(3);
-    expect(records.unreadable[0]).toMatchObject({ key });
-    expect(records.unreadable[0]!.reason).toMatch(
+  it('names the object when a record does not parse', async () => {
+    await store.put(
+      'control/runs/date=2026-11-21/chart=global/run=20261121T060000000Z-abcd/load=20261121T060000000Z-abcd.json',
+      JSON.stringify({ chartId: 'global' }),
+    );
+    await expect(records.latest({ limit: 1, today: '2026-11-22' })).rejects.toThrow(
       /control\/runs\/date=2026-11-21\/chart=global\/.*load=20261121T060000000Z-abcd\.json: .*runId/,
     );
   });

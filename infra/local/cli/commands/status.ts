@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { FsObjectStore } from '../../../adapters/embedded/fs-object-store.js';
 import { S3ObjectStore } from '../../../adapters/aws/s3-object-store.js';
-import { RunRecords, type RunRecord, type UnreadableRunRecord } from '../../../../shared/lake/run-records.js';
+import { RunRecords, type RunRecord } from '../../../../shared/lake/run-records.js';
 import type { ObjectStore } from '../../../../shared/ports/object-store.js';
 import { readStackOutputs } from '../../../aws/cli/stack.js';
 import type { CliContext } from '../context.js';
@@ -25,8 +25,7 @@ transforming while nobody holds the lock.
 Exit code: 0 when every run shown succeeded or is truly under way, or when
 none is recorded; 1 when any run shown failed (checks_failed,
 transform_failed), was interrupted, did not load (not_loaded, with its
-reason) or is stuck, or when a run record cannot be read (each is named);
-2 for a usage or configuration mistake (no such stack,
+reason) or is stuck; 2 for a usage or configuration mistake (no such stack,
 no region).`;
 
 /** `chartflow status`: the last runs and how they ended, from the run records in the lake. */
@@ -63,31 +62,25 @@ export const registerStatus = (
       );
       const target = resolveTarget(options, context);
       // The runs, and who holds the transform lock: a run under way behind a dead holder is stuck.
-      const read = async (store: ObjectStore) => {
-        const records = new RunRecords(store);
-        const runs = await records.latest({
+      const read = async (store: ObjectStore) => ({
+        runs: await new RunRecords(store).latest({
           limit: options.last,
           today: context.clock.now().toISOString().slice(0, 10),
           ...(options.chart ? { chartId: options.chart } : {}),
           ...(options.date ? { chartDate: options.date } : {}),
-        });
-        return {
-          runs,
-          unreadable: records.unreadable,
-          holder: await new TransformLock(store, context.clock).holder(),
-        };
-      };
+        }),
+        holder: await new TransformLock(store, context.clock).holder(),
+      });
 
       let lake: string;
       let runs: RunRecord[];
-      let unreadable: readonly UnreadableRunRecord[];
       let holder: LockHolder | undefined;
       if (target.kind === 'embedded') {
         const { lakeRoot } = context.config();
         lake = lakeRoot;
-        ({ runs, unreadable, holder } = await read(new FsObjectStore({ root: lakeRoot })));
+        ({ runs, holder } = await read(new FsObjectStore({ root: lakeRoot })));
       } else {
-        ({ lake, runs, unreadable, holder } = await onAws(target, async ({ clients }) => {
+        ({ lake, runs, holder } = await onAws(target, async ({ clients }) => {
           const { LakeBucketName } = await readStackOutputs(clients.cloudFormation, target, [
             'LakeBucketName',
           ]);
@@ -98,17 +91,9 @@ export const registerStatus = (
         }));
       }
 
-      const stuck = stuckRuns(runs, holder, context.clock.now(), processIsAlive);
-      const shown = show(context, options, lake, runs, stuck, unreadable);
-      // A record that cannot be read is skipped, not hidden: each is named, and status fails.
-      if (unreadable.length > 0 && !options.json)
-        context.out(
-          [
-            `${unreadable.length} run record(s) could not be read and are left out:`,
-            ...unreadable.map((u) => `  ${u.reason}`),
-          ].join('\n'),
-        );
-      setExitCode(unreadable.length > 0 ? 1 : shown);
+      setExitCode(
+        show(context, options, lake, runs, stuckRuns(runs, holder, context.clock.now(), processIsAlive)),
+      );
     });
 };
 
@@ -119,7 +104,6 @@ const show = (
   lake: string,
   runs: readonly RunRecord[],
   stuck: StuckRuns,
-  unreadable: readonly UnreadableRunRecord[] = [],
 ): number => {
   if (options.json) {
     const stuckShown = runs
@@ -131,7 +115,7 @@ const show = (
         loadId: r.loadId,
         reason: stuck.get(r.loadId)!,
       }));
-    context.out(JSON.stringify({ lake, runs, stuck: stuckShown, unreadable }));
+    context.out(JSON.stringify({ lake, runs, stuck: stuckShown }));
   } else if (runs.length === 0) context.out(`no runs recorded${filters(options)} in ${lake}.`);
   else
     context.out(
