@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidRecordError, type ChartflowError } from './errors.js';
 
 /** An error class the parse helper can throw: built from a message, like every chartflow error. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, LockWaitTimeoutError } from '../../shared/errors.js';
 import { FsObjectStore } from '../adapters/embedded/fs-object-store.js';
 import { processIsAlive, thisHost } from './process-liveness.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { landChart } from '../../services/chart-fetch/fetch-chart.js';
 import type { ChartEntry, ChartSnapshot } from '../../services/chart-fetch/sources/chart-source.js';
 import { PermanentError } from '../../shared/errors.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../../shared/ports/clock.js';
 import { accessModeSchema, type AccessMode } from './access-mode.js';
 import { createCatalog, type Catalog } from './catalog.js';

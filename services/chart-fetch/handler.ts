@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type { EventBridgeEvent, S3Event } from '@aws-lambda-powertools/parser/types';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../../shared/logger.js';
 import { batchId, chartId, type ChartDay } from '../../shared/records/messages.js';
 import { inboxChartsPrefix, isoDate } from '../../shared/lake/keys.js';

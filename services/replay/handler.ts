@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../../shared/logger.js';
 import { chartId } from '../../shared/records/messages.js';
 import { isoDate } from '../../shared/lake/keys.js';

@@ -4,7 +4,7 @@ import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
 import { SqsAttributesSchema, SqsRecordSchema, SqsSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { SqsRecord } from '@aws-lambda-powertools/parser/types';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../../shared/logger.js';
 import { trackMessageSchema } from '../../shared/records/messages.js';
 import { issuesOf, parseOrThrow } from '../../shared/parse.js';

@@ -4,7 +4,7 @@ import {
   CloudFormationCustomResourceDeleteSchema,
   CloudFormationCustomResourceUpdateSchema,
 } from '@aws-lambda-powertools/parser/schemas/cloudformation-custom-resource';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PermanentError, RetryableError } from '../../shared/errors.js';
 import { parseOrThrow } from '../../shared/parse.js';
 

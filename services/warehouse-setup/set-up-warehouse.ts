@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../../shared/parse.js';
 import { physicalIdOf, type CustomResourceOutcome, type CustomResourceRequest } from './custom-resource.js';
 import { logger } from '../../shared/logger.js';

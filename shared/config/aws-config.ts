@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../errors.js';
 import { rateLimitSetting, type RateLimit } from '../http/rate-limiter.js';
 import {

@@ -1,5 +1,5 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InvalidRecordError } from '../errors.js';
 import { parseOrThrow } from '../parse.js';
 import type { BusEvent } from '../ports/event-bus.js';

@@ -1,5 +1,5 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../parse.js';
 import type { TransformRequest } from '../ports/transform-runner.js';
 import { batchId } from '../records/messages.js';

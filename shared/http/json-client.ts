@@ -1,6 +1,6 @@
 import { formatDuration } from '../format-duration.js';
 import pRetry from 'p-retry';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Clock } from '../ports/clock.js';
 import {
   CircuitOpenError,

@@ -1,5 +1,5 @@
 import pThrottle from 'p-throttle';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** At most `requests` calls in any window of `windowMs` (a rolling window, as Spotify counts). */
 export interface RateLimit {

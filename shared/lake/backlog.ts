@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStore } from '../ports/object-store.js';
 import { chartId, runId, trackId } from '../records/messages.js';
 import { attributeGroupSchema, missingKindSchema } from '../records/missing-reasons.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Where everything lives in the lake. Raw data sits under Hive-style partitions, so that Athena or

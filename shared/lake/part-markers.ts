@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ObjectInfo, ObjectStore } from '../ports/object-store.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonOrThrow, parseOrThrow } from '../parse.js';
 import { chartId, runId, trackId } from '../records/messages.js';
 import { isoDate, lakeKeys, rawPrefix } from './keys.js';

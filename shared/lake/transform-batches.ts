@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStore } from '../ports/object-store.js';
 import { batchId, chartId, runId } from '../records/messages.js';
 import { InvalidRecordError } from '../errors.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock, ObjectStore } from '../ports/index.js';
 import { lakeKeys } from './keys.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The parts of ReccoBeats' answers chartflow reads (https://api.reccobeats.com/v1). ReccoBeats has

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoDate } from '../lake/keys.js';
 import { lakeFileSchema } from '../lake/lake-files.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The parts of Spotify's answers chartflow reads. Unknown fields are allowed (Spotify adds them);

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { References } from './reference.js';
 import { describeFailure, describeInjected, figuresTable } from './report.js';
 import { runScenario, type ScenarioOutcome } from './run-scenario.js';

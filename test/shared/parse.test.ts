@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, InvalidRecordError } from '../../shared/errors.js';
 import { parseJsonOrThrow, parseOrThrow } from '../../shared/parse.js';
 

@@ -7,7 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SqsBatchHandler } from '../../infra/adapters/embedded/memory-queue.js';
 import { describeIssues } from '../../shared/errors.js';
 import { logger } from '../../shared/logger.js';

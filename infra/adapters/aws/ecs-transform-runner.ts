@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ECSClient, RunTaskCommand, type Failure, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, InvalidRecordError, RetryableError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import { dbtContainerName, transformEnvironment } from '../../../shared/events/ecs-task-event.js';

@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, RetryableError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import type { BusEvent, EventBus } from '../../../shared/ports/event-bus.js';

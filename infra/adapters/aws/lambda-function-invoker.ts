@@ -1,5 +1,5 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, InvalidRecordError, PermanentError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import type { FunctionInvoker } from '../../../shared/ports/function-invoker.js';

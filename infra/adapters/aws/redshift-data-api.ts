@@ -9,7 +9,7 @@ import {
   type Field,
   type SqlParameter,
 } from '@aws-sdk/client-redshift-data';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   InvalidRecordError,
   PermanentError,

@@ -1,5 +1,5 @@
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, PermanentError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import { systemClock, type Clock } from '../../../shared/ports/clock.js';

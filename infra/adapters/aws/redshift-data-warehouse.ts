@@ -1,5 +1,5 @@
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, InvalidRecordError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import { lakeKeys } from '../../../shared/lake/keys.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidRecordError } from '../../../shared/errors.js';
 import { isoDate, lakeKeys, parseCopyManifestKey, parseRawKey } from '../../../shared/lake/keys.js';
 import { chartId, runId } from '../../../shared/records/messages.js';

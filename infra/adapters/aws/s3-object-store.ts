@@ -9,7 +9,7 @@ import {
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import pRetry from 'p-retry';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, InvalidRecordError, PermanentError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import type {

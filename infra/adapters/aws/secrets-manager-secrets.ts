@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import type { Secrets } from '../../../shared/ports/secrets.js';

@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityCommand, SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import pRetry, { AbortError } from 'p-retry';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, InvalidRecordError, PermanentError, RetryableError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import { logger } from '../../../shared/logger.js';

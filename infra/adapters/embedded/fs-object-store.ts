@@ -14,7 +14,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Event } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, PermanentError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import { logger } from '../../../shared/logger.js';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../../../shared/ports/clock.js';
 import type { TransformRequest, TransformRunner } from '../../../shared/ports/transform-runner.js';
 import {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, InvalidRecordError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import { logger } from '../../../shared/logger.js';

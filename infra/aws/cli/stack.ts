@@ -1,6 +1,6 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsError, awsErrorName } from '../../adapters/aws/aws-errors.js';
 import { ConfigError, InvalidRecordError, type ChartflowError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { S3ObjectStore } from '../../adapters/aws/s3-object-store.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import { rawPrefix } from '../../../shared/lake/keys.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../../../shared/errors.js';
 import { isoDate } from '../../../shared/lake/keys.js';
 import { chartId } from '../../../shared/records/messages.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../../../shared/errors.js';
 import { openAwsClients, type AwsClients } from '../../aws/cli/aws-clients.js';
 import type { StackTarget } from '../../aws/cli/stack.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoDate } from '../../../shared/lake/keys.js';
 import type { HomeMarket } from '../names.js';
 

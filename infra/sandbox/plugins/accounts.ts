@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AccessTokens } from './access-tokens.js';
 import type { ProviderPluginOptions } from './provider-plugin.js';
 

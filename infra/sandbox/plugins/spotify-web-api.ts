@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AccessMode } from '../access-mode.js';
 import { spotifyError } from '../errors.js';
 import { playlistEntries, playlistRefusal, sandboxPlaylist } from '../playlists.js';

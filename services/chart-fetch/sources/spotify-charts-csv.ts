@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeIssues, InvalidRecordError } from '../../../shared/errors.js';
 import type { ChartDay } from '../../../shared/records/messages.js';
 import type { ChartEntry, ChartSnapshot } from './chart-source.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStore } from '../../../shared/ports/object-store.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);

@@ -1,6 +1,6 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LocalEventBus } from '../../../infra/adapters/embedded/local-event-bus.js';
 import { localStackReferences } from '../../../infra/local/functions.js';
 import { InvalidRecordError } from '../../../shared/errors.js';

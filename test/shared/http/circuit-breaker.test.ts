@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CircuitOpenError, ProviderError, RateLimitedError } from '../../../shared/errors.js';
 import { CircuitBreakers, type BreakerSettings } from '../../../shared/http/circuit-breaker.js';
 import { JsonClient, type RetryPolicy } from '../../../shared/http/json-client.js';

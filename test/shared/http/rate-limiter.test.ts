@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { JsonClient } from '../../../shared/http/json-client.js';
 import { RateLimiter, rateLimitSetting } from '../../../shared/http/rate-limiter.js';
 import { RequestCounter } from '../../../shared/http/request-counter.js';

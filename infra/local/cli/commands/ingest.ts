@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidRecordError } from '../../../../shared/errors.js';
 import type { Clock } from '../../../../shared/ports/clock.js';
 import { readChartsCsvFile } from '../../../../services/chart-fetch/sources/spotify-charts-csv.js';

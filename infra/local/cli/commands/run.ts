@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sandboxChartIds } from '../../../sandbox/catalog.js';
 import type { CliContext } from '../context.js';
 import { withPipeline } from '../context.js';

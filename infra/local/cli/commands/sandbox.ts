@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { startSandbox } from '../../../sandbox/server.js';
 import { sandboxPlaylistIds } from '../../../sandbox/catalog.js';
 import type { CliContext } from '../context.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FsObjectStore } from '../../../adapters/embedded/fs-object-store.js';
 import { S3ObjectStore } from '../../../adapters/aws/s3-object-store.js';
 import { RunRecords, type RunRecord } from '../../../../shared/lake/run-records.js';

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventBridgeEventBus } from '../../../../infra/adapters/aws/eventbridge-event-bus.js';
 import { ConfigError, PermanentError, RetryableError } from '../../../../shared/errors.js';
 import { detailOf } from '../../../../shared/events/bus-event.js';

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { main } from '../../../../infra/local/cli/main.js';
 import type { CliContext } from '../../../../infra/local/cli/context.js';
 import { localContext } from '../../../../infra/local/handler-context.js';
