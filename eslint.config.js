@@ -19,6 +19,7 @@ export default tseslint.config(
       'dbt/',
       '.serverless/',
       '.esbuild/',
+      'dist/',
       'coverage/',
     ],
   },
@@ -51,6 +52,7 @@ export default tseslint.config(
   {
     files: ['.dependency-cruiser.cjs', 'infra/aws/build/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['bin/**/*.js'],

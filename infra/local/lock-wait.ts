@@ -3,6 +3,9 @@ import type { Clock } from '../../shared/ports/clock.js';
 import type { LockHolder, LockProcess } from '../../shared/lake/transform-lock.js';
 import { describeHolder, isProcess } from './recovery.js';
 
+/** A command's `--wait` unless told: a minute. */
+export const defaultLockWaitMs = 60_000;
+
 export interface LockWaitOptions {
   readonly clock: Clock;
   /** How long to wait for a lock another process holds (the command's `--wait`). */

@@ -47,7 +47,7 @@ import { LocalWiring, type LocalQueueSettings, type LocalWiringOptions } from '.
 import { asLocalTaskEvent, localFunctions, localStackReferences } from './functions.js';
 import { relandChart, retryMissing, type RetryMissingResult } from './retry-missing.js';
 import type { LockHolder, LockProcess } from '../../shared/lake/transform-lock.js';
-import { LockWaits } from './lock-wait.js';
+import { defaultLockWaitMs, LockWaits } from './lock-wait.js';
 import {
   describeRecovery,
   localLockOptions,
@@ -114,9 +114,6 @@ export interface Interrupted {
   readonly dbtStopped: number;
   readonly recovered: Recovered;
 }
-
-/** A command's `--wait` unless told: a minute. */
-export const defaultLockWaitMs = 60_000;
 
 /** Hidden longer than this, queued work is a backlog for later, not something a run waits for. */
 const backlogAfterMs = 60_000;

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { ConfigError } from '../errors.js';
 import { rateLimitSetting, type RateLimit } from '../http/rate-limiter.js';
@@ -138,7 +140,16 @@ export interface LocalConfig {
   readonly projectRoot: string;
 }
 
-const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+/**
+ * The repository root, found from this module upwards: it runs from its source (tests, tsx) and
+ * bundled into dist/ (bin/build.js), at different depths.
+ */
+const findProjectRoot = (from: string): string => {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'dbt', 'dbt_project.yml'))) return dir;
+    if (path.dirname(dir) === dir) throw new ConfigError(`no chartflow repository above ${from}.`);
+  }
+};
 
 /**
  * Parses the environment once, failing fast with the variable's name. Nothing else reads
@@ -209,7 +220,7 @@ export const parseLocalConfig = (
     spotify,
     chartPlaylists: e.CHARTFLOW_CHART_PLAYLISTS ?? {},
     warehouse,
-    projectRoot,
+    projectRoot: findProjectRoot(path.dirname(fileURLToPath(import.meta.url))),
   };
 };
 

@@ -1,9 +1,7 @@
 import * as z from 'zod';
-import { S3ObjectStore } from '../../adapters/aws/s3-object-store.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import { rawPrefix } from '../../../shared/lake/keys.js';
 import { RunRecords, type RunRecord } from '../../../shared/lake/run-records.js';
-import { readStackOutputs } from '../../aws/cli/stack.js';
 import type { CliContext } from './context.js';
 import { formatRunRecord, formatRunsOutcome, runFailed } from './format-runs.js';
 import { UsageError } from './options.js';
@@ -45,13 +43,12 @@ export const replayOnAws = (
   target: Extract<Target, { kind: 'aws' }>,
   context: CliContext,
 ): Promise<number> =>
-  onAws(target, async ({ clients }) => {
-    const { LakeBucketName: bucket, ReplayFunctionName: functionName } = await readStackOutputs(
-      clients.cloudFormation,
-      target,
-      ['LakeBucketName', 'ReplayFunctionName'],
-    );
-    const store = new S3ObjectStore({ client: clients.s3, bucket });
+  onAws(target, async (aws) => {
+    const { LakeBucketName: bucket, ReplayFunctionName: functionName } = await aws.outputs([
+      'LakeBucketName',
+      'ReplayFunctionName',
+    ]);
+    const { store } = aws.lake(bucket);
     const runRecords = new RunRecords(store);
     const what = `${options.chart ?? 'every chart'} ${options.date}`;
 
@@ -70,7 +67,7 @@ export const replayOnAws = (
     const loadsBefore = options.wait ? await loadIdsOf(runRecords, options.date, charts) : new Set<string>();
 
     context.note(`chartflow: replaying ${what} with ${functionName} in ${target.region}…`);
-    const answer = await clients.functions.invoke(functionName, {
+    const answer = await aws.clients.functions.invoke(functionName, {
       chartDate: options.date,
       ...(options.chart ? { chartId: options.chart } : {}),
     });

@@ -2,7 +2,7 @@ import { loadLocalConfig, type LocalConfig } from '../../../shared/config/config
 import { systemClock, type Clock } from '../../../shared/ports/clock.js';
 import type { AwsAccess } from '../../aws/cli/aws-clients.js';
 import { HomeLock, type HomeWriter } from '../home-lock.js';
-import { LocalPipeline } from '../runtime.js';
+import type { LocalPipeline } from '../runtime.js';
 import { assertDbtInstalled } from './options.js';
 import { stopCleanlyOnSignal } from './interrupt.js';
 
@@ -44,6 +44,9 @@ export const withPipeline = async <T>(
     home: config.home,
     note: context.note,
   });
+  // The runtime (DuckDB, the sandbox, the adapters) is loaded by the commands that start it, not
+  // by every start of the CLI.
+  const { LocalPipeline } = await import('../runtime.js');
   const pipeline = await LocalPipeline.start({
     config,
     processEnv: context.processEnv,

@@ -8,7 +8,7 @@ import { chartId } from '../../../shared/records/messages.js';
 import type { LocalConfig } from '../../../shared/config/config.js';
 import type { Clock } from '../../../shared/ports/clock.js';
 import type { HomeWriter } from '../home-lock.js';
-import { defaultLockWaitMs } from '../runtime.js';
+import { defaultLockWaitMs } from '../lock-wait.js';
 
 /** A mistake in how the command was called: printed as one sentence, exit code 2. */
 export class UsageError extends Error {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import * as z from 'zod';
 import { ConfigError } from '../../../shared/errors.js';
-import { openAwsClients, type AwsClients } from '../../aws/cli/aws-clients.js';
+import type { AwsAccess } from '../../aws/cli/aws-clients.js';
+import type { AwsSession } from '../../aws/cli/aws-session.js';
 import type { StackTarget } from '../../aws/cli/stack.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './options.js';
@@ -46,12 +47,13 @@ export interface TargetOptions {
 
 /** Where a command works: this machine, or the deployed stack with the clients to reach it. */
 export type Target =
-  { readonly kind: 'embedded' } | ({ readonly kind: 'aws' } & StackTarget & { readonly clients: AwsClients });
+  | { readonly kind: 'embedded' }
+  | ({ readonly kind: 'aws' } & StackTarget & { readonly access: AwsAccess | undefined });
 
 /**
  * Resolves the target. For AWS: the stage (default `dev`), the stack (default `chartflow-<stage>`),
- * the region (`--region`, else AWS_REGION, else AWS_DEFAULT_REGION, else a ConfigError naming them)
- * and the clients; the caller destroys them. Credentials are left to the SDK's default chain.
+ * the region (`--region`, else AWS_REGION, else AWS_DEFAULT_REGION, else a ConfigError naming them).
+ * {@link onAws} opens the clients. Credentials are left to the SDK's default chain.
  */
 export const resolveTarget = (options: TargetOptions, context: CliContext): Target => {
   if (options.target === 'embedded') {
@@ -67,7 +69,7 @@ export const resolveTarget = (options: TargetOptions, context: CliContext): Targ
     stage,
     stackName,
     region: regionName,
-    clients: openAwsClients(regionName, context.aws),
+    access: context.aws,
   };
 };
 
@@ -84,14 +86,19 @@ const regionFromEnvironment = (env: Readonly<Record<string, string | undefined>>
   );
 };
 
-/** Runs `work` on the AWS target and always closes its clients. */
+/**
+ * Runs `work` on the AWS target, with clients opened for it and always closed after. The SDK is
+ * loaded here, when a command goes to AWS, not when the CLI starts.
+ */
 export const onAws = async <T>(
   target: Extract<Target, { kind: 'aws' }>,
-  work: (target: Extract<Target, { kind: 'aws' }>) => Promise<T>,
+  work: (aws: AwsSession) => Promise<T>,
 ): Promise<T> => {
+  const { openAwsSession } = await import('../../aws/cli/aws-session.js');
+  const aws = openAwsSession(target, target.access);
   try {
-    return await work(target);
+    return await work(aws);
   } finally {
-    target.clients.destroy();
+    aws.destroy();
   }
 };

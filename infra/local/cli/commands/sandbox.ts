@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import * as z from 'zod';
-import { startSandbox } from '../../../sandbox/server.js';
 import { sandboxPlaylistIds } from '../../../sandbox/catalog.js';
 import type { CliContext } from '../context.js';
 import { parseOptions } from '../options.js';
@@ -52,6 +51,8 @@ export const registerSandbox = (
         raw,
       );
       const switches = [...options.fault, ...options.failTracks];
+      // The server (fastify) is loaded by this command only, not by every start of the CLI.
+      const { startSandbox } = await import('../../../sandbox/server.js');
       const sandbox = await startSandbox({
         accessMode: options.access,
         ...(options.port === undefined ? {} : { port: options.port }),

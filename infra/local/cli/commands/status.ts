@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import * as z from 'zod';
 import { FsObjectStore } from '../../../adapters/embedded/fs-object-store.js';
-import { S3ObjectStore } from '../../../adapters/aws/s3-object-store.js';
 import { RunRecords, type RunRecord } from '../../../../shared/lake/run-records.js';
 import type { ObjectStore } from '../../../../shared/ports/object-store.js';
-import { readStackOutputs } from '../../../aws/cli/stack.js';
 import type { CliContext } from '../context.js';
 import { formatShownRun, formatRunsOutcome, runFailed, stuckRuns, type StuckRuns } from '../format-runs.js';
 import { TransformLock, type LockHolder } from '../../../../shared/lake/transform-lock.js';
@@ -80,14 +78,10 @@ export const registerStatus = (
         lake = lakeRoot;
         ({ runs, holder } = await read(new FsObjectStore({ root: lakeRoot })));
       } else {
-        ({ lake, runs, holder } = await onAws(target, async ({ clients }) => {
-          const { LakeBucketName } = await readStackOutputs(clients.cloudFormation, target, [
-            'LakeBucketName',
-          ]);
-          return {
-            lake: `s3://${LakeBucketName} (stack ${target.stackName}, ${target.region})`,
-            ...(await read(new S3ObjectStore({ client: clients.s3, bucket: LakeBucketName }))),
-          };
+        ({ lake, runs, holder } = await onAws(target, async (aws) => {
+          const { LakeBucketName } = await aws.outputs(['LakeBucketName']);
+          const { store, label } = aws.lake(LakeBucketName);
+          return { lake: label, ...(await read(store)) };
         }));
       }
 

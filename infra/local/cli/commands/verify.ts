@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import * as z from 'zod';
 import { FsObjectStore } from '../../../adapters/embedded/fs-object-store.js';
-import { S3ObjectStore } from '../../../adapters/aws/s3-object-store.js';
 import {
   describeLakeProblem,
   failingKinds,
@@ -14,7 +13,6 @@ import {
   type LakeVerdict,
 } from '../../../../shared/lake/verify-lake.js';
 import type { ObjectStore } from '../../../../shared/ports/object-store.js';
-import { readStackOutputs } from '../../../aws/cli/stack.js';
 import { HomeLock } from '../../home-lock.js';
 import type { CliContext } from '../context.js';
 import {
@@ -131,12 +129,10 @@ const onLake = async <T extends object>(
   writes: boolean,
 ): Promise<T & { lake: string }> => {
   if (target.kind === 'aws')
-    return onAws(target, async ({ clients }) => {
-      const { LakeBucketName } = await readStackOutputs(clients.cloudFormation, target, ['LakeBucketName']);
-      return {
-        lake: `s3://${LakeBucketName} (stack ${target.stackName}, ${target.region})`,
-        ...(await work(new S3ObjectStore({ client: clients.s3, bucket: LakeBucketName }))),
-      };
+    return onAws(target, async (aws) => {
+      const { LakeBucketName } = await aws.outputs(['LakeBucketName']);
+      const { store, label } = aws.lake(LakeBucketName);
+      return { lake: label, ...(await work(store)) };
     });
   const config = context.config();
   const store = new FsObjectStore({ root: config.lakeRoot });
