@@ -3,6 +3,7 @@ import type { SpotifyAccess } from '../../../shared/spotify/access.js';
 import type { SpotifyClient } from '../../../shared/spotify/spotify-client.js';
 import type { AttributeCache } from './attribute-cache.js';
 import type { AttributeProvider, LookupBatch } from './attribute-provider.js';
+import { InFlightLookups } from './each-answer.js';
 import { LookupSession } from './lookup-session.js';
 import { reccobeatsAudioFeatures, reccobeatsTracks } from './reccobeats-passes.js';
 import {
@@ -38,6 +39,12 @@ export interface AttributeEnricherOptions {
  * again; what a run could not get is stated on its rows, and the run goes on.
  */
 export class AttributeEnricher implements AttributeProvider {
+  /**
+   * Audio features never depend on the day asked about: lookups of several days at once (a
+   * backfill) ask for a track new on several of them once.
+   */
+  readonly #inFlight = new InFlightLookups();
+
   constructor(private readonly options: AttributeEnricherOptions) {}
 
   async lookup(trackIds: readonly string[], chartDate: string): Promise<LookupBatch> {
@@ -62,11 +69,12 @@ export class AttributeEnricher implements AttributeProvider {
     const { spotify, access, reccobeats } = this.options;
     if (spotify) {
       closeFeaturesWithMultiTracks(access);
-      if (access.state('audioFeatures') !== 'closed') await spotifyAudioFeatures(session, spotify, access);
+      if (access.state('audioFeatures') !== 'closed')
+        await spotifyAudioFeatures(session, spotify, access, this.#inFlight);
     }
     if (access.state('audioFeatures') === 'closed') noteFeaturesClosed(session, access);
     session.recallKnownAbsences();
-    if (reccobeats) await reccobeatsAudioFeatures(session, reccobeats);
+    if (reccobeats) await reccobeatsAudioFeatures(session, reccobeats, this.#inFlight);
     else featuresWithoutReccoBeats(session, spotify !== undefined);
   }
 }

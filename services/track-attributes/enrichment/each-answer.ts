@@ -27,6 +27,73 @@ export interface AnswerLookup {
   readonly rethrow?: (error: unknown) => boolean;
   /** An asked id, with the item answered for it, or `undefined` when the answer left it out. */
   readonly onAnswer: (id: string, item: unknown) => void;
+  /**
+   * The lookups of this endpoint under way in the process, for an endpoint whose answers do not
+   * depend on the day asked about: an id another lookup is asking for is not asked again, but
+   * waits for that answer (single-flight).
+   */
+  readonly inFlight?: InFlightLookups;
+}
+
+/** What became of one id of a lookup: the item answered (`undefined`: left out), a failure, or an error thrown. */
+type IdOutcome =
+  | { readonly answered: true; readonly item: unknown }
+  | { readonly answered: false; readonly failure: LookupFailure }
+  | { readonly answered: false; readonly error: unknown };
+
+/**
+ * Lookups under way, by endpoint and id, shared by the lookups of one process: the days of a
+ * backfill enriched side by side ask for a track new on several of them once. An entry lives while
+ * its lookup is under way; what was learned is kept by the attribute cache, not here.
+ */
+export class InFlightLookups {
+  readonly #flights = new Map<string, Promise<IdOutcome>>();
+
+  /**
+   * Splits `ids` into those another lookup is asking for (their outcomes, to wait for) and those
+   * this one asks for, claimed until {@link Claim.settle} gives their outcome.
+   */
+  claim(endpoint: string, ids: readonly string[]): { mine: Claim; theirs: Map<string, Promise<IdOutcome>> } {
+    const theirs = new Map<string, Promise<IdOutcome>>();
+    const settlers = new Map<string, (outcome: IdOutcome) => void>();
+    for (const id of ids) {
+      const key = `${endpoint}\u0000${id}`;
+      const flight = this.#flights.get(key);
+      if (flight) {
+        theirs.set(id, flight);
+        continue;
+      }
+      this.#flights.set(
+        key,
+        new Promise<IdOutcome>((resolve) =>
+          settlers.set(id, (outcome) => {
+            this.#flights.delete(key);
+            resolve(outcome);
+          }),
+        ),
+      );
+    }
+    return { mine: new Claim(settlers), theirs };
+  }
+}
+
+/** The ids one lookup asks for on behalf of every lookup waiting for them. */
+class Claim {
+  constructor(private readonly settlers: Map<string, (outcome: IdOutcome) => void>) {}
+
+  get ids(): string[] {
+    return [...this.settlers.keys()];
+  }
+
+  settle(id: string, outcome: IdOutcome): void {
+    this.settlers.get(id)?.(outcome);
+    this.settlers.delete(id);
+  }
+
+  /** Every id not settled yet gets `outcome` (the lookup threw before answering them). */
+  settleRest(outcome: IdOutcome): void {
+    for (const id of this.ids) this.settle(id, outcome);
+  }
 }
 
 const chunk = <T>(items: readonly T[], size: number): T[][] =>
@@ -35,9 +102,48 @@ const chunk = <T>(items: readonly T[], size: number): T[][] =>
 /**
  * Asks for ids in batches of the endpoint's size, bisecting a failed batch so that only the ids
  * that break it fail, keeps every answer as received, and hands each asked id the item answered for
- * it (matched by id, never by position), or `undefined` when the answer left it out.
+ * it (matched by id, never by position), or `undefined` when the answer left it out. With
+ * `inFlight`, an id another lookup is asking for gets that lookup's outcome instead of a call.
  */
 export const eachAnswer = async (lookup: AnswerLookup): Promise<void> => {
+  if (!lookup.inFlight) return askEach(lookup);
+  const { mine, theirs } = lookup.inFlight.claim(lookup.endpoint, lookup.ids);
+  try {
+    await askEach({
+      ...lookup,
+      ids: mine.ids,
+      onFailure: (id, failure) => {
+        mine.settle(id, { answered: false, failure });
+        lookup.onFailure(id, failure);
+      },
+      onAnswer: (id, item) => {
+        mine.settle(id, { answered: true, item });
+        lookup.onAnswer(id, item);
+      },
+    });
+  } catch (error) {
+    // An error thrown (an endpoint closed, a bug) is the outcome of every id not answered yet.
+    mine.settleRest({ answered: false, error });
+    throw error;
+  }
+  // Every asked id was answered or failed; none is left for a waiting lookup to hang on.
+  mine.settleRest({ answered: false, failure: { kind: 'provider_error', reason: 'not answered' } });
+  for (const [id, flight] of theirs) {
+    const outcome = await flight;
+    if (outcome.answered) {
+      // The item as the other lookup received it is kept with this day's answers too.
+      if (outcome.item !== undefined) lookup.keep(lookup.endpoint, [outcome.item]);
+      lookup.onAnswer(id, outcome.item);
+    } else if ('failure' in outcome) {
+      lookup.onFailure(id, outcome.failure);
+    } else {
+      if (lookup.rethrow?.(outcome.error) || !isProviderFailure(outcome.error)) throw outcome.error;
+      lookup.onFailure(id, failureOf(outcome.error));
+    }
+  }
+};
+
+const askEach = async (lookup: AnswerLookup): Promise<void> => {
   const batches = chunk(lookup.ids, lookup.size);
   for (const [index, batch] of batches.entries()) {
     let outcome: Awaited<ReturnType<typeof bisectBatch<unknown[]>>>;

@@ -9,7 +9,7 @@ import {
 } from '../../../shared/reccobeats/schemas.js';
 import { unitIntervalFeatures } from '../../../shared/records/stage-tables.js';
 import type { AttributeColumns } from './attribute-provider.js';
-import { eachAnswer } from './each-answer.js';
+import { eachAnswer, type InFlightLookups } from './each-answer.js';
 import type { LookupSession } from './lookup-session.js';
 
 /** ReccoBeats names a track by its own id; the Spotify id is in its `href`. */
@@ -98,8 +98,10 @@ const learnReccoBeatsTrack = (session: LookupSession, id: string, track: ReccoBe
 export const reccobeatsAudioFeatures = async (
   session: LookupSession,
   reccobeats: ReccoBeatsClient,
+  inFlight?: InFlightLookups,
 ): Promise<void> => {
   await eachAnswer({
+    inFlight,
     ids: session.needingFeatures(),
     size: reccobeatsLimits.idsPerCall,
     endpoint: 'reccobeats_audio_features',

@@ -10,7 +10,7 @@ import { spotifyLimits, type SpotifyClient } from '../../../shared/spotify/spoti
 import { unitIntervalFeatures } from '../../../shared/records/stage-tables.js';
 import type { AttributeColumns } from './attribute-provider.js';
 import { isEndpointError } from './bisect.js';
-import { eachAnswer, failureOf, isProviderFailure } from './each-answer.js';
+import { eachAnswer, failureOf, isProviderFailure, type InFlightLookups } from './each-answer.js';
 import type { LookupFailure, LookupSession } from './lookup-session.js';
 
 /** Spotify's note for a track its audio-features answer left out (`null`): it has none. */
@@ -143,9 +143,11 @@ export const spotifyAudioFeatures = async (
   session: LookupSession,
   spotify: SpotifyClient,
   access: SpotifyAccess,
+  inFlight?: InFlightLookups,
 ): Promise<void> => {
   try {
     await eachAnswer({
+      inFlight,
       ids: session.needingFeatures(),
       size: spotifyLimits.audioFeaturesPerCall,
       endpoint: 'spotify_audio_features',

@@ -191,6 +191,38 @@ describe('Class: AttributeEnricher, with ReccoBeats alone (no Spotify app)', () 
       }
     });
 
+    it('asks once for the audio features of tracks new on two days looked up at once (a backfill), popularity per day', async () => {
+      const ids = [...withFeatures.slice(0, 45), ...withoutFeatures.slice(0, 1)];
+      const shared = enricher();
+      sandbox.stats.reset();
+
+      const [first, second] = await Promise.all([shared.lookup(ids, day), shared.lookup(ids, nextDay)]);
+
+      // 46 ids: 2 calls of 40 at most per endpoint; popularity is as of each day, so asked for both.
+      expect(sandbox.stats.snapshot().requests).toMatchObject({
+        reccobeatsTracks: 4,
+        reccobeatsAudioFeatures: 2,
+      });
+      for (const [batch, chartDate] of [
+        [first, day],
+        [second, nextDay],
+      ] as const) {
+        for (const id of withFeatures.slice(0, 45))
+          expect(okLookup(batch.results.get(id)).attributes, id).toMatchObject({
+            ...expectedRow(id, chartDate),
+            danceability: sandbox.catalog.track(id)!.audioFeatures!.danceability,
+            features_source: 'reccobeats',
+            missing_reason: null,
+          });
+        expect(okLookup(batch.results.get(ids.at(-1)!)).attributes.missing_reason).toBe(
+          'not_found: no audio features: reccobeats has none for this track',
+        );
+        // Each day keeps the answers its rows came from, the shared ones included.
+        const raw = batch.raw as Record<string, unknown[]>;
+        expect(raw.reccobeats_audio_features?.length, chartDate).toBe(45);
+      }
+    });
+
     // The cache says "looked up, none" (featuresMissing), so that such a track is not asked daily.
     it('does not ask again for the audio features of a track that had none', async () => {
       const ids = [...withoutFeatures.slice(0, 1), ...withFeatures.slice(0, 2)];
