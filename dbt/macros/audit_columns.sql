@@ -13,7 +13,12 @@
     transform batch that rebuilt it, from CHARTFLOW_BATCH_ID, which the runner puts in dbt's
     environment (a day run alone is a batch named by its load). Rows that keep their own history
     (facts, dims) carry the run that extracted their data instead.
+
+    The variable is read when the model runs, not when it is parsed (`execute` is false then): dbt
+    re-parses every file that read an environment variable whose value changed, and this one
+    changes with every batch, so reading it at parse time would cost every run a partial re-parse.
 -#}
 {% macro audit_run_id() -%}
-    cast('{{ dbt.escape_single_quotes(env_var("CHARTFLOW_BATCH_ID", "")) }}' as {{ type_text() }})
+    {%- set batch_id = env_var("CHARTFLOW_BATCH_ID", "") if execute else "" -%}
+    cast('{{ dbt.escape_single_quotes(batch_id) }}' as {{ type_text() }})
 {%- endmacro %}
