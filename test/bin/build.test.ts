@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -40,6 +41,27 @@ describe('the compiled CLI (bin/build.js)', () => {
     const { stdout, stderr } = await chartflow('--help');
     expect(stdout).toContain('Spotify charts, enriched and kept in a Kimball star');
     expect(stderr).not.toContain(rebuildNote);
+  });
+
+  it('loads neither the SDK, DuckDB, pg nor the sandbox server when it starts: their chunks load with the commands that use them', async () => {
+    // The packages the entry imports statically, following its static imports of chunks.
+    const packages = new Set<string>();
+    const seen = new Set<string>();
+    const walk = async (file: string): Promise<void> => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = await readFile(file, 'utf8');
+      for (const [, target] of source.matchAll(/^import\s[^;]*?from\s*"([^"]+)";/gms)) {
+        if (target!.startsWith('.')) await walk(path.resolve(path.dirname(file), target!));
+        else packages.add(target!);
+      }
+    };
+    const entry = path.join(copy, 'dist', 'cli.js');
+    expect(existsSync(entry)).toBe(true);
+    await walk(entry);
+    expect(packages).toContain('commander');
+    const heavy = [...packages].filter((p) => /^(@aws-sdk\/|@duckdb\/|pg$|pg-copy-streams|fastify)/.test(p));
+    expect(heavy).toEqual([]);
   });
 
   it('builds again before it runs when a source changed, and runs the change', async () => {
