@@ -11,6 +11,10 @@ import type { FailedInvocation } from './async-invoker.js';
 import type { PhaseClock } from './phase-clock.js';
 import { MissingBacklog, retryableFrom } from '../../shared/lake/backlog.js';
 import { kindsOf, missingKinds, type MissingKind } from '../../shared/records/missing-reasons.js';
+import pMap from 'p-map';
+
+/** How many days of a backfill its summary reads at once. */
+const summaryConcurrency = 8;
 
 /**
  * What a summary reads of the pipeline it summarizes: the lake, the warehouse, the track queue's
@@ -124,6 +128,7 @@ export const summarizeDay = async (
   }
 
   const phases = pipeline.phases.durations();
+  const attributeRows = runId ? await attributeRowsOfRun(pipeline, target, runId) : [];
   return {
     chartId: target.chartId,
     chartDate: target.chartDate,
@@ -137,13 +142,13 @@ export const summarizeDay = async (
     top,
     requests,
     checks: checksOf(record),
-    deadLettered: runId ? await deadLettered(pipeline, target, runId) : [],
+    deadLettered: runId ? deadLettered(pipeline, attributeRows, runId) : [],
     skipped: runId ? await skippedEntries(pipeline, target, runId) : [],
     quarantined: runId ? await quarantined(pipeline, target, runId) : [],
     failedInvocations: pipeline.invoker.failures.map(({ functionName, error }) => ({ functionName, error })),
     dbtMessage: record?.transform?.message ?? null,
     spotifyAccess: pipeline.hasSpotify ? pipeline.spotifyAccess.level : 'none',
-    missing: runId ? await missingOf(pipeline, target, runId) : noneMissing(),
+    missing: runId ? missingOf(attributeRows) : noneMissing(),
     backlog: await backlogOf(pipeline, [target]),
     openBreakers: pipeline.breakers.opened(),
     timingsMs: {
@@ -223,28 +228,35 @@ export const summarizeBackfill = async (
 ): Promise<BackfillSummary> => {
   const { store, warehouse } = pipeline;
   const runRecords = new RunRecords(store);
-  const days: BackfillDay[] = [];
-  const ofBatch: RunRecord[] = [];
-  for (const day of target.days) {
-    const record = day.runId
-      ? (await runRecords.list(day)).filter((r) => r.runId === day.runId).at(-1)
-      : undefined;
-    if (record?.batch?.batchId === target.batchId) ofBatch.push(record);
-    days.push({
-      chartId: day.chartId,
-      chartDate: day.chartDate,
-      runId: day.runId,
-      loadId: record && record.status !== 'not_loaded' ? record.loadId : null,
-      status: record?.status ?? 'not_loaded',
-      rows: record?.rows ?? {},
-      chartEntries: 0,
-      checks: checksOf(record),
-      deadLettered: day.runId ? await deadLettered(pipeline, day, day.runId) : [],
-      skipped: day.runId ? await skippedEntries(pipeline, day, day.runId) : [],
-      quarantined: day.runId ? await quarantined(pipeline, day, day.runId) : [],
-      missing: day.runId ? await missingOf(pipeline, day, day.runId) : noneMissing(),
-    });
-  }
+  const records: (RunRecord | undefined)[] = [];
+  // Each day reads a few objects of its own: days are read side by side, a few at a time, and kept
+  // in the order given.
+  const days = await pMap(
+    target.days,
+    async (day, index): Promise<BackfillDay> => {
+      const record = day.runId
+        ? (await runRecords.list(day)).filter((r) => r.runId === day.runId).at(-1)
+        : undefined;
+      records[index] = record;
+      const attributeRows = day.runId ? await attributeRowsOfRun(pipeline, day, day.runId) : [];
+      return {
+        chartId: day.chartId,
+        chartDate: day.chartDate,
+        runId: day.runId,
+        loadId: record && record.status !== 'not_loaded' ? record.loadId : null,
+        status: record?.status ?? 'not_loaded',
+        rows: record?.rows ?? {},
+        chartEntries: 0,
+        checks: checksOf(record),
+        deadLettered: day.runId ? deadLettered(pipeline, attributeRows, day.runId) : [],
+        skipped: day.runId ? await skippedEntries(pipeline, day, day.runId) : [],
+        quarantined: day.runId ? await quarantined(pipeline, day, day.runId) : [],
+        missing: day.runId ? missingOf(attributeRows) : noneMissing(),
+      };
+    },
+    { concurrency: summaryConcurrency },
+  );
+  const ofBatch = records.filter((r): r is RunRecord => r?.batch?.batchId === target.batchId);
 
   const { marts } = await martCounts(warehouse);
   const entries = new Map<string, number>();
@@ -304,7 +316,9 @@ export const whyNotLoaded = async (
   if (failure !== undefined) {
     return `chart-fetch failed for good: ${failure instanceof Error ? failure.message : String(failure)}`;
   }
-  const dead = day.runId ? await deadLettered(pipeline, day, day.runId) : [];
+  const dead = day.runId
+    ? deadLettered(pipeline, await attributeRowsOfRun(pipeline, day, day.runId), day.runId)
+    : [];
   const failed = [...new Set(pipeline.invoker.failures.map((f) => `${f.functionName}: ${f.error}`))];
   const causes = [
     dead.length ? `${dead.length} track(s) dead-lettered` : undefined,
@@ -371,14 +385,17 @@ const attributeRowsOfRun = async (
   return rows;
 };
 
-/** Tracks of the run in the dead-letter queue, with the reason their last delivery recorded in the lake. */
-const deadLettered = async (
+/**
+ * Tracks of the run in the dead-letter queue, with the reason their last delivery recorded in the
+ * lake (the run's attribute rows).
+ */
+const deadLettered = (
   pipeline: SummarySource,
-  day: { chartId: string; chartDate: string },
+  attributeRows: readonly Record<string, string | null>[],
   runId: string,
-): Promise<{ trackId: string; reason: string }[]> => {
+): { trackId: string; reason: string }[] => {
   const reasons = new Map<string, string>();
-  for (const row of await attributeRowsOfRun(pipeline, day, runId)) {
+  for (const row of attributeRows) {
     if (row.enrichment_status === 'dead_lettered') {
       reasons.set(row.track_id!, row.missing_reason ?? 'no reason recorded');
     }
@@ -429,14 +446,10 @@ const noneMissing = (): MissingCounts => ({
 });
 
 /** What the run's attribute rows lack: tracks not found, tracks without features, tracks by reason kind. */
-const missingOf = async (
-  pipeline: SummarySource,
-  day: { chartId: string; chartDate: string },
-  runId: string,
-): Promise<MissingCounts> => {
+const missingOf = (attributeRows: readonly Record<string, string | null>[]): MissingCounts => {
   const counts = noneMissing();
   let { notFound, withoutFeatures } = counts;
-  for (const row of await attributeRowsOfRun(pipeline, day, runId)) {
+  for (const row of attributeRows) {
     if (row.enrichment_status === 'not_found') notFound += 1;
     else if (row.enrichment_status === 'ok' && !row.features_source) withoutFeatures += 1;
     for (const kind of kindsOf(row.missing_reason)) counts.byKind[kind] += 1;

@@ -12,6 +12,7 @@ import type { MemoryQueue, QueueDepth } from '../adapters/embedded/memory-queue.
 import { DuckDbWarehouse } from '../adapters/embedded/duckdb-warehouse.js';
 import { PostgresWarehouse } from '../adapters/postgres/postgres-warehouse.js';
 import { LocalDbtRunner } from '../adapters/embedded/local-dbt-runner.js';
+import { dbtWorkerPaths } from '../adapters/embedded/dbt-worker.js';
 import { RequestCounter } from '../../shared/http/request-counter.js';
 import {
   eventSource,
@@ -164,7 +165,7 @@ const dbtRunnerFor = (
 ) =>
   new LocalDbtRunner({
     projectDir: path.join(config.projectRoot, 'dbt'),
-    dbt: path.join(config.projectRoot, '.venv', 'bin', 'dbt'),
+    ...dbtWorkerPaths(config.projectRoot),
     target: config.warehouse.kind,
     env: { ...processEnv, ...dbtProfileEnv(config) },
     workDir: path.join(config.home, 'dbt'),
@@ -391,6 +392,7 @@ export class LocalPipeline {
 
   /** Runs one day of one chart end to end, as the schedule would, and waits until its transform has finished. */
   async run(day: ChartDay): Promise<RunSummary> {
+    this.runner.warm();
     const requestsBefore = this.counter.snapshot();
     this.phases.reset();
     let fetched: ChartFetchResult | undefined;
@@ -433,6 +435,7 @@ export class LocalPipeline {
     progress: BackfillProgress = {},
     concurrency = defaultBackfillConcurrency,
   ): Promise<BackfillSummary> {
+    this.runner.warm();
     const batchId = newId(this.clock);
     const requestsBefore = this.counter.snapshot();
     this.phases.reset();
@@ -642,6 +645,7 @@ export class LocalPipeline {
     this.#closed = true;
     this.#lockWaits.stop();
     this.#wiring.stop();
+    await this.runner.close();
     await this.warehouse.close?.();
     await this.sandbox?.close();
   }

@@ -156,6 +156,10 @@ const loadStage = async (warehouse: TestWarehouse, ...batches: StageBatch[]): Pr
   }
 };
 
+/** Rows of a rules test, its counts as numbers (PostgreSQL gives bigints as text). */
+const numbered = (rows: ReadRow[]): ReadRow[] =>
+  rows.map((r) => ({ rule: r.rule, failing_rows: Number(r.failing_rows) }));
+
 /** The transform batch of a day built alone: named by the day's load, as the pipeline names it. */
 const batchOf = (day: ChartDay): string => `load-${day.runId}`;
 
@@ -449,8 +453,51 @@ const describeTarget = (target: () => { warehouse: TestWarehouse; workDir: strin
     });
 
     expect(result.exitCode).not.toBe(0);
-    expect(result.output).toContain('accepted_range_stg_stage__chart_songs_position__1');
+    expect(result.output).toContain('Failure in test stg_stage__chart_songs_rules');
     expect(await readMarts(warehouse)).toEqual(afterDay2);
+    // The failed test's own query names the rule the stage broke (dbt/tests/generic/rules.sql).
+    const compiled = await readFile(
+      path.join(workDir, 'target', 'compiled', 'chartflow', 'models', 'staging', 'stage', '_staging__models.yml', 'stg_stage__chart_songs_rules.sql'),
+      'utf8',
+    );
+    expect(numbered(await warehouse.query(compiled))).toEqual([
+      { rule: 'accepted_range(position >= 1)', failing_rows: 1 },
+    ]);
+  });
+
+  it('fails each rule of a rules test on exactly the rows that break it, and names it', async () => {
+    await warehouse.query('drop table if exists stage.rules_probe');
+    await warehouse.query(
+      'create table stage.rules_probe (id integer, k varchar(8), score integer, kind varchar(8))',
+    );
+    await warehouse.query(`insert into stage.rules_probe values
+      (1, 'a', 5, 'x'), (null, 'a', 200, 'zz'), (3, 'b', -1, null), (4, null, null, 'y'),
+      (5, 'b', null, null), (6, '${dimTracksAfterDay2[0]!.track_id}', 100, 'y')`);
+    const rules = [
+      "model=api.Relation.create(schema='stage', identifier='rules_probe')",
+      "not_null=['id']",
+      "unique=['k', ['k', 'kind'], 'id']",
+      "accepted_range={'score': {'min_value': 0, 'max_value': 100}, 'id': {'min_value': 1}}",
+      "accepted_values={'kind': ['x', 'y']}",
+      "relationships={'k': {'to': 'dim_tracks', 'field': 'track_id'}}",
+    ];
+    const compiled = await runDbt(
+      ['compile', '--quiet', '--target', warehouse.target, '--inline', `{{ test_rules(${rules.join(', ')}) }}`],
+      { env: warehouse.dbtEnv, workDir },
+    );
+    expect(compiled.exitCode, compiled.output.slice(-4000)).toBe(0);
+    const failing = numbered(await warehouse.query(compiled.output));
+    // Nulls pass every rule but not_null, and a combination counts nulls as values, as the tests
+    // this one replaced did (dbt's unique and relationships, the project's accepted_range).
+    expect(failing.sort((a, b) => (String(a.rule) < String(b.rule) ? -1 : 1))).toEqual([
+      { rule: 'accepted_range(score >= 0, score <= 100)', failing_rows: 2 },
+      { rule: 'accepted_values(kind)', failing_rows: 1 },
+      { rule: 'not_null(id)', failing_rows: 1 },
+      { rule: 'relationships(k to dim_tracks.track_id)', failing_rows: 4 },
+      { rule: 'unique(k)', failing_rows: 2 },
+      { rule: 'unique(k, kind)', failing_rows: 1 },
+    ]);
+    await warehouse.query('drop table stage.rules_probe');
   });
 
   it('gives the same marts from both days in one batch, and from the days in reverse order', async () => {

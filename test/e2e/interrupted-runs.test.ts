@@ -46,17 +46,23 @@ const start = (home: string): { child: ChildProcess; ended: Promise<Ended> } => 
 
 const runToEnd = (home: string): Promise<Ended> => start(home).ended;
 
-/** The dbt process the CLI started, once it runs: a child of the CLI's process. */
-const dbtChild = async (pid: number, deadline = Date.now() + 90_000): Promise<number> => {
+/**
+ * The dbt worker the CLI started (a child of the CLI's process), once its `dbt build` runs: the
+ * worker starts early and parses the project (infra/adapters/embedded/dbt-worker.ts); only the
+ * build logs its concurrency.
+ */
+const dbtBuilding = async (pid: number, home: string, deadline = Date.now() + 90_000): Promise<number> => {
+  const log = path.join(home, 'dbt', 'logs', 'dbt.log');
   while (Date.now() < deadline) {
     const { stdout } = await exec('ps', ['-o', 'pid=,args=', '--ppid', String(pid)]).catch(() => ({
       stdout: '',
     }));
-    const line = stdout.split('\n').find((l) => /\bdbt build\b/.test(l));
-    if (line) return Number(line.trim().split(/\s+/)[0]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const line = stdout.split('\n').find((l) => /dbt_worker\.py/.test(l));
+    const building = existsSync(log) && (await readFile(log, 'utf8')).includes('Concurrency:');
+    if (line && building) return Number(line.trim().split(/\s+/)[0]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`no dbt child of process ${pid} within 90 s`);
+  throw new Error(`no dbt build under process ${pid} within 90 s`);
 };
 
 const digest = async (home: string): Promise<string> =>
@@ -109,7 +115,7 @@ describe('Feature: a run interrupted during dbt, then run again', () => {
   it('Ctrl-C: stops dbt, exits 130 saying so, and the rerun ends as an uninterrupted run', async () => {
     const h = await home('sigint');
     const run = start(h);
-    await dbtChild(run.child.pid!);
+    await dbtBuilding(run.child.pid!, h);
     run.child.kill('SIGINT');
     const stopped = await run.ended;
     expect(stopped.code).toBe(130);
@@ -132,7 +138,7 @@ describe('Feature: a run interrupted during dbt, then run again', () => {
   it('SIGKILL of the CLI and its dbt: the rerun takes the dead lock over at once and ends as an uninterrupted run', async () => {
     const h = await home('sigkill');
     const run = start(h);
-    const dbt = await dbtChild(run.child.pid!);
+    const dbt = await dbtBuilding(run.child.pid!, h);
     run.child.kill('SIGKILL');
     process.kill(dbt, 'SIGKILL');
     await run.ended;

@@ -22,6 +22,7 @@ import { S3ObjectStore } from '../../infra/adapters/aws/s3-object-store.js';
 import { SecretsManagerSecrets } from '../../infra/adapters/aws/secrets-manager-secrets.js';
 import { SqsQueue } from '../../infra/adapters/aws/sqs-queue.js';
 import { LocalDbtRunner } from '../../infra/adapters/embedded/local-dbt-runner.js';
+import { dbtWorkerPaths } from '../../infra/adapters/embedded/dbt-worker.js';
 import { PostgresWarehouse } from '../../infra/adapters/postgres/postgres-warehouse.js';
 import { parseLocalConfig } from '../../shared/config/config.js';
 import type { RetryPolicy } from '../../shared/http/json-client.js';
@@ -287,7 +288,7 @@ export class AwsPipeline {
       const stageCleanup = makeStageCleanup({ store: warehouseStore, warehouse, clock });
       const runner = new LocalDbtRunner({
         projectDir: path.join(config.projectRoot, 'dbt'),
-        dbt: path.join(config.projectRoot, '.venv', 'bin', 'dbt'),
+        ...dbtWorkerPaths(config.projectRoot),
         target: 'postgres',
         env: { ...process.env, ...dbtProfileEnv(config) },
         workDir: path.join(home, 'dbt'),
@@ -303,6 +304,7 @@ export class AwsPipeline {
       cleanups.push(async () => {
         await runner.idle();
         await invoker.idle();
+        await runner.close();
       });
 
       const stageLoader = makeStageLoader({ store: warehouseStore, warehouse, bus, clock });

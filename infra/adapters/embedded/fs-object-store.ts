@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type BigIntStats } from 'node:fs';
 import {
   link,
   mkdir,
@@ -65,6 +65,19 @@ const md5OfFile = async (file: string): Promise<string> => {
   return hash.digest('hex');
 };
 
+/**
+ * How many files' ETags an {@link FsObjectStore} remembers. A listing gives every object's ETag, and
+ * the loader lists a day's folder on every object-created event of the day; hashing each file again
+ * each time made a one-year backfill spend seconds on md5 alone (docs/benchmark.md).
+ */
+const etagCacheEntries = 100_000;
+
+/**
+ * What identifies one version of a file: a write renames or links a new file into place (a new
+ * inode), and any change in place moves its change time, which no caller can set.
+ */
+const versionStamp = (s: BigIntStats): string => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+
 const errorCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
 
 // A folder cannot also be a file, so S3 keys such as `a/` or `a//b` have no faithful file; `.` and
@@ -112,6 +125,8 @@ export class FsObjectStore implements ObjectStore {
   /** The region the events carry. */
   readonly region: string;
   readonly #onObjectCreated: ((event: S3Event) => void) | undefined;
+  /** The ETag of each file last hashed, with the version it was hashed at ({@link versionStamp}). */
+  readonly #etags = new Map<string, { readonly stamp: string; readonly etag: string }>();
 
   /** @throws {ConfigError} if an option is malformed. */
   constructor(options: FsObjectStoreOptions) {
@@ -316,14 +331,31 @@ export class FsObjectStore implements ObjectStore {
   async #info(key: string): Promise<ObjectInfo | undefined> {
     const file = this.#fileOf(key);
     try {
-      const stats = await stat(file);
+      const stats = await stat(file, { bigint: true });
       if (!stats.isFile()) return undefined;
-      return { key, size: stats.size, lastModified: stats.mtime, etag: await md5OfFile(file) };
+      return {
+        key,
+        size: Number(stats.size),
+        lastModified: stats.mtime,
+        etag: await this.#etagOf(file, stats),
+      };
     } catch (error) {
       // Deleted between the folder read and now: it is simply no longer there.
       if (isMissing(error)) return undefined;
       throw error;
     }
+  }
+
+  /** The file's md5, hashed again only when the file is not the version last hashed. */
+  async #etagOf(file: string, stats: BigIntStats): Promise<string> {
+    const stamp = versionStamp(stats);
+    const known = this.#etags.get(file);
+    if (known?.stamp === stamp) return known.etag;
+    const etag = await md5OfFile(file);
+    this.#etags.delete(file);
+    if (this.#etags.size >= etagCacheEntries) this.#etags.delete(this.#etags.keys().next().value!);
+    this.#etags.set(file, { stamp, etag });
+    return etag;
   }
 
   #announce(key: string, size: number, etag: string, eventName: ObjectCreatedName): void {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
@@ -14,12 +13,15 @@ import {
 import { toEnvelope, type EventBridgeEnvelope } from '../../../shared/events/bus-event.js';
 import { newId } from '../../../shared/ids.js';
 import { logger } from '../../../shared/logger.js';
+import { DbtWorker, type DbtExit } from './dbt-worker.js';
 
 export interface LocalDbtRunnerOptions {
   /** The dbt project folder (holds dbt_project.yml and profiles.yml). */
   readonly projectDir: string;
-  /** The dbt executable of the project's virtualenv. */
-  readonly dbt: string;
+  /** The Python of the project's dbt virtualenv. */
+  readonly python: string;
+  /** The dbt worker's script (`dbtWorkerPaths(projectRoot)`). */
+  readonly workerScript: string;
   readonly target: 'duckdb' | 'postgres';
   /** The child's environment: the profile's variables and what a process needs (PATH, HOME). */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -45,26 +47,45 @@ const maxMessageLength = 2_000;
 /** How much of dbt's output is kept to explain a failure: its last lines are what say why. */
 const maxOutputLength = 64 * 1024;
 
-/** What a finished dbt process left: its exit code (or the signal that stopped it) and its output's tail. */
-interface DbtExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly output: string;
-}
-
 /**
- * Runs `dbt build` as a local process, the twin of the Fargate task: it starts and returns, and
- * when dbt exits it announces an "ECS Task State Change" (STOPPED, with the exit code and dbt's
- * message) carrying the request in the container's environment, as ECS does.
+ * Runs `dbt build` locally, the twin of the Fargate task: it starts and returns, and when dbt is
+ * done it announces an "ECS Task State Change" (STOPPED, with the exit code and dbt's message)
+ * carrying the request in the container's environment, as ECS does. dbt runs in a worker that
+ * lives as long as this runner ({@link DbtWorker}): a task on ECS starts dbt for each build, here
+ * the start is paid once per command (docs/architecture.md, "The transform").
  */
 export class LocalDbtRunner implements TransformRunner {
   readonly #running = new Set<Promise<void>>();
-  /** The dbt processes under way, each the leader of its own process group. */
-  readonly #children = new Set<ChildProcess>();
+  readonly #worker: DbtWorker;
   /** Set by {@link stop}: a run stopped on purpose announces no stop event; its batch is recorded interrupted. */
   #stopped = false;
+  #warmed = false;
 
-  constructor(private readonly options: LocalDbtRunnerOptions) {}
+  constructor(private readonly options: LocalDbtRunnerOptions) {
+    this.#worker = new DbtWorker({
+      python: options.python,
+      script: options.workerScript,
+      env: { ...options.env, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false' },
+      maxOutputLength,
+    });
+  }
+
+  /**
+   * Starts dbt and parses the project now, while the days are still being fetched and loaded, so
+   * that the transform finds dbt ready. Once per runner; a failed parse is tried again by the build,
+   * which reports it.
+   */
+  warm(): void {
+    if (this.#warmed || this.#stopped) return;
+    this.#warmed = true;
+    void this.#worker.parse(this.#commonArgs());
+  }
+
+  /** Ends the dbt worker once the builds under way are done. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.#worker.close();
+  }
 
   async start(request: TransformRequest): Promise<{ taskId: string }> {
     const taskId = `arn:aws:ecs:local:000000000000:task/chartflow/${newId(this.options.clock)}`;
@@ -91,14 +112,9 @@ export class LocalDbtRunner implements TransformRunner {
   async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<number> {
     this.#stopped = true;
     const stopped = this.#running.size;
-    for (const child of this.#children) {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal);
-      } catch {
-        // Ended in between: nothing to stop.
-      }
-    }
+    if (stopped > 0) this.#worker.signal(signal);
     await this.idle();
+    await this.#worker.close();
     return stopped;
   }
 
@@ -131,19 +147,14 @@ export class LocalDbtRunner implements TransformRunner {
     );
   }
 
-  async #dbtBuild(request: TransformRequest): Promise<{ exitCode: number; message?: string }> {
-    const { projectDir, dbt, target, workDir, env } = this.options;
-    const targetPath = path.join(workDir, 'target');
-    await rm(path.join(targetPath, 'run_results.json'), { force: true });
-    // The same arguments every time, and no --vars: the models transform whatever the stage holds,
-    // and a change of vars makes dbt parse the whole project again instead of reusing its partial
-    // parse in the (stable) target path, which is seconds on every run. Unit tests check the models'
-    // logic on fixed inputs, not the data: as dbt Labs advises, they run in CI (test/dbt), not in
-    // every production build; the data tests do run, on every build.
-    const args = [
-      'build',
-      '--exclude-resource-type',
-      'unit_test',
+  /**
+   * The same arguments every time, and no --vars: the models transform whatever the stage holds,
+   * and a change of vars makes dbt parse the whole project again instead of reusing its partial
+   * parse in the (stable) target path.
+   */
+  #commonArgs(): string[] {
+    const { projectDir, target, workDir } = this.options;
+    return [
       '--project-dir',
       projectDir,
       '--profiles-dir',
@@ -151,17 +162,24 @@ export class LocalDbtRunner implements TransformRunner {
       '--target',
       target,
       '--target-path',
-      targetPath,
+      path.join(workDir, 'target'),
       '--log-path',
       path.join(workDir, 'logs'),
     ];
+  }
+
+  async #dbtBuild(request: TransformRequest): Promise<{ exitCode: number; message?: string }> {
+    const targetPath = path.join(this.options.workDir, 'target');
+    await rm(path.join(targetPath, 'run_results.json'), { force: true });
     if (this.#stopped) return { exitCode: 130, message: 'dbt was not started: the run was interrupted' };
-    const exit = await this.#spawn(dbt, args, {
-      ...env,
+    // Unit tests check the models' logic on fixed inputs, not the data: as dbt Labs advises, they
+    // run in CI (test/dbt), not in every production build; the data tests do run, on every build.
+    const exit: DbtExit = await this.#worker.build(
+      ['--exclude-resource-type', 'unit_test', ...this.#commonArgs()],
+      this.#commonArgs(),
       // The batch id reaches dbt as it reaches the container on ECS: in its environment.
-      ...Object.fromEntries(transformEnvironment(request).map((e) => [e.name, e.value])),
-      DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
-    });
+      Object.fromEntries(transformEnvironment(request).map((e) => [e.name, e.value])),
+    );
     if (exit.code === 0) return { exitCode: 0 };
     const exitCode = exit.code ?? 128 + signalNumber(exit.signal);
     const message =
@@ -171,35 +189,6 @@ export class LocalDbtRunner implements TransformRunner {
     // Powertools keeps `message` for the log line's own: dbt's words go as `reason`.
     if (!this.#stopped) logger.warn('dbt build failed', { exitCode, reason: message });
     return { exitCode, message: message.slice(0, maxMessageLength) };
-  }
-
-  /**
-   * Runs dbt in a process group of its own (`detached`), so that Ctrl-C in a terminal reaches only
-   * chartflow, which then stops dbt itself ({@link stop}) and records what was interrupted.
-   */
-  #spawn(
-    command: string,
-    args: readonly string[],
-    env: Record<string, string | undefined>,
-  ): Promise<DbtExit> {
-    return new Promise((resolve) => {
-      let output = '';
-      const keep = (chunk: Buffer) => {
-        output = (output + chunk.toString('utf8')).slice(-maxOutputLength);
-      };
-      const child = spawn(command, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      this.#children.add(child);
-      child.stdout.on('data', keep);
-      child.stderr.on('data', keep);
-      child.once('error', (error) => {
-        this.#children.delete(child);
-        resolve({ code: 127, signal: null, output: error.message });
-      });
-      child.once('close', (code, signal) => {
-        this.#children.delete(child);
-        resolve({ code, signal, output });
-      });
-    });
   }
 
   /** dbt's own account of what failed, from run_results.json. */

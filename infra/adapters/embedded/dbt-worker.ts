@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import * as z from 'zod';
+
+/** The project's dbt virtualenv's Python, and the worker's Python side in the checkout. */
+export const dbtWorkerPaths = (projectRoot: string): { python: string; workerScript: string } => ({
+  python: path.join(projectRoot, '.venv', 'bin', 'python'),
+  workerScript: path.join(projectRoot, 'infra', 'adapters', 'embedded', 'dbt_worker.py'),
+});
+
+/** What one dbt command left: its exit code (or the signal that stopped the worker), and its output's tail. */
+export interface DbtExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly output: string;
+}
+
+export interface DbtWorkerOptions {
+  /** The Python of the project's dbt virtualenv. */
+  readonly python: string;
+  /** The worker script ({@link dbtWorkerPaths}). */
+  readonly script: string;
+  /** The worker's environment: the profile's variables and what a process needs (PATH, HOME). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** How much of dbt's output to keep per command: its last lines are what say why it failed. */
+  readonly maxOutputLength: number;
+}
+
+const answerSchema = z.object({ id: z.number().int(), exitCode: z.number().int() });
+
+/** The one command under way: its id, and what settles it. */
+interface Pending {
+  readonly id: number;
+  readonly settle: (exit: Omit<DbtExit, 'output'>) => void;
+}
+
+/**
+ * A dbt that stays up for the life of one chartflow command (infra/adapters/embedded/dbt_worker.py):
+ * dbt's start (about 1.8 s here) and the project's parse are paid once, not on every build, and
+ * {@link warm} pays them while the days are still being loaded. Commands run one at a time, in the
+ * order asked. The worker leads a process group of its own, so that Ctrl-C in a terminal reaches
+ * only chartflow, which then stops it ({@link signal}). A worker that dies (a signal, a crash)
+ * fails the command under way, and the next command starts a new one.
+ */
+export class DbtWorker {
+  #child: ChildProcess | undefined;
+  #pending: Pending | undefined;
+  #output = '';
+  #nextId = 1;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: DbtWorkerOptions) {}
+
+  /** Parses the project (dbt's `parse` arguments): the manifest every later build starts from. */
+  parse(args: readonly string[]): Promise<DbtExit> {
+    return this.#enqueue({ command: 'parse', args });
+  }
+
+  /**
+   * `dbt build` with `args`; `parseArgs` parse the project first if no parse has succeeded yet.
+   * `env` is in the environment for this build only.
+   */
+  build(
+    args: readonly string[],
+    parseArgs: readonly string[],
+    env: Readonly<Record<string, string>>,
+  ): Promise<DbtExit> {
+    return this.#enqueue({ command: 'build', args, parseArgs, env });
+  }
+
+  /** Sends `signal` to the worker's process group (dbt's threads and adapters stop with it). */
+  signal(signal: NodeJS.Signals): void {
+    const pid = this.#child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // Ended in between: nothing to stop.
+    }
+  }
+
+  /** Ends the worker once the commands asked have run; resolves when it has exited. */
+  async close(): Promise<void> {
+    await this.#queue.catch(() => undefined);
+    const child = this.#child;
+    if (!child) return;
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    (child.stdin as Writable).end();
+    await exited;
+  }
+
+  #enqueue(request: Record<string, unknown>): Promise<DbtExit> {
+    const run = this.#queue.then(() => this.#send(request));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #send(request: Record<string, unknown>): Promise<DbtExit> {
+    const child = this.#child ?? this.#start();
+    const id = this.#nextId++;
+    this.#output = '';
+    return new Promise<DbtExit>((resolve) => {
+      this.#pending = {
+        id,
+        settle: (exit) => {
+          this.#pending = undefined;
+          resolve({ ...exit, output: this.#output });
+        },
+      };
+      (child.stdin as Writable).write(`${JSON.stringify({ id, ...request })}\n`);
+    });
+  }
+
+  #start(): ChildProcess {
+    const { python, script, env, maxOutputLength } = this.options;
+    const child = spawn(python, [script], {
+      env: { ...env, PYTHONUNBUFFERED: '1' },
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    this.#child = child;
+    const keep = (chunk: Buffer) => {
+      this.#output = (this.#output + chunk.toString('utf8')).slice(-maxOutputLength);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    // A request written after the worker died fails on the pipe; its command fails through 'close'.
+    child.stdin!.on('error', () => undefined);
+    createInterface({ input: child.stdio[3] as Readable }).on('line', (line) => {
+      const answer = answerSchema.safeParse(safeJson(line));
+      if (answer.success && answer.data.id === this.#pending?.id) {
+        this.#pending.settle({ code: answer.data.exitCode, signal: null });
+      }
+    });
+    const ended = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (this.#child === child) this.#child = undefined;
+      this.#pending?.settle({ code, signal });
+    };
+    child.once('error', (error) => {
+      this.#output += error.message;
+      ended(127, null);
+    });
+    child.once('close', ended);
+    return child;
+  }
+}
+
+const safeJson = (line: string): unknown => {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+};
