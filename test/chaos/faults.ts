@@ -261,8 +261,8 @@ export class FaultyWarehouse implements Warehouse {
 }
 
 /**
- * The dbt processes this process started for a home, by pid: each the leader of its own process
- * group (infra/adapters/embedded/local-dbt-runner.ts), told apart by the home in their arguments.
+ * The dbt workers this process started for a home, by pid: each the leader of its own process
+ * group (infra/adapters/embedded/dbt-worker.ts), told apart by the home in their arguments.
  */
 const dbtProcessesOf = async (home: string): Promise<number[]> => {
   const { stdout } = await exec('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)]).catch(() => ({
@@ -270,7 +270,7 @@ const dbtProcessesOf = async (home: string): Promise<number[]> => {
   }));
   return stdout
     .split('\n')
-    .filter((line) => /\bdbt build\b/.test(line) && line.includes(home))
+    .filter((line) => /dbt_worker\.py/.test(line) && line.includes(home))
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 };
 

@@ -26,6 +26,11 @@ export interface DbtWorkerOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** How much of dbt's output to keep per command: its last lines are what say why it failed. */
   readonly maxOutputLength: number;
+  /**
+   * dbt's folder for this home, named in the worker's arguments (it reads nothing from them), so
+   * that `ps` tells apart the workers of several homes.
+   */
+  readonly workDir: string;
 }
 
 const answerSchema = z.object({ id: z.number().int(), exitCode: z.number().int() });
@@ -114,8 +119,8 @@ export class DbtWorker {
   }
 
   #start(): ChildProcess {
-    const { python, script, env, maxOutputLength } = this.options;
-    const child = spawn(python, [script], {
+    const { python, script, env, maxOutputLength, workDir } = this.options;
+    const child = spawn(python, [script, '--work-dir', workDir], {
       env: { ...env, PYTHONUNBUFFERED: '1' },
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],

@@ -11,7 +11,8 @@ output keeps stdout and stderr):
     {"id": 1, "command": "parse", "args": [...]}                    -> {"id": 1, "exitCode": 0}
     {"id": 2, "command": "build", "args": [...], "env": {...}}      -> {"id": 2, "exitCode": 0}
 
-`args` are dbt's command-line arguments after the command name. `env` is set in the environment
+The worker's own arguments (`--work-dir <dbt's folder of the home>`) are read by no one: they
+name the home in `ps`. `args` are dbt's command-line arguments after the command name. `env` is set in the environment
 for that build only (the transform batch's id, which the models read with env_var). The project
 is parsed once, by the first request, and every build gets its own copy of that manifest
 (`Manifest.deepcopy`, as dbt copies it itself): dbt changes the nodes it compiles, and a reused

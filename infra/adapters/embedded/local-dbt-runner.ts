@@ -67,6 +67,7 @@ export class LocalDbtRunner implements TransformRunner {
       script: options.workerScript,
       env: { ...options.env, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false' },
       maxOutputLength,
+      workDir: options.workDir,
     });
   }
 
