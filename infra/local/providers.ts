@@ -69,6 +69,8 @@ export const providersFor = (options: {
     sourceName: sandbox ? 'sandbox-playlist' : 'spotify-playlist',
     sendAsOf: sandbox !== undefined,
     store,
+    // One writing command per home at a time (the home lock): this process is the cache's one writer.
+    rememberCache: true,
     counter,
     clock,
     ...(retry ? { retry } : {}),

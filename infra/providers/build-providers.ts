@@ -29,6 +29,8 @@ export interface ProviderOptions {
   readonly sendAsOf: boolean;
   /** The lake, where attributes that never change are cached. */
   readonly store: ObjectStore;
+  /** Keep the cache's entries in memory: only for the cache's one writer (see AttributeCacheOptions). */
+  readonly rememberCache?: boolean;
   readonly counter: RequestCounter;
   readonly clock: Clock;
   readonly retry?: RetryPolicy;
@@ -96,7 +98,7 @@ export const buildProviders = (options: ProviderOptions): BuiltProviders => {
   return {
     chartSource,
     enricher: new AttributeEnricher({
-      cache: new AttributeCache(options.store),
+      cache: new AttributeCache(options.store, { remember: options.rememberCache === true }),
       access,
       ...(spotify ? { spotify } : {}),
       ...(reccobeats ? { reccobeats } : {}),

@@ -123,6 +123,61 @@ describe('Class: AttributeCache, given an entry that is not one', () => {
   });
 });
 
+describe('Class: AttributeCache that remembers (one machine: one writer per home)', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'chartflow-remembered-cache-'));
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  it('reads an entry from the lake once, knows what it wrote without reading, and reads unknown ids each time', async () => {
+    const gets: string[] = [];
+    const store = new (class extends FsObjectStore {
+      override get(key: string) {
+        gets.push(key);
+        return super.get(key);
+      }
+    })({ root });
+    const cache = new AttributeCache(store, { remember: true });
+    const [stored, written, unknown] = [
+      '0VjIjW4GlUZAMYd2vXMi3b',
+      '3KkXRkHbMCARz0aVfEt68P',
+      '7qiZfU4dY1lWllzX7mPBI3',
+    ];
+    const entry = (trackId: string) => ({
+      trackId,
+      features: { columns: { danceability: 0.5 }, source: 'reccobeats', fetchedOn: '2026-11-02' },
+    });
+    await store.put(attributeCacheKey(stored), JSON.stringify(entry(stored)));
+    await cache.write([entry(written)]);
+
+    for (let i = 0; i < 3; i += 1) {
+      const read = await cache.read([stored, written, unknown]);
+      expect([...read.keys()].sort()).toEqual([stored, written].sort());
+      expect(read.get(stored)).toEqual(entry(stored));
+    }
+    expect(gets.filter((k) => k === attributeCacheKey(stored))).toHaveLength(1);
+    expect(gets.filter((k) => k === attributeCacheKey(written))).toHaveLength(0);
+    expect(gets.filter((k) => k === attributeCacheKey(unknown))).toHaveLength(3);
+  });
+
+  it('reads the lake every time unless told to remember (Lambda: several writers)', async () => {
+    const store = new FsObjectStore({ root });
+    const cache = new AttributeCache(store);
+    const id = '0VjIjW4GlUZAMYd2vXMi3b';
+    await cache.write([
+      { trackId: id, featuresMissing: { reason: 'not_found: none', fetchedOn: '2026-10-01' } },
+    ]);
+    const newer = {
+      trackId: id,
+      features: { columns: { danceability: 0.5 }, source: 'reccobeats', fetchedOn: '2026-11-02' },
+    };
+    // Another writer (another Lambda instance) learns the features meanwhile.
+    await store.put(attributeCacheKey(id), JSON.stringify(newer));
+    expect((await cache.read([id])).get(id)).toEqual(newer);
+  });
+});
+
 describe('Function: stage-loader handler and TransformBatches, given control files cut short', () => {
   let root: string;
   let store: FsObjectStore;
