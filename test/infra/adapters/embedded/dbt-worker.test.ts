@@ -1,0 +1,77 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DbtWorker } from '../../../../infra/adapters/embedded/dbt-worker.js';
+
+/**
+ * The worker's Node side against a stand-in for its Python side that speaks the same protocol
+ * (requests on stdin, answers on fd 3): it prints what it was asked, with its pid, and answers with
+ * the exit code its first argument names; `die` kills itself mid-command. The real worker runs in
+ * every end-to-end test (test/e2e), and is interrupted in test/e2e/interrupted-runs.test.ts.
+ */
+const standIn = `
+import json, os, signal, sys
+answers = os.fdopen(3, "w")
+for line in sys.stdin:
+    request = json.loads(line)
+    args = request.get("args", [])
+    if args and args[0] == "die":
+        os.kill(os.getpid(), signal.SIGKILL)
+    print(f"pid={os.getpid()} {request['command']} {' '.join(args)} env={json.dumps(request.get('env', {}))}", flush=True)
+    answers.write(json.dumps({"id": request["id"], "exitCode": int(args[0]) if args else 0}) + "\\n")
+    answers.flush()
+`;
+
+describe('Class: DbtWorker', () => {
+  let folder: string;
+  let worker: DbtWorker;
+
+  beforeEach(async () => {
+    folder = await mkdtemp(path.join(tmpdir(), 'chartflow-dbt-worker-'));
+    await writeFile(path.join(folder, 'stand_in.py'), standIn);
+    worker = new DbtWorker({
+      python: 'python3',
+      script: path.join(folder, 'stand_in.py'),
+      env: { PATH: process.env.PATH },
+      maxOutputLength: 64 * 1024,
+      workDir: folder,
+    });
+  });
+  afterEach(async () => {
+    await worker.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  const pidOf = (output: string) => /pid=(\d+)/.exec(output)?.[1];
+
+  it('runs the commands in the order asked, in one process, each with its own output and exit code', async () => {
+    const [parsed, first, second] = await Promise.all([
+      worker.parse(['0']),
+      worker.build(['1', '--select', 'a'], ['0'], { CHARTFLOW_BATCH_ID: 'batch-1' }),
+      worker.build(['0'], ['0'], { CHARTFLOW_BATCH_ID: 'batch-2' }),
+    ]);
+    expect(parsed).toMatchObject({ code: 0, signal: null });
+    expect(first).toMatchObject({ code: 1, signal: null });
+    expect(first.output).toContain('build 1 --select a env={"CHARTFLOW_BATCH_ID": "batch-1"}');
+    expect(first.output).not.toContain('batch-2');
+    expect(second).toMatchObject({ code: 0 });
+    expect(second.output).toContain('"CHARTFLOW_BATCH_ID": "batch-2"');
+    expect(new Set([parsed, first, second].map((r) => pidOf(r.output))).size).toBe(1);
+  });
+
+  it('fails the command under way when the worker dies, and starts a new worker for the next', async () => {
+    const before = await worker.parse(['0']);
+    const killed = await worker.build(['die'], ['0'], {});
+    expect(killed).toMatchObject({ code: null, signal: 'SIGKILL' });
+    const after = await worker.build(['0'], ['0'], {});
+    expect(after.code).toBe(0);
+    expect(pidOf(after.output)).not.toBe(pidOf(before.output));
+  });
+
+  it('ends the worker on close, once the commands asked have run', async () => {
+    const build = worker.build(['0'], ['0'], {});
+    await worker.close();
+    expect((await build).code).toBe(0);
+  });
+});
