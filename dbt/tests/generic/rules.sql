@@ -29,22 +29,17 @@
     {%- endfor -%}
     {%- for column, bounds in (accepted_range or {}).items() -%}
         {%- set inclusive = bounds.get('inclusive', true) -%}
-        {%- set outside = [] -%}
+        {%- set outside, within = [], [] -%}
         {%- if bounds.get('min_value') is not none -%}
             {%- do outside.append(column ~ (' < ' if inclusive else ' <= ') ~ bounds['min_value']) -%}
-        {%- endif -%}
-        {%- if bounds.get('max_value') is not none -%}
-            {%- do outside.append(column ~ (' > ' if inclusive else ' >= ') ~ bounds['max_value']) -%}
-        {%- endif -%}
-        {%- if not outside -%}
-            {{ exceptions.raise_compiler_error("rules: accepted_range on " ~ column ~ " needs min_value, max_value or both") }}
-        {%- endif -%}
-        {%- set within = [] -%}
-        {%- if bounds.get('min_value') is not none -%}
             {%- do within.append(column ~ (' >= ' if inclusive else ' > ') ~ bounds['min_value']) -%}
         {%- endif -%}
         {%- if bounds.get('max_value') is not none -%}
+            {%- do outside.append(column ~ (' > ' if inclusive else ' >= ') ~ bounds['max_value']) -%}
             {%- do within.append(column ~ (' <= ' if inclusive else ' < ') ~ bounds['max_value']) -%}
+        {%- endif -%}
+        {%- if not outside -%}
+            {{ exceptions.raise_compiler_error("rules: accepted_range on " ~ column ~ " needs min_value, max_value or both") }}
         {%- endif -%}
         {%- do row_rules.append((
             'accepted_range(' ~ within | join(', ') ~ ')',
