@@ -106,11 +106,13 @@ export class DbtWorker {
     const child = this.#child ?? this.#start();
     const id = this.#nextId++;
     this.#output = '';
+    holdOpen(child, true);
     return new Promise<DbtExit>((resolve) => {
       this.#pending = {
         id,
         settle: (exit) => {
           this.#pending = undefined;
+          holdOpen(child, false);
           resolve({ ...exit, output: this.#output });
         },
       };
@@ -126,6 +128,7 @@ export class DbtWorker {
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
     this.#child = child;
+    holdOpen(child, false);
     const keep = (chunk: Buffer) => {
       this.#output = (this.#output + chunk.toString('utf8')).slice(-maxOutputLength);
     };
@@ -151,6 +154,17 @@ export class DbtWorker {
     return child;
   }
 }
+
+/**
+ * A worker keeps Node running only while a command is under way: an idle one never holds a
+ * process open that has nothing else to do (it ends when Node does, its stdin closed).
+ */
+const holdOpen = (child: ChildProcess, hold: boolean): void => {
+  for (const handle of [child, ...child.stdio] as ({ ref?: () => void; unref?: () => void } | null)[]) {
+    if (hold) handle?.ref?.();
+    else handle?.unref?.();
+  }
+};
 
 const safeJson = (line: string): unknown => {
   try {

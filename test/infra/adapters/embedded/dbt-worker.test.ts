@@ -1,8 +1,12 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
 import { DbtWorker } from '../../../../infra/adapters/embedded/dbt-worker.js';
+
+const execFileAsync = promisify(execFile);
 
 /**
  * The worker's Node side against a stand-in for its Python side that speaks the same protocol
@@ -67,6 +71,32 @@ describe('Class: DbtWorker', () => {
     const after = await worker.build(['0'], ['0'], {});
     expect(after.code).toBe(0);
     expect(pidOf(after.output)).not.toBe(pidOf(before.output));
+  });
+
+  it('keeps Node running while a command is under way, and not once the worker is idle', async () => {
+    // A process that asks for a slow command and then forgets the worker: it must wait for the
+    // command, and then end on its own (the worker with it, its stdin closed).
+    const slow = path.join(folder, 'slow.py');
+    await writeFile(
+      slow,
+      standIn.replace('for line in sys.stdin:', 'import time\nfor line in sys.stdin:\n    time.sleep(1)'),
+    );
+    const script = `
+      import { DbtWorker } from ${JSON.stringify(path.resolve('infra/adapters/embedded/dbt-worker.ts'))};
+      const worker = new DbtWorker({ python: 'python3', script: ${JSON.stringify(slow)}, env: { PATH: process.env.PATH }, maxOutputLength: 1024, workDir: 'x' });
+      const exit = await worker.parse(['0']);
+      console.log('answered', exit.code);
+    `;
+    const started = Date.now();
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        timeout: 20_000,
+      },
+    );
+    expect(stdout.trim()).toBe('answered 0');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
   });
 
   it('ends the worker on close, once the commands asked have run', async () => {
