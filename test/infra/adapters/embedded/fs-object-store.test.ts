@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,23 @@ describe('Class: FsObjectStore', () => {
     expect(error?.message).toContain(JSON.stringify(key));
     await expect(store.get(key)).rejects.toThrow(reason);
     await expect(store.createIfAbsent(key, 'x')).rejects.toThrow(reason);
+  });
+
+  it('lists the ETag of what a file holds now: after a write, and after a change in place of the same size', async () => {
+    const store = new FsObjectStore({ root });
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    const etagOf = async () => (await store.list('day/'))[0]!.etag;
+    await store.put('day/a.csv', 'one');
+    expect(await etagOf()).toBe(md5('one'));
+    expect(await etagOf()).toBe(md5('one'));
+    await store.put('day/a.csv', 'two');
+    expect(await etagOf()).toBe(md5('two'));
+    // Damage by hand: the same size, written over the same file (no new inode), its times kept.
+    const file = path.join(root, 'day', 'a.csv');
+    const { mtime, atime } = await stat(file);
+    await writeFile(file, 'six');
+    await utimes(file, atime, mtime);
+    expect(await etagOf()).toBe(md5('six'));
   });
 
   it('rejects prefixes that escape the root', async () => {
