@@ -105,15 +105,17 @@ export class LocalDbtRunner implements TransformRunner {
   }
 
   /**
-   * Stops every dbt run under way (Ctrl-C): the signal goes to each dbt's process group, so that
-   * dbt's own threads and adapters stop with it, and resolves once they have ended. No stop event
+   * Stops every dbt run under way (Ctrl-C): the signal goes to the dbt worker's process group, so
+   * that dbt's own threads and adapters stop with it (a warm-up parse too), and resolves once the
+   * worker has ended. No stop event
    * follows, and no dbt starts after it: the interrupt records the batch itself
    * (docs/reliability.md, "Interrupted runs"). Returns how many runs it stopped.
    */
   async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<number> {
     this.#stopped = true;
     const stopped = this.#running.size;
-    if (stopped > 0) this.#worker.signal(signal);
+    // A build under way stops; so does a warm-up parse, and an idle worker ends.
+    this.#worker.signal(signal);
     await this.idle();
     await this.#worker.close();
     return stopped;

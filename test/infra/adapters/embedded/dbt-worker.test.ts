@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { promisify } from 'node:util';
 import { DbtWorker } from '../../../../infra/adapters/embedded/dbt-worker.js';
+import { LocalDbtRunner } from '../../../../infra/adapters/embedded/local-dbt-runner.js';
+import { systemClock } from '../../../../shared/ports/clock.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -103,5 +105,36 @@ describe('Class: DbtWorker', () => {
     const build = worker.build(['0'], ['0'], {});
     await worker.close();
     expect((await build).code).toBe(0);
+  });
+});
+
+describe('Class: LocalDbtRunner, stopped (Ctrl-C) before any build', () => {
+  let folder: string;
+  beforeEach(async () => {
+    folder = await mkdtemp(path.join(tmpdir(), 'chartflow-dbt-runner-'));
+  });
+  afterEach(() => rm(folder, { recursive: true, force: true }));
+
+  it('ends the warm-up parse at once instead of waiting for it', async () => {
+    const slow = path.join(folder, 'slow.py');
+    await writeFile(
+      slow,
+      standIn.replace('for line in sys.stdin:', 'import time\nfor line in sys.stdin:\n    time.sleep(30)'),
+    );
+    const runner = new LocalDbtRunner({
+      projectDir: folder,
+      python: 'python3',
+      workerScript: slow,
+      target: 'duckdb',
+      env: { PATH: process.env.PATH },
+      workDir: folder,
+      clock: systemClock,
+      onStopped: () => undefined,
+    });
+    runner.warm();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    expect(await runner.stop('SIGINT')).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
