@@ -12,7 +12,7 @@ import type { MemoryQueue, QueueDepth } from '../adapters/embedded/memory-queue.
 import { DuckDbWarehouse } from '../adapters/embedded/duckdb-warehouse.js';
 import { PostgresWarehouse } from '../adapters/postgres/postgres-warehouse.js';
 import { LocalDbtRunner } from '../adapters/embedded/local-dbt-runner.js';
-import { dbtWorkerPaths } from '../adapters/embedded/dbt-worker.js';
+import { DbtWorker, dbtWorkerPaths } from '../adapters/embedded/dbt-worker.js';
 import { RequestCounter } from '../../shared/http/request-counter.js';
 import {
   eventSource,
@@ -107,6 +107,12 @@ export interface LocalPipelineOptions {
   readonly recover?: boolean;
   /** Wrappers of the ports it builds (the chaos suite's faults); none unless given. */
   readonly wrap?: PortWrappers;
+  /**
+   * Starts dbt's process at once, before the sandbox: for a command that will transform, so that
+   * dbt's import (most of its start) runs while the pipeline starts and the day is fetched. Unless
+   * told, dbt starts when a run or backfill begins, or at its first build.
+   */
+  readonly warm?: boolean;
 }
 
 /** What {@link LocalPipeline.interrupt} did. */
@@ -155,19 +161,29 @@ const warehouseFor = (config: LocalConfig, store: FsObjectStore) => {
   return { warehouse: duckdb, duckdb };
 };
 
+/** The long-lived dbt process of this home's builds (infra/adapters/embedded/dbt-worker.ts). */
+const dbtWorkerFor = (config: LocalConfig, processEnv: Readonly<Record<string, string | undefined>>) => {
+  const { python, workerScript } = dbtWorkerPaths(config.projectRoot);
+  return new DbtWorker({
+    python,
+    script: workerScript,
+    env: { ...processEnv, ...dbtProfileEnv(config) },
+    workDir: path.join(config.home, 'dbt'),
+  });
+};
+
 /** dbt as a local process, whose stop event reaches the wiring as ECS's would. */
 const dbtRunnerFor = (
   config: LocalConfig,
-  processEnv: Readonly<Record<string, string | undefined>>,
+  worker: DbtWorker,
   duckdb: DuckDbWarehouse | undefined,
   clock: Clock,
   wiring: LocalWiring,
 ) =>
   new LocalDbtRunner({
     projectDir: path.join(config.projectRoot, 'dbt'),
-    ...dbtWorkerPaths(config.projectRoot),
+    worker,
     target: config.warehouse.kind,
-    env: { ...processEnv, ...dbtProfileEnv(config) },
     workDir: path.join(config.home, 'dbt'),
     // dbt is another process: it gets the DuckDB file to itself while it runs.
     ...(duckdb ? { exclusive: <T>(work: () => Promise<T>) => duckdb.exclusive(work) } : {}),
@@ -226,7 +242,7 @@ export class LocalPipeline {
 
   private constructor(
     readonly config: LocalConfig,
-    processEnv: Readonly<Record<string, string | undefined>>,
+    dbt: DbtWorker,
     trackQueue: TrackQueueOverrides,
     readonly sandbox: Sandbox | undefined,
     clock: Clock,
@@ -254,7 +270,7 @@ export class LocalPipeline {
     this.store = wrap.store?.(lake) ?? lake;
     const { warehouse, duckdb } = warehouseFor(config, lake);
     this.warehouse = warehouse;
-    this.runner = dbtRunnerFor(config, processEnv, duckdb, clock, wiring);
+    this.runner = dbtRunnerFor(config, dbt, duckdb, clock, wiring);
 
     const store = this.store;
     const providers = providersFor({
@@ -307,16 +323,21 @@ export class LocalPipeline {
 
   /** Builds the pipeline; starts the sandbox first when no Spotify credentials are configured. */
   static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
+    const dbt = dbtWorkerFor(options.config, options.processEnv);
+    if (options.warm) dbt.start();
     const sandbox =
       options.config.mode === 'sandbox'
         ? await startSandbox({
             accessMode: options.config.sandboxAccess === 'development' ? 'development' : 'extended',
             ...options.sandbox,
+          }).catch(async (error: unknown) => {
+            await dbt.close();
+            throw error;
           })
         : undefined;
     const pipeline = new LocalPipeline(
       options.config,
-      options.processEnv,
+      dbt,
       options.queue ?? {},
       sandbox,
       options.clock ?? systemClock,

@@ -22,7 +22,7 @@ import { S3ObjectStore } from '../../infra/adapters/aws/s3-object-store.js';
 import { SecretsManagerSecrets } from '../../infra/adapters/aws/secrets-manager-secrets.js';
 import { SqsQueue } from '../../infra/adapters/aws/sqs-queue.js';
 import { LocalDbtRunner } from '../../infra/adapters/embedded/local-dbt-runner.js';
-import { dbtWorkerPaths } from '../../infra/adapters/embedded/dbt-worker.js';
+import { DbtWorker, dbtWorkerPaths } from '../../infra/adapters/embedded/dbt-worker.js';
 import { PostgresWarehouse } from '../../infra/adapters/postgres/postgres-warehouse.js';
 import { parseLocalConfig } from '../../shared/config/config.js';
 import type { RetryPolicy } from '../../shared/http/json-client.js';
@@ -286,11 +286,16 @@ export class AwsPipeline {
 
       const warehouseStore = storeAs('WarehouseRole');
       const stageCleanup = makeStageCleanup({ store: warehouseStore, warehouse, clock });
+      const { python, workerScript } = dbtWorkerPaths(config.projectRoot);
       const runner = new LocalDbtRunner({
         projectDir: path.join(config.projectRoot, 'dbt'),
-        ...dbtWorkerPaths(config.projectRoot),
+        worker: new DbtWorker({
+          python,
+          script: workerScript,
+          env: { ...process.env, ...dbtProfileEnv(config) },
+          workDir: path.join(home, 'dbt'),
+        }),
         target: 'postgres',
-        env: { ...process.env, ...dbtProfileEnv(config) },
         workDir: path.join(home, 'dbt'),
         clock,
         // The rule on ECS Task State Change (STOPPED) invokes stage-cleanup asynchronously.

@@ -24,8 +24,8 @@ export interface DbtWorkerOptions {
   readonly script: string;
   /** The worker's environment: the profile's variables and what a process needs (PATH, HOME). */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** How much of dbt's output to keep per command: its last lines are what say why it failed. */
-  readonly maxOutputLength: number;
+  /** How much of dbt's output to keep per command (its last lines say why it failed); 64 KiB unless told. */
+  readonly maxOutputLength?: number;
   /**
    * dbt's folder for this home, named in the worker's arguments (it reads nothing from them), so
    * that `ps` tells apart the workers of several homes.
@@ -58,6 +58,14 @@ export class DbtWorker {
 
   constructor(private readonly options: DbtWorkerOptions) {}
 
+  /**
+   * Starts the worker's process now, if it is not running, so that dbt's import (most of its
+   * start) runs while the caller does other work; the first command would start it otherwise.
+   */
+  start(): void {
+    this.#child ??= this.#start();
+  }
+
   /** Parses the project (dbt's `parse` arguments): the manifest every later build starts from. */
   parse(args: readonly string[]): Promise<DbtExit> {
     return this.#enqueue({ command: 'parse', args });
@@ -86,13 +94,17 @@ export class DbtWorker {
     }
   }
 
-  /** Ends the worker once the commands asked have run; resolves when it has exited. */
+  /**
+   * Ends the worker once the commands asked have run; resolves when it has exited. A worker that
+   * was started and never asked anything is stopped at once, not left to finish dbt's import.
+   */
   async close(): Promise<void> {
     await this.#queue.catch(() => undefined);
     const child = this.#child;
     if (!child) return;
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     (child.stdin as Writable).end();
+    if (this.#nextId === 1) this.signal('SIGTERM');
     await exited;
   }
 
@@ -121,9 +133,10 @@ export class DbtWorker {
   }
 
   #start(): ChildProcess {
-    const { python, script, env, maxOutputLength, workDir } = this.options;
+    const { python, script, env, maxOutputLength = 64 * 1024, workDir } = this.options;
     const child = spawn(python, [script, '--work-dir', workDir], {
-      env: { ...env, PYTHONUNBUFFERED: '1' },
+      // dbt would try to send anonymous usage events to dbt Labs; chartflow sends none.
+      env: { ...env, PYTHONUNBUFFERED: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false' },
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });

@@ -20,13 +20,22 @@ manifest loses its ephemeral models' CTEs. Exit codes are dbt's: 0 success, 1 a 
 (a model or a test failed), 2 an error.
 """
 
+import gc
 import json
 import os
 import signal
 import sys
 import traceback
 
-from dbt.cli.main import dbtRunner
+# dbt's import builds a great many long-lived objects (its classes' generated serialisers), and so
+# does the parse (the manifest). The collector would walk them again and again while it runs and
+# never free one: it is held off during the import, and what the import and the parse built is
+# moved out of its sight (gc.freeze), so that a build's collections walk only what the build makes.
+gc.disable()
+from dbt.cli.main import dbtRunner  # noqa: E402
+
+gc.freeze()
+gc.enable()
 
 
 def release_duckdb():
@@ -72,9 +81,11 @@ def main():
 
     def parse(args):
         nonlocal manifest
-        result = dbtRunner().invoke(["parse", *args])
+        # The build writes the manifest.json of what it ran; the parse's would be overwritten unread.
+        result = dbtRunner().invoke(["parse", "--no-write-json", *args])
         if result.success:
             manifest = result.result
+            gc.freeze()
         return exit_code(result)
 
     for line in sys.stdin:
@@ -113,6 +124,11 @@ def main():
 if __name__ == "__main__":
     try:
         main()
+        import atexit
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     except KeyboardInterrupt:
         # Stopped while waiting for a command.
         sys.exit(128 + (Stopped.signal or signal.SIGINT))

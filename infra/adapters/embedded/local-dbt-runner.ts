@@ -13,18 +13,17 @@ import {
 import { toEnvelope, type EventBridgeEnvelope } from '../../../shared/events/bus-event.js';
 import { newId } from '../../../shared/ids.js';
 import { logger } from '../../../shared/logger.js';
-import { DbtWorker, type DbtExit } from './dbt-worker.js';
+import type { DbtExit, DbtWorker } from './dbt-worker.js';
 
 export interface LocalDbtRunnerOptions {
   /** The dbt project folder (holds dbt_project.yml and profiles.yml). */
   readonly projectDir: string;
-  /** The Python of the project's dbt virtualenv. */
-  readonly python: string;
-  /** The dbt worker's script (`dbtWorkerPaths(projectRoot)`). */
-  readonly workerScript: string;
+  /**
+   * The dbt that runs the builds, for the runner's life; whoever builds it may start it early
+   * ({@link DbtWorker.start}), and the runner closes it.
+   */
+  readonly worker: DbtWorker;
   readonly target: 'duckdb' | 'postgres';
-  /** The child's environment: the profile's variables and what a process needs (PATH, HOME). */
-  readonly env: Readonly<Record<string, string | undefined>>;
   /** dbt's target and log folders, per chartflow home, so that separate homes never share them. */
   readonly workDir: string;
   /**
@@ -44,9 +43,6 @@ const runResultsSchema = z.object({
 /** How long dbt's own words may be in a run record. */
 const maxMessageLength = 2_000;
 
-/** How much of dbt's output is kept to explain a failure: its last lines are what say why. */
-const maxOutputLength = 64 * 1024;
-
 /**
  * Runs `dbt build` locally, the twin of the Fargate task: it starts and returns, and when dbt is
  * done it announces an "ECS Task State Change" (STOPPED, with the exit code and dbt's message)
@@ -62,13 +58,7 @@ export class LocalDbtRunner implements TransformRunner {
   #warmed = false;
 
   constructor(private readonly options: LocalDbtRunnerOptions) {
-    this.#worker = new DbtWorker({
-      python: options.python,
-      script: options.workerScript,
-      env: { ...options.env, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false' },
-      maxOutputLength,
-      workDir: options.workDir,
-    });
+    this.#worker = options.worker;
   }
 
   /**

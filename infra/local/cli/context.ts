@@ -53,6 +53,8 @@ export const withPipeline = async <T>(
     clock: context.clock,
     waitMs: writer.waitMs,
     note: context.note,
+    // Every writing command ends in a transform.
+    warm: true,
   }).catch(async (error: unknown) => {
     await lock.release();
     throw error;

@@ -101,6 +101,27 @@ describe('Class: DbtWorker', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
   });
 
+  it('starts its process before any command, and stops one never asked anything at once on close', async () => {
+    // dbt's import is slow: a worker started early (a command that may not transform after all)
+    // must not hold the command's end until the import is done.
+    const slowImport = path.join(folder, 'slow_import.py');
+    await writeFile(slowImport, `import time\ntime.sleep(30)\n${standIn}`);
+    const early = new DbtWorker({
+      python: 'python3',
+      script: slowImport,
+      env: { PATH: process.env.PATH },
+      workDir: folder,
+    });
+    early.start();
+    const { stdout } = await execFileAsync('ps', ['-eo', 'args']);
+    expect(stdout).toContain(slowImport);
+    const started = Date.now();
+    await early.close();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const after = await execFileAsync('ps', ['-eo', 'args']);
+    expect(after.stdout).not.toContain(slowImport);
+  });
+
   it('ends the worker on close, once the commands asked have run', async () => {
     const build = worker.build(['0'], ['0'], {});
     await worker.close();
@@ -123,10 +144,13 @@ describe('Class: LocalDbtRunner, stopped (Ctrl-C) before any build', () => {
     );
     const runner = new LocalDbtRunner({
       projectDir: folder,
-      python: 'python3',
-      workerScript: slow,
+      worker: new DbtWorker({
+        python: 'python3',
+        script: slow,
+        env: { PATH: process.env.PATH },
+        workDir: folder,
+      }),
       target: 'duckdb',
-      env: { PATH: process.env.PATH },
       workDir: folder,
       clock: systemClock,
       onStopped: () => undefined,
