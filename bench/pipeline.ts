@@ -4,15 +4,21 @@ import path from 'node:path';
 import { parseLocalConfig } from '../shared/config/config.js';
 import { LocalPipeline } from '../infra/local/runtime.js';
 
-/** Runs `work` on a pipeline of its own (a new home in a temp folder), and always stops it. */
+/**
+ * Runs `work` on a pipeline of its own (a new home in a temp folder), and always stops it. Its
+ * sandbox runs on a thread, as the CLI runs it, unless `inspect` asks for one in process (whose
+ * catalog the caller reads).
+ */
 export const withPipeline = async <T>(
   env: Record<string, string>,
   work: (p: LocalPipeline) => Promise<T>,
+  { inspect = false }: { readonly inspect?: boolean } = {},
 ): Promise<T> => {
   const home = await mkdtemp(path.join(tmpdir(), 'chartflow-bench-'));
   const pipeline = await LocalPipeline.start({
     config: parseLocalConfig({ CHARTFLOW_HOME: home, ...env }),
     processEnv: process.env,
+    sandboxThread: !inspect,
   });
   try {
     return await work(pipeline);

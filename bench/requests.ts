@@ -73,38 +73,42 @@ export const requestCounts = async (): Promise<{ counts: RequestCount[]; text: s
   const rows = [['user', 'day', 'new tracks', 'provider', 'requests', 'minimum']];
   const counts: RequestCount[] = [];
   for (const access of ['extended', 'development', 'none'] as const) {
-    await withPipeline({ CHARTFLOW_SANDBOX_ACCESS: access }, async (pipeline) => {
-      const catalog = pipeline.sandbox!.catalog;
-      const cold = '2026-09-01';
-      const warm = dayWithNewTracks(catalog, cold, 10);
-      const known = new Set<string>();
-      for (const [label, chartDate] of [
-        ['cold', cold],
-        ['warm', warm],
-      ] as const) {
-        const chart = catalog.chartFor('global', chartDate);
-        const summary: RunSummary =
-          access === 'none'
-            ? (await pipeline.ingest([chartsFile(catalog, chartDate)]))[0]!
-            : await pipeline.run({ chartId: 'global', chartDate });
-        const minimum = minimums(access, chart, known, catalog);
-        const user = access === 'none' ? 'no Spotify app' : access;
-        const day = `${label} ${chartDate} (${summary.status})`;
-        for (const provider of ['spotify', 'reccobeats'] as const) {
-          const requests = summary.requests[provider] ?? 0;
-          counts.push({ user, day, provider, requests, minimum: minimum[provider] });
-          rows.push([
-            user,
-            day,
-            String(chart.filter((id) => !known.has(id)).length),
-            provider,
-            String(requests),
-            String(minimum[provider]),
-          ]);
+    await withPipeline(
+      { CHARTFLOW_SANDBOX_ACCESS: access },
+      async (pipeline) => {
+        const catalog = pipeline.sandbox!.catalog;
+        const cold = '2026-09-01';
+        const warm = dayWithNewTracks(catalog, cold, 10);
+        const known = new Set<string>();
+        for (const [label, chartDate] of [
+          ['cold', cold],
+          ['warm', warm],
+        ] as const) {
+          const chart = catalog.chartFor('global', chartDate);
+          const summary: RunSummary =
+            access === 'none'
+              ? (await pipeline.ingest([chartsFile(catalog, chartDate)]))[0]!
+              : await pipeline.run({ chartId: 'global', chartDate });
+          const minimum = minimums(access, chart, known, catalog);
+          const user = access === 'none' ? 'no Spotify app' : access;
+          const day = `${label} ${chartDate} (${summary.status})`;
+          for (const provider of ['spotify', 'reccobeats'] as const) {
+            const requests = summary.requests[provider] ?? 0;
+            counts.push({ user, day, provider, requests, minimum: minimum[provider] });
+            rows.push([
+              user,
+              day,
+              String(chart.filter((id) => !known.has(id)).length),
+              provider,
+              String(requests),
+              String(minimum[provider]),
+            ]);
+          }
+          chart.forEach((id) => known.add(id));
         }
-        chart.forEach((id) => known.add(id));
-      }
-    });
+      },
+      { inspect: true },
+    );
   }
   return { counts, text: table(rows) };
 };

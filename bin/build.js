@@ -13,7 +13,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist');
 /** What the build was made from: each own source with its SHA-256, and when. */
 const stampFile = path.join(outdir, 'build.json');
-const entryPoints = { cli: 'infra/local/cli/main.ts', bench: 'bench/run.ts' };
+const entryPoints = {
+  cli: 'infra/local/cli/main.ts',
+  bench: 'bench/run.ts',
+  // The sandbox's worker thread (infra/sandbox/thread.ts) starts from a file of its own.
+  'sandbox-thread': 'infra/sandbox/thread-main.ts',
+};
 
 const sha256 = async (file) =>
   createHash('sha256')

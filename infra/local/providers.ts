@@ -10,7 +10,7 @@ import { buildProviders } from '../providers/build-providers.js';
 import type { ChartSource } from '../../services/chart-fetch/sources/chart-source.js';
 import type { SpotifyAccess } from '../../shared/spotify/access.js';
 import { sandboxPlaylistIds } from '../sandbox/catalog.js';
-import type { Sandbox } from '../sandbox/server.js';
+import type { SandboxEndpoints } from '../sandbox/thread.js';
 
 /** Where the pipeline gets charts and attributes from, for this configuration. */
 export interface Providers {
@@ -32,7 +32,7 @@ export interface Providers {
  */
 export const providersFor = (options: {
   config: LocalConfig;
-  sandbox: Sandbox | undefined;
+  sandbox: SandboxEndpoints | undefined;
   store: ObjectStore;
   counter: RequestCounter;
   clock: Clock;

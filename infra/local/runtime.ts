@@ -24,7 +24,8 @@ import type { LoadDecision } from '../../services/stage-loader/load-completed-da
 import type { ChartFetchResult } from '../../services/chart-fetch/fetch-chart.js';
 import { newId } from '../../shared/ids.js';
 import type { ReplayResult } from '../../services/replay/replay-day.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/server.js';
+import type { Sandbox, SandboxOptions } from '../sandbox/server.js';
+import { startSandboxThread, type SandboxEndpoints } from '../sandbox/thread.js';
 import type { AsyncInvoker } from './async-invoker.js';
 import type { RetryPolicy } from '../../shared/http/json-client.js';
 import { PhaseClock } from './phase-clock.js';
@@ -92,8 +93,15 @@ export interface LocalPipelineOptions {
   readonly processEnv: Readonly<Record<string, string | undefined>>;
   readonly clock?: Clock;
   readonly queue?: TrackQueueOverrides;
-  /** Options of the in-process sandbox, started when no Spotify credentials are configured. */
+  /** Options of the sandbox, started when no Spotify credentials are configured. */
   readonly sandbox?: SandboxOptions;
+  /**
+   * Runs the sandbox on a worker thread of its own (infra/sandbox/thread.ts), so that building and
+   * sending its answers takes the machine's other core: what the CLI and the bench do. Its options
+   * must then be plain data (no clock); `pipeline.sandbox`, the in-process sandbox that tests
+   * inspect, is then undefined.
+   */
+  readonly sandboxThread?: boolean;
   /** How the provider clients retry 5xx and network errors. */
   readonly retry?: RetryPolicy;
   /**
@@ -191,6 +199,24 @@ const dbtRunnerFor = (
     onStopped: (event) => wiring.serviceEvent(asLocalTaskEvent(event)),
   });
 
+/**
+ * The sandbox when no Spotify credentials are configured: on a thread of its own when asked
+ * (`sandboxThread`), in process otherwise; its server (fastify) is loaded only then.
+ */
+const startSandboxFor = async (
+  options: LocalPipelineOptions,
+): Promise<{ sandbox?: Sandbox; endpoints?: SandboxEndpoints }> => {
+  if (options.config.mode !== 'sandbox') return {};
+  const sandboxOptions: SandboxOptions = {
+    accessMode: options.config.sandboxAccess === 'development' ? 'development' : 'extended',
+    ...options.sandbox,
+  };
+  if (options.sandboxThread) return { endpoints: await startSandboxThread(sandboxOptions) };
+  const { startSandbox } = await import('../sandbox/server.js');
+  const sandbox = await startSandbox(sandboxOptions);
+  return { sandbox, endpoints: sandbox };
+};
+
 /** The phase of a run each function's time counts towards, in the run summary. */
 const phaseOf: Partial<Record<FunctionName, string>> = {
   chartFetch: 'extract',
@@ -244,7 +270,10 @@ export class LocalPipeline {
     readonly config: LocalConfig,
     dbt: DbtWorker,
     trackQueue: TrackQueueOverrides,
+    /** The sandbox when it runs in process, for tests to inspect (its stats, faults, catalog). */
     readonly sandbox: Sandbox | undefined,
+    /** The sandbox in use, in process or on a thread: where the providers' clients go. */
+    readonly sandboxEndpoints: SandboxEndpoints | undefined,
     clock: Clock,
     retry: RetryPolicy | undefined,
     local: { readonly waitMs: number; readonly note: (text: string) => void },
@@ -275,7 +304,7 @@ export class LocalPipeline {
     const store = this.store;
     const providers = providersFor({
       config,
-      sandbox,
+      sandbox: sandboxEndpoints,
       store,
       counter: this.counter,
       clock,
@@ -325,21 +354,16 @@ export class LocalPipeline {
   static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
     const dbt = dbtWorkerFor(options.config, options.processEnv);
     if (options.warm) dbt.start();
-    const sandbox =
-      options.config.mode === 'sandbox'
-        ? await startSandbox({
-            accessMode: options.config.sandboxAccess === 'development' ? 'development' : 'extended',
-            ...options.sandbox,
-          }).catch(async (error: unknown) => {
-            await dbt.close();
-            throw error;
-          })
-        : undefined;
+    const { sandbox, endpoints } = await startSandboxFor(options).catch(async (error: unknown) => {
+      await dbt.close();
+      throw error;
+    });
     const pipeline = new LocalPipeline(
       options.config,
       dbt,
       options.queue ?? {},
       sandbox,
+      endpoints,
       options.clock ?? systemClock,
       options.retry,
       { waitMs: options.waitMs ?? defaultLockWaitMs, note: options.note ?? (() => undefined) },
@@ -668,7 +692,7 @@ export class LocalPipeline {
     this.#wiring.stop();
     await this.runner.close();
     await this.warehouse.close?.();
-    await this.sandbox?.close();
+    await this.sandboxEndpoints?.close();
   }
 
   async #chartsOn(chartDate: string): Promise<string[]> {

@@ -1,17 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, type BigIntStats } from 'node:fs';
-import {
-  link,
-  mkdir,
-  readFile,
-  readdir,
-  rename,
-  rm,
-  stat,
-  unlink,
-  utimes,
-  writeFile,
-} from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import * as z from 'zod';
@@ -66,11 +55,12 @@ const md5OfFile = async (file: string): Promise<string> => {
 };
 
 /**
- * How many files' ETags an {@link FsObjectStore} remembers. A listing gives every object's ETag, and
- * the loader lists a day's folder on every object-created event of the day; hashing each file again
- * each time made a one-year backfill spend seconds on md5 alone (docs/benchmark.md).
+ * How many files' ETags, and how many folders made, an {@link FsObjectStore} remembers. A listing
+ * gives every object's ETag, and the loader lists a day's folder on every object-created event of
+ * the day; hashing each file again each time made a one-year backfill spend seconds on md5 alone
+ * (docs/benchmark.md).
  */
-const etagCacheEntries = 100_000;
+const cacheEntries = 100_000;
 
 /**
  * What identifies one version of a file: a write renames or links a new file into place (a new
@@ -127,6 +117,8 @@ export class FsObjectStore implements ObjectStore {
   readonly #onObjectCreated: ((event: S3Event) => void) | undefined;
   /** The ETag of each file last hashed, with the version it was hashed at ({@link versionStamp}). */
   readonly #etags = new Map<string, { readonly stamp: string; readonly etag: string }>();
+  /** Folders this store has made (or found), or is making, and writes into without asking again. */
+  readonly #folders = new Map<string, Promise<void>>();
 
   /** @throws {ConfigError} if an option is malformed. */
   constructor(options: FsObjectStoreOptions) {
@@ -141,32 +133,31 @@ export class FsObjectStore implements ObjectStore {
   async put(key: string, body: string | Uint8Array): Promise<void> {
     const file = this.#fileOf(key);
     const bytes = toBytes(body);
-    const temp = await this.#stage(bytes);
+    const staged = await this.#stage(bytes);
     try {
-      await mkdir(path.dirname(file), { recursive: true });
-      await rename(temp, file);
-    } finally {
-      await rm(temp, { force: true });
+      await this.#inFolder(file, () => rename(staged.temp, file));
+    } catch (error) {
+      await rm(staged.temp, { force: true });
+      throw error;
     }
-    this.#announce(key, bytes.byteLength, md5(bytes), 'ObjectCreated:Put');
+    await this.#written(key, file, staged, bytes);
   }
 
   /** Writes the object only if the key is free, exactly once across callers and processes. */
   async createIfAbsent(key: string, body: string | Uint8Array): Promise<boolean> {
     const file = this.#fileOf(key);
     const bytes = toBytes(body);
-    const temp = await this.#stage(bytes);
+    const staged = await this.#stage(bytes);
     try {
-      await mkdir(path.dirname(file), { recursive: true });
       // link(2) is atomic and refuses an existing name, in this process or any other.
-      await link(temp, file);
+      await this.#inFolder(file, () => link(staged.temp, file));
     } catch (error) {
       if (errorCode(error) === 'EEXIST') return false;
       throw error;
     } finally {
-      await rm(temp, { force: true });
+      await rm(staged.temp, { force: true });
     }
-    this.#announce(key, bytes.byteLength, md5(bytes), 'ObjectCreated:Put');
+    await this.#written(key, file, staged, bytes);
     return true;
   }
 
@@ -207,15 +198,18 @@ export class FsObjectStore implements ObjectStore {
   async replaceIfMatch(key: string, body: string | Uint8Array, etag: string): Promise<boolean> {
     const file = this.#fileOf(key);
     const bytes = toBytes(body);
+    let staged = { ino: 0n };
     const replaced = await this.#ifMatch(key, etag, async () => {
-      const temp = await this.#stage(bytes);
+      const { temp, ino } = await this.#stage(bytes);
+      staged = { ino };
       try {
         await rename(temp, file);
-      } finally {
+      } catch (error) {
         await rm(temp, { force: true });
+        throw error;
       }
     });
-    if (replaced) this.#announce(key, bytes.byteLength, md5(bytes), 'ObjectCreated:Put');
+    if (replaced) await this.#written(key, file, staged, bytes);
     return replaced;
   }
 
@@ -272,12 +266,71 @@ export class FsObjectStore implements ObjectStore {
     return path.join(this.root, ...key.split('/'));
   }
 
-  async #stage(bytes: Uint8Array): Promise<string> {
-    const folder = path.join(this.root, FS_STORE_TEMP_FOLDER);
-    await mkdir(folder, { recursive: true });
-    const temp = path.join(folder, randomUUID());
-    await writeFile(temp, bytes, { flag: 'wx' });
-    return temp;
+  /** Writes `bytes` to a new file in `.tmp/`: its name, and its inode (what the write puts in place). */
+  async #stage(bytes: Uint8Array): Promise<{ temp: string; ino: bigint }> {
+    const temp = path.join(this.root, FS_STORE_TEMP_FOLDER, randomUUID());
+    let ino = 0n;
+    await this.#inFolder(temp, async () => {
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(bytes);
+        ino = (await handle.stat({ bigint: true })).ino;
+      } finally {
+        await handle.close();
+      }
+    });
+    return { temp, ino };
+  }
+
+  /**
+   * Runs `write` of `file`, creating the file's folder first unless this store made it already.
+   * A backfill writes tens of thousands of objects into a few folders each day: a `mkdir` before
+   * every write was a fifth of its file system calls. A folder removed since (by another process)
+   * fails the write with ENOENT, and is made again.
+   */
+  async #inFolder(file: string, write: () => Promise<void>): Promise<void> {
+    const folder = path.dirname(file);
+    let made = this.#folders.get(folder);
+    if (!made) {
+      // One mkdir for the writes that ask at once; a failed one is not remembered.
+      made = mkdir(folder, { recursive: true }).then(() => undefined);
+      this.#remember(this.#folders, folder, made);
+      made.catch(() => this.#folders.delete(folder));
+    }
+    await made;
+    try {
+      await write();
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+      this.#folders.delete(folder);
+      await mkdir(folder, { recursive: true });
+      await write();
+    }
+  }
+
+  /**
+   * After a write: the new version's ETag (the md5 of what was written, as S3 computes it) is
+   * remembered for the file, so that listing it does not read and hash it again, and the write is
+   * announced.
+   */
+  async #written(key: string, file: string, staged: { ino: bigint }, bytes: Uint8Array): Promise<void> {
+    const etag = md5(bytes);
+    try {
+      const stats = await stat(file, { bigint: true });
+      // Only if the file is still the one written here: another writer may have replaced it since.
+      if (stats.ino === staged.ino) this.#remember(this.#etags, file, { stamp: versionStamp(stats), etag });
+    } catch (error) {
+      // Removed already: the next listing sees whatever is there.
+      if (!isMissing(error)) throw error;
+    }
+    this.#announce(key, bytes.byteLength, etag, 'ObjectCreated:Put');
+  }
+
+  /** Sets `key` in a bounded cache, the oldest entry going first. */
+  #remember<K, V>(cache: Map<K, V>, key: K, value: V): void {
+    cache.delete(key);
+    if (cache.size >= cacheEntries) cache.delete(cache.keys().next().value!);
+    cache.set(key, value);
   }
 
   /**
@@ -289,7 +342,7 @@ export class FsObjectStore implements ObjectStore {
     const folder = path.join(this.root, FS_STORE_TEMP_FOLDER, 'if-match');
     await mkdir(folder, { recursive: true });
     const marker = path.join(folder, `${createHash('sha256').update(key).digest('hex')}.${etag}`);
-    const temp = await this.#stage(new Uint8Array());
+    const { temp } = await this.#stage(new Uint8Array());
     try {
       if (!(await linkMarker(temp, marker))) return false;
     } finally {
@@ -352,9 +405,7 @@ export class FsObjectStore implements ObjectStore {
     const known = this.#etags.get(file);
     if (known?.stamp === stamp) return known.etag;
     const etag = await md5OfFile(file);
-    this.#etags.delete(file);
-    if (this.#etags.size >= etagCacheEntries) this.#etags.delete(this.#etags.keys().next().value!);
-    this.#etags.set(file, { stamp, etag });
+    this.#remember(this.#etags, file, { stamp, etag });
     return etag;
   }
 

@@ -55,13 +55,14 @@ export const withPipeline = async <T>(
     note: context.note,
     // Every writing command ends in a transform.
     warm: true,
+    sandboxThread: true,
   }).catch(async (error: unknown) => {
     await lock.release();
     throw error;
   });
-  if (pipeline.sandbox)
+  if (pipeline.sandboxEndpoints)
     context.note(
-      `chartflow: no Spotify credentials configured, using the sandbox at ${pipeline.sandbox.apiUrl}`,
+      `chartflow: no Spotify credentials configured, using the sandbox at ${pipeline.sandboxEndpoints.apiUrl}`,
     );
   const stopListening = stopCleanlyOnSignal(pipeline, context.note);
   try {

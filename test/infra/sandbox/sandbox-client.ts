@@ -30,7 +30,7 @@ const answerOf = async <T>(response: Response): Promise<HttpAnswer<T>> => {
 
 /** `POST /api/token` with the given client credentials in HTTP Basic auth. */
 export const requestToken = async (
-  sandbox: Sandbox,
+  sandbox: Pick<Sandbox, 'accountsUrl'>,
   clientId: string,
   clientSecret: string,
   grantType = 'client_credentials',
@@ -47,7 +47,7 @@ export const requestToken = async (
   );
 
 /** A valid access token for the sandbox's own credentials. */
-export const tokenFor = async (sandbox: Sandbox): Promise<string> => {
+export const tokenFor = async (sandbox: Pick<Sandbox, 'accountsUrl' | 'credentials'>): Promise<string> => {
   const answer = await requestToken(sandbox, sandbox.credentials.clientId, sandbox.credentials.clientSecret);
   if (answer.status !== 200) throw new Error(`token request failed: ${answer.status} ${answer.text}`);
   return answer.body.access_token as string;
@@ -55,7 +55,7 @@ export const tokenFor = async (sandbox: Sandbox): Promise<string> => {
 
 /** GET a path (relative to the API base, or an absolute URL such as a `next` link). */
 export const apiGet = async <T = unknown>(
-  sandbox: Sandbox,
+  sandbox: Pick<Sandbox, 'apiUrl'>,
   token: string | undefined,
   path: string,
   asOf?: string,

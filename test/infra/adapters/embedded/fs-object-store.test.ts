@@ -64,6 +64,29 @@ describe('Class: FsObjectStore', () => {
     expect(await etagOf()).toBe(md5('six'));
   });
 
+  it('lists the ETag of the version another writer (another process) put since its own write', async () => {
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    const mine = new FsObjectStore({ root });
+    const theirs = new FsObjectStore({ root });
+    await mine.put('day/a.csv', 'one');
+    await theirs.put('day/a.csv', 'two');
+    expect((await mine.list('day/'))[0]!.etag).toBe(md5('two'));
+    await theirs.createIfAbsent('day/b.csv', 'three');
+    expect((await mine.list('day/b'))[0]!.etag).toBe(md5('three'));
+  });
+
+  it('writes again into a folder, or its staging folder, removed behind its back', async () => {
+    const store = new FsObjectStore({ root });
+    await store.put('a/x', 'x');
+    await store.createIfAbsent('b/x', 'x');
+    await rm(path.join(root, 'a'), { recursive: true });
+    await rm(path.join(root, 'b'), { recursive: true });
+    await rm(path.join(root, FS_STORE_TEMP_FOLDER), { recursive: true });
+    await store.put('a/y', 'y');
+    expect(await store.createIfAbsent('b/y', 'y')).toBe(true);
+    expect((await store.list('')).map((o) => o.key)).toEqual(['a/y', 'b/y']);
+  });
+
   it('rejects prefixes that escape the root', async () => {
     await expect(new FsObjectStore({ root }).list('../')).rejects.toThrow(/invalid prefix/);
   });
