@@ -151,8 +151,10 @@ export const pagingObject = <S, T>(
   offset: number,
   limit: number,
   build: (entry: S) => T,
+  /** More of the query, kept in every link (`&fields=…`). */
+  query = '',
 ) => {
-  const page = (o: number) => `${baseHref}?offset=${o}&limit=${limit}`;
+  const page = (o: number) => `${baseHref}?offset=${o}&limit=${limit}${query}`;
   return {
     href: page(offset),
     // Only the page's entries are built: a full track object per chart entry is not free.

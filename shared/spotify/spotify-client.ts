@@ -82,11 +82,25 @@ export class SpotifyClient {
     );
   }
 
-  /** All pages of a playlist's items, as received. */
-  async playlistItems(playlistId: string, call: CallOptions = {}): Promise<PlaylistItemsPage[]> {
+  /**
+   * All pages of a playlist's items, as received. `fields` is Spotify's filter of what each page
+   * holds (see shared/spotify/fields.ts); it is asked for on every page, `next` links included.
+   */
+  async playlistItems(
+    playlistId: string,
+    call: CallOptions & { readonly fields?: string } = {},
+  ): Promise<PlaylistItemsPage[]> {
     const pages: PlaylistItemsPage[] = [];
-    let url: string | null = this.#api(
-      `/playlists/${encodeURIComponent(playlistId)}/items?limit=${spotifyLimits.playlistPage}&offset=0`,
+    const withFields = (url: string): string => {
+      if (call.fields === undefined) return url;
+      const asked = new URL(url);
+      asked.searchParams.set('fields', call.fields);
+      return asked.href;
+    };
+    let url: string | null = withFields(
+      this.#api(
+        `/playlists/${encodeURIComponent(playlistId)}/items?limit=${spotifyLimits.playlistPage}&offset=0`,
+      ),
     );
     while (url) {
       const page: PlaylistItemsPage = await this.#get(
@@ -96,7 +110,7 @@ export class SpotifyClient {
         call,
       );
       pages.push(page);
-      url = page.next;
+      url = page.next === null ? null : withFields(page.next);
     }
     return pages;
   }

@@ -11,11 +11,12 @@ import {
   type ObjectContext,
 } from '../spotify-objects.js';
 import { trackAsOf, type ProviderPluginOptions } from './provider-plugin.js';
+import { parseFields, selectFields, type FieldSelection } from '../fields-filter.js';
 
 /**
  * Spotify's Web API, as the access mode allows it (see access-mode.ts):
  *
- *   GET /v1/playlists/{id}/items    a playlist's entries, paged (limit ≤ 50)
+ *   GET /v1/playlists/{id}/items    a playlist's entries, paged (limit ≤ 50); `fields` filters them
  *   GET /v1/tracks?ids=…            up to 50 full track objects (extended only)
  *   GET /v1/tracks/{id}             one full track object
  *   GET /v1/audio-features?ids=…    up to 100 audio features objects (extended only)
@@ -30,7 +31,12 @@ export interface SpotifyWebApiOptions extends ProviderPluginOptions {
 
 const base62Id = z.string().regex(/^[0-9A-Za-z]{22}$/);
 const queryParam = z.string().optional();
-const pageQuerySchema = z.object({ limit: queryParam, offset: queryParam, ids: queryParam });
+const pageQuerySchema = z.object({
+  limit: queryParam,
+  offset: queryParam,
+  ids: queryParam,
+  fields: queryParam,
+});
 const limitSchema = z.coerce.number().int().min(1).max(50).default(20);
 const offsetSchema = z.coerce.number().int().min(0).default(0);
 
@@ -61,6 +67,17 @@ const pageOf = (request: FastifyRequest) => {
   const offset = offsetSchema.safeParse(query.offset);
   if (!offset.success) throw spotifyError(400, 'Invalid offset');
   return { limit: limit.data, offset: offset.data };
+};
+
+/** The `fields` filter asked for (everything unless asked), refused as Spotify refuses a bad one. */
+const fieldsOf = (request: FastifyRequest): { selection: FieldSelection | true; query: string } => {
+  const { fields } = queryOf(request);
+  if (fields === undefined) return { selection: true, query: '' };
+  try {
+    return { selection: parseFields(fields), query: `&fields=${encodeURIComponent(fields)}` };
+  } catch {
+    throw spotifyError(400, 'Invalid fields');
+  }
 };
 
 export const spotifyWebApiPlugin: FastifyPluginAsync<SpotifyWebApiOptions> = async (app, options) => {
@@ -94,12 +111,21 @@ export const spotifyWebApiPlugin: FastifyPluginAsync<SpotifyWebApiOptions> = asy
     const refusal = playlistRefusal(playlist, accessMode());
     if (refusal) throw restricted(refusal.status, refusal.message);
     const { offset, limit } = pageOf(request);
+    const fields = fieldsOf(request);
     const entries = playlistEntries(catalog, playlist, ctx.asOf);
-    return pagingObject(`${ctx.apiUrl}/playlists/${id}/items`, entries, offset, limit, (trackId) => {
-      const track = catalog.track(trackId);
-      if (!track) throw new Error(`catalog is inconsistent: playlist names unknown track ${trackId}`);
-      return playlistItemObject(ctx, track, playlist.ownerId);
-    });
+    const page = pagingObject(
+      `${ctx.apiUrl}/playlists/${id}/items`,
+      entries,
+      offset,
+      limit,
+      (trackId) => {
+        const track = catalog.track(trackId);
+        if (!track) throw new Error(`catalog is inconsistent: playlist names unknown track ${trackId}`);
+        return playlistItemObject(ctx, track, playlist.ownerId);
+      },
+      fields.query,
+    );
+    return selectFields(page, fields.selection);
   });
 
   app.get('/v1/tracks', guardOf('tracks'), async (request) => {

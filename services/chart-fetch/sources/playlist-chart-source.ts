@@ -1,8 +1,19 @@
 import { describeIssues } from '../../../shared/errors.js';
 import type { SpotifyClient } from '../../../shared/spotify/spotify-client.js';
+import { fieldsOf } from '../../../shared/spotify/fields.js';
 import { trackSchema } from '../../../shared/spotify/schemas.js';
 import type { ChartEntry, ChartSnapshot, ChartSource } from './chart-source.js';
 import { ConfigError } from '../../../shared/errors.js';
+
+/** What the chart reads of a playlist entry's track: what {@link trackSchema} checks, nothing more. */
+const trackFields = fieldsOf(trackSchema);
+
+/**
+ * What a chart asks of a playlist's pages (Spotify's `fields` filter): each entry's track as
+ * {@link trackSchema} reads it, under `item` and under its older name `track`, and the paging.
+ * Markets, images and links are left out: the answer is a fifth of the whole (docs/benchmark.md).
+ */
+export const chartItemFields = `items(added_at,is_local,item(${trackFields}),track(${trackFields})),next,total,offset,limit`;
 
 export interface PlaylistChartSourceOptions {
   readonly client: SpotifyClient;
@@ -35,7 +46,10 @@ export class PlaylistChartSource implements ChartSource {
       const known = Object.keys(this.options.playlists).join(', ') || 'none';
       throw new ConfigError(`No playlist is configured for chart "${chartId}" (configured: ${known}).`);
     }
-    const pages = await this.options.client.playlistItems(playlistId, { asOf: chartDate });
+    const pages = await this.options.client.playlistItems(playlistId, {
+      asOf: chartDate,
+      fields: chartItemFields,
+    });
     const entries: ChartEntry[] = [];
     const skipped: { position: number; reason: string; raw: unknown }[] = [];
     const seen = new Set<string>();

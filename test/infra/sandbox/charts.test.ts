@@ -91,6 +91,34 @@ describe('Sandbox: chart playlists', () => {
     expect(beyond.body.items).toEqual([]);
   });
 
+  it('answers only the fields asked for, keeps the filter in its links, and refuses a malformed one', async () => {
+    const playlist = sandboxPlaylistId('us');
+    const fields = 'items(added_at,item(id,album(name))),next,total';
+    const whole = await apiGet<Paging<PlaylistItem>>(sandbox, token, `/playlists/${playlist}/items`, today);
+    const filtered = await apiGet<Paging<PlaylistItem>>(
+      sandbox,
+      token,
+      `/playlists/${playlist}/items?fields=${encodeURIComponent(fields)}`,
+      today,
+    );
+    expect(filtered.status).toBe(200);
+    expect(Object.keys(filtered.body).sort()).toEqual(['items', 'next', 'total']);
+    expect(filtered.body.items).toEqual(
+      whole.body.items.map((entry) => ({
+        added_at: entry.added_at,
+        item: { id: entry.item.id, album: { name: entry.item.album.name } },
+      })),
+    );
+    expect(filtered.body.next).toBe(
+      `${sandbox.apiUrl}/playlists/${playlist}/items?offset=20&limit=20&fields=${encodeURIComponent(fields)}`,
+    );
+    expect(filtered.text.length).toBeLessThan(whole.text.length / 5);
+
+    const malformed = await apiGet(sandbox, token, `/playlists/${playlist}/items?fields=items(id`, today);
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toEqual({ error: { status: 400, message: 'Invalid fields' } });
+  });
+
   it('refuses a limit above 50, and answers unknown or malformed playlists with Spotify errors', async () => {
     const playlist = sandboxPlaylistId('global');
     const tooMany = await apiGet(sandbox, token, `/playlists/${playlist}/items?limit=51`);

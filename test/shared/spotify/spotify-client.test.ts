@@ -278,6 +278,23 @@ describe('Class: SpotifyClient', () => {
       expect(sandbox.stats.requests.playlistItems).toBe(4);
     });
 
+    it('asks for the fields it is given on every page, and gets only those', async () => {
+      const sandbox = await sandboxWith();
+      const { client } = spotifyClientFor(sandbox);
+
+      const pages = await client.playlistItems(sandboxPlaylistId('global'), {
+        asOf: day,
+        fields: 'items(item(id)),next,offset,limit,total',
+      });
+
+      expect(pages).toHaveLength(4);
+      for (const page of pages) {
+        expect(Object.keys(page).sort()).toEqual(['items', 'limit', 'next', 'offset', 'total']);
+        for (const entry of page.items) expect(entry).toEqual({ item: { id: expect.any(String) } });
+      }
+      expect(pages.flatMap((p) => p.items.map((i) => (i.item as { id: string }).id))).toEqual(chart);
+    });
+
     it('sends the as-of day, which decides the chart, on every page', async () => {
       const sandbox = await sandboxWith();
       const { client } = spotifyClientFor(sandbox);

@@ -58,6 +58,11 @@ describe('Class: PlaylistChartSource', () => {
         expect(entry.streams).toBeNull();
       }
       expect(sandbox.stats.requests.playlistItems).toBe(4);
+      // Only what the chart reads crossed the wire: no markets, images or links.
+      const raw = JSON.stringify(snapshot.raw);
+      for (const left of ['available_markets', 'images', 'external_urls', 'href"'])
+        expect(raw).not.toContain(left);
+      expect(raw).toContain('"popularity"');
       expect(snapshot.raw).toHaveLength(4);
     });
 
