@@ -66,8 +66,10 @@ export class DuckDbWarehouse implements Warehouse {
             const result = await connection
               .runAndReadAll(
                 // COPY takes no bound file name: the path is a lake key we wrote, checked to hold only key characters.
+                // The dialect is given in full and the table gives the types, so DuckDB's CSV sniffer
+                // (auto_detect) has nothing to find: off, a COPY costs less than half (docs/benchmark.md).
                 `copy ${stageSchema}.${table} from ${this.#fileLiteral(key)} ` +
-                  `(format csv, header true, delimiter ',', quote '"', escape '"', null '', allow_quoted_nulls false)`,
+                  `(format csv, header true, delimiter ',', quote '"', escape '"', null '', allow_quoted_nulls false, auto_detect false)`,
               )
               .catch((error: unknown) => {
                 throw copyFailure(error, `COPY ${stageSchema}.${table} from ${key}`, load);
@@ -129,7 +131,10 @@ export class DuckDbWarehouse implements Warehouse {
   async #withConnection<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.options.mutex.runExclusive(async () => {
       if (!this.#open) {
-        const instance = await DuckDBInstance.create(this.options.path);
+        // chartflow's own statements are small (a day's COPY, the checks, the run summaries):
+        // DuckDB's worker threads cost more than they bring there, and take the core that the
+        // pipeline's own thread needs (docs/benchmark.md). dbt opens the file with its own settings.
+        const instance = await DuckDBInstance.create(this.options.path, { threads: '1' });
         this.#open = { instance, connection: await instance.connect() };
       }
       return work(this.#open.connection);
