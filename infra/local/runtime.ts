@@ -12,7 +12,8 @@ import type { MemoryQueue, QueueDepth } from '../adapters/embedded/memory-queue.
 import { DuckDbWarehouse } from '../adapters/embedded/duckdb-warehouse.js';
 import { PostgresWarehouse } from '../adapters/postgres/postgres-warehouse.js';
 import { LocalDbtRunner } from '../adapters/embedded/local-dbt-runner.js';
-import { DbtWorker, dbtWorkerPaths } from '../adapters/embedded/dbt-worker.js';
+import type { DbtWorker } from '../adapters/embedded/dbt-worker.js';
+import { dbtWorkerFor } from './dbt-worker-for.js';
 import { RequestCounter } from '../../shared/http/request-counter.js';
 import {
   eventSource,
@@ -44,7 +45,6 @@ import type { CircuitBreakers } from '../../shared/http/circuit-breaker.js';
 import { EnrichProgress } from './enrich-progress.js';
 import type { SpotifyAccess } from '../../shared/spotify/access.js';
 import type { FunctionName } from '../topology.js';
-import { dbtProfileEnv } from './dbt-profile-env.js';
 import { LocalWiring, type LocalQueueSettings, type LocalWiringOptions } from './wiring.js';
 import { asLocalTaskEvent, localFunctions, localStackReferences } from './functions.js';
 import { relandChart, retryMissing, type RetryMissingResult } from './retry-missing.js';
@@ -116,11 +116,12 @@ export interface LocalPipelineOptions {
   /** Wrappers of the ports it builds (the chaos suite's faults); none unless given. */
   readonly wrap?: PortWrappers;
   /**
-   * Starts dbt's process at once, before the sandbox: for a command that will transform, so that
-   * dbt's import (most of its start) runs while the pipeline starts and the day is fetched. Unless
-   * told, dbt starts when a run or backfill begins, or at its first build.
+   * The dbt worker to build with, already started by a command that will transform, so that dbt's
+   * import (most of its start) runs while the pipeline starts and the day is fetched (the CLI
+   * starts it as soon as it holds the home's lock). The pipeline closes it. Unless given, the
+   * pipeline makes one, which starts when a run or backfill begins, or at its first build.
    */
-  readonly warm?: boolean;
+  readonly dbt?: DbtWorker;
 }
 
 /** What {@link LocalPipeline.interrupt} did. */
@@ -167,17 +168,6 @@ const warehouseFor = (config: LocalConfig, store: FsObjectStore) => {
     mutex: new Mutex(),
   });
   return { warehouse: duckdb, duckdb };
-};
-
-/** The long-lived dbt process of this home's builds (infra/adapters/embedded/dbt-worker.ts). */
-const dbtWorkerFor = (config: LocalConfig, processEnv: Readonly<Record<string, string | undefined>>) => {
-  const { python, workerScript } = dbtWorkerPaths(config.projectRoot);
-  return new DbtWorker({
-    python,
-    script: workerScript,
-    env: { ...processEnv, ...dbtProfileEnv(config) },
-    workDir: path.join(config.home, 'dbt'),
-  });
 };
 
 /** dbt as a local process, whose stop event reaches the wiring as ECS's would. */
@@ -352,8 +342,7 @@ export class LocalPipeline {
 
   /** Builds the pipeline; starts the sandbox first when no Spotify credentials are configured. */
   static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
-    const dbt = dbtWorkerFor(options.config, options.processEnv);
-    if (options.warm) dbt.start();
+    const dbt = options.dbt ?? dbtWorkerFor(options.config, options.processEnv);
     const { sandbox, endpoints } = await startSandboxFor(options).catch(async (error: unknown) => {
       await dbt.close();
       throw error;

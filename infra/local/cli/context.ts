@@ -2,6 +2,7 @@ import { loadLocalConfig, type LocalConfig } from '../../../shared/config/config
 import { systemClock, type Clock } from '../../../shared/ports/clock.js';
 import type { AwsAccess } from '../../aws/cli/aws-clients.js';
 import { HomeLock, type HomeWriter } from '../home-lock.js';
+import { dbtWorkerFor } from '../dbt-worker-for.js';
 import type { LocalPipeline } from '../runtime.js';
 import { assertDbtInstalled } from './options.js';
 import { stopCleanlyOnSignal } from './interrupt.js';
@@ -44,31 +45,40 @@ export const withPipeline = async <T>(
     home: config.home,
     note: context.note,
   });
+  // Every writing command ends in a transform: dbt starts now (its import takes about 1.5 s), while
+  // the runtime loads and the pipeline starts (docs/architecture.md, "The transform").
+  const dbt = dbtWorkerFor(config, context.processEnv);
+  dbt.start();
   // The runtime (DuckDB, the sandbox, the adapters) is loaded by the commands that start it, not
   // by every start of the CLI.
-  const { LocalPipeline } = await import('../runtime.js');
-  const pipeline = await LocalPipeline.start({
-    config,
-    processEnv: context.processEnv,
-    clock: context.clock,
-    waitMs: writer.waitMs,
-    note: context.note,
-    // Every writing command ends in a transform.
-    warm: true,
-    sandboxThread: true,
-  }).catch(async (error: unknown) => {
-    await lock.release();
-    throw error;
-  });
+  const pipeline = await import('../runtime.js')
+    .then(({ LocalPipeline }) =>
+      LocalPipeline.start({
+        config,
+        processEnv: context.processEnv,
+        clock: context.clock,
+        waitMs: writer.waitMs,
+        note: context.note,
+        dbt,
+        sandboxThread: true,
+      }),
+    )
+    .catch(async (error: unknown) => {
+      await dbt.close();
+      await lock.release();
+      throw error;
+    });
   if (pipeline.sandboxEndpoints)
     context.note(
       `chartflow: no Spotify credentials configured, using the sandbox at ${pipeline.sandboxEndpoints.apiUrl}`,
     );
-  const stopListening = stopCleanlyOnSignal(pipeline, context.note);
+  const signals = stopCleanlyOnSignal(pipeline, context.note);
   try {
     return await work(pipeline);
   } finally {
-    stopListening();
+    // A signal's clean stop ends the process itself, with its own exit code (130).
+    await signals.stopping();
+    signals.stop();
     await pipeline.close().finally(() => lock.release());
   }
 };

@@ -18,24 +18,35 @@ export const describeInterrupt = ({ dbtStopped, recovered }: Interrupted): strin
   return `chartflow: interrupted: ${done.join(', ')}${next}.`;
 };
 
+/** What {@link stopCleanlyOnSignal} answers. */
+export interface SignalListener {
+  /** Stops listening. */
+  readonly stop: () => void;
+  /**
+   * Resolves at once when no signal came; after one, once its clean stop is done and the exit
+   * called, which in the CLI ends the process. The command's own end waits for it, so that a run
+   * the signal made fail cannot end the process first with its own exit code.
+   */
+  readonly stopping: () => Promise<void>;
+}
+
 /**
  * Ctrl-C during a writing command (docs/reliability.md, "Interrupted runs"): the first SIGINT or
  * SIGTERM stops dbt, cleans the stage, records the unfinished runs `interrupted`, gives back the
- * lock, says so, and exits 130. A second signal exits at once. Returns how to stop listening.
+ * lock, says so, and exits 130. A second signal exits at once.
  */
 export const stopCleanlyOnSignal = (
   pipeline: LocalPipeline,
   note: (text: string) => void,
   exit: Exit = (code) => process.exit(code),
-): (() => void) => {
-  let stopping = false;
+): SignalListener => {
+  let stopping: Promise<void> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
       exit(interruptedExitCode);
       return;
     }
-    stopping = true;
-    void (async () => {
+    stopping = (async () => {
       try {
         const interrupted = await pipeline.interrupt(signal);
         note(describeInterrupt(interrupted));
@@ -48,7 +59,10 @@ export const stopCleanlyOnSignal = (
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
   for (const signal of signals) process.on(signal, onSignal);
-  return () => {
-    for (const signal of signals) process.off(signal, onSignal);
+  return {
+    stop: () => {
+      for (const signal of signals) process.off(signal, onSignal);
+    },
+    stopping: () => stopping ?? Promise.resolve(),
   };
 };

@@ -10,6 +10,11 @@ import type { Interrupted, LocalPipeline } from '../../../../infra/local/runtime
 describe('Function: stopCleanlyOnSignal', () => {
   let stop: () => void = () => undefined;
   afterEach(() => stop());
+  const listen = (...args: Parameters<typeof stopCleanlyOnSignal>) => {
+    const listener = stopCleanlyOnSignal(...args);
+    stop = listener.stop;
+    return listener;
+  };
 
   const pipeline = (interrupt: () => Promise<Interrupted>) =>
     ({ interrupt, close: async () => undefined }) as unknown as LocalPipeline;
@@ -18,7 +23,7 @@ describe('Function: stopCleanlyOnSignal', () => {
     const exits: number[] = [];
     const notes: string[] = [];
     const done = new Promise<void>((resolve) => {
-      stop = stopCleanlyOnSignal(
+      listen(
         pipeline(async () => ({
           dbtStopped: 1,
           recovered: {
@@ -44,7 +49,7 @@ describe('Function: stopCleanlyOnSignal', () => {
 
   it('exits at once on a second signal, while the first is still stopping', () => {
     const exits: number[] = [];
-    stop = stopCleanlyOnSignal(
+    listen(
       pipeline(() => new Promise<Interrupted>(() => undefined)),
       () => undefined,
       (code) => exits.push(code),
@@ -53,5 +58,34 @@ describe('Function: stopCleanlyOnSignal', () => {
     expect(exits).toEqual([]);
     process.emit('SIGINT', 'SIGINT');
     expect(exits).toEqual([130]);
+  });
+
+  it('holds the command’s own end until the clean stop has exited, and not at all without a signal', async () => {
+    const events: string[] = [];
+    const quiet = listen(
+      pipeline(async () => ({ dbtStopped: 0, recovered: { interrupted: [], stageSlices: 0, days: [] } })),
+      () => undefined,
+      () => undefined,
+    );
+    await quiet.stopping();
+    quiet.stop();
+    let release: () => void = () => undefined;
+    const signalled = listen(
+      pipeline(async () => {
+        await new Promise<void>((resolve) => (release = resolve));
+        events.push('interrupted');
+        return { dbtStopped: 1, recovered: { interrupted: [], stageSlices: 1, days: [] } };
+      }),
+      () => undefined,
+      (code) => events.push(`exit ${code}`),
+    );
+    process.emit('SIGINT', 'SIGINT');
+    // The interrupted run fails and its command ends: it must wait for the stop, not exit first.
+    const ended = signalled.stopping().then(() => events.push('command ended'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(events).toEqual([]);
+    release();
+    await ended;
+    expect(events).toEqual(['interrupted', 'exit 130', 'command ended']);
   });
 });
