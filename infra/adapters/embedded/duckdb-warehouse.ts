@@ -66,10 +66,10 @@ export class DuckDbWarehouse implements Warehouse {
             const result = await connection
               .runAndReadAll(
                 // COPY takes no bound file name: the path is a lake key we wrote, checked to hold only key characters.
-                // The dialect is given in full and the table gives the types, so DuckDB's CSV sniffer
-                // (auto_detect) has nothing to find: off, a COPY costs less than half (docs/benchmark.md).
+                // DuckDB's CSV sniffer stays on although the dialect is given in full: it is what refuses
+                // a file cut inside its header (test/infra/adapters/warehouse-failures.test.ts).
                 `copy ${stageSchema}.${table} from ${this.#fileLiteral(key)} ` +
-                  `(format csv, header true, delimiter ',', quote '"', escape '"', null '', allow_quoted_nulls false, auto_detect false)`,
+                  `(format csv, header true, delimiter ',', quote '"', escape '"', null '', allow_quoted_nulls false)`,
               )
               .catch((error: unknown) => {
                 throw copyFailure(error, `COPY ${stageSchema}.${table} from ${key}`, load);
