@@ -11,7 +11,7 @@ const trackFields = fieldsOf(trackSchema);
 /**
  * What a chart asks of a playlist's pages (Spotify's `fields` filter): each entry's track as
  * {@link trackSchema} reads it, under `item` and under its older name `track`, and the paging.
- * Markets, images and links are left out: the answer is a fifth of the whole (docs/benchmark.md).
+ * Markets, images and links are left out: the answer is about a quarter of the whole (docs/benchmark.md).
  */
 export const chartItemFields = `items(added_at,is_local,item(${trackFields}),track(${trackFields})),next,total,offset,limit`;
 
