@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../infra/local/run-summary.js';
 import { startTestPipeline, stageRows, type TestPipeline } from '../support/pipeline.js';
@@ -54,6 +56,10 @@ describe('End to end: one sandbox day on DuckDB', () => {
     expect(rows.some((r) => r.track_name.includes(','))).toBe(true);
     expect(rows.some((r) => r.track_name.includes('"'))).toBe(true);
     expect(rows.some((r) => r.track_name.includes('\n'))).toBe(true);
+  });
+
+  it("keeps dbt's compiled Jinja templates in the home, for the next process's build", () => {
+    expect(existsSync(path.join(t.home, 'dbt', 'jinja-code.marshal'))).toBe(true);
   });
 
   it('leaves the stage empty (invariant 3, success)', async () => {

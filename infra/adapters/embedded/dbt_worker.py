@@ -11,8 +11,8 @@ output keeps stdout and stderr):
     {"id": 1, "command": "parse", "args": [...]}                    -> {"id": 1, "exitCode": 0}
     {"id": 2, "command": "build", "args": [...], "env": {...}}      -> {"id": 2, "exitCode": 0}
 
-The worker's own arguments (`--work-dir <dbt's folder of the home>`) are read by no one: they
-name the home in `ps`. `args` are dbt's command-line arguments after the command name. `env` is set in the environment
+The worker's own argument, `--work-dir <dbt's folder of the home>`, names the home in `ps` and is
+where the worker keeps Jinja's compiled templates between processes (`jinja_code_cache.py`). `args` are dbt's command-line arguments after the command name. `env` is set in the environment
 for that build only (the transform batch's id, which the models read with env_var). The project
 is parsed once, by the first request, and every build gets its own copy of that manifest
 (`Manifest.deepcopy`, as dbt copies it itself): dbt changes the nodes it compiles, and a reused
@@ -36,6 +36,8 @@ from dbt.cli.main import dbtRunner  # noqa: E402
 
 gc.freeze()
 gc.enable()
+
+from jinja_code_cache import JinjaCodeCache  # noqa: E402
 
 
 def release_duckdb():
@@ -72,7 +74,19 @@ class Stopped:
         raise KeyboardInterrupt
 
 
+def work_dir(argv):
+    """The `--work-dir` argument, if given."""
+    for flag, value in zip(argv, argv[1:]):
+        if flag == "--work-dir":
+            return value
+    return None
+
+
 def main():
+    folder = work_dir(sys.argv[1:])
+    jinja_cache = JinjaCodeCache(os.path.join(folder, "jinja-code.marshal")) if folder else None
+    if jinja_cache:
+        jinja_cache.install()
     signal.signal(signal.SIGINT, Stopped.handle)
     signal.signal(signal.SIGTERM, Stopped.handle)
     answers = os.fdopen(3, "w")
@@ -110,6 +124,8 @@ def main():
             code = 2
         finally:
             release_duckdb()
+            if jinja_cache:
+                jinja_cache.save()
             sys.stdout.flush()
             sys.stderr.flush()
         if Stopped.signal is not None:
