@@ -1,6 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, type BigIntStats } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import {
+  closeSync,
+  createReadStream,
+  fstatSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type BigIntStats,
+} from 'node:fs';
+import { link, mkdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import * as z from 'zod';
@@ -106,6 +120,12 @@ const byKeyBytes = (a: ObjectInfo, b: ObjectInfo) => Buffer.compare(Buffer.from(
  * object; it removes the marker when done, so the next version can change in turn.
  *
  * Unlike S3, a key cannot also be the folder of other keys (`a` and `a/b` cannot coexist).
+ *
+ * Its calls on the files of objects are synchronous, behind the async interface: each is one call
+ * on a small file (a lake object is kilobytes) or its folder, which takes microseconds, while the
+ * thread pool's round trip for each took more of the event loop's thread than the call itself, on
+ * the thread a backfill is short of (docs/benchmark.md). Hashing a whole file (`checksum`, an ETag
+ * not known yet) and making a folder stay asynchronous.
  */
 export class FsObjectStore implements ObjectStore {
   /** The absolute folder that holds the objects. */
@@ -135,9 +155,9 @@ export class FsObjectStore implements ObjectStore {
     const bytes = toBytes(body);
     const staged = await this.#stage(bytes);
     try {
-      await this.#inFolder(file, () => rename(staged.temp, file));
+      await this.#inFolder(file, async () => renameSync(staged.temp, file));
     } catch (error) {
-      await rm(staged.temp, { force: true });
+      rmSync(staged.temp, { force: true });
       throw error;
     }
     await this.#written(key, file, staged, bytes);
@@ -150,12 +170,12 @@ export class FsObjectStore implements ObjectStore {
     const staged = await this.#stage(bytes);
     try {
       // link(2) is atomic and refuses an existing name, in this process or any other.
-      await this.#inFolder(file, () => link(staged.temp, file));
+      await this.#inFolder(file, async () => linkSync(staged.temp, file));
     } catch (error) {
       if (errorCode(error) === 'EEXIST') return false;
       throw error;
     } finally {
-      await rm(staged.temp, { force: true });
+      rmSync(staged.temp, { force: true });
     }
     await this.#written(key, file, staged, bytes);
     return true;
@@ -164,7 +184,7 @@ export class FsObjectStore implements ObjectStore {
   /** Reads an object, or `undefined` if there is none under that key. */
   async get(key: string): Promise<Buffer | undefined> {
     try {
-      return await readFile(this.#fileOf(key));
+      return readFileSync(this.#fileOf(key));
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
@@ -238,7 +258,7 @@ export class FsObjectStore implements ObjectStore {
   /** Removes an object; removing a missing one is not an error. */
   async delete(key: string): Promise<void> {
     try {
-      await unlink(this.#fileOf(key));
+      unlinkSync(this.#fileOf(key));
     } catch (error) {
       // A folder under that name is other keys' prefix, not an object: nothing to delete.
       if (!isMissing(error) && errorCode(error) !== 'EISDIR') throw error;
@@ -271,12 +291,13 @@ export class FsObjectStore implements ObjectStore {
     const temp = path.join(this.root, FS_STORE_TEMP_FOLDER, randomUUID());
     let ino = 0n;
     await this.#inFolder(temp, async () => {
-      const handle = await open(temp, 'wx');
+      const fd = openSync(temp, 'wx');
       try {
-        await handle.writeFile(bytes);
-        ino = (await handle.stat({ bigint: true })).ino;
+        let at = 0;
+        while (at < bytes.byteLength) at += writeSync(fd, bytes, at);
+        ino = fstatSync(fd, { bigint: true }).ino;
       } finally {
-        await handle.close();
+        closeSync(fd);
       }
     });
     return { temp, ino };
@@ -316,7 +337,7 @@ export class FsObjectStore implements ObjectStore {
   async #written(key: string, file: string, staged: { ino: bigint }, bytes: Uint8Array): Promise<void> {
     const etag = md5(bytes);
     try {
-      const stats = await stat(file, { bigint: true });
+      const stats = statSync(file, { bigint: true });
       // Only if the file is still the one written here: another writer may have replaced it since.
       if (stats.ino === staged.ino) this.#remember(this.#etags, file, { stamp: versionStamp(stats), etag });
     } catch (error) {
@@ -367,7 +388,7 @@ export class FsObjectStore implements ObjectStore {
   async #walk(folder: string): Promise<string[]> {
     let entries;
     try {
-      entries = await readdir(path.join(this.root, ...folder.split('/')), { withFileTypes: true });
+      entries = readdirSync(path.join(this.root, ...folder.split('/')), { withFileTypes: true });
     } catch (error) {
       if (isMissing(error)) return [];
       throw error;
@@ -384,7 +405,7 @@ export class FsObjectStore implements ObjectStore {
   async #info(key: string): Promise<ObjectInfo | undefined> {
     const file = this.#fileOf(key);
     try {
-      const stats = await stat(file, { bigint: true });
+      const stats = statSync(file, { bigint: true });
       if (!stats.isFile()) return undefined;
       return {
         key,
