@@ -10,7 +10,13 @@ import type { QueuedMessage } from '../adapters/embedded/memory-queue.js';
 import type { FailedInvocation } from './async-invoker.js';
 import type { PhaseClock } from './phase-clock.js';
 import { MissingBacklog, retryableFrom } from '../../shared/lake/backlog.js';
-import { kindsOf, missingKinds, type MissingKind } from '../../shared/records/missing-reasons.js';
+import {
+  addMissing,
+  missingOf,
+  noneMissing,
+  type MissingCounts,
+} from '../../shared/records/missing-reasons.js';
+import { keyedParts, readPartManifest } from '../../shared/lake/part-markers.js';
 import pMap from 'p-map';
 
 /** How many days of a backfill its summary reads at once. */
@@ -35,15 +41,7 @@ export interface SummarySource {
   readonly breakers: { opened(): OpenBreaker[] };
 }
 
-/** What a run's attribute rows lack, counted by track (docs/reliability.md, "A day loads with what it has"). */
-export interface MissingCounts {
-  /** Tracks no source knows. */
-  readonly notFound: number;
-  /** Tracks found, without audio features. */
-  readonly withoutFeatures: number;
-  /** Tracks with a missing group, by the kind of its reason (a track with two kinds counts under each). */
-  readonly byKind: Record<MissingKind, number>;
-}
+export type { MissingCounts };
 
 /** Tracks of the day (or the days) in the persistent backlog: `chartflow retry-missing` asks them again. */
 export interface BacklogCount {
@@ -128,7 +126,7 @@ export const summarizeDay = async (
   }
 
   const phases = pipeline.phases.durations();
-  const attributeRows = runId ? await attributeRowsOfRun(pipeline, target, runId) : [];
+  const attributes = runId ? await attributesOfRun(pipeline.store, target, runId) : undefined;
   return {
     chartId: target.chartId,
     chartDate: target.chartDate,
@@ -142,13 +140,13 @@ export const summarizeDay = async (
     top,
     requests,
     checks: checksOf(record),
-    deadLettered: runId ? deadLettered(pipeline, attributeRows, runId) : [],
+    deadLettered: runId && attributes ? deadLettered(pipeline, attributes, runId) : [],
     skipped: runId ? await skippedEntries(pipeline, target, runId) : [],
     quarantined: runId ? await quarantined(pipeline, target, runId) : [],
     failedInvocations: pipeline.invoker.failures.map(({ functionName, error }) => ({ functionName, error })),
     dbtMessage: record?.transform?.message ?? null,
     spotifyAccess: pipeline.hasSpotify ? pipeline.spotifyAccess.level : 'none',
-    missing: runId ? missingOf(attributeRows) : noneMissing(),
+    missing: attributes?.missing ?? noneMissing(),
     backlog: await backlogOf(pipeline, [target]),
     openBreakers: pipeline.breakers.opened(),
     timingsMs: {
@@ -238,7 +236,7 @@ export const summarizeBackfill = async (
         ? (await runRecords.list(day)).filter((r) => r.runId === day.runId).at(-1)
         : undefined;
       records[index] = record;
-      const attributeRows = day.runId ? await attributeRowsOfRun(pipeline, day, day.runId) : [];
+      const attributes = day.runId ? await attributesOfRun(pipeline.store, day, day.runId) : undefined;
       return {
         chartId: day.chartId,
         chartDate: day.chartDate,
@@ -248,10 +246,10 @@ export const summarizeBackfill = async (
         rows: record?.rows ?? {},
         chartEntries: 0,
         checks: checksOf(record),
-        deadLettered: day.runId ? deadLettered(pipeline, attributeRows, day.runId) : [],
+        deadLettered: day.runId && attributes ? deadLettered(pipeline, attributes, day.runId) : [],
         skipped: day.runId ? await skippedEntries(pipeline, day, day.runId) : [],
         quarantined: day.runId ? await quarantined(pipeline, day, day.runId) : [],
-        missing: day.runId ? missingOf(attributeRows) : noneMissing(),
+        missing: attributes?.missing ?? noneMissing(),
       };
     },
     { concurrency: summaryConcurrency },
@@ -317,7 +315,7 @@ export const whyNotLoaded = async (
     return `chart-fetch failed for good: ${failure instanceof Error ? failure.message : String(failure)}`;
   }
   const dead = day.runId
-    ? deadLettered(pipeline, await attributeRowsOfRun(pipeline, day, day.runId), day.runId)
+    ? deadLettered(pipeline, await attributesOfRun(pipeline.store, day, day.runId), day.runId)
     : [];
   const failed = [...new Set(pipeline.invoker.failures.map((f) => `${f.functionName}: ${f.error}`))];
   const causes = [
@@ -359,47 +357,66 @@ const martCounts = async (
   return { marts };
 };
 
+/** What a run's attribute rows lack, and the tracks a row says were dead-lettered (with the reason). */
+export interface RunAttributes {
+  readonly missing: MissingCounts;
+  readonly deadLettered: readonly { readonly trackId: string; readonly reason: string }[];
+}
+
 /**
- * The run's attribute rows in the lake. A file that is no CSV any more (damaged: the loader refused
- * the day, and the summary says so) is passed over, not thrown on: the summary tells what it can.
+ * What the run's attribute rows in the lake lack. A part the run marked, whose CSVs are still the
+ * ones its marker describes, is counted from the marker (`PartManifest.missing`), without reading
+ * its CSV; every other attributes CSV of the day (of a marker written before the counts were kept,
+ * changed since, or of no marker) is read for its rows of the run, as all were before. A file that
+ * is no CSV any more (damaged: the loader refused the day, and the summary says so) is passed over,
+ * not thrown on: the summary tells what it can.
  */
-const attributeRowsOfRun = async (
-  pipeline: SummarySource,
+export const attributesOfRun = async (
+  store: ObjectStore,
   day: { chartId: string; chartDate: string },
   runId: string,
-): Promise<Record<string, string | null>[]> => {
-  const rows: Record<string, string | null>[] = [];
-  for (const { key } of await pipeline.store.list(rawPrefix(datasets[1], day.chartDate, day.chartId))) {
-    if (!key.endsWith('.song_attributes.csv')) continue;
-    const body = await pipeline.store.get(key);
+): Promise<RunAttributes> => {
+  const listing = await store.list(rawPrefix(datasets[1], day.chartDate, day.chartId));
+  let missing = noneMissing();
+  const counted = new Set<string>();
+  for (const part of keyedParts(listing, day, runId).parts) {
+    const manifest = await readPartManifest(store, part.markerKey).catch(() => undefined);
+    if (manifest?.missing === undefined) continue;
+    missing = addMissing(missing, manifest.missing);
+    counted.add(part.attributesKey);
+  }
+  const deadLettered: { trackId: string; reason: string }[] = [];
+  for (const { key } of listing) {
+    if (!key.endsWith('.song_attributes.csv') || counted.has(key)) continue;
+    const body = await store.get(key);
+    let rows;
     try {
-      rows.push(
-        ...fromStageCsv('song_attributes', body?.toString('utf8') ?? '', key).filter(
-          (r) => r.run_id === runId,
-        ),
+      rows = fromStageCsv('song_attributes', body?.toString('utf8') ?? '', key).filter(
+        (r) => r.run_id === runId,
       );
     } catch {
       continue;
     }
+    missing = addMissing(missing, missingOf(rows));
+    for (const row of rows) {
+      if (row.enrichment_status === 'dead_lettered') {
+        deadLettered.push({ trackId: row.track_id!, reason: row.missing_reason ?? 'no reason recorded' });
+      }
+    }
   }
-  return rows;
+  return { missing, deadLettered };
 };
 
 /**
  * Tracks of the run in the dead-letter queue, with the reason their last delivery recorded in the
- * lake (the run's attribute rows).
+ * lake (rows of the run that say so), else how many deliveries the queue made.
  */
 const deadLettered = (
   pipeline: SummarySource,
-  attributeRows: readonly Record<string, string | null>[],
+  attributes: RunAttributes,
   runId: string,
 ): { trackId: string; reason: string }[] => {
-  const reasons = new Map<string, string>();
-  for (const row of attributeRows) {
-    if (row.enrichment_status === 'dead_lettered') {
-      reasons.set(row.track_id!, row.missing_reason ?? 'no reason recorded');
-    }
-  }
+  const reasons = new Map(attributes.deadLettered.map((d) => [d.trackId, d.reason]));
   for (const message of pipeline.deadLetters.peek()) {
     const parsed = trackMessageSchema.safeParse(JSON.parse(message.body));
     if (parsed.success && parsed.data.runId === runId && !reasons.has(parsed.data.trackId)) {
@@ -437,24 +454,6 @@ const skippedEntries = async (
   const body = await pipeline.store.get(lakeKeys.manifest(day.chartDate, day.chartId));
   const manifest = body ? manifestSchema.safeParse(JSON.parse(body.toString('utf8'))) : undefined;
   return manifest?.success && manifest.data.runId === runId ? manifest.data.skipped : [];
-};
-
-const noneMissing = (): MissingCounts => ({
-  notFound: 0,
-  withoutFeatures: 0,
-  byKind: Object.fromEntries(missingKinds.map((kind) => [kind, 0])) as Record<MissingKind, number>,
-});
-
-/** What the run's attribute rows lack: tracks not found, tracks without features, tracks by reason kind. */
-const missingOf = (attributeRows: readonly Record<string, string | null>[]): MissingCounts => {
-  const counts = noneMissing();
-  let { notFound, withoutFeatures } = counts;
-  for (const row of attributeRows) {
-    if (row.enrichment_status === 'not_found') notFound += 1;
-    else if (row.enrichment_status === 'ok' && !row.features_source) withoutFeatures += 1;
-    for (const kind of kindsOf(row.missing_reason)) counts.byKind[kind] += 1;
-  }
-  return { ...counts, notFound, withoutFeatures };
 };
 
 /** The days' tracks in the persistent backlog, and until when they wait if all wait for a quota. */

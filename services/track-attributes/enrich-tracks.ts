@@ -10,7 +10,7 @@ import type { StageTableName } from '../../shared/records/stage-tables.js';
 import { fromStageCsv, toStageCsv, type CellValue } from '../../shared/records/csv.js';
 import { csvTimestamp } from '../../shared/records/timestamps.js';
 import { MissingBacklog, type BacklogEntry } from '../../shared/lake/backlog.js';
-import { kindReason } from '../../shared/records/missing-reasons.js';
+import { kindReason, missingOf } from '../../shared/records/missing-reasons.js';
 
 /** One delivered message, with how many times SQS has delivered it. */
 export interface DeliveredTrack {
@@ -227,6 +227,8 @@ const writePart = async (
       trackIds,
       indexes,
       files: [raw.file, attributes.file, artists.file],
+      // What the attributes CSV the lake holds lacks: ours, or the one written before.
+      missing: missingOf(attributes.held ?? attributeRows),
       attributesMd5: attributes.md5,
       artistsMd5: artists.md5,
     });
@@ -238,6 +240,8 @@ const writePart = async (
 interface WrittenFile {
   readonly file: LakeFile;
   readonly md5: string;
+  /** The rows of a CSV that was there already, as read back; `undefined` when it is ours. */
+  readonly held?: readonly Record<string, string | null>[];
 }
 
 /**
@@ -254,8 +258,8 @@ const writeOnce = async (
   }
   const held = await store.get(key);
   if (held === undefined) throw new RetryableError(`${key} was there a moment ago and is gone`);
-  const rows = file.table ? fromStageCsv(file.table, held.toString('utf8'), key).length : null;
-  return { file: lakeFileOf(key, held, rows), md5: md5Of(held) };
+  const rows = file.table ? fromStageCsv(file.table, held.toString('utf8'), key) : undefined;
+  return { file: lakeFileOf(key, held, rows?.length ?? null), md5: md5Of(held), held: rows };
 };
 
 /**

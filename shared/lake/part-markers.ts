@@ -5,6 +5,7 @@ import { parseJsonOrThrow, parseOrThrow } from '../parse.js';
 import { chartId, runId, trackId } from '../records/messages.js';
 import { isoDate, lakeKeys, rawPrefix } from './keys.js';
 import { lakeFileSchema } from './lake-files.js';
+import { missingCountsSchema } from '../records/missing-reasons.js';
 
 /**
  * How the stage loader knows a day is complete from keys alone, without reading a data file.
@@ -73,6 +74,11 @@ export const partManifestSchema = z.object({
   part: z.string().regex(/^part-[0-9a-f]{16}$/, 'a part name'),
   trackIds: z.array(trackId),
   files: z.array(lakeFileSchema),
+  /**
+   * What the part's attribute rows lack (`missingOf`), so that a run's summary counts it without
+   * reading the CSV; absent in markers written before it was kept.
+   */
+  missing: missingCountsSchema.optional(),
 });
 export type PartManifest = z.infer<typeof partManifestSchema>;
 

@@ -48,3 +48,47 @@ export const leadingKind = (kinds: readonly MissingKind[]): MissingKind | undefi
       : kinds.includes('not_found')
         ? 'not_found'
         : undefined;
+
+const count = z.number().int().nonnegative();
+
+/**
+ * What attribute rows lack, counted by track (docs/reliability.md, "A day loads with what it has"):
+ * tracks no source knows, tracks found without audio features, and tracks with a missing group by
+ * the kind of its reason (a track with two kinds counts under each).
+ */
+export const missingCountsSchema = z.object({
+  notFound: count,
+  withoutFeatures: count,
+  byKind: z.record(missingKindSchema, count),
+});
+export type MissingCounts = z.infer<typeof missingCountsSchema>;
+
+/** Nothing missing. */
+export const noneMissing = (): MissingCounts => ({
+  notFound: 0,
+  withoutFeatures: 0,
+  byKind: Object.fromEntries(missingKinds.map((kind) => [kind, 0])) as Record<MissingKind, number>,
+});
+
+/** What `song_attributes` rows lack: the rows as written, or as read back from their CSV. */
+export const missingOf = (rows: Iterable<Readonly<Record<string, unknown>>>): MissingCounts => {
+  const counts = noneMissing();
+  let { notFound, withoutFeatures } = counts;
+  for (const row of rows) {
+    if (row.enrichment_status === 'not_found') notFound += 1;
+    else if (row.enrichment_status === 'ok' && !row.features_source) withoutFeatures += 1;
+    const reason = typeof row.missing_reason === 'string' ? row.missing_reason : null;
+    for (const kind of kindsOf(reason)) counts.byKind[kind] += 1;
+  }
+  return { ...counts, notFound, withoutFeatures };
+};
+
+/** Two counts added up. */
+export const addMissing = (a: MissingCounts, b: MissingCounts): MissingCounts => ({
+  notFound: a.notFound + b.notFound,
+  withoutFeatures: a.withoutFeatures + b.withoutFeatures,
+  byKind: Object.fromEntries(missingKinds.map((k) => [k, a.byKind[k] + b.byKind[k]])) as Record<
+    MissingKind,
+    number
+  >,
+});

@@ -3,7 +3,7 @@ import type { RunSummary } from '../../infra/local/run-summary.js';
 import type { RetryMissingResult } from '../../infra/local/retry-missing.js';
 import type { Sandbox } from '../../infra/sandbox/index.js';
 import { MissingBacklog, retryableFrom, type BacklogEntry } from '../../shared/lake/backlog.js';
-import { kindsOf, retryableKinds } from '../../shared/records/missing-reasons.js';
+import { kindsOf, missingOf, retryableKinds } from '../../shared/records/missing-reasons.js';
 import { martSnapshot, startTestPipeline, type TestPipeline } from '../support/pipeline.js';
 import { attributeRowsOf, type AttributeRow } from '../support/provenance.js';
 
@@ -75,6 +75,8 @@ const expectDayLoadedWithWhatItHas = (s: Scenario) => {
   expect(s.backlog.map((e) => e.trackId).sort()).toEqual(retryable.sort());
   expect(s.backlog.every((e) => e.runId === s.summary.runId && e.chartDate === chartDate)).toBe(true);
   expect(s.summary.backlog).toMatchObject({ tracks: s.backlog.length });
+  // The summary's count (from the parts' markers) is the count of the rows in the lake.
+  expect(s.summary.missing).toEqual(missingOf(s.rows.values()));
 };
 
 /** After the fault is lifted, `retry-missing` leaves the marts of a clean run, and an empty backlog. */

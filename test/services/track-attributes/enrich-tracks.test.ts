@@ -98,6 +98,13 @@ describe('Function: enrichTracks, a part written once', () => {
     expect(partManifest).toMatchObject({ runId, ...day, trackIds: ids });
     expect(partManifest.files.map((f) => f.rows)).toEqual([null, 2, 0]);
     expect(await checkFiles(store, partManifest.files)).toEqual([]);
+    // It counts what the kept rows lack (the first answer: not found), not what the second said
+    // (a provider_error each).
+    expect(partManifest.missing).toEqual({
+      notFound: 2,
+      withoutFeatures: 0,
+      byKind: { quota: 0, provider_error: 0, not_found: 0 },
+    });
   });
 
   it('gives duplicates running side by side one set of files, which their marker describes', async () => {
