@@ -125,7 +125,7 @@ def main():
         finally:
             release_duckdb()
             if jinja_cache:
-                jinja_cache.save()
+                jinja_cache.save(prune=request.get("command") == "build")
             sys.stdout.flush()
             sys.stderr.flush()
         if Stopped.signal is not None:

@@ -10,7 +10,9 @@ than the SQL of a third of the nodes (docs/benchmark.md). This cache keeps the c
 An entry is the code of one (template source, name, file name) compiled by one kind of
 environment: its class, its syntax and code-generation options, and its filters and tests with
 how each is called, since the generated code depends on them. The file holds the versions of
-Python, Jinja and dbt that compiled it, and is dropped whole when any differs. With
+Python, Jinja and dbt that compiled it, and is dropped whole when any differs. A build that
+compiled something new (an edited model) writes only what the process used, so templates whose
+source changed leave the file instead of piling up in it. With
 DBT_MACRO_DEBUGGING set, dbt compiles as it always does (it puts the generated source where a
 debugger finds it).
 """
@@ -77,6 +79,7 @@ class JinjaCodeCache:
     def __init__(self, path):
         self.path = path
         self.codes = {}
+        self.used = set()
         self.added = 0
         self.hits = 0
         try:
@@ -102,18 +105,25 @@ class JinjaCodeCache:
             code = cache.codes.get(key)
             if code is not None:
                 cache.hits += 1
-                return code
-            code = original(env, source, name, filename, raw, defer_init)
-            cache.codes[key] = code
-            cache.added += 1
+            else:
+                code = original(env, source, name, filename, raw, defer_init)
+                cache.codes[key] = code
+                cache.added += 1
+            cache.used.add(key)
             return code
 
         jinja2.Environment.compile = compile
 
-    def save(self):
-        """Writes the cache if a build added to it (a new file, then renamed over the old)."""
+    def save(self, prune=False):
+        """
+        Writes the cache if this process compiled anything new (a new file, then renamed over the
+        old); with `prune` (after a build, which uses every template a build needs), only what the
+        process used.
+        """
         if self.added == 0:
             return
+        if prune:
+            self.codes = {key: code for key, code in self.codes.items() if key in self.used}
         temporary = f"{self.path}.{os.getpid()}.tmp"
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)

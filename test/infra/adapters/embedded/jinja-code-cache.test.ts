@@ -14,7 +14,7 @@ const { python, workerScript } = dbtWorkerPaths(root);
 /**
  * One process of the worker's kind: the cache loaded from `cacheFile` and installed, the given
  * templates compiled and rendered by a Jinja environment (with `extraFilter` when asked), the
- * cache saved; prints what it rendered and what the cache did, as JSON.
+ * cache saved (pruned when asked); prints what it rendered and what the cache did, as JSON.
  */
 const script = `
 import json, sys
@@ -33,7 +33,7 @@ for source in request["templates"]:
         rendered.append(env.from_string(source).render(name="chart"))
     except jinja2.TemplateSyntaxError as error:
         errors.append(error.message)
-cache.save()
+cache.save(prune=request.get("prune", False))
 print(json.dumps({"rendered": rendered, "errors": errors, "hits": cache.hits, "entries": len(cache.codes)}))
 `;
 
@@ -57,7 +57,11 @@ describe('JinjaCodeCache (the dbt worker keeps compiled Jinja templates between 
     await rm(folder, { recursive: true, force: true });
   });
 
-  const run = async (request: { templates: string[]; extraFilter?: boolean }): Promise<Outcome> => {
+  const run = async (request: {
+    templates: string[];
+    extraFilter?: boolean;
+    prune?: boolean;
+  }): Promise<Outcome> => {
     const { stdout } = await execFileAsync(python, [
       path.join(folder, 'probe.py'),
       path.dirname(workerScript),
@@ -85,6 +89,24 @@ describe('JinjaCodeCache (the dbt worker keeps compiled Jinja templates between 
     await run({ templates: ['{{ name }}'] });
     const other = await run({ templates: ['{{ name }}'], extraFilter: true });
     expect(other).toMatchObject({ rendered: ['chart'], hits: 0, entries: 2 });
+  });
+
+  it('keeps what an edited template replaced until a pruning save, which keeps only what its process used', async () => {
+    await run({ templates: ['select 1 from {{ name }}', '{{ name }}'] });
+    // The first template edited: a save that does not prune keeps its old version too.
+    expect(await run({ templates: ['select 2 from {{ name }}', '{{ name }}'] })).toMatchObject({
+      hits: 1,
+      entries: 3,
+    });
+    // A build's save prunes: what it did not use leaves the file.
+    expect(await run({ templates: ['select 3 from {{ name }}', '{{ name }}'], prune: true })).toMatchObject({
+      hits: 1,
+      entries: 2,
+    });
+    expect(await run({ templates: ['select 3 from {{ name }}', '{{ name }}'] })).toMatchObject({
+      hits: 2,
+      entries: 2,
+    });
   });
 
   it('still fails a template with a syntax error, and keeps nothing of it', async () => {
