@@ -125,7 +125,8 @@ const byKeyBytes = (a: ObjectInfo, b: ObjectInfo) => Buffer.compare(Buffer.from(
  * on a small file (a lake object is kilobytes) or its folder, which takes microseconds, while the
  * thread pool's round trip for each took more of the event loop's thread than the call itself, on
  * the thread a backfill is short of (docs/benchmark.md). Hashing a whole file (`checksum`, an ETag
- * not known yet) and making a folder stay asynchronous.
+ * not known yet), making a folder, `touch` and the conditional writes (rare: control objects)
+ * stay asynchronous.
  */
 export class FsObjectStore implements ObjectStore {
   /** The absolute folder that holds the objects. */
