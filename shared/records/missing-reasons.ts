@@ -73,14 +73,13 @@ export const noneMissing = (): MissingCounts => ({
 /** What `song_attributes` rows lack: the rows as written, or as read back from their CSV. */
 export const missingOf = (rows: Iterable<Readonly<Record<string, unknown>>>): MissingCounts => {
   const counts = noneMissing();
-  let { notFound, withoutFeatures } = counts;
   for (const row of rows) {
-    if (row.enrichment_status === 'not_found') notFound += 1;
-    else if (row.enrichment_status === 'ok' && !row.features_source) withoutFeatures += 1;
+    if (row.enrichment_status === 'not_found') counts.notFound += 1;
+    else if (row.enrichment_status === 'ok' && !row.features_source) counts.withoutFeatures += 1;
     const reason = typeof row.missing_reason === 'string' ? row.missing_reason : null;
     for (const kind of kindsOf(reason)) counts.byKind[kind] += 1;
   }
-  return { ...counts, notFound, withoutFeatures };
+  return counts;
 };
 
 /** Two counts added up. */

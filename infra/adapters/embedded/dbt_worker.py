@@ -12,7 +12,8 @@ output keeps stdout and stderr):
     {"id": 2, "command": "build", "args": [...], "env": {...}}      -> {"id": 2, "exitCode": 0}
 
 The worker's own argument, `--work-dir <dbt's folder of the home>`, names the home in `ps` and is
-where the worker keeps Jinja's compiled templates between processes (`jinja_code_cache.py`). `args` are dbt's command-line arguments after the command name. `env` is set in the environment
+where the worker keeps Jinja's compiled templates between processes (`jinja_code_cache.py`).
+`args` are dbt's command-line arguments after the command name. `env` is set in the environment
 for that build only (the transform batch's id, which the models read with env_var). The project
 is parsed once, by the first request, and every build gets its own copy of that manifest
 (`Manifest.deepcopy`, as dbt copies it itself): dbt changes the nodes it compiles, and a reused
