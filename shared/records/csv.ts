@@ -1,5 +1,4 @@
 import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import { columnNames, type StageTableName } from './stage-tables.js';
 import { InvalidRecordError } from '../errors.js';
 
@@ -8,29 +7,47 @@ export type CellValue = string | number | boolean | null | undefined;
 
 /**
  * Writes rows of a stage table as RFC 4180 CSV with a header, in the table's column order.
- * Every non-empty text is quoted, so that an empty string and a NULL stay distinct for COPY;
- * names keep their commas, quotes, newlines (CR and LF alike, inside their quotes), emoji and
- * right-to-left marks unchanged.
+ * Every text is quoted, the empty one included, so that an empty string and a NULL stay distinct
+ * for COPY; names keep their commas, quotes, newlines (CR and LF alike, inside their quotes), emoji
+ * and right-to-left marks unchanged. Numbers are written as JavaScript prints them, booleans as
+ * `true` and `false`.
  *
  * Records end with LF, not RFC 4180's CRLF: Redshift's COPY documents CSV quoting, but not a CR
  * before the line feed, which would otherwise follow the last (quoted) cell of every row. LF is
  * what Redshift's own UNLOAD writes, and what DuckDB, PostgreSQL and csv-parse read as well.
+ *
+ * Written by hand, not with csv-stringify (which wrote exactly this, byte for byte, as
+ * test/shared/records/csv.test.ts holds): in a one-year backfill csv-stringify's per-cell work
+ * made a third of everything the pipeline's thread allocated, and about 1.6 s of that thread
+ * (docs/benchmark.md). One fixed dialect with every text quoted needs no more than this.
  */
 export const toStageCsv = (table: StageTableName, rows: readonly Record<string, CellValue>[]): string => {
   const columns = columnNames(table);
-  return stringify(
-    rows.map((row) => columns.map((c) => row[c] ?? null)),
-    {
-      header: true,
-      columns,
-      record_delimiter: '\n',
-      quoted_string: true,
-      cast: {
-        boolean: (value) => (value ? 'true' : 'false'),
-        date: (value) => value.toISOString(),
-      },
-    },
-  );
+  let csv = `${columns.map(quoted).join(',')}\n`;
+  for (const row of rows) {
+    let line = '';
+    for (let i = 0; i < columns.length; i++) {
+      if (i > 0) line += ',';
+      line += cell(row[columns[i]!]);
+    }
+    csv += `${line}\n`;
+  }
+  return csv;
+};
+
+const quoted = (text: string): string => `"${text.includes('"') ? text.replaceAll('"', '""') : text}"`;
+
+const cell = (value: CellValue): string => {
+  switch (typeof value) {
+    case 'string':
+      return quoted(value);
+    case 'number':
+      return String(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      return '';
+  }
 };
 
 /** Reads a stage CSV back into records keyed by column name; empty cells become `null`. */
