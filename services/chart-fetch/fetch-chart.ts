@@ -3,7 +3,7 @@ import { onlyTodayRefusal, type ChartSnapshot, type ChartSource } from './source
 import type { Clock, ObjectStore, Queue } from '../../shared/ports/index.js';
 import { lakeKeys } from '../../shared/lake/keys.js';
 import { maxKeyedTracks, md5Of } from '../../shared/lake/part-markers.js';
-import { lakeFileOf, type LakeFile } from '../../shared/lake/lake-files.js';
+import { bytesOf, lakeFileOf, type LakeFile } from '../../shared/lake/lake-files.js';
 import { toStageCsv } from '../../shared/records/csv.js';
 import { csvTimestamp } from '../../shared/records/timestamps.js';
 import { PermanentError } from '../../shared/errors.js';
@@ -95,12 +95,14 @@ export const landChart = async (
     );
   }
 
-  await store.put(raw.key, raw.body, { contentType: raw.contentType });
+  // Each body is encoded once: the store, the manifest's SHA-256 and the md5 all take its bytes.
+  const rawBody = bytesOf(raw.body);
+  await store.put(raw.key, rawBody, { contentType: raw.contentType });
   await quarantineInvalid(day, snapshot, runId, store);
-  const chartCsv = chartCsvOf(day, snapshot, runId, extractedAt);
+  const chartCsv = bytesOf(chartCsvOf(day, snapshot, runId, extractedAt));
   await store.put(lakeKeys.chartCsv(day.chartDate, day.chartId), chartCsv, { contentType: 'text/csv' });
   const manifest = manifestOf(day, snapshot, runId, extractedAt, chartCsv, [
-    lakeFileOf(raw.key, raw.body, null),
+    lakeFileOf(raw.key, rawBody, null),
     lakeFileOf(lakeKeys.chartCsv(day.chartDate, day.chartId), chartCsv, snapshot.entries.length),
   ]);
   await store.put(lakeKeys.manifest(day.chartDate, day.chartId), JSON.stringify(manifest, null, 2), {
@@ -174,7 +176,7 @@ const manifestOf = (
   snapshot: ChartSnapshot,
   runId: string,
   extractedAt: Date,
-  chartCsv: string,
+  chartCsv: Uint8Array,
   files: readonly LakeFile[],
 ): Manifest => ({
   runId,

@@ -4,7 +4,7 @@ import type { AttributeProvider, LookupBatch, TrackLookup } from './enrichment/a
 import { lakeKeys, partName } from '../../shared/lake/keys.js';
 import { readManifest } from '../../shared/lake/manifests.js';
 import { markPart, md5Of } from '../../shared/lake/part-markers.js';
-import { lakeFileOf, type LakeFile } from '../../shared/lake/lake-files.js';
+import { bytesOf, lakeFileOf, type LakeFile } from '../../shared/lake/lake-files.js';
 import { RetryableError } from '../../shared/errors.js';
 import type { StageTableName } from '../../shared/records/stage-tables.js';
 import { fromStageCsv, toStageCsv, type CellValue } from '../../shared/records/csv.js';
@@ -253,8 +253,10 @@ const writeOnce = async (
   key: string,
   file: { body: string; rows: number | null; table?: StageTableName; contentType: string },
 ): Promise<WrittenFile> => {
-  if (await store.createIfAbsent(key, file.body, { contentType: file.contentType })) {
-    return { file: lakeFileOf(key, file.body, file.rows), md5: md5Of(file.body) };
+  // Encoded once: the store, the manifest's SHA-256 and the md5 all take its bytes.
+  const body = bytesOf(file.body);
+  if (await store.createIfAbsent(key, body, { contentType: file.contentType })) {
+    return { file: lakeFileOf(key, body, file.rows), md5: md5Of(body) };
   }
   const held = await store.get(key);
   if (held === undefined) throw new RetryableError(`${key} was there a moment ago and is gone`);

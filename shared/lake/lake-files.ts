@@ -22,6 +22,13 @@ export const lakeFileSchema = z.object({
 });
 export type LakeFile = z.infer<typeof lakeFileSchema>;
 
+/**
+ * A body as the bytes a store writes (text as UTF-8). A writer that hashes a body, or records its
+ * size, encodes it once with this and hands the bytes on: each step given the text encodes it again.
+ */
+export const bytesOf = (body: string | Uint8Array): Uint8Array =>
+  typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+
 /** The SHA-256 of a body, in hex. */
 export const sha256Of = (body: string | Uint8Array): string =>
   createHash('sha256').update(body).digest('hex');

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { randomToken } from './random-tokens.js';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { ConfigError, InvalidRecordError } from '../../../shared/errors.js';
@@ -329,7 +330,7 @@ export class MemoryQueue implements Queue {
       message.receiveCount += 1;
       message.firstReceiveTimestamp ??= now;
       message.visibleAt = now + visibilityTimeoutMs;
-      message.receiptHandle = randomBytes(24).toString('base64');
+      message.receiptHandle = randomToken(24, 'base64');
       records.push(this.#record(message));
     }
     return records;

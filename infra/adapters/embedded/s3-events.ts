@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomToken } from './random-tokens.js';
 import type { S3Event } from 'aws-lambda';
 import { encodeS3Key } from '../../../shared/events/s3-keys.js';
 
@@ -32,7 +32,7 @@ export const nextSequencer = (): string => {
   return lastSequence.toString(16).toUpperCase().padStart(16, '0');
 };
 
-const requestId = () => randomBytes(8).toString('hex').toUpperCase();
+const requestId = () => randomToken(8, 'hex').toUpperCase();
 
 /**
  * An S3 event with one ObjectCreated record, shaped exactly like the ones S3 bucket notifications
@@ -49,7 +49,7 @@ export const objectCreatedEvent = (details: ObjectCreatedDetails): S3Event => ({
       eventName: details.eventName,
       userIdentity: { principalId: 'AWS:chartflow-local' },
       requestParameters: { sourceIPAddress: '127.0.0.1' },
-      responseElements: { 'x-amz-request-id': requestId(), 'x-amz-id-2': randomBytes(48).toString('base64') },
+      responseElements: { 'x-amz-request-id': requestId(), 'x-amz-id-2': randomToken(48, 'base64') },
       s3: {
         s3SchemaVersion: '1.0',
         configurationId: 'chartflow-object-created',

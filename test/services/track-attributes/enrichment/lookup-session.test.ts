@@ -4,6 +4,7 @@ import {
   featuresRecheckDays,
   LookupSession,
 } from '../../../../services/track-attributes/enrichment/lookup-session.js';
+import { columnNames } from '../../../../shared/records/stage-tables.js';
 
 const day = '2026-03-02';
 const daysAfter = (date: string, days: number) =>
@@ -41,6 +42,27 @@ const sessionOn = (chartDate: string, absenceLearnedOn = daysAfter(day, -1)) =>
   );
 
 describe('Class: LookupSession', () => {
+  it("names every song_attributes column on a track's row but the lineage, the id and the status, and no other", () => {
+    const session = sessionOn(day);
+    const { results } = session.results();
+    const beyondRow = ['chart_id', 'chart_date', 'run_id', 'extracted_at', 'track_id', 'enrichment_status'];
+
+    const a = results.get('a');
+    expect(a?.status).toBe('ok');
+    if (a?.status !== 'ok') return;
+    expect(Object.keys(a.attributes).sort()).toEqual(
+      columnNames('song_attributes')
+        .filter((c) => !beyondRow.includes(c))
+        .sort(),
+    );
+    expect(a.attributes).toMatchObject({
+      track_name: 'A',
+      danceability: 0.5,
+      tempo: 120,
+      features_source: 'reccobeats',
+    });
+  });
+
   it('starts from the cache: features are needed only for known tracks without them or a recorded absence', () => {
     const session = sessionOn(day);
 
