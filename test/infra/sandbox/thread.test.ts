@@ -1,6 +1,12 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sandboxPlaylistId, startSandbox, type Sandbox } from '../../../infra/sandbox/index.js';
-import { startSandboxThread, type SandboxEndpoints } from '../../../infra/sandbox/thread.js';
+import {
+  sandboxThreadNiceness,
+  startSandboxThread,
+  type SandboxEndpoints,
+} from '../../../infra/sandbox/thread.js';
 import { apiGet, tokenFor } from './sandbox-client.js';
 
 describe('Function: startSandboxThread', () => {
@@ -35,6 +41,35 @@ describe('Function: startSandboxThread', () => {
     expect(text).toContain('"items"');
     expect(await answers(threaded)).toEqual(await answers(inProcess));
   });
+
+  /** The niceness of each of this process's threads, by thread id (Linux: /proc/self/task). */
+  const threadNiceness = (): Map<string, number> =>
+    new Map(
+      readdirSync('/proc/self/task').flatMap((tid) => {
+        try {
+          // Fields after the command's closing parenthesis; niceness is the stat file's 19th field.
+          const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+          return [[tid, Number(fields[16])] as const];
+        } catch {
+          return []; // the thread ended meanwhile
+        }
+      }),
+    );
+
+  it.runIf(process.platform === 'linux')(
+    'runs its thread at a lower priority, and leaves the caller at its own',
+    async () => {
+      const before = threadNiceness();
+      const callerPriority = getPriority(0);
+      const threaded = await startSandboxThread();
+      started.push(threaded);
+
+      const added = [...threadNiceness()].filter(([tid]) => !before.has(tid));
+      expect(added.map(([, nice]) => nice)).toContain(Math.min(19, callerPriority + sandboxThreadNiceness));
+      expect(getPriority(0)).toBe(callerPriority);
+      expect(threadNiceness().get(String(process.pid))).toBe(callerPriority);
+    },
+  );
 
   it('stops listening and ends its thread on close', async () => {
     const threaded = await startSandboxThread();
