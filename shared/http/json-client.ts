@@ -10,6 +10,7 @@ import {
   RateLimitedError,
 } from '../errors.js';
 import { parseOrThrow } from '../parse.js';
+import { httpSend, type HttpAnswer } from './http-send.js';
 import type { CircuitBreakers, EndpointBreaker, Span } from './circuit-breaker.js';
 import type { RequestCounter } from './request-counter.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -144,8 +145,8 @@ export class JsonClient {
           sentAt = this.#now();
         });
         if (response.status === 429) {
-          const waitMs = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
-          const body = await response.text();
+          const waitMs = parseRetryAfter(response.header('retry-after') ?? null, this.clock.now());
+          const body = response.text;
           if (waitedMs + waitMs > this.policy.maxInlineWaitMs || body.includes('QUOTA_EXCEEDED')) {
             throw new RateLimitedError(
               this.provider,
@@ -162,7 +163,7 @@ export class JsonClient {
           waitedMs += waitMs;
           continue;
         }
-        const value = await this.#read(request, response);
+        const value = this.#read(request, response);
         breaker?.answered({ from: sentAt!, to: this.#now() });
         return value;
       } catch (error) {
@@ -177,17 +178,17 @@ export class JsonClient {
     return this.clock.now().getTime();
   }
 
-  async #send(request: JsonRequest<unknown>, onSend: () => void): Promise<Response> {
+  async #send(request: JsonRequest<unknown>, onSend: () => void): Promise<HttpAnswer> {
     const send = async () => {
       const authorization = request.authorize ? await request.authorize() : {};
       onSend();
       this.counter.record(this.provider);
       try {
-        return await fetch(request.url, {
+        return await httpSend(request.url, {
           method: request.method ?? 'GET',
           headers: { accept: 'application/json', ...request.headers, ...authorization },
           body: request.body,
-          signal: AbortSignal.timeout(30_000),
+          timeoutMs: 30_000,
         });
       } catch (error) {
         throw new ProviderError(
@@ -203,14 +204,14 @@ export class JsonClient {
     return this.limiter ? this.limiter.schedule(send) : send();
   }
 
-  async #read<T>(request: JsonRequest<T>, response: Response): Promise<T> {
-    const text = await response.text();
+  #read<T>(request: JsonRequest<T>, response: HttpAnswer): T {
+    const { text } = response;
     const where = `${this.provider} ${request.what}`;
     if (response.status >= 500) {
       throw new ProviderError(this.provider, `${where}: HTTP ${response.status}`, response.status);
     }
     if (response.status === 401) throw new UnauthorizedError(this.provider, `${where}: HTTP 401`);
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       throw new ProviderRejectedError(
         this.provider,
         response.status,

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../infra/local/run-summary.js';
 import type { Catalog, Sandbox, SandboxEndpoint } from '../../infra/sandbox/index.js';
 import { reccobeatsKnowsTrack } from '../../infra/sandbox/index.js';
@@ -9,7 +9,7 @@ import {
 import { startTestPipeline, stageRows, type TestPipeline } from '../support/pipeline.js';
 import {
   attributeRowsOf,
-  fetchedUrls,
+  recordRequests,
   idsAskedOf,
   requestsBetween,
   type AttributeRow,
@@ -42,19 +42,15 @@ interface ModeRun {
   rows: Map<string, AttributeRow>[];
 }
 
-const fetchSpy: MockInstance<typeof fetch> = vi.spyOn(globalThis, 'fetch');
-
 /** Runs `day` through `run`, recording what the sandbox served and what was fetched from it. */
 const observed = async (
   sandbox: Sandbox,
   run: () => Promise<RunSummary[]>,
 ): Promise<{ summaries: RunSummary[]; served: Record<SandboxEndpoint, number>; urls: string[] }> => {
   const before = sandbox.stats.snapshot();
-  const callsBefore = fetchSpy.mock.calls.length;
-  const summaries = await run();
-  const urls = fetchedUrls(fetchSpy.mock.calls.slice(callsBefore)).filter((u) =>
-    u.startsWith(`${sandbox.url}/`),
-  );
+  const requests = recordRequests();
+  const summaries = await run().finally(() => requests.stop());
+  const urls = requests.urls().filter((u) => u.startsWith(`${sandbox.url}/`));
   return { summaries, served: requestsBetween(before, sandbox.stats.snapshot()), urls };
 };
 
@@ -147,7 +143,6 @@ describe('End to end: what each kind of user gets, cold then warm (access levels
   const modes: Partial<Record<'extended' | 'development' | 'none', ModeRun>> = {};
 
   afterAll(async () => {
-    fetchSpy.mockRestore();
     await Promise.all(Object.values(modes).map((m) => m.t.stop()));
   });
 

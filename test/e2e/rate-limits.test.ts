@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../infra/local/run-summary.js';
 import { reccobeatsKnowsTrack, type SandboxStatsSnapshot } from '../../infra/sandbox/index.js';
 import { trackMessageSchema } from '../../shared/records/messages.js';
 import { startTestPipeline, type TestPipeline } from '../support/pipeline.js';
-import { attributeRowsOf, type AttributeRow } from '../support/provenance.js';
+import { attributeRowsOf, recordRequests, type AttributeRow } from '../support/provenance.js';
 import { currentChartsCsv } from '../services/chart-fetch/sources/spotify-charts-csv-files.js';
 
 const sorted = (ids: Iterable<string>) => [...ids].sort();
@@ -103,16 +103,13 @@ describe('End to end: rate limits, quotas and token expiry lose no record', () =
           reccobeatsRateLimit: { requests: 5, windowMs: 1_000 },
         },
       });
-      const original = globalThis.fetch;
-      const spy = vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
-        sentAt.push({ url: input instanceof Request ? input.url : String(input), at: performance.now() });
-        return original(input, init);
-      });
+      const requests = recordRequests();
       try {
         summary = await t.pipeline.run({ chartId: 'global', chartDate });
       } finally {
-        spy.mockRestore();
+        requests.stop();
       }
+      sentAt.push(...requests.sent);
       served = t.pipeline.sandbox!.stats.snapshot();
     });
     afterAll(() => t?.stop());

@@ -1,3 +1,5 @@
+import diagnostics_channel from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import type { Sandbox, SandboxEndpoint, SandboxStatsSnapshot } from '../../infra/sandbox/index.js';
 import { sandboxEndpoints } from '../../infra/sandbox/index.js';
 import type { LocalPipeline } from '../../infra/local/runtime.js';
@@ -35,11 +37,32 @@ export const requestsBetween = (
     number
   >;
 
-/** The URLs a `fetch` spy saw, as strings, whatever form each call gave them in. */
-export const fetchedUrls = (calls: readonly (readonly unknown[])[]): string[] =>
-  calls.map(([input]) =>
-    input instanceof Request ? input.url : input instanceof URL ? input.href : String(input),
-  );
+/** A request this process's HTTP client sent: its URL, and when (`performance.now()`). */
+export interface SentRequest {
+  readonly url: string;
+  readonly at: number;
+}
+
+/**
+ * Records every request this process's HTTP client (node:http, which the provider clients send
+ * through) starts, from now until `stop`, as Node.js publishes them on its diagnostics channel.
+ */
+export const recordRequests = (): { readonly sent: SentRequest[]; urls(): string[]; stop(): void } => {
+  const sent: SentRequest[] = [];
+  const onStart = (message: unknown) => {
+    const { request } = message as { request: ClientRequest };
+    sent.push({
+      url: `${request.protocol}//${String(request.getHeader('host'))}${request.path}`,
+      at: performance.now(),
+    });
+  };
+  diagnostics_channel.subscribe('http.client.request.start', onStart);
+  return {
+    sent,
+    urls: () => sent.map((s) => s.url),
+    stop: () => diagnostics_channel.unsubscribe('http.client.request.start', onStart),
+  };
+};
 
 /**
  * The ids each request to one of the sandbox's endpoints asked for, in order: the `ids` query of a

@@ -9,7 +9,7 @@ import { ReccoBeatsClient } from '../../../../shared/reccobeats/reccobeats-clien
 import type { TrackLookup } from '../../../../services/track-attributes/enrichment/attribute-provider.js';
 import { startLocalHttpServer, type LocalHttpServer } from '../../../shared/http/local-http-server.js';
 import { enricherWith, freshLake } from './enricher-fixtures.js';
-import { fetchedUrls } from '../../../support/provenance.js';
+import { recordRequests } from '../../../support/provenance.js';
 
 const day = '2026-03-02';
 const nextDay = '2026-03-03';
@@ -132,12 +132,15 @@ describe('Class: AttributeEnricher, with ReccoBeats alone (no Spotify app)', () 
 
     it('splits 45 ids into calls of 40 and 5, and loses none of them', async () => {
       const ids = withFeatures.slice(0, 45);
-      const spy = vi.spyOn(globalThis, 'fetch');
+      const requests = recordRequests();
 
-      const { results } = await enricher().lookup(ids, day);
+      const { results } = await enricher()
+        .lookup(ids, day)
+        .finally(() => requests.stop());
 
       const asked = (path: string) =>
-        fetchedUrls(spy.mock.calls)
+        requests
+          .urls()
           .filter((u) => new URL(u).pathname === `/reccobeats/v1${path}`)
           .map((u) => new URL(u).searchParams.get('ids')!.split(','));
       for (const path of ['/track', '/audio-features']) {
