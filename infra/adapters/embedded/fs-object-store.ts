@@ -19,6 +19,7 @@ import path from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import * as z from 'zod';
 import { ConfigError, PermanentError } from '../../../shared/errors.js';
+import { bytesOf } from '../../../shared/lake/lake-files.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import { logger } from '../../../shared/logger.js';
 import type {
@@ -153,7 +154,7 @@ export class FsObjectStore implements ObjectStore {
   /** Writes the object atomically (staged, then renamed into place). Content types are not kept. */
   async put(key: string, body: string | Uint8Array): Promise<void> {
     const file = this.#fileOf(key);
-    const bytes = toBytes(body);
+    const bytes = bytesOf(body);
     const staged = await this.#stage(bytes);
     try {
       await this.#inFolder(file, async () => renameSync(staged.temp, file));
@@ -167,7 +168,7 @@ export class FsObjectStore implements ObjectStore {
   /** Writes the object only if the key is free, exactly once across callers and processes. */
   async createIfAbsent(key: string, body: string | Uint8Array): Promise<boolean> {
     const file = this.#fileOf(key);
-    const bytes = toBytes(body);
+    const bytes = bytesOf(body);
     const staged = await this.#stage(bytes);
     try {
       // link(2) is atomic and refuses an existing name, in this process or any other.
@@ -218,7 +219,7 @@ export class FsObjectStore implements ObjectStore {
   /** Replaces the object if it is still the version `etag` names; one caller per version wins. */
   async replaceIfMatch(key: string, body: string | Uint8Array, etag: string): Promise<boolean> {
     const file = this.#fileOf(key);
-    const bytes = toBytes(body);
+    const bytes = bytesOf(body);
     let staged = { ino: 0n };
     const replaced = await this.#ifMatch(key, etag, async () => {
       const { temp, ino } = await this.#stage(bytes);
@@ -485,9 +486,6 @@ const linkMarker = async (temp: string, marker: string): Promise<boolean> => {
   await rm(marker, { force: true });
   return tryLink(temp, marker);
 };
-
-const toBytes = (body: string | Uint8Array): Uint8Array =>
-  typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 
 const isMissing = (error: unknown): boolean =>
   errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR';
