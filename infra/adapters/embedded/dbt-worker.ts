@@ -39,7 +39,17 @@ const answerSchema = z.object({ id: z.number().int(), exitCode: z.number().int()
 interface Pending {
   readonly id: number;
   readonly settle: (exit: Omit<DbtExit, 'output'>) => void;
+  /** The worker's answer, held until stdout and stderr have both ended the command's output. */
+  answer?: Omit<DbtExit, 'output'>;
 }
+
+/**
+ * The line the worker ends each command's output with, on stdout and on stderr, before it answers
+ * (dbt_worker.py, `end_of_output`): the three pipes are read in no set order, and an answer that
+ * overtook the output would lose why dbt failed.
+ */
+// eslint-disable-next-line no-control-regex -- the record separator is the line's mark
+const endOfOutput = /\x1edone (\d+)\x1e\n/g;
 
 /**
  * A dbt that stays up for the life of one chartflow command (infra/adapters/embedded/dbt_worker.py):
@@ -142,22 +152,47 @@ export class DbtWorker {
     });
     this.#child = child;
     holdOpen(child, false);
-    const keep = (chunk: Buffer) => {
-      this.#output = (this.#output + chunk.toString('utf8')).slice(-maxOutputLength);
+    const keep = (text: string) => {
+      this.#output = (this.#output + text).slice(-maxOutputLength);
     };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    const streams = [child.stdout!, child.stderr!].map((stream) => {
+      const ended = { id: 0 };
+      // Text that may be the start of an end-of-output line, held until the rest arrives.
+      let held = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        const text = held + chunk;
+        let from = 0;
+        for (const match of text.matchAll(endOfOutput)) {
+          keep(text.slice(from, match.index));
+          ended.id = Number(match[1]);
+          from = match.index + match[0].length;
+        }
+        const open = text.indexOf('\x1e', from);
+        held = open === -1 ? '' : text.slice(open);
+        keep(text.slice(from, open === -1 ? undefined : open));
+        if (held.length > 64) {
+          keep(held);
+          held = '';
+        }
+        this.#settleIfDone(streams);
+      });
+      return ended;
+    });
     // A request written after the worker died fails on the pipe; its command fails through 'close'.
     child.stdin!.on('error', () => undefined);
     createInterface({ input: child.stdio[3] as Readable }).on('line', (line) => {
       const answer = answerSchema.safeParse(safeJson(line));
       if (answer.success && answer.data.id === this.#pending?.id) {
-        this.#pending.settle({ code: answer.data.exitCode, signal: null });
+        this.#pending.answer = { code: answer.data.exitCode, signal: null };
+        this.#settleIfDone(streams);
       }
     });
+    // 'close' comes once stdout and stderr have ended: the command's output is all in.
     const ended = (code: number | null, signal: NodeJS.Signals | null) => {
       if (this.#child === child) this.#child = undefined;
-      this.#pending?.settle({ code, signal });
+      const pending = this.#pending;
+      pending?.settle(pending.answer ?? { code, signal });
     };
     child.once('error', (error) => {
       this.#output += error.message;
@@ -165,6 +200,14 @@ export class DbtWorker {
     });
     child.once('close', ended);
     return child;
+  }
+
+  /** Settles the command under way once it has its answer and the end of its output on both streams. */
+  #settleIfDone(streams: readonly { readonly id: number }[]): void {
+    const pending = this.#pending;
+    if (pending?.answer && streams.every((stream) => stream.id >= pending.id)) {
+      pending.settle(pending.answer);
+    }
   }
 }
 

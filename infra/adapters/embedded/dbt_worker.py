@@ -11,6 +11,10 @@ output keeps stdout and stderr):
     {"id": 1, "command": "parse", "args": [...]}                    -> {"id": 1, "exitCode": 0}
     {"id": 2, "command": "build", "args": [...], "env": {...}}      -> {"id": 2, "exitCode": 0}
 
+Before each answer, the worker ends the command's output with a line of its own on stdout and on
+stderr, `\x1edone <id>\x1e` (`end_of_output`). Three pipes are read in no set order: without the
+line, the answer could overtake the command's last output, and chartflow would lose why dbt failed.
+
 The worker's own argument, `--work-dir <dbt's folder of the home>`, names the home in `ps` and is
 where the worker keeps Jinja's compiled templates between processes (`jinja_code_cache.py`).
 `args` are dbt's command-line arguments after the command name. `env` is set in the environment
@@ -55,6 +59,14 @@ def release_duckdb():
         if DuckDBConnectionManager._ENV is not None:
             DuckDBConnectionManager._ENV.close()
             DuckDBConnectionManager._ENV = None
+
+
+def end_of_output(request_id):
+    """Ends a command's output on stdout and stderr (see the protocol above), after all it wrote."""
+    marker = f"\x1edone {request_id}\x1e\n".encode()
+    for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+        stream.flush()
+        os.write(fd, marker)
 
 
 def exit_code(result):
@@ -127,8 +139,7 @@ def main():
             release_duckdb()
             if jinja_cache:
                 jinja_cache.save(prune=request.get("command") == "build")
-            sys.stdout.flush()
-            sys.stderr.flush()
+            end_of_output(request["id"])
         if Stopped.signal is not None:
             # dbt turns the interrupt into a failed result; a stopped worker takes no more commands.
             code = 128 + Stopped.signal

@@ -12,21 +12,42 @@ const execFileAsync = promisify(execFile);
 
 /**
  * The worker's Node side against a stand-in for its Python side that speaks the same protocol
- * (requests on stdin, answers on fd 3): it prints what it was asked, with its pid, and answers with
- * the exit code its first argument names; `die` kills itself mid-command. The real worker runs in
- * every end-to-end test (test/e2e), and is interrupted in test/e2e/interrupted-runs.test.ts.
+ * (requests on stdin, answers on fd 3, each command's output ended by a line of its own on stdout
+ * and stderr): it prints what it was asked, with its pid, and answers with the exit code its first
+ * argument names. `die` kills itself mid-command; `loud` writes 20,000 lines and a last one on
+ * stderr, and fails; `late` answers before it has written all of stdout's end-of-output line. The
+ * real worker runs in every end-to-end test (test/e2e), and is interrupted in
+ * test/e2e/interrupted-runs.test.ts.
  */
 const standIn = `
-import json, os, signal, sys
+import json, os, signal, sys, time
 answers = os.fdopen(3, "w")
+
+def answer(request, code):
+    answers.write(json.dumps({"id": request["id"], "exitCode": code}) + "\\n")
+    answers.flush()
+
 for line in sys.stdin:
     request = json.loads(line)
     args = request.get("args", [])
-    if args and args[0] == "die":
+    first = args[0] if args else "0"
+    if first == "die":
         os.kill(os.getpid(), signal.SIGKILL)
     print(f"pid={os.getpid()} {request['command']} {' '.join(args)} env={json.dumps(request.get('env', {}))}", flush=True)
-    answers.write(json.dumps({"id": request["id"], "exitCode": int(args[0]) if args else 0}) + "\\n")
-    answers.flush()
+    if first == "loud":
+        for n in range(20000):
+            print(f"line {n} of the output", flush=True)
+        print("why it failed", file=sys.stderr, flush=True)
+    end = f"\\x1edone {request['id']}\\x1e\\n".encode()
+    os.write(2, end)
+    if first == "late":
+        os.write(1, end[:4])
+        answer(request, 1)
+        time.sleep(0.2)
+        os.write(1, end[4:])
+        continue
+    os.write(1, end)
+    answer(request, int(first) if first.isdigit() else 1)
 `;
 
 describe('Class: DbtWorker', () => {
@@ -64,6 +85,29 @@ describe('Class: DbtWorker', () => {
     expect(second).toMatchObject({ code: 0 });
     expect(second.output).toContain('"CHARTFLOW_BATCH_ID": "batch-2"');
     expect(new Set([parsed, first, second].map((r) => pidOf(r.output))).size).toBe(1);
+  });
+
+  it("keeps a command's output to its last line, though the answer comes on a pipe of its own", async () => {
+    // The answer, a few bytes on fd 3, is read before the last of 20,000 lines on stdout unless
+    // the worker waits for the end-of-output lines.
+    for (let run = 0; run < 5; run++) {
+      const loud = await worker.build(['loud'], ['0'], {});
+      expect(loud.code).toBe(1);
+      expect(loud.output).toMatch(/line 19999 of the output\n/);
+      expect(loud.output).toContain('why it failed');
+      expect(loud.output).not.toContain('\x1e');
+      const next = await worker.build(['0'], ['0'], {});
+      expect(next.output).not.toContain('line 19999');
+    }
+  });
+
+  it('waits for the end of the output when the answer comes first', async () => {
+    const late = await worker.build(['late'], ['0'], {});
+    expect(late.code).toBe(1);
+    expect(late.output).toContain('build late');
+    expect(late.output).not.toContain('\x1e');
+    const next = await worker.build(['0'], ['0'], {});
+    expect(next.output).toMatch(/^pid=\d+ build 0 env=\{\}\n$/);
   });
 
   it('fails the command under way when the worker dies, and starts a new worker for the next', async () => {
