@@ -380,11 +380,18 @@ const describeTarget = (target: () => { warehouse: TestWarehouse; workDir: strin
     ]);
   });
 
-  it('runs every example query of docs/warehouse.md', async () => {
+  it("runs every example query of docs/warehouse.md and the README's", async () => {
     const doc = await readFile(path.join(repoRoot, 'docs', 'warehouse.md'), 'utf8');
     const queries = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!.trim().replace(/;$/, ''));
     expect(queries.length).toBeGreaterThanOrEqual(10);
     for (const query of queries) {
+      await expect(warehouse.query(query), query).resolves.toBeInstanceOf(Array);
+    }
+    // And the README's `chartflow sql` examples.
+    const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');
+    const examples = [...readme.matchAll(/chartflow sql (?:--format \w+ )?"([^"]+)"/g)].map((m) => m[1]!);
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    for (const query of examples) {
       await expect(warehouse.query(query), query).resolves.toBeInstanceOf(Array);
     }
     // The ones that have something to say after two days say it.

@@ -16,20 +16,24 @@ export interface ChildRun {
 
 /**
  * Runs `node bin/chartflow.js …` as a child process, in a home of its own, with the variables
- * given on top of this process's environment (a variable given as `undefined` is removed).
+ * given on top of this process's environment (a variable given as `undefined` is removed), and
+ * `input` on its standard input (which is closed, empty, without it).
  */
 export const chartflowChild = async (
   home: string,
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
+  input = '',
 ): Promise<ChildRun> => {
   const environment: Record<string, string | undefined> = { ...process.env, CHARTFLOW_HOME: home, ...env };
   for (const [name, value] of Object.entries(environment)) if (value === undefined) delete environment[name];
   try {
-    const { stdout, stderr } = await exec(process.execPath, ['bin/chartflow.js', ...args], {
+    const running = exec(process.execPath, ['bin/chartflow.js', ...args], {
       env: environment,
       timeout: 300_000,
     });
+    running.child.stdin?.end(input);
+    const { stdout, stderr } = await running;
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout: string; stderr: string };

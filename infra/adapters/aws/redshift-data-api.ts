@@ -106,7 +106,12 @@ export type DescribedStatement = z.output<typeof describedSchema>;
 /** One sub-statement of a finished batch. */
 export type DescribedSubStatement = NonNullable<DescribedStatement['SubStatements']>[number];
 
-const startedSchema = z.object({ Id: z.string().min(1) });
+const startedSchema = z.object({ Id: z.string().min(1), SessionId: z.string().min(1).optional() });
+
+/** How long a read-only query's session stays up unused: it is rolled back and left at once after. */
+const readOnlySessionSeconds = 60;
+
+const describeQuery = (sql: string) => `Redshift query "${sql.replace(/\s+/g, ' ').trim().slice(0, 120)}"`;
 
 // Data API refusals that are about load, not about the request: another try later may pass.
 const retryableDataApiErrors = new Set([
@@ -186,24 +191,78 @@ export class RedshiftDataApi {
     sql: string,
     params: Record<string, SqlValue> = {},
   ): Promise<R[]> {
-    const what = `Redshift query "${sql.replace(/\s+/g, ' ').trim().slice(0, 120)}"`;
+    const what = describeQuery(sql);
+    const { columns, records } = await this.#execute(sql, params, what, {});
+    return records.map((record) => toRow(record, columns, what) as R);
+  }
+
+  /**
+   * Runs a query alone in a read-only transaction (`BEGIN READ ONLY` in a Data API session, rolled
+   * back after), so that Redshift itself refuses a write; returns its columns and its rows in order.
+   */
+  async readOnly(
+    sql: string,
+    params: Record<string, SqlValue> = {},
+  ): Promise<{ columns: { name: string; type: string }[]; rows: unknown[][] }> {
+    const what = describeQuery(sql);
+    const begun = await this.#execute('begin transaction read only', {}, `${what}: BEGIN READ ONLY`, {
+      SessionKeepAliveSeconds: readOnlySessionSeconds,
+    });
+    const session = { SessionId: begun.sessionId };
+    try {
+      const { columns, records } = await this.#execute(sql, params, what, session);
+      return {
+        columns: columns.map((column, i) => ({ name: columnName(column, i), type: column.typeName ?? '' })),
+        rows: records.map((record) =>
+          columns.map((column, i) =>
+            toPlain(
+              record[i],
+              column.typeName?.toLowerCase() ?? '',
+              `${what}, column ${columnName(column, i)}`,
+            ),
+          ),
+        ),
+      };
+    } finally {
+      await this.#execute('rollback', {}, `${what}: ROLLBACK`, session).catch((error: unknown) =>
+        logger.warn('could not roll a read-only Redshift session back', { error: (error as Error).message }),
+      );
+    }
+  }
+
+  /**
+   * Starts one statement (in `where`: a new session's target, or an open session), waits for it and
+   * reads every page of its result.
+   */
+  async #execute(
+    sql: string,
+    params: Record<string, SqlValue>,
+    what: string,
+    where: { SessionKeepAliveSeconds?: number; SessionId?: string },
+  ): Promise<{ sessionId: string; columns: ColumnMetadata[]; records: Field[][] }> {
     const { text, parameters } = dataApiParameters(sql, params);
     const started = await this.#send(
       () =>
         this.#client.send(
           new ExecuteStatementCommand({
-            ...this.#target,
+            // A statement in an open session names the session only: its target is the session's.
+            ...(where.SessionId ? {} : this.#target),
+            ...where,
             Sql: text,
             ...(parameters.length > 0 ? { Parameters: parameters } : {}),
           }),
         ),
       what,
     );
-    const { Id } = parseAnswer(startedSchema, started, `${what}: ExecuteStatement`);
+    const { Id, SessionId } = parseAnswer(startedSchema, started, `${what}: ExecuteStatement`);
+    const sessionId = where.SessionId ?? SessionId;
+    if (where.SessionKeepAliveSeconds !== undefined && !sessionId) {
+      throw new InvalidRecordError(`${what}: ExecuteStatement answered without the SessionId asked for`);
+    }
     const described = await this.#waitFor(Id, what, []);
-    if (!described.HasResultSet) return [];
+    if (!described.HasResultSet) return { sessionId: sessionId ?? '', columns: [], records: [] };
 
-    const rows: R[] = [];
+    const records: Field[][] = [];
     let columns: ColumnMetadata[] | undefined;
     let nextToken: string | undefined;
     do {
@@ -218,10 +277,10 @@ export class RedshiftDataApi {
       if (page.Records.length > 0 && !columns) {
         throw new InvalidRecordError(`${what}: GetStatementResult answered rows without ColumnMetadata`);
       }
-      for (const record of page.Records) rows.push(toRow(record, columns!, what) as R);
+      records.push(...page.Records);
       nextToken = page.NextToken || undefined;
     } while (nextToken);
-    return rows;
+    return { sessionId: sessionId ?? '', columns: columns ?? [], records };
   }
 
   /** Polls DescribeStatement until the statement ends; FAILED and ABORTED throw, naming it. */
@@ -361,10 +420,13 @@ const dataApiError = (what: string, error: unknown): ChartflowError => {
 const toRow = (record: Field[], columns: readonly ColumnMetadata[], what: string): Record<string, unknown> =>
   Object.fromEntries(
     columns.map((column, i) => {
-      const name = column.label ?? column.name ?? `column_${i + 1}`;
+      const name = columnName(column, i);
       return [name, toPlain(record[i], column.typeName?.toLowerCase() ?? '', `${what}, column ${name}`)];
     }),
   );
+
+const columnName = (column: ColumnMetadata, i: number): string =>
+  column.label ?? column.name ?? `column_${i + 1}`;
 
 const toPlain = (field: Field | undefined, type: string, where: string): unknown => {
   if (field === undefined) throw new InvalidRecordError(`${where}: the row has no value for it`);

@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { S3Client } from '@aws-sdk/client-s3';
 import { LambdaFunctionInvoker } from '../../adapters/aws/lambda-function-invoker.js';
 import type { FunctionInvoker } from '../../../shared/ports/function-invoker.js';
@@ -32,6 +33,8 @@ export interface AwsClients {
   readonly cloudFormation: CloudFormationClient;
   readonly s3: S3Client;
   readonly functions: FunctionInvoker;
+  /** The Redshift Data API's client, made when first asked for. */
+  redshiftData(): RedshiftDataClient;
   destroy(): void;
 }
 
@@ -41,6 +44,7 @@ export const openAwsClients = (region: string, access: AwsAccess = {}): AwsClien
   const cloudFormation = new CloudFormationClient(config);
   const s3 = new S3Client(config);
   let lambda: LambdaClient | undefined;
+  let redshiftData: RedshiftDataClient | undefined;
   const functions =
     access.functionInvoker?.(region) ??
     new LambdaFunctionInvoker({ client: (lambda = new LambdaClient(config)) });
@@ -49,10 +53,12 @@ export const openAwsClients = (region: string, access: AwsAccess = {}): AwsClien
     cloudFormation,
     s3,
     functions,
+    redshiftData: () => (redshiftData ??= new RedshiftDataClient(config)),
     destroy: () => {
       cloudFormation.destroy();
       s3.destroy();
       lambda?.destroy();
+      redshiftData?.destroy();
     },
   };
 };

@@ -1,3 +1,4 @@
+import { text } from 'node:stream/consumers';
 import { loadLocalConfig, type LocalConfig } from '../../../shared/config/config.js';
 import { systemClock, type Clock } from '../../../shared/ports/clock.js';
 import type { AwsAccess } from '../../aws/cli/aws-clients.js';
@@ -17,6 +18,8 @@ export interface CliContext {
   readonly note: (text: string) => void;
   /** How `--target aws` reaches AWS; unset, the SDK's defaults (tests point it at moto). */
   readonly aws?: AwsAccess;
+  /** Standard input's text when it is not a terminal (a pipe, a file), else `undefined`. */
+  readonly readInput?: () => Promise<string | undefined>;
 }
 
 export const defaultContext = (): CliContext => ({
@@ -25,6 +28,7 @@ export const defaultContext = (): CliContext => ({
   processEnv: process.env,
   out: (text) => process.stdout.write(`${text}\n`),
   note: (text) => process.stderr.write(`${text}\n`),
+  readInput: async () => (process.stdin.isTTY ? undefined : text(process.stdin)),
 });
 
 /**

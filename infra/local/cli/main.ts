@@ -10,6 +10,7 @@ import { registerIngest } from './commands/ingest.js';
 import { registerStatus } from './commands/status.js';
 import { registerRetryMissing } from './commands/retry-missing.js';
 import { registerVerify } from './commands/verify.js';
+import { registerSql } from './commands/sql.js';
 
 const untilSignal = () =>
   new Promise<void>((resolve) => {
@@ -43,6 +44,7 @@ export const main = async (
   registerStatus(program, context, setExitCode);
   registerRetryMissing(program, context, setExitCode);
   registerVerify(program, context, setExitCode);
+  registerSql(program, context);
   registerSandbox(program, context, waitForStop);
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
 
@@ -77,5 +79,6 @@ const report = (error: unknown, context: CliContext): number => {
 const sentence = (text: string) => {
   const trimmed = text.trim().replace(/\s+/g, ' ');
   const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
-  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+  // A sentence of ours ends with a full stop; a warehouse's exclamation mark (DuckDB's) becomes one.
+  return /[.?]$/.test(capital) ? capital : `${capital.replace(/!$/, '')}.`;
 };

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import * as z from 'zod';
+import type { CliContext } from '../context.js';
+import { parseOptions, UsageError } from '../options.js';
+import { formatResult, resultFormats } from '../result-format.js';
+import { resolveTarget, targetShape, withTargetOptions } from '../target.js';
+import { withWarehouseReader } from '../warehouse-reader-for.js';
+
+const examples = `
+The warehouse is opened read-only: a statement that would change it is
+refused by the warehouse itself, and nothing is changed. One statement at a
+time. With no query argument, the query is read from standard input.
+
+Examples (docs/warehouse.md has the star's tables and more queries):
+  chartflow sql "select position, track_name, artist_names
+                 from marts.fct_chart_entries e join marts.dim_tracks t using (track_key)
+                 where chart_date = (select max(chart_date) from marts.fct_chart_entries)
+                 order by position limit 10"
+  chartflow sql --format csv < my-query.sql > answer.csv
+
+Exit code: 0 with the result printed; 1 when the warehouse refused or could
+not run the query (its own message, on one line); 2 for a usage mistake.`;
+
+/** `chartflow sql`: one read-only query against the warehouse, its result as a table, CSV or JSON. */
+export const registerSql = (program: Command, context: CliContext): void => {
+  withTargetOptions(
+    program
+      .command('sql')
+      .description('run a read-only SQL query against the warehouse and print its result')
+      .argument('[query]', 'the query (default: read from standard input)')
+      .option('--format <table|csv|json>', 'how to print the result (default: table)'),
+  )
+    .addHelpText('after', examples)
+    .action(async (query: string | undefined, raw: unknown) => {
+      const options = parseOptions(
+        z.object({
+          format: z.enum(resultFormats, { message: 'must be table, csv or json' }).default('table'),
+          ...targetShape,
+        }),
+        raw,
+      );
+      const target = resolveTarget(options, context);
+      const text = query ?? (await context.readInput?.());
+      if (text === undefined) {
+        throw new UsageError('give a query, as an argument or on standard input (chartflow sql --help).');
+      }
+      if (text.trim() === '') throw new UsageError('the query is empty.');
+      const result = await withWarehouseReader(target, context, (reader) => reader.read(text));
+      context.out(formatResult(result, options.format));
+    });
+};
