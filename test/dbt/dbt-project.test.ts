@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageTableNames } from '../../shared/records/stage-tables.js';
 import { createTestDatabase, postgresAvailable } from '../support/services.js';
+import { gatherReport } from '../../infra/local/report/report-data.js';
+import { renderReport } from '../../infra/local/report/report-html.js';
 import {
   badDayStage,
   day1,
@@ -397,6 +399,52 @@ const describeTarget = (target: () => { warehouse: TestWarehouse; workDir: strin
     // The ones that have something to say after two days say it.
     const [longest] = await warehouse.query(queries.find((q) => q.includes('from marts.mart_track_longevity'))!);
     expect(longest).toMatchObject({ total_days_on_chart: 2, peak_position: 1 });
+  });
+
+  it("answers every question of chartflow report, read-only, as it reads the marts of this warehouse", async () => {
+    const reader = warehouse.reader();
+    try {
+      const report = await gatherReport({
+        reader,
+        scope: { chartId: 'global', from: '2024-02-01', to: '2024-03-02' },
+        runs: [],
+        now: new Date('2024-03-03T00:00:00Z'),
+      });
+      expect(report.lastDay).toBe('2024-03-02');
+      expect(report.daysWithEntries).toBe(2);
+      for (const section of ['chartNow', 'trajectories', 'longevity', 'features'] as const) {
+        expect(report[section].kind, section).toBe('rows');
+      }
+      // The chart now is the marts' last day, top first, with the moves the fact table holds.
+      const chartNow = report.chartNow.kind === 'rows' ? report.chartNow.rows : [];
+      const lastDay = await warehouse.query(
+        `select position, days_on_chart from marts.fct_chart_entries
+         where chart_id = 'global' and chart_date = cast('2024-03-02' as date) order by position`,
+      );
+      expect(chartNow.map((r) => [r.position, r.days_on_chart])).toEqual(
+        lastDay.map((r) => [r.position, r.days_on_chart]),
+      );
+      // Every trajectory point is an entry of the period.
+      const points = report.trajectories.kind === 'rows' ? report.trajectories.rows : [];
+      expect(points.length).toBeGreaterThan(0);
+      expect(new Set(points.map((p) => p.chart_date))).toEqual(new Set(['2024-03-01', '2024-03-02']));
+      // A period with no entries says so; the HTML of both renders without a chart left unregistered.
+      const none = await gatherReport({
+        reader,
+        scope: { chartId: 'global', from: '2023-01-01', to: '2023-01-31' },
+        runs: [],
+        now: new Date('2024-03-03T00:00:00Z'),
+      });
+      expect(none.chartNow).toMatchObject({ kind: 'empty', why: expect.stringMatching(/has no entries/) });
+      for (const data of [report, none]) {
+        const html = renderReport(data, { scripts: [] });
+        const containers = [...html.matchAll(/data-chart="([^"]+)"/g)].map((m) => m[1]);
+        const specs = JSON.parse(/<script type="application\/json" id="chart-specs">(.*?)<\/script>/s.exec(html)![1]!);
+        expect(Object.keys(specs).sort()).toEqual([...containers].sort());
+      }
+    } finally {
+      await reader.close();
+    }
   });
 
   it('builds an ISO 8601 calendar', async () => {

@@ -7,6 +7,9 @@ import {
   type StageTableName,
 } from '../../shared/records/stage-tables.js';
 import { columnSqlType, stageDdl } from '../../infra/adapters/sql/stage-ddl.js';
+import { DuckDbReader } from '../../infra/adapters/embedded/duckdb-reader.js';
+import { PostgresReader } from '../../infra/adapters/postgres/postgres-reader.js';
+import type { WarehouseReader } from '../../shared/ports/warehouse-reader.js';
 
 /** A stage row: column name to value, missing columns are null. */
 export type StageRow = Readonly<Record<string, string | number | boolean | null>>;
@@ -46,6 +49,8 @@ export interface TestWarehouse {
   emptyStage(): Promise<void>;
   insert(table: StageTableName, rows: readonly StageRow[]): Promise<void>;
   query(sql: string): Promise<ReadRow[]>;
+  /** The warehouse as `chartflow sql` and `chartflow report` read it. */
+  reader(): WarehouseReader;
 }
 
 const plainValue = (value: unknown): unknown => (typeof value === 'bigint' ? Number(value) : value);
@@ -57,6 +62,10 @@ export class DuckDbTestWarehouse implements TestWarehouse {
 
   constructor(private readonly path: string) {
     this.dbtEnv = { CHARTFLOW_DUCKDB_PATH: path };
+  }
+
+  reader(): WarehouseReader {
+    return new DuckDbReader(this.path);
   }
 
   async reset(): Promise<void> {
@@ -115,6 +124,10 @@ const pgTypes = {
 export class PostgresTestWarehouse implements TestWarehouse {
   readonly target = 'postgres';
   readonly dbtEnv: Readonly<Record<string, string>>;
+
+  reader(): WarehouseReader {
+    return new PostgresReader(this.url);
+  }
 
   constructor(private readonly url: string) {
     const parsed = new URL(url);

@@ -11,6 +11,7 @@ import { registerStatus } from './commands/status.js';
 import { registerRetryMissing } from './commands/retry-missing.js';
 import { registerVerify } from './commands/verify.js';
 import { registerSql } from './commands/sql.js';
+import { registerReport } from './commands/report.js';
 
 const untilSignal = () =>
   new Promise<void>((resolve) => {
@@ -45,6 +46,7 @@ export const main = async (
   registerRetryMissing(program, context, setExitCode);
   registerVerify(program, context, setExitCode);
   registerSql(program, context);
+  registerReport(program, context);
   registerSandbox(program, context, waitForStop);
   for (const command of program.commands) command.exitOverride().allowExcessArguments(false);
 
