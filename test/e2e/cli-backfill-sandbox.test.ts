@@ -59,12 +59,27 @@ describe('Function: chartflow backfill, end to end', () => {
     expect(summary.marts.fct_chart_entries).toBe(150);
   });
 
-  it('shows its progress: each day as it loads, then the one transform', () => {
-    expect(notes.filter((n) => /^chartflow: \[\d\/3\] br 2026-0[78]-\d\d: loaded$/.test(n))).toHaveLength(3);
-    expect(notes.some((n) => /3 day\(s\) loaded in .* s; transforming them in one dbt build/.test(n))).toBe(
-      true,
-    );
+  it('with --json, prints only the summary: no line of progress', () => {
+    expect(notes.filter((n) => /\[\d\/3\]|transforming/.test(n))).toEqual([]);
   });
+
+  it('without --json or a terminal, prints a line per day as it loads, then one for the transform', async () => {
+    const printed: string[] = [];
+    const said: string[] = [];
+    const exit = await main(
+      ['node', 'chartflow', 'backfill', '--from', '2026-08-02', '--to', '2026-08-03', '--chart', 'br'],
+      { ...cli(home, printed), note: (t) => said.push(t) },
+    );
+    expect(exit).toBe(0);
+    expect(said.filter((n) => /^chartflow: \[\d\/2\] br 2026-08-0[23]: loaded$/.test(n))).toHaveLength(2);
+    expect(
+      said.some((n) => /^chartflow: 2 day\(s\) loaded in .* s; transforming them in one dbt build$/.test(n)),
+    ).toBe(true);
+    expect(said.at(-1)).toMatch(
+      /^chartflow: wrote the report of br, 2026-05-06 to 2026-08-03: open file:\/\/.*index\.html to see the charts$/,
+    );
+    expect(printed.join('\n')).toMatch(/^backfill 2026-08-02 to 2026-08-03: succeeded/);
+  }, 360_000);
 
   it('runs each day end to end, one dbt build per day, with --one-by-one, to the same marts', async () => {
     const oneByOneHome = await mkdtemp(path.join(tmpdir(), 'chartflow-backfill-one-'));

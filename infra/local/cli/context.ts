@@ -20,6 +20,8 @@ export interface CliContext {
   readonly aws?: AwsAccess;
   /** Standard input's text when it is not a terminal (a pipe, a file), else `undefined`. */
   readonly readInput?: () => Promise<string | undefined>;
+  /** Where progress bars go when it is a terminal (standard error); without it, progress is lines. */
+  readonly progressStream?: NodeJS.WriteStream;
 }
 
 export const defaultContext = (): CliContext => ({
@@ -29,6 +31,7 @@ export const defaultContext = (): CliContext => ({
   out: (text) => process.stdout.write(`${text}\n`),
   note: (text) => process.stderr.write(`${text}\n`),
   readInput: async () => (process.stdin.isTTY ? undefined : text(process.stdin)),
+  progressStream: process.stderr,
 });
 
 /**

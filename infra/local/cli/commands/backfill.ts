@@ -3,6 +3,8 @@ import * as z from 'zod';
 import { sandboxChartIds } from '../../../sandbox/catalog.js';
 import type { CliContext } from '../context.js';
 import { withPipeline } from '../context.js';
+import { pointAtReport, reportChart } from '../report-file.js';
+import { startDayProgress, type DayProgress } from '../progress.js';
 import { backfillSucceeded, formatBackfill, formatSummary, succeeded } from '../format.js';
 import {
   assertKnownChart,
@@ -77,14 +79,16 @@ export const registerBackfill = (
       assertLiveDays(config, dates, context.clock);
       const writer = homeWriter(command, options.wait);
       if (options.oneByOne) {
-        const summaries = await oneByOne(context, config, writer, dates, options.chart);
+        const summaries = await oneByOne(context, config, writer, dates, options.chart, options.json);
         context.out(options.json ? JSON.stringify(summaries) : summaries.map(formatSummary).join('\n\n'));
         setExitCode(summaries.every(succeeded) ? 0 : 1);
+        await pointAtReport(context, reportChart(summaries.map((s) => s.chartId)), options.to);
         return;
       }
-      const summary = await inOneBatch(context, config, writer, dates, options.chart);
+      const summary = await inOneBatch(context, config, writer, dates, options.chart, options.json);
       context.out(options.json ? JSON.stringify(summary) : formatBackfill(summary));
       setExitCode(backfillSucceeded(summary) ? 0 : 1);
+      await pointAtReport(context, reportChart(summary.days.map((d) => d.chartId)), options.to);
     });
 };
 
@@ -97,19 +101,33 @@ const oneByOne = (
   writer: Writer,
   dates: readonly string[],
   chart: string | undefined,
-): Promise<RunSummary[]> =>
-  withPipeline(context, config, writer, async (pipeline) => {
-    pipeline.reportProgress(context.note);
+  json: boolean,
+): Promise<RunSummary[]> => {
+  const charts = chart ? [chart] : undefined;
+  let progress: DayProgress | undefined;
+  const noted = { ...context, note: (line: string) => (progress ?? context).note(line) };
+  return withPipeline(noted, config, writer, async (pipeline) => {
+    const days = dates.flatMap((chartDate) =>
+      (charts ?? pipeline.charts).map((chartId) => ({ chartId, chartDate })),
+    );
+    progress = startDayProgress(context, { total: days.length, json });
+    pipeline.reportProgress((line) => progress!.phase(line.replace(/^chartflow: /, '')));
     const results: RunSummary[] = [];
-    for (const [index, chartDate] of dates.entries()) {
-      for (const chartId of chart ? [chart] : pipeline.charts) {
-        const summary = await pipeline.run({ chartId, chartDate });
-        context.note(`chartflow: [${index + 1}/${dates.length}] ${chartId} ${chartDate}: ${summary.status}`);
+    try {
+      for (const [index, day] of days.entries()) {
+        progress.phase(`running ${day.chartId} ${day.chartDate}`);
+        const summary = await pipeline.run(day);
+        progress.dayDone(
+          `chartflow: [${index + 1}/${days.length}] ${day.chartId} ${day.chartDate}: ${summary.status}`,
+        );
         results.push(summary);
       }
+    } finally {
+      progress.stop();
     }
     return results;
   });
+};
 
 /** Every day loaded first, then one transform of them all. */
 const inOneBatch = (
@@ -118,22 +136,32 @@ const inOneBatch = (
   writer: Writer,
   dates: readonly string[],
   chart: string | undefined,
-): Promise<BackfillSummary> =>
-  withPipeline(context, config, writer, async (pipeline) => {
-    pipeline.reportProgress(context.note);
+  json: boolean,
+): Promise<BackfillSummary> => {
+  let progress: DayProgress | undefined;
+  const noted = { ...context, note: (line: string) => (progress ?? context).note(line) };
+  return withPipeline(noted, config, writer, async (pipeline) => {
     const days = dates.flatMap((chartDate) =>
       (chart ? [chart] : pipeline.charts).map((chartId) => ({ chartId, chartDate })),
     );
-    context.note(`chartflow: loading ${days.length} chart day(s), then one transform of them all…`);
+    progress = startDayProgress(context, { total: days.length, json });
+    pipeline.reportProgress((line) => progress!.phase(line.replace(/^chartflow: /, '')));
+    progress.phase(`loading ${days.length} chart day(s), then one transform of them all`, true);
     const loadStarted = performance.now();
-    return pipeline.backfill(days, {
-      onDay: (d) =>
-        context.note(
-          `chartflow: [${d.index}/${d.total}] ${d.chartId} ${d.chartDate}: ${d.status === 'loaded' ? 'loaded' : 'not loaded'}`,
-        ),
-      onTransform: (loads) =>
-        context.note(
-          `chartflow: ${loads} day(s) loaded in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s; transforming them in one dbt build…`,
-        ),
-    });
+    try {
+      return await pipeline.backfill(days, {
+        onDay: (d) =>
+          progress!.dayDone(
+            `chartflow: [${d.index}/${d.total}] ${d.chartId} ${d.chartDate}: ${d.status === 'loaded' ? 'loaded' : 'not loaded'}`,
+          ),
+        onTransform: (loads) =>
+          progress!.phase(
+            `${loads} day(s) loaded in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s; transforming them in one dbt build`,
+            true,
+          ),
+      });
+    } finally {
+      progress.stop();
+    }
   });
+};

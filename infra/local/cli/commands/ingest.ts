@@ -8,6 +8,7 @@ import { readChartsCsvFile } from '../../../../services/chart-fetch/sources/spot
 import type { ChartsFileIdentity } from '../../../../services/chart-fetch/sources/spotify-charts-csv-file-name.js';
 import type { CliContext } from '../context.js';
 import { withPipeline } from '../context.js';
+import { startDayProgress, type DayProgress } from '../progress.js';
 import { formatSummary, succeeded } from '../format.js';
 import { chartDateOption, homeWriter, parseOptions, UsageError, waitOption, waitShape } from '../options.js';
 
@@ -124,18 +125,26 @@ export const registerIngest = (
       const files = await chartFilesToIngest(paths, options.date, context.clock);
       const config = context.config();
       const writer = homeWriter(command, options.wait);
-      const summaries = await withPipeline(context, config, writer, async (pipeline) => {
-        context.note(`chartflow: ingesting ${files.length} chart file(s)…`);
+      let progress: DayProgress | undefined;
+      const noted = { ...context, note: (line: string) => (progress ?? context).note(line) };
+      const summaries = await withPipeline(noted, config, writer, async (pipeline) => {
+        progress = startDayProgress(context, { total: files.length, json: options.json });
+        pipeline.reportProgress((line) => progress!.phase(line.replace(/^chartflow: /, '')));
+        progress.phase(`ingesting ${files.length} chart file(s), each day end to end`, true);
         let done = 0;
-        return pipeline.ingest(
-          files.map((f) => ({ name: f.identity.inboxFileName, body: f.body })),
-          (summary) => {
-            done += 1;
-            context.note(
-              `chartflow: [${done}/${files.length}] ${summary.chartId} ${summary.chartDate}: ${summary.status}`,
-            );
-          },
-        );
+        try {
+          return await pipeline.ingest(
+            files.map((f) => ({ name: f.identity.inboxFileName, body: f.body })),
+            (summary) => {
+              done += 1;
+              progress!.dayDone(
+                `chartflow: [${done}/${files.length}] ${summary.chartId} ${summary.chartDate}: ${summary.status}`,
+              );
+            },
+          );
+        } finally {
+          progress.stop();
+        }
       });
       context.out(options.json ? JSON.stringify(summaries) : summaries.map(formatSummary).join('\n\n'));
       setExitCode(summaries.every(succeeded) ? 0 : 1);

@@ -15,6 +15,7 @@ import {
 } from '../options.js';
 import type { RunSummary } from '../../run-summary.js';
 import { assertLiveDays } from '../live-history.js';
+import { pointAtReport, reportChart } from '../report-file.js';
 
 /** `chartflow run`: one day end to end, waiting until its transform has finished. */
 export const registerRun = (
@@ -60,5 +61,6 @@ export const registerRun = (
           : summaries.map(formatSummary).join('\n\n'),
       );
       setExitCode(summaries.every(succeeded) ? 0 : 1);
+      await pointAtReport(context, reportChart(summaries.map((s) => s.chartId)), options.date);
     });
 };
