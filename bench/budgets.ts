@@ -30,3 +30,9 @@ export const yearBackfillRssBudgetBytes = 1_500 * 1024 * 1024;
 
 /** A provider's requests for a chart day, at most this many above the fewest possible. */
 export const requestsOverMinimumBudget = 1;
+
+/** The report of a one-year warehouse: written by a new `chartflow report` process, and drawn in Chromium. */
+export const reportRenderBudgetMs = 5_000;
+
+/** Its file, small enough to send by mail. */
+export const reportSizeBudgetBytes = 2 * 1024 * 1024;

@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { daysBetween } from '../infra/local/cli/commands/backfill.js';
 import { dayAfter, liftedLimit, seconds, table, withPipeline } from './pipeline.js';
+import { measureReportDrawing } from './report-render.js';
 
 const run = promisify(execFile);
 
@@ -20,14 +23,54 @@ export interface HistoryFigures {
   readonly newDayDbtMs: number[];
   readonly status: string;
   readonly report: string;
+  /** With `reportRuns`: the wall time of each new `chartflow report` process over the whole history. */
+  readonly reportMs?: number[];
+  /** The size of that report's file, in bytes. */
+  readonly reportBytes?: number;
+  /** The median time Chromium takes to draw every chart of it, when Chromium is here. */
+  readonly reportDrawMs?: number;
 }
+
+const root = path.resolve(import.meta.dirname, '..');
+
+/**
+ * The report of the whole history, as a user makes it: `reportRuns` new `chartflow report`
+ * processes over the history's home, each timed start to exit; the file's size.
+ */
+const measureReport = async (
+  home: string,
+  historyDays: number,
+  reportRuns: number,
+): Promise<{ reportMs: number[]; reportBytes: number; reportFile: string }> => {
+  const reportFile = path.join(home, 'report-history.html');
+  const reportMs: number[] = [];
+  for (let i = 0; i < reportRuns; i += 1) {
+    const started = performance.now();
+    await run(
+      process.execPath,
+      [
+        path.join(root, 'bin', 'chartflow.js'),
+        'report',
+        '--from',
+        dayAfter(historyEnd, 1 - historyDays),
+        '--to',
+        historyEnd,
+        '--out',
+        reportFile,
+      ],
+      { env: { ...process.env, CHARTFLOW_HOME: home } },
+    );
+    reportMs.push(performance.now() - started);
+  }
+  return { reportMs, reportBytes: (await stat(reportFile)).size, reportFile };
+};
 
 /**
  * Backfills the `historyDays` days up to {@link historyEnd} in one batch, then runs each new day
  * alone and keeps its dbt phase. The rate limits are lifted: the sandbox needs none, and a real
  * backfill's pace is the providers' limits (the report says what they would cost).
  */
-export const measureHistory = async (historyDays: number): Promise<HistoryFigures> => {
+export const measureHistory = async (historyDays: number, reportRuns = 0): Promise<HistoryFigures> => {
   const days = daysBetween(dayAfter(historyEnd, 1 - historyDays), historyEnd).map((chartDate) => ({
     chartId: 'global',
     chartDate,
@@ -45,6 +88,11 @@ export const measureHistory = async (historyDays: number): Promise<HistoryFigure
         if (day.status !== 'succeeded') throw new Error(`the new day ${chartDate} ${day.status}`);
         newDayDbtMs.push(day.timingsMs.dbt);
       }
+      // The report reads the warehouse file from a process of its own: this one lets go of it first.
+      await pipeline.warehouse.close?.();
+      const reported =
+        reportRuns > 0 ? await measureReport(pipeline.config.home, historyDays, reportRuns) : undefined;
+      const reportDrawMs = reported ? await measureReportDrawing(reported.reportFile, reportRuns) : undefined;
       const t = summary.timingsMs;
       const busy = summary.busyMs;
       const report = [
@@ -75,7 +123,16 @@ export const measureHistory = async (historyDays: number): Promise<HistoryFigure
           .map(([p, n]) => `${p} ${n}`)
           .join(', ')}`,
       ].join('\n');
-      return { historyDays, backfillMs, peakRssBytes, newDayDbtMs, status: summary.status, report };
+      return {
+        historyDays,
+        backfillMs,
+        peakRssBytes,
+        newDayDbtMs,
+        status: summary.status,
+        report,
+        ...(reported ? { reportMs: reported.reportMs, reportBytes: reported.reportBytes } : {}),
+        ...(reportDrawMs !== undefined ? { reportDrawMs } : {}),
+      };
     },
   );
 };
@@ -84,10 +141,14 @@ export const measureHistory = async (historyDays: number): Promise<HistoryFigure
  * {@link measureHistory} in a process of its own (`node dist/bench.js --history N`), so that its
  * peak memory is the backfill's alone.
  */
-export const measureHistoryApart = async (historyDays: number): Promise<HistoryFigures> => {
-  const { stdout } = await run(process.execPath, [process.argv[1]!, '--history', String(historyDays)], {
-    maxBuffer: 16 * 1024 * 1024,
-    env: process.env,
-  });
+export const measureHistoryApart = async (historyDays: number, reportRuns = 0): Promise<HistoryFigures> => {
+  const { stdout } = await run(
+    process.execPath,
+    [process.argv[1]!, '--history', String(historyDays), '--report-runs', String(reportRuns)],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+      env: process.env,
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as HistoryFigures;
 };

@@ -10,6 +10,8 @@ import {
   lambdaInitBudgetMs,
   lambdaZipBudgetBytes,
   processStartBudgetMs,
+  reportRenderBudgetMs,
+  reportSizeBudgetBytes,
   requestsOverMinimumBudget,
   warmDayBudgetMs,
   yearBackfillBudgetMs,
@@ -37,15 +39,19 @@ if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('WARN');
 const historyArgument = argv.indexOf('--history');
 if (historyArgument >= 0) {
   // A child of the bench (measureHistoryApart): one history, its figures as one JSON line.
-  const figures = await measureHistory(Number(argv[historyArgument + 1]));
+  const reportRuns = argv.indexOf('--report-runs');
+  const figures = await measureHistory(
+    Number(argv[historyArgument + 1]),
+    reportRuns >= 0 ? Number(argv[reportRuns + 1]) : 0,
+  );
   process.stdout.write(`${JSON.stringify(figures)}\n`);
   process.exit(0);
 }
 
 const quick = argv.includes('--quick');
 const runs = quick
-  ? { start: 3, warmDays: 2, year: 1, month: 1, init: 5 }
-  : { start: 10, warmDays: 5, year: 3, month: 3, init: 20 };
+  ? { start: 3, warmDays: 2, year: 1, month: 1, init: 5, report: 2 }
+  : { start: 10, warmDays: 5, year: 3, month: 3, init: 20, report: 5 };
 
 /** One figure of the table: what was measured, over how many runs, against its budget. */
 interface Figure {
@@ -168,12 +174,13 @@ figures.push({
 });
 
 // 3. History: a year's backfill (time, memory), and a new day's transform on a year against a month.
-const histories = async (days: number, times: number): Promise<HistoryFigures[]> => {
+const histories = async (days: number, times: number, reportRuns = 0): Promise<HistoryFigures[]> => {
   const all: HistoryFigures[] = [];
-  for (let i = 0; i < times; i += 1) all.push(await measureHistoryApart(days));
+  // The report of the history is measured after the first backfill only: one warehouse is enough.
+  for (let i = 0; i < times; i += 1) all.push(await measureHistoryApart(days, i === 0 ? reportRuns : 0));
   return all;
 };
-const year = await histories(365, runs.year);
+const year = await histories(365, runs.year, runs.report);
 const month = await histories(30, runs.month);
 section(
   `A one-year backfill in one batch (365 days × 200 entries, rate limits lifted), the median of ${runs.year}; seconds`,
@@ -211,6 +218,48 @@ figures.push({
   budget: historyCostRatioBudget,
   runs: year.length * 3 + month.length * 3,
 });
+
+// 3b. The report of that year: a new `chartflow report` process, its file, and Chromium drawing it.
+const yearReport = year[0]!;
+section(
+  `The report of the one-year warehouse (365 days): ${runs.report} new \`chartflow report\` processes; Chromium drawing it`,
+);
+console.log(
+  table([
+    ['figure', 'value'],
+    ['chartflow report, each run, s', yearReport.reportMs!.map(seconds).join('  ')],
+    ['its file', `${((yearReport.reportBytes ?? 0) / 1024).toFixed(0)} KiB`],
+    [
+      'drawn in Chromium, median, s',
+      yearReport.reportDrawMs === undefined
+        ? 'not measured: no Chromium here'
+        : seconds(yearReport.reportDrawMs),
+    ],
+  ]),
+);
+figures.push({
+  figure: 'one-year report, a new chartflow report process',
+  value: median(yearReport.reportMs!),
+  unit: 'ms',
+  budget: reportRenderBudgetMs,
+  runs: runs.report,
+});
+figures.push({
+  figure: 'one-year report, its file',
+  value: yearReport.reportBytes!,
+  unit: 'bytes',
+  budget: reportSizeBudgetBytes,
+  runs: 1,
+});
+if (yearReport.reportDrawMs !== undefined) {
+  figures.push({
+    figure: 'one-year report, drawn in Chromium',
+    value: yearReport.reportDrawMs,
+    unit: 'ms',
+    budget: reportRenderBudgetMs,
+    runs: runs.report,
+  });
+}
 
 // 4. The Lambda packages.
 const bundles = await measureLambdaBundles(runs.init);
