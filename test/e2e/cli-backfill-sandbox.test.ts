@@ -2,18 +2,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseLocalConfig } from '../../shared/config/config.js';
-import { systemClock } from '../../shared/ports/clock.js';
 import { main } from '../../infra/local/cli/main.js';
-import type { CliContext } from '../../infra/local/cli/context.js';
+import { cliIn } from '../support/cli-context.js';
 
-const cli = (home: string, out: string[]): CliContext => ({
-  config: () => parseLocalConfig({ CHARTFLOW_HOME: home }),
-  clock: systemClock,
-  processEnv: process.env,
-  out: (t) => out.push(t),
-  note: () => undefined,
-});
+const cli = cliIn;
 
 /** Three days of the smallest sandbox chart, and the flags that vary. */
 const backfill = (...flags: string[]) => [

@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseLocalConfig } from '../../shared/config/config.js';
-import { systemClock } from '../../shared/ports/clock.js';
 import { main } from '../../infra/local/cli/main.js';
-import type { CliContext } from '../../infra/local/cli/context.js';
+import { cliIn } from '../support/cli-context.js';
 import { chromiumAvailable, launchChromium, openOffline } from '../support/browser.js';
 
 /**
@@ -15,13 +13,7 @@ import { chromiumAvailable, launchChromium, openOffline } from '../support/brows
  * file:// with the network off. A sandbox backfill of two weeks gives it data to show; a home with
  * nothing gives it none.
  */
-const cli = (home: string, out: string[]): CliContext => ({
-  config: () => parseLocalConfig({ CHARTFLOW_HOME: home }),
-  clock: systemClock,
-  processEnv: process.env,
-  out: (t) => out.push(t),
-  note: () => undefined,
-});
+const cli = cliIn;
 
 const from = '2026-10-01';
 const to = '2026-10-14';

@@ -1,3 +1,5 @@
+import { unitIntervalFeatures } from '../../../shared/records/stage-tables.js';
+
 /**
  * The report's questions to the marts (docs/report.md), one query each, in SQL that DuckDB,
  * PostgreSQL and Redshift all run: `:chart_id`, `:date_from` and `:date_to` are bound, never spliced.
@@ -82,15 +84,7 @@ order by days_on_chart desc, peak_position, artist_id
 limit ${reportLimits.longest}`;
 
 /** The audio features that are shares (0 to 1), which one scale can show side by side. */
-export const shareFeatures = [
-  'danceability',
-  'energy',
-  'speechiness',
-  'acousticness',
-  'instrumentalness',
-  'liveness',
-  'valence',
-] as const;
+export const shareFeatures = unitIntervalFeatures;
 
 const featureAverages = shareFeatures.map((f) => `avg_${f}`).join(', ');
 
