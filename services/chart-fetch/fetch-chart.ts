@@ -8,6 +8,7 @@ import { toStageCsv } from '../../shared/records/csv.js';
 import { csvTimestamp } from '../../shared/records/timestamps.js';
 import { PermanentError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
+import { tallyRequests } from '../../shared/http/request-counter.js';
 
 export interface ChartFetchDeps {
   readonly store: ObjectStore;
@@ -60,7 +61,9 @@ export const fetchChart = async (
   deps: ChartFetchDeps,
 ): Promise<ChartFetchResult> => {
   assertSourceHasDay(deps.source, day.chartDate, deps.clock);
-  const snapshot = await deps.source.fetch(day.chartId, day.chartDate);
+  const { value: snapshot, requests } = await tallyRequests(() =>
+    deps.source.fetch(day.chartId, day.chartDate),
+  );
   return landChart(
     day,
     snapshot,
@@ -70,6 +73,7 @@ export const fetchChart = async (
       contentType: 'application/json',
     },
     deps,
+    requests,
   );
 };
 
@@ -85,6 +89,7 @@ export const landChart = async (
   snapshot: ChartSnapshot,
   raw: RawPayload,
   deps: LandChartDeps,
+  requests: Record<string, number> = {},
 ): Promise<ChartFetchResult> => {
   const { store, queue, clock } = deps;
   const runId = newId(clock);
@@ -98,13 +103,17 @@ export const landChart = async (
   // Each body is encoded once: the store, the manifest's SHA-256 and the md5 all take its bytes.
   const rawBody = bytesOf(raw.body);
   await store.put(raw.key, rawBody, { contentType: raw.contentType });
-  await quarantineInvalid(day, snapshot, runId, store);
+  const quarantined = await quarantineInvalid(day, snapshot, runId, store);
   const chartCsv = bytesOf(chartCsvOf(day, snapshot, runId, extractedAt));
   await store.put(lakeKeys.chartCsv(day.chartDate, day.chartId), chartCsv, { contentType: 'text/csv' });
-  const manifest = manifestOf(day, snapshot, runId, extractedAt, chartCsv, [
-    lakeFileOf(raw.key, rawBody, null),
-    lakeFileOf(lakeKeys.chartCsv(day.chartDate, day.chartId), chartCsv, snapshot.entries.length),
-  ]);
+  const manifest: Manifest = {
+    ...manifestOf(day, snapshot, runId, extractedAt, chartCsv, [
+      lakeFileOf(raw.key, rawBody, null),
+      lakeFileOf(lakeKeys.chartCsv(day.chartDate, day.chartId), chartCsv, snapshot.entries.length),
+    ]),
+    requests,
+    quarantined,
+  };
   await store.put(lakeKeys.manifest(day.chartDate, day.chartId), JSON.stringify(manifest, null, 2), {
     contentType: 'application/json',
   });
@@ -128,24 +137,24 @@ export const landChart = async (
   };
 };
 
-/** Every entry the source gave in a shape we refuse, kept with its reason. */
+/** Every entry the source gave in a shape we refuse, kept with its reason; answers how many. */
 const quarantineInvalid = async (
   day: ChartDay,
   snapshot: ChartSnapshot,
   runId: string,
   store: ObjectStore,
-): Promise<void> => {
+): Promise<number> => {
+  const invalid = snapshot.skipped.filter((s) => s.reason.startsWith('invalid'));
   await Promise.all(
-    snapshot.skipped
-      .filter((s) => s.reason.startsWith('invalid'))
-      .map((s) =>
-        store.put(
-          lakeKeys.quarantine('chart_songs', day.chartDate, day.chartId, `${runId}-position-${s.position}`),
-          JSON.stringify({ reason: s.reason, runId, raw: s.raw }),
-          { contentType: 'application/json' },
-        ),
+    invalid.map((s) =>
+      store.put(
+        lakeKeys.quarantine('chart_songs', day.chartDate, day.chartId, `${runId}-position-${s.position}`),
+        JSON.stringify({ reason: s.reason, runId, raw: s.raw }),
+        { contentType: 'application/json' },
       ),
+    ),
   );
+  return invalid.length;
 };
 
 /** The normalized chart, every row with its lineage, as COPY reads it. */

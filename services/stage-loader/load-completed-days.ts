@@ -1,7 +1,13 @@
 import type { Clock, EventBus, ObjectStore, Warehouse } from '../../shared/ports/index.js';
 import { datasets, lakeKeys, parseRawKey, rawPrefix } from '../../shared/lake/keys.js';
 import { readManifest } from '../../shared/lake/manifests.js';
-import { keyedParts, readPartManifest, type PartFiles } from '../../shared/lake/part-markers.js';
+import {
+  keyedParts,
+  readPartManifest,
+  type PartFiles,
+  type PartManifest,
+} from '../../shared/lake/part-markers.js';
+import type { RunRecord } from '../../shared/lake/run-records.js';
 import { checkFiles, type FileProblem, type LakeFile } from '../../shared/lake/lake-files.js';
 import type { ObjectInfo } from '../../shared/ports/object-store.js';
 import { stageTableNames, type StageTableName } from '../../shared/records/stage-tables.js';
@@ -151,7 +157,10 @@ const loadClaimed = async (
   }
   const loadMs = clock.now().getTime() - started;
   // A backfill's load joins its batch before it is announced, so that the batch's transform finds it.
-  const batch = await protocol.recordLoad({ ...load, rows, loadMs }, manifest.batchId);
+  const batch = await protocol.recordLoad(
+    { ...load, rows, loadMs, ...(expected.landing ? { landing: expected.landing } : {}) },
+    manifest.batchId,
+  );
   return { outcome: 'recorded', rows, batch };
 };
 
@@ -188,6 +197,8 @@ interface ExpectedFiles {
   readonly files: readonly LakeFile[];
   /** Rows per stage table, where every file of the table is listed. */
   readonly rows: Partial<Record<StageTableName, number>>;
+  /** What landing the day took, summed over its manifests (RunRecord.landing), when they kept it. */
+  readonly landing?: RunRecord['landing'];
 }
 
 const expectedFiles = async (
@@ -199,7 +210,8 @@ const expectedFiles = async (
   if (manifest.files === undefined) return { files: [], rows: {} };
   const listed = new Map(manifest.files.map((f) => [f.key, f]));
   const markers = files.markers.filter((key): key is string => key !== undefined);
-  for (const partManifest of await Promise.all(markers.map((key) => readPartManifest(store, key)))) {
+  const parts = await Promise.all(markers.map((key) => readPartManifest(store, key)));
+  for (const partManifest of parts) {
     for (const file of partManifest?.files ?? []) listed.set(file.key, file);
   }
   const rows: Partial<Record<StageTableName, number>> = {};
@@ -211,7 +223,36 @@ const expectedFiles = async (
       rows[table] = entries.reduce((sum, e) => sum + (e?.rows ?? 0), 0);
     }
   }
-  return { files: found, rows };
+  return {
+    files: found,
+    rows,
+    // Every attributes file of the day has its part's manifest, or the parts are not all known.
+    ...landingOf(manifest, files.song_attributes.length === markers.length ? parts : undefined),
+  };
+};
+
+/**
+ * What landing the day took: the chart's requests and quarantined entries, and every part's. The
+ * requests are known only when the manifest and every part kept theirs (a part without a marker,
+ * or a manifest written before, leaves them unknown rather than short).
+ */
+const landingOf = (
+  manifest: Manifest,
+  parts: readonly (PartManifest | undefined)[] | undefined,
+): { landing?: RunRecord['landing'] } => {
+  if (manifest.quarantined === undefined) return {};
+  const quarantined = (parts ?? []).reduce(
+    (sum, part) => sum + (part?.quarantined ?? 0),
+    manifest.quarantined,
+  );
+  const complete = parts !== undefined && parts.every((part) => part?.requests !== undefined);
+  if (!complete || manifest.requests === undefined) return { landing: { quarantined } };
+  const requests: Record<string, number> = { ...manifest.requests };
+  for (const part of parts) {
+    for (const [provider, made] of Object.entries(part!.requests!))
+      requests[provider] = (requests[provider] ?? 0) + made;
+  }
+  return { landing: { requests, quarantined } };
 };
 
 /** Tables whose COPY loaded other than the rows their files' manifests count. */

@@ -11,6 +11,7 @@ import { fromStageCsv, toStageCsv, type CellValue } from '../../shared/records/c
 import { csvTimestamp } from '../../shared/records/timestamps.js';
 import { MissingBacklog, type BacklogEntry } from '../../shared/lake/backlog.js';
 import { kindReason, missingOf } from '../../shared/records/missing-reasons.js';
+import { tallyRequests } from '../../shared/http/request-counter.js';
 
 /** One delivered message, with how many times SQS has delivered it. */
 export interface DeliveredTrack {
@@ -75,7 +76,7 @@ const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): 
     lakeKeys.partMarkersPrefix(chartDate, chartId, runId, partName(runId, ids)),
   );
   if (marked.length > 0) return { failedMessageIds: [], quarantined: 0, written: 0, backlogged: 0 };
-  const looked = await deps.provider.lookup(ids, chartDate);
+  const { value: looked, requests } = await tallyRequests(() => deps.provider.lookup(ids, chartDate));
   const rows: PartRows = new Map(
     ids.map((id) => {
       const lookup = looked.results.get(id) ?? {
@@ -86,7 +87,7 @@ const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): 
     }),
   );
   const backlogged = await updateBacklog(group[0]!.message, ids, looked, deps);
-  const quarantined = await writePart(group[0]!.message, rows, looked, deps);
+  const quarantined = await writePart(group[0]!.message, rows, { ...looked, requests }, deps);
   return { failedMessageIds: [], quarantined, written: rows.size, backlogged };
 };
 
@@ -169,7 +170,7 @@ const csvRowsOf = (lineage: Record<string, CellValue>, rows: PartRows) => {
 const writePart = async (
   message: TrackMessage,
   rows: PartRows,
-  looked: LookupBatch,
+  looked: LookupBatch & { readonly requests: Record<string, number> },
   deps: EnrichDeps,
 ): Promise<number> => {
   const { runId, chartId, chartDate } = message;
@@ -229,6 +230,9 @@ const writePart = async (
       files: [raw.file, attributes.file, artists.file],
       // What the attributes CSV the lake holds lacks: ours, or the one written before.
       missing: missingOf(attributes.held ?? attributeRows),
+      // The requests and quarantined answers of the delivery that marks the part.
+      requests: looked.requests,
+      quarantined: looked.quarantine.length,
       attributesMd5: attributes.md5,
       artistsMd5: artists.md5,
     });

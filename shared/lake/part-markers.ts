@@ -6,6 +6,7 @@ import { chartId, runId, trackId } from '../records/messages.js';
 import { isoDate, lakeKeys, rawPrefix } from './keys.js';
 import { lakeFileSchema } from './lake-files.js';
 import { missingCountsSchema } from '../records/missing-reasons.js';
+import { requestCountsSchema } from '../records/messages.js';
 
 /**
  * How the stage loader knows a day is complete from keys alone, without reading a data file.
@@ -79,6 +80,10 @@ export const partManifestSchema = z.object({
    * reading the CSV; absent in markers written before it was kept.
    */
   missing: missingCountsSchema.optional(),
+  /** The HTTP requests per provider that the part's lookups took; absent in markers written before. */
+  requests: requestCountsSchema.optional(),
+  /** How many of its rows went to quarantine (`quarantine/song_attributes/…`). */
+  quarantined: z.number().int().nonnegative().optional(),
 });
 export type PartManifest = z.infer<typeof partManifestSchema>;
 

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { ObjectStore } from '../ports/object-store.js';
-import { batchId, chartId, runId } from '../records/messages.js';
+import { batchId, chartId, requestCountsSchema, runId } from '../records/messages.js';
 import { InvalidRecordError } from '../errors.js';
 import { parseJsonOrThrow, parseOrThrow } from '../parse.js';
 import { isoDate, lakeKeys } from './keys.js';
@@ -64,6 +64,15 @@ export const runRecordSchema = z.object({
       /** dbt's own words when it failed. */
       message: z.string().optional(),
     })
+    .optional(),
+  /**
+   * What landing the run's day in the lake took, as its manifests recorded it: the HTTP requests per
+   * provider (the chart's and its parts' lookups, each part's by the delivery that marked it), and
+   * the entries and answers set aside in quarantine. Absent for a load of manifests written before
+   * they kept them; `requests` absent when a part's manifest did not.
+   */
+  landing: z
+    .object({ requests: requestCountsSchema.optional(), quarantined: z.number().int().nonnegative() })
     .optional(),
   /** Why the run is `interrupted` or `not_loaded`, in a sentence. */
   reason: z.string().optional(),

@@ -31,6 +31,9 @@ export const trackMessageSchema = z.object({
 export type TrackMessage = z.infer<typeof trackMessageSchema>;
 
 /** The ids a day expects, written by chart-fetch after the chart itself. */
+/** HTTP requests per provider (`spotify`, `reccobeats`), as the lake keeps them for a run. */
+export const requestCountsSchema = z.record(z.string().min(1), z.number().int().nonnegative());
+
 export const manifestSchema = z.object({
   runId,
   chartId,
@@ -58,6 +61,10 @@ export const manifestSchema = z.object({
    * unverified until `verify --seal` records them.
    */
   files: z.array(lakeFileSchema).optional(),
+  /** The HTTP requests per provider that reading the chart took; absent in manifests written before. */
+  requests: requestCountsSchema.optional(),
+  /** How many of the source's entries went to quarantine (`quarantine/chart_songs/…`). */
+  quarantined: z.number().int().nonnegative().optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 

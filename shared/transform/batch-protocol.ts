@@ -101,6 +101,8 @@ export interface FinishResult {
 export interface RecordedLoad extends BatchLoad {
   readonly rows: Readonly<Record<string, number>>;
   readonly loadMs: number;
+  /** What landing the day took, from its manifests (`RunRecord.landing`), when they kept it. */
+  readonly landing?: RunRecord['landing'];
 }
 
 /** What a hold on the warehouse ends with: the result, and whether the batch keeps the lock. */
@@ -131,13 +133,14 @@ export class BatchProtocol {
    * batch of its own. Returns the batch the load waits for, if any.
    */
   async recordLoad(load: RecordedLoad, backfillBatchId?: string): Promise<{ batchId?: string }> {
-    const { rows, loadMs, ...slice } = load;
+    const { rows, loadMs, landing, ...slice } = load;
     await this.#records.write({
       ...slice,
       status: 'loaded',
       rows: { ...rows },
       checks: [],
       timings: { loadMs },
+      ...(landing ? { landing } : {}),
       updatedAt: this.clock.now().toISOString(),
     });
     if (!backfillBatchId || (await this.#batches.read(backfillBatchId))) return {};
@@ -431,6 +434,7 @@ export class BatchProtocol {
         ...load,
         rows: previous?.rows ?? {},
         checks: previous?.checks ?? [],
+        ...(previous?.landing ? { landing: previous.landing } : {}),
         status,
         timings: { ...previous?.timings, dbtMs: now.getTime() - Date.parse(startedAt) },
         batch: previous?.batch ?? {

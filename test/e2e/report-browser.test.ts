@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../infra/local/cli/main.js';
 import { cliIn } from '../support/cli-context.js';
 import { chromiumAvailable, launchChromium, openOffline } from '../support/browser.js';
+import { FsObjectStore } from '../../infra/adapters/embedded/fs-object-store.js';
+import { RunRecords } from '../../shared/lake/run-records.js';
 
 /**
  * `chartflow report` opened as a reader opens it: the file in headless Chromium (Debian's), from
@@ -42,6 +44,26 @@ describe.skipIf(!browserHere)('Command: chartflow report, in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await rm(root, { recursive: true, force: true });
+  });
+
+  it('keeps in every run record what landing its day took, the requests adding up to the backfill’s', async () => {
+    const summary = JSON.parse(out[0]!) as { requests: Record<string, number> };
+    const records = await new RunRecords(new FsObjectStore({ root: path.join(root, 'home', 'lake') })).latest(
+      {
+        limit: 100,
+        chartId: 'global',
+        today: to,
+      },
+    );
+    expect(records).toHaveLength(14);
+    const summed: Record<string, number> = {};
+    for (const record of records) {
+      expect(record.landing?.quarantined).toBe(0);
+      for (const [provider, made] of Object.entries(record.landing!.requests!)) {
+        summed[provider] = (summed[provider] ?? 0) + made;
+      }
+    }
+    expect(summed).toEqual(summary.requests);
   });
 
   it('says where it wrote the report, and that it is there to open', () => {
@@ -91,6 +113,8 @@ describe.skipIf(!browserHere)('Command: chartflow report, in a browser', () => {
     const top = JSON.parse(asked[0]!) as { position: number; track_name: string; days_on_chart: number }[];
     expect(top).toHaveLength(3);
     const { page } = await openOffline(browser, report());
+    // The data-health table says what each run's day took of the providers.
+    expect(await page.locator('section#data-health tbody tr').first().textContent()).toMatch(/spotify\s\d+/);
     const rows = await page
       .locator('section#chart-now tbody tr')
       .evaluateAll((trs) =>

@@ -33,6 +33,9 @@ export const markLandedPart = async (
     indexes: readonly number[];
     attributesCsv: string;
     artistsCsv: string;
+    /** What landing the part took, as track-attributes records it in the marker. */
+    requests?: Record<string, number>;
+    quarantined?: number;
   },
 ): Promise<void> => {
   const { chartDate, chartId } = part;
@@ -50,6 +53,8 @@ export const markLandedPart = async (
     return;
   }
   await markPart(store, {
+    ...(part.requests ? { requests: part.requests } : {}),
+    ...(part.quarantined !== undefined ? { quarantined: part.quarantined } : {}),
     runId: part.runId,
     chartId,
     chartDate,

@@ -240,7 +240,17 @@ const healthBody = (runs: readonly RunRecord[], charts: Charts): string =>
     'The last runs of the chart, by day, by how each ended.',
   ) +
   table(
-    ['day', 'run', 'status', 'checks', 'rows (chart, attributes, artists)', 'dbt', 'why'],
+    [
+      'day',
+      'run',
+      'status',
+      'checks',
+      'rows (chart, attributes, artists)',
+      'requests',
+      'quarantined',
+      'dbt',
+      'why',
+    ],
     runs.map((r) => {
       const failed = r.checks.filter((c) => !c.passed);
       return [
@@ -249,11 +259,17 @@ const healthBody = (runs: readonly RunRecord[], charts: Charts): string =>
         `<span class="status ${escapeHtml(r.status)}">${cell(r.status)}</span>`,
         `${r.checks.length - failed.length} passed, ${failed.length} failed${failed.length ? `: ${failed.map((c) => cell(c.name)).join(', ')}` : ''}`,
         ['chart_songs', 'song_attributes', 'song_artists'].map((t) => cell(r.rows[t] ?? null)).join(' / '),
+        r.landing?.requests
+          ? Object.entries(r.landing.requests)
+              .map(([provider, made]) => `${cell(provider)}&nbsp;${made}`)
+              .join(', ') || 'none'
+          : '–',
+        cell(r.landing?.quarantined ?? null),
         r.timings.dbtMs === undefined ? '–' : `${(r.timings.dbtMs / 1000).toFixed(1)}&nbsp;s`,
         cell(r.reason ?? r.transform?.message ?? null),
       ];
     }),
-    [false, false, false, false, false, true, false],
+    [false, false, false, false, false, false, true, true, false],
   );
 
 const style = `

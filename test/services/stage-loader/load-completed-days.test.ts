@@ -36,8 +36,20 @@ const openLoader = (home: string, store: FsObjectStore, published: BusEvent[]) =
   return { warehouse, handler: makeHandler({ store, warehouse, bus, clock: systemClock }) };
 };
 
+/** What landing a day took, as chart-fetch and track-attributes record it in the day's manifests. */
+interface Landing {
+  readonly chart: { readonly requests?: Record<string, number>; readonly quarantined: number };
+  readonly parts: readonly { readonly requests?: Record<string, number>; readonly quarantined: number }[];
+}
+
 /** Lands a complete day for a run: chart, manifest, and attribute parts covering every id. */
-const landDay = async (store: FsObjectStore, runId: string, ids: string[], layout: Layout) => {
+const landDay = async (
+  store: FsObjectStore,
+  runId: string,
+  ids: string[],
+  layout: Layout,
+  landing?: Landing,
+) => {
   const chartCsv = toStageCsv(
     'chart_songs',
     ids.map((id, i) => ({
@@ -58,9 +70,10 @@ const landDay = async (store: FsObjectStore, runId: string, ids: string[], layou
     trackIds: ids,
     skipped: [],
     ...manifestExtras(layout, lakeKeys.chartCsv(day.chartDate, day.chartId), chartCsv),
+    ...landing?.chart,
   };
   await store.put(lakeKeys.manifest(day.chartDate, day.chartId), JSON.stringify(manifest));
-  for (const half of [ids.slice(0, 2), ids.slice(2)]) {
+  for (const [index, half] of [ids.slice(0, 2), ids.slice(2)].entries()) {
     const part = partName(runId, half);
     const artistsCsv = toStageCsv(
       'song_artists',
@@ -88,6 +101,7 @@ const landDay = async (store: FsObjectStore, runId: string, ids: string[], layou
         indexes,
         attributesCsv,
         artistsCsv,
+        ...landing?.parts[index],
       });
     }
   }
@@ -354,6 +368,35 @@ describe('Function: stage-loader handler (files held to their manifests)', () =>
   it('loads the day when every file is what its manifest says', async () => {
     expect(await decide()).toMatchObject([{ outcome: 'loaded', runId }]);
     expect(await stageRows()).toBe(4);
+  });
+
+  it('records what landing the day took: the chart’s and every part’s requests and quarantined, summed', async () => {
+    await landDay(store, runId, ids, 'verified', {
+      chart: { requests: { spotify: 2 }, quarantined: 1 },
+      parts: [
+        { requests: { spotify: 3, reccobeats: 1 }, quarantined: 0 },
+        { requests: { spotify: 1 }, quarantined: 2 },
+      ],
+    });
+    expect(await decide()).toMatchObject([{ outcome: 'loaded', runId }]);
+    const [record] = await new RunRecords(store).list(day);
+    expect(record!.landing).toEqual({ requests: { spotify: 6, reccobeats: 1 }, quarantined: 3 });
+  });
+
+  it('leaves the requests unknown when a part did not keep them, and still counts the quarantined', async () => {
+    await landDay(store, runId, ids, 'verified', {
+      chart: { requests: { spotify: 2 }, quarantined: 1 },
+      parts: [{ requests: { spotify: 3 }, quarantined: 0 }, { quarantined: 2 }],
+    });
+    expect(await decide()).toMatchObject([{ outcome: 'loaded', runId }]);
+    const [record] = await new RunRecords(store).list(day);
+    expect(record!.landing).toEqual({ quarantined: 3 });
+  });
+
+  it('records nothing of the landing for a manifest written before it was kept', async () => {
+    expect(await decide()).toMatchObject([{ outcome: 'loaded', runId }]);
+    const [record] = await new RunRecords(store).list(day);
+    expect(record).not.toHaveProperty('landing');
   });
 
   it('refuses a chart CSV cut at a line boundary, naming it and its size', async () => {

@@ -106,13 +106,11 @@ describe.skipIf(!available)(
         statements.set(id, input.Sql!);
         return { Id: id, SessionId: 'session-1' };
       });
-      redshift
-        .on(DescribeStatementCommand)
-        .callsFake(({ Id }: { Id: string }) => ({
-          Id,
-          Status: 'FINISHED',
-          HasResultSet: !/^(begin|rollback)/.test(statements.get(Id)!),
-        }));
+      redshift.on(DescribeStatementCommand).callsFake(({ Id }: { Id: string }) => ({
+        Id,
+        Status: 'FINISHED',
+        HasResultSet: !/^(begin|rollback)/.test(statements.get(Id)!),
+      }));
       redshift.on(GetStatementResultCommand).callsFake(({ Id }: { Id: string }) =>
         statements.get(Id)!.includes('information_schema')
           ? { ColumnMetadata: [{ name: 'table_name', typeName: 'varchar' }], Records: [] }
