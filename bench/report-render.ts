@@ -7,7 +7,7 @@ import { median } from './measure.js';
  * `undefined` when Chromium is not installed (the bench says so, and the figure is left out).
  */
 export const measureReportDrawing = async (file: string, runs: number): Promise<number | undefined> => {
-  const { chromiumPath, launchChromium, openOffline } = await import('../test/support/browser.js');
+  const { chromiumPath, launchChromium, openOffline } = await import('./chromium.js');
   if (!existsSync(chromiumPath)) return undefined;
   const browser = await launchChromium();
   try {

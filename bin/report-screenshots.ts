@@ -1,6 +1,6 @@
 /**
  * Makes the report's pictures in docs/images/: a 60-day sandbox backfill in a home of its own, its
- * report, and a picture of each section in headless Chromium (test/support/browser.ts), from
+ * report, and a picture of each section in headless Chromium (bench/chromium.ts), from
  * file:// with the network off. Run with `npm run docs:screenshots`; it needs Debian's chromium.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { main } from '../infra/local/cli/main.js';
 import { parseLocalConfig } from '../shared/config/config.js';
 import { systemClock } from '../shared/ports/clock.js';
-import { launchChromium, openOffline } from '../test/support/browser.js';
+import { launchChromium, openOffline } from '../bench/chromium.js';
 
 const from = '2026-10-08';
 const to = '2026-12-06';

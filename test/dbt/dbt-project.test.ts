@@ -6,6 +6,7 @@ import { stageTableNames } from '../../shared/records/stage-tables.js';
 import { createTestDatabase, postgresAvailable } from '../support/services.js';
 import { gatherReport } from '../../infra/local/report/report-data.js';
 import { renderReport } from '../../infra/local/report/report-html.js';
+import { sqlHelp } from '../../infra/local/cli/commands/sql.js';
 import {
   badDayStage,
   day1,
@@ -382,17 +383,19 @@ const describeTarget = (target: () => { warehouse: TestWarehouse; workDir: strin
     ]);
   });
 
-  it("runs every example query of docs/warehouse.md and the README's", async () => {
+  it("runs every example query of docs/warehouse.md, the README and chartflow sql --help", async () => {
     const doc = await readFile(path.join(repoRoot, 'docs', 'warehouse.md'), 'utf8');
     const queries = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!.trim().replace(/;$/, ''));
     expect(queries.length).toBeGreaterThanOrEqual(10);
     for (const query of queries) {
       await expect(warehouse.query(query), query).resolves.toBeInstanceOf(Array);
     }
-    // And the README's `chartflow sql` examples.
+    // And the `chartflow sql` examples of the README and of the command's help.
     const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');
-    const examples = [...readme.matchAll(/chartflow sql (?:--format \w+ )?"([^"]+)"/g)].map((m) => m[1]!);
-    expect(examples.length).toBeGreaterThanOrEqual(3);
+    const examples = [...`${readme}\n${sqlHelp}`.matchAll(/chartflow sql (?:--format \w+ )?"([^"]+)"/g)].map(
+      (m) => m[1]!,
+    );
+    expect(examples.length).toBeGreaterThanOrEqual(4);
     for (const query of examples) {
       await expect(warehouse.query(query), query).resolves.toBeInstanceOf(Array);
     }

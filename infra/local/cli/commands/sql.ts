@@ -6,16 +6,18 @@ import { formatResult, resultFormats } from '../result-format.js';
 import { resolveTarget, targetShape, withTargetOptions } from '../target.js';
 import { withWarehouseReader } from '../warehouse-reader-for.js';
 
-const examples = `
+/** The help's text after the options: what the command guarantees, examples (the dbt project's tests run them), exit codes. */
+export const sqlHelp = `
 The warehouse is opened read-only: a statement that would change it is
 refused by the warehouse itself, and nothing is changed. One statement at a
 time. With no query argument, the query is read from standard input.
 
 Examples (docs/warehouse.md has the star's tables and more queries):
-  chartflow sql "select position, track_name, artist_names
-                 from marts.fct_chart_entries e join marts.dim_tracks t using (track_key)
-                 where chart_date = (select max(chart_date) from marts.fct_chart_entries)
-                 order by position limit 10"
+  chartflow sql "select e.position, t.track_name, e.days_on_chart
+                 from marts.fct_chart_entries e join marts.dim_tracks t using (track_id)
+                 where e.chart_id = 'global'
+                   and e.chart_date = (select max(chart_date) from marts.fct_chart_entries)
+                 order by e.position limit 10"
   chartflow sql --format csv < my-query.sql > answer.csv
 
 Exit code: 0 with the result printed; 1 when the warehouse refused or could
@@ -30,7 +32,7 @@ export const registerSql = (program: Command, context: CliContext): void => {
       .argument('[query]', 'the query (default: read from standard input)')
       .option('--format <table|csv|json>', 'how to print the result (default: table)'),
   )
-    .addHelpText('after', examples)
+    .addHelpText('after', sqlHelp)
     .action(async (query: string | undefined, raw: unknown) => {
       const options = parseOptions(
         z.object({
