@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import type { ObjectInfo, ObjectStore } from '../ports/object-store.js';
 import * as z from 'zod';
 import { parseJsonOrThrow, parseOrThrow } from '../parse.js';
-import { chartId, runId, trackId } from '../records/messages.js';
+import { chartId, requestCountsSchema, runId, trackId } from '../records/messages.js';
 import { isoDate, lakeKeys, rawPrefix } from './keys.js';
 import { lakeFileSchema } from './lake-files.js';
 import { missingCountsSchema } from '../records/missing-reasons.js';
-import { requestCountsSchema } from '../records/messages.js';
 
 /**
  * How the stage loader knows a day is complete from keys alone, without reading a data file.

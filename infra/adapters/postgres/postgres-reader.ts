@@ -61,7 +61,8 @@ export class PostgresReader implements WarehouseReader {
     } catch (error) {
       throw new QueryRefusedError(oneLine((error as Error).message ?? String(error)), { cause: error });
     } finally {
-      await client.query('rollback');
+      // Nothing to keep either way; a connection that broke mid-query is not the query's error.
+      await client.query('rollback').catch(() => undefined);
     }
   }
 
