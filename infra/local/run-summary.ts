@@ -310,9 +310,12 @@ export const whyNotLoaded = async (
   pipeline: SummarySource,
   day: { chartId: string; chartDate: string; runId: string | null },
   failure?: unknown,
-): Promise<string> => {
+): Promise<{ readonly reason: string; readonly deadLettered: number }> => {
   if (failure !== undefined) {
-    return `chart-fetch failed for good: ${failure instanceof Error ? failure.message : String(failure)}`;
+    return {
+      reason: `chart-fetch failed for good: ${failure instanceof Error ? failure.message : String(failure)}`,
+      deadLettered: 0,
+    };
   }
   const dead = day.runId
     ? deadLettered(pipeline, await attributesOfRun(pipeline.store, day, day.runId), day.runId)
@@ -322,7 +325,10 @@ export const whyNotLoaded = async (
     dead.length ? `${dead.length} track(s) dead-lettered` : undefined,
     failed.length ? `failed for good: ${failed.slice(-3).join('; ')}` : undefined,
   ].filter((cause): cause is string => cause !== undefined);
-  return `the day never completed: ${causes.join('; ') || 'not every track got its attributes'}`;
+  return {
+    reason: `the day never completed: ${causes.join('; ') || 'not every track got its attributes'}`,
+    deadLettered: dead.length,
+  };
 };
 
 const checksOf = (record: RunRecord | undefined): RunSummary['checks'] => ({

@@ -451,10 +451,11 @@ export class LocalPipeline {
    */
   async #recordNotLoaded(day: ChartDay, runId: string | undefined, failure?: unknown): Promise<void> {
     if (runId !== undefined && this.#loadedRuns.has(runId)) return;
-    const reason = await whyNotLoaded(this, { ...day, runId: runId ?? null }, failure);
+    const { reason, deadLettered } = await whyNotLoaded(this, { ...day, runId: runId ?? null }, failure);
     await new BatchProtocol(this.store, this.clock).recordNotLoaded(
       { ...day, runId: runId ?? newId(this.clock) },
       reason,
+      { deadLettered },
     );
   }
 

@@ -74,6 +74,12 @@ export const runRecordSchema = z.object({
   landing: z
     .object({ requests: requestCountsSchema.optional(), quarantined: z.number().int().nonnegative() })
     .optional(),
+  /**
+   * How many of the run's track messages went to the dead-letter queue, for a run that did not
+   * load because of them (its day never completed); a run that loaded had every track's attributes.
+   * Recorded by the runtime that saw the queue (the local one; on AWS, see docs/report.md).
+   */
+  deadLettered: z.number().int().nonnegative().optional(),
   /** Why the run is `interrupted` or `not_loaded`, in a sentence. */
   reason: z.string().optional(),
   /** The lake files a load was refused for: not what their manifests say (`lake-files.ts`). */

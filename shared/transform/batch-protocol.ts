@@ -472,8 +472,12 @@ export class BatchProtocol {
    * has no load, so the record is keyed by the run itself (load id = run id): recording it again
    * rewrites the same record, and a load that still comes later writes its own, newer one.
    */
-  async recordNotLoaded(run: { chartId: string; chartDate: string; runId: string }, reason: string) {
-    return this.#writeNotLoaded({ ...run, loadId: run.runId }, reason);
+  async recordNotLoaded(
+    run: { chartId: string; chartDate: string; runId: string },
+    reason: string,
+    { deadLettered }: { deadLettered?: number } = {},
+  ) {
+    return this.#writeNotLoaded({ ...run, loadId: run.runId }, reason, [], deadLettered);
   }
 
   /**
@@ -485,7 +489,12 @@ export class BatchProtocol {
     return this.#writeNotLoaded(load, refusalReason(problems), problems);
   }
 
-  async #writeNotLoaded(load: BatchLoad, reason: string, problems: readonly FileProblem[] = []) {
+  async #writeNotLoaded(
+    load: BatchLoad,
+    reason: string,
+    problems: readonly FileProblem[] = [],
+    deadLettered?: number,
+  ) {
     const record: RunRecord = {
       chartId: load.chartId,
       chartDate: load.chartDate,
@@ -496,6 +505,7 @@ export class BatchProtocol {
       checks: [],
       timings: {},
       reason,
+      ...(deadLettered !== undefined ? { deadLettered } : {}),
       ...(problems.length > 0
         ? { damagedFiles: problems.map(({ key, kind, detail }) => ({ key, kind, detail })) }
         : {}),

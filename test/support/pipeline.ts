@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseLocalConfig } from '../../shared/config/config.js';
+import type { ObjectStore } from '../../shared/ports/object-store.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { stageSchema, stageTableNames } from '../../shared/records/stage-tables.js';
 import { LocalPipeline, type TrackQueueOverrides } from '../../infra/local/runtime.js';
@@ -30,6 +31,8 @@ export const startTestPipeline = async (options: {
    * `SPOTIFY_RATE_LIMIT`, `RECCOBEATS_RATE_LIMIT`…); the home and the warehouse are this helper's.
    */
   env?: Readonly<Record<string, string>>;
+  /** Wraps the lake the pipeline's services use (a store that fails, that records). */
+  store?: (store: ObjectStore) => ObjectStore;
 }): Promise<TestPipeline> => {
   const home = await mkdtemp(path.join(tmpdir(), `chartflow-${options.label}-`));
   const database = options.warehouse === 'postgres' ? await createTestDatabase(options.label) : undefined;
@@ -44,6 +47,7 @@ export const startTestPipeline = async (options: {
     ...(options.queue ? { queue: options.queue } : {}),
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.store ? { wrap: { store: options.store } } : {}),
   });
   return {
     home,

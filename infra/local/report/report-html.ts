@@ -248,6 +248,7 @@ const healthBody = (runs: readonly RunRecord[], charts: Charts): string =>
       'rows (chart, attributes, artists)',
       'requests',
       'quarantined',
+      'dead-lettered',
       'dbt',
       'why',
     ],
@@ -265,11 +266,13 @@ const healthBody = (runs: readonly RunRecord[], charts: Charts): string =>
               .join(', ') || 'none'
           : '–',
         cell(r.landing?.quarantined ?? null),
+        // A run that loaded had every track's attributes: none of its tracks was dead-lettered.
+        cell(r.deadLettered ?? (r.landing !== undefined || r.rows.chart_songs !== undefined ? 0 : null)),
         r.timings.dbtMs === undefined ? '–' : `${(r.timings.dbtMs / 1000).toFixed(1)}&nbsp;s`,
         cell(r.reason ?? r.transform?.message ?? null),
       ];
     }),
-    [false, false, false, false, false, false, true, true, false],
+    [false, false, false, false, false, false, true, true, true, false],
   );
 
 const style = `
