@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { daysBetween } from '../infra/local/cli/commands/backfill.js';
 import { dayAfter, liftedLimit, seconds, table, withPipeline } from './pipeline.js';
 import { measureReportDrawing } from './report-render.js';
+import { timeCommand } from './measure.js';
 
 const run = promisify(execFile);
 
@@ -43,25 +44,21 @@ const measureReport = async (
   reportRuns: number,
 ): Promise<{ reportMs: number[]; reportBytes: number; reportFile: string }> => {
   const reportFile = path.join(home, 'report-history.html');
-  const reportMs: number[] = [];
-  for (let i = 0; i < reportRuns; i += 1) {
-    const started = performance.now();
-    await run(
-      process.execPath,
-      [
-        path.join(root, 'bin', 'chartflow.js'),
-        'report',
-        '--from',
-        dayAfter(historyEnd, 1 - historyDays),
-        '--to',
-        historyEnd,
-        '--out',
-        reportFile,
-      ],
-      { env: { ...process.env, CHARTFLOW_HOME: home } },
-    );
-    reportMs.push(performance.now() - started);
-  }
+  const reportMs = await timeCommand(
+    process.execPath,
+    [
+      path.join(root, 'bin', 'chartflow.js'),
+      'report',
+      '--from',
+      dayAfter(historyEnd, 1 - historyDays),
+      '--to',
+      historyEnd,
+      '--out',
+      reportFile,
+    ],
+    reportRuns,
+    { env: { ...process.env, CHARTFLOW_HOME: home } },
+  );
   return { reportMs, reportBytes: (await stat(reportFile)).size, reportFile };
 };
 
