@@ -25,10 +25,15 @@ interface Ended {
  * `node bin/chartflow.js <args>` on a home, as a user runs it. A child still running after
  * `limitSeconds` is killed (code null): without the home lock, a second writer could wait for hours.
  */
-const chartflow = (home: string, args: readonly string[], limitSeconds = 420) => {
+const chartflow = (
+  home: string,
+  args: readonly string[],
+  limitSeconds = 420,
+  env: Readonly<Record<string, string>> = {},
+) => {
   const started = performance.now();
   const child = spawn(process.execPath, [bin, ...args], {
-    env: { ...process.env, CHARTFLOW_HOME: home, POWERTOOLS_LOG_LEVEL: 'ERROR' },
+    env: { ...process.env, CHARTFLOW_HOME: home, POWERTOOLS_LOG_LEVEL: 'ERROR', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -149,7 +154,11 @@ describe('Two writers on one home (sandbox, real child processes)', () => {
 
     beforeAll(async () => {
       home = await freshHome();
-      const firstRun = chartflow(home, ['run', ...day, '--json', '--wait', '2']);
+      // The first must still hold the home when the second gives up, 6 s after the first started,
+      // however quick the machine: one Spotify request every 3 s makes its day take 9 s and more.
+      const firstRun = chartflow(home, ['run', ...day, '--json', '--wait', '2'], 420, {
+        SPOTIFY_RATE_LIMIT: '1/3',
+      });
       await sleep(4_000);
       const secondRun = chartflow(home, ['run', ...day, '--json', '--wait', '2']);
       // status only reads: it neither waits for the writer nor takes the home from it.
