@@ -130,11 +130,14 @@ describe('End to end: rate limits, quotas and token expiry lose no record', () =
         .filter((s) => s.url.startsWith(sandboxUrl) && !s.url.includes('/reccobeats/'))
         .map((s) => s.at);
       expect(spotifySends).toHaveLength(11);
-      // The 5th request after any one goes a window later (give or take timer slack); unpaced,
-      // all 11 would go within a few hundred milliseconds.
+      // The 5th request after any one goes a window later; unpaced, all 11 would go within a few
+      // hundred milliseconds. The times are taken as each request starts, after the limiter let it
+      // through, so each carries the event loop's delay of the moment: one taken 16 ms late makes
+      // a gap of 984 ms on a busy machine (CI at c43bb8d). The limiter's own admissions are held to
+      // the window exactly in test/shared/http/rate-limiter.test.ts.
       const gaps = spotifySends.slice(4).map((at, i) => at - spotifySends[i]!);
-      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(990);
-      expect(spotifySends.at(-1)! - spotifySends[0]!).toBeGreaterThanOrEqual(2 * 990);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(900);
+      expect(spotifySends.at(-1)! - spotifySends[0]!).toBeGreaterThanOrEqual(2 * 900);
     });
   });
 
