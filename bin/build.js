@@ -18,6 +18,8 @@ const entryPoints = {
   bench: 'bench/run.ts',
   // The sandbox's worker thread (infra/sandbox/thread.ts) starts from a file of its own.
   'sandbox-thread': 'infra/sandbox/thread-main.ts',
+  // npm run deploy (docs/aws.md, "npm run deploy").
+  deploy: 'infra/aws/deploy/entry.ts',
 };
 
 const sha256 = async (file) =>
