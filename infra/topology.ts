@@ -155,6 +155,32 @@ const transformQueue = {
 } as const satisfies QueueDeclaration;
 
 export type QueueName = 'trackQueue' | 'transformQueue';
+
+/**
+ * A queue that only receives what could not be delivered, read by people (and the alarm on its
+ * depth), never consumed by a function.
+ */
+export interface HoldingQueueDeclaration {
+  readonly resource: string;
+  readonly nameSuffix: string;
+}
+
+/**
+ * Where an asynchronous invocation goes when Lambda gives up on it: after its retries, or once it
+ * is older than `maximumEventAgeSeconds` (a throttled function). Without this, AWS drops it.
+ */
+export interface AsyncInvokeDeclaration {
+  readonly maximumEventAgeSeconds: number;
+  /** The on-failure destination: an SQS queue, with an alarm on its depth (infra/alarms.yml). */
+  readonly onFailure: HoldingQueueDeclaration;
+}
+
+/** How EventBridge delivers to a rule's target, and where it puts what it could not deliver. */
+export interface RuleDeliveryDeclaration {
+  readonly maximumRetryAttempts: number;
+  readonly maximumEventAgeSeconds: number;
+  readonly deadLetterQueue: HoldingQueueDeclaration;
+}
 export type RuleName = 'transformRequest' | 'dbtStopped';
 
 /** The topology: see the module's comment. */
@@ -201,6 +227,7 @@ export const topology = {
   /** Each function's triggers; a function with none is invoked directly (see `directlyInvoked`). */
   triggers: {
     chartFetch: [
+      // The deploy enables it once the dbt image is in ECR (`scheduleEnabled`, infra/queues.yml).
       { kind: 'schedule', expression: { param: 'chartSchedule', default: 'cron(30 6 * * ? *)' } },
       { kind: 's3', event: 's3:ObjectCreated:*', prefix: inboxChartsPrefix, suffix: '.csv' },
     ],
@@ -257,6 +284,27 @@ export const topology = {
     maxAttempts: 3,
     delayMs: (attempt: number) => 60_000 * attempt,
   } satisfies AsyncRetryPolicy,
+
+  /**
+   * Every asynchronously invoked function (see {@link asyncInvokedFunctions}) keeps what it failed
+   * for good: the event, the error, the attempts, in one queue that alarms when it holds anything.
+   * Six hours is Lambda's own limit, written out so that it is a decision, not a default.
+   */
+  asyncInvoke: {
+    maximumEventAgeSeconds: 21_600,
+    onFailure: { resource: 'AsyncFailureQueue', nameSuffix: 'async-failed' },
+  } satisfies AsyncInvokeDeclaration,
+
+  /**
+   * Every EventBridge rule's target (the schedule's too): EventBridge retries a failed delivery
+   * (a throttled queue or function, a missing permission) for a day, then puts the event in the
+   * rules' dead-letter queue, which alarms. 185 attempts is EventBridge's own most.
+   */
+  ruleDelivery: {
+    maximumRetryAttempts: 185,
+    maximumEventAgeSeconds: 86_400,
+    deadLetterQueue: { resource: 'EventDeadLetterQueue', nameSuffix: 'events-dlq' },
+  } satisfies RuleDeliveryDeclaration,
 } as const;
 
 export type Topology = typeof topology;
@@ -264,6 +312,18 @@ export type Topology = typeof topology;
 /** Every trigger of the topology with the function it triggers, in declaration order. */
 export const triggersOf = (t: Topology = topology): { fn: FunctionName; trigger: Trigger }[] =>
   functionNames.flatMap((fn) => (t.triggers[fn] as readonly Trigger[]).map((trigger) => ({ fn, trigger })));
+
+/**
+ * The functions Lambda invokes asynchronously: those a schedule, a bucket notification or an
+ * EventBridge rule triggers, and the one CloudFormation invokes (a custom resource is an
+ * asynchronous invocation). Each has the topology's {@link topology.asyncInvoke} settings.
+ */
+export const asyncInvokedFunctions = (t: Topology = topology): FunctionName[] =>
+  functionNames.filter(
+    (fn) =>
+      (t.triggers[fn] as readonly Trigger[]).some((trigger) => trigger.kind !== 'sqs') ||
+      (t.directlyInvoked as Partial<Record<FunctionName, DirectInvoker>>)[fn] === 'CloudFormation',
+  );
 
 /** Whether a key matches a bucket notification's filter. */
 export const matchesKeyFilter = (key: string, filter: { prefix: string; suffix?: string }): boolean =>

@@ -82,7 +82,8 @@ export const localQueueSettings = (
  * the schedule's function is the CLI's to start, each queue feeds its consumer with its declared
  * settings (on the local time scale), and each EventBridge rule routes what its pattern matches to
  * its target: a queue, or a function invoked asynchronously. Asynchronous invocations retry by the
- * topology's policy, then land in `invoker.failures`, the on-failure destination.
+ * topology's policy, then land in `asyncFailures`, the on-failure destination, as Lambda's record;
+ * an event a rule cannot deliver to its target lands in `eventDeadLetters`, as on AWS.
  *
  * Built in two steps, because the parts the functions need (the queues, the bus) come from here:
  * construct it, build the functions on its parts, then {@link LocalWiring.connect} them.
@@ -92,6 +93,10 @@ export class LocalWiring {
   readonly bus: LocalEventBus;
   readonly queues: Readonly<Record<QueueName, MemoryQueue>>;
   readonly deadLetters: Readonly<Record<QueueName, MemoryQueue>>;
+  /** The asynchronous invocations' on-failure destination (topology.asyncInvoke.onFailure). */
+  readonly asyncFailures: MemoryQueue;
+  /** What a rule could not deliver to its target (topology.ruleDelivery.deadLetterQueue). */
+  readonly eventDeadLetters: MemoryQueue;
   /** Each queue's local settings, as its consumer should know them (maxReceiveCount). */
   readonly queueSettings: Readonly<Record<QueueName, LocalQueueSettings>>;
   readonly #topology: Topology;
@@ -103,7 +108,21 @@ export class LocalWiring {
     const timeScale = options.timeScale ?? localTimeScale;
     this.#topology = t;
     this.#consumer = options.consumer ?? ((_queue, handler) => handler);
-    this.invoker = new AsyncInvoker(options.clock, scaledRetry(t.asyncRetry, timeScale));
+    this.asyncFailures = new MemoryQueue({ name: `chartflow-${t.asyncInvoke.onFailure.nameSuffix}` });
+    this.eventDeadLetters = new MemoryQueue({
+      name: `chartflow-${t.ruleDelivery.deadLetterQueue.nameSuffix}`,
+    });
+    this.invoker = new AsyncInvoker(
+      options.clock,
+      {
+        ...scaledRetry(t.asyncRetry, timeScale),
+        maximumEventAgeMs: localMs(t.asyncInvoke.maximumEventAgeSeconds, timeScale),
+      },
+      (record) =>
+        this.asyncFailures.send([
+          { id: record.requestContext.requestId.replace(/-/g, ''), body: JSON.stringify(record) },
+        ]),
+    );
     this.bus = new LocalEventBus(options.clock, options.references);
     const queues = {} as Record<QueueName, MemoryQueue>;
     const deadLetters = {} as Record<QueueName, MemoryQueue>;
@@ -165,13 +184,15 @@ export class LocalWiring {
           this.#invokeAsync(target.function, envelope);
           return;
         }
-        this.queues[target.queue]
-          .send([
-            { id: envelope.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80), body: JSON.stringify(envelope) },
-          ])
-          .catch((error: unknown) =>
-            logger.error(`rule ${name} could not reach ${target.queue}`, error as Error),
-          );
+        const message = {
+          id: envelope.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80),
+          body: JSON.stringify(envelope),
+        };
+        // EventBridge keeps an event it could not deliver in the rules' dead-letter queue.
+        this.queues[target.queue].send([message]).catch(async (error: unknown) => {
+          logger.error(`rule ${name} could not reach ${target.queue}`, error as Error);
+          await this.eventDeadLetters.send([message]);
+        });
       });
     }
   }
@@ -202,6 +223,8 @@ export class LocalWiring {
       this.queues[name].stop();
       this.deadLetters[name].stop();
     }
+    this.asyncFailures.stop();
+    this.eventDeadLetters.stop();
   }
 
   #invokeAsync(fn: FunctionName, event: unknown): void {

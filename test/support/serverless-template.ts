@@ -17,11 +17,14 @@ export interface TemplateResource {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   Properties: Json & Record<string, any>;
   DependsOn?: string | string[];
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
 }
 
 /** The CloudFormation template `serverless package` compiles. */
 export interface CompiledTemplate {
   Parameters: Record<string, { Default?: unknown }>;
+  Conditions?: Record<string, unknown>;
   Resources: Record<string, TemplateResource>;
   Outputs: Record<string, unknown>;
 }

@@ -1,4 +1,5 @@
 import {
+  asyncInvokedFunctions,
   functionNames,
   topology,
   triggersOf,
@@ -55,6 +56,7 @@ const sorted = (facts: Fact[]): Fact[] =>
 /** The module's facts. */
 export const topologyFacts = (t: Topology = topology): Fact[] => {
   const facts: Fact[] = [];
+  const asyncInvoked = new Set(asyncInvokedFunctions(t));
   for (const fn of functionNames) {
     const f: { root: string; timeoutSeconds: number; reservedConcurrency?: number } = t.functions[fn];
     facts.push({
@@ -63,12 +65,31 @@ export const topologyFacts = (t: Topology = topology): Fact[] => {
       timeout: f.timeoutSeconds,
       reservedConcurrency: f.reservedConcurrency ?? null,
       asyncRetries: t.asyncRetry.maxAttempts - 1,
+      asyncInvoke: asyncInvoked.has(fn)
+        ? {
+            maximumEventAge: t.asyncInvoke.maximumEventAgeSeconds,
+            onFailure: t.asyncInvoke.onFailure.resource,
+          }
+        : null,
     });
   }
+  for (const holding of [t.asyncInvoke.onFailure, t.ruleDelivery.deadLetterQueue]) {
+    facts.push({ queue: holding.resource, name: `\${AWS::StackName}-${holding.nameSuffix}` });
+  }
+  const delivery = {
+    maximumRetryAttempts: t.ruleDelivery.maximumRetryAttempts,
+    maximumEventAge: t.ruleDelivery.maximumEventAgeSeconds,
+    deadLetterQueue: t.ruleDelivery.deadLetterQueue.resource,
+  };
   for (const { fn, trigger } of triggersOf(t)) {
     switch (trigger.kind) {
       case 'schedule':
-        facts.push({ trigger: 'schedule', function: fn, expression: trigger.expression.default });
+        facts.push({
+          trigger: 'schedule',
+          function: fn,
+          expression: trigger.expression.default,
+          ...delivery,
+        });
         break;
       case 's3':
         facts.push({
@@ -104,6 +125,7 @@ export const topologyFacts = (t: Topology = topology): Fact[] => {
       rule: rule.bus,
       pattern: templatePattern(rule.pattern),
       target: 'queue' in rule.target ? t.queues[rule.target.queue].resource : rule.target.function,
+      ...delivery,
     });
   }
   for (const queue of Object.values(t.queues)) {
@@ -148,20 +170,29 @@ export const templateFacts = (
     const id = getAttId(value);
     return (id && functionOf.get(id)) ?? `not a function: ${JSON.stringify(value)}`;
   };
-  const number = (value: unknown): unknown => {
-    const ref = (value as { Ref?: string } | undefined)?.Ref;
-    if (ref === undefined) return value;
+  /** A parameter's value, as a deploy passes it and as infra/*.yml defaults it: both, if they differ. */
+  const value = (v: unknown, as: (raw: unknown) => unknown = String): unknown => {
+    const ref = (v as { Ref?: string } | undefined)?.Ref;
+    if (ref === undefined) return v;
     const deployed = stackParameters[ref];
     const fallback = template.Parameters[ref]?.Default;
-    if (deployed === undefined) return Number(fallback);
-    return Number(deployed) === Number(fallback) ? Number(deployed) : { deployed, default: fallback };
+    if (deployed === undefined) return as(fallback);
+    return as(deployed) === as(fallback) ? as(deployed) : { deployed, default: fallback };
   };
-  const invokeConfigs = new Map<string, number>();
+  const number = (v: unknown): unknown => value(v, Number);
+  const invokeConfigs = new Map<string, TemplateResource['Properties']>();
   for (const [, r] of resources) {
     if (r.Type === 'AWS::Lambda::EventInvokeConfig') {
-      invokeConfigs.set(String(r.Properties.FunctionName), Number(r.Properties.MaximumRetryAttempts ?? 2));
+      const ref = (r.Properties.FunctionName as { Ref?: string } | undefined)?.Ref;
+      const name = ref ? template.Resources[ref]?.Properties.FunctionName : r.Properties.FunctionName;
+      invokeConfigs.set(String(name), r.Properties);
     }
   }
+  const onFailureOf = (config: TemplateResource['Properties'] | undefined) => {
+    const destination = (config?.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)
+      ?.OnFailure?.Destination;
+    return destination === undefined ? null : (getAttId(destination) ?? JSON.stringify(destination));
+  };
 
   const facts: Fact[] = [];
   for (const [id, r] of resources) {
@@ -169,13 +200,17 @@ export const templateFacts = (
     switch (r.Type) {
       case 'AWS::Lambda::Function': {
         const name = functionOf.get(id)!;
+        const config = invokeConfigs.get(String(p.FunctionName));
         facts.push({
           function: name,
           handler: p.Handler,
           timeout: p.Timeout,
           reservedConcurrency: p.ReservedConcurrentExecutions ?? null,
           // Without an EventInvokeConfig, Lambda retries an asynchronous invocation twice.
-          asyncRetries: invokeConfigs.get(String(p.FunctionName)) ?? 2,
+          asyncRetries: Number(config?.MaximumRetryAttempts ?? 2),
+          asyncInvoke: config
+            ? { maximumEventAge: config.MaximumEventAgeInSeconds ?? null, onFailure: onFailureOf(config) }
+            : null,
         });
         break;
       }
@@ -191,7 +226,7 @@ export const templateFacts = (
         });
         break;
       case 'AWS::Events::Rule':
-        facts.push(...ruleFacts(p, fnOf));
+        facts.push(...ruleFacts(p, fnOf, value));
         break;
       case 'AWS::S3::Bucket':
         facts.push(...notificationFacts(p, fnOf));
@@ -218,13 +253,29 @@ const queueFact = (id: string, p: TemplateResource['Properties'], number: (v: un
     : { queue: id, name };
 };
 
-const ruleFacts = (p: TemplateResource['Properties'], fnOf: (v: unknown) => string): Fact[] => {
+/** How EventBridge delivers to a target: its retry policy and dead-letter queue, as facts. */
+const deliveryOf = (target: Json) => {
+  const retry = target.RetryPolicy as Json | undefined;
+  const deadLetter = (target.DeadLetterConfig as Json | undefined)?.Arn;
+  return {
+    maximumRetryAttempts: retry?.MaximumRetryAttempts ?? null,
+    maximumEventAge: retry?.MaximumEventAgeInSeconds ?? null,
+    deadLetterQueue: deadLetter === undefined ? null : (getAttId(deadLetter) ?? JSON.stringify(deadLetter)),
+  };
+};
+
+const ruleFacts = (
+  p: TemplateResource['Properties'],
+  fnOf: (v: unknown) => string,
+  value: (v: unknown) => unknown,
+): Fact[] => {
   const targets = (p.Targets as Json[] | undefined) ?? [];
   if (p.ScheduleExpression) {
     return targets.map((t) => ({
       trigger: 'schedule',
       function: fnOf(t.Arn),
-      expression: p.ScheduleExpression,
+      expression: value(p.ScheduleExpression),
+      ...deliveryOf(t),
     }));
   }
   return targets.map((t) => {
@@ -239,6 +290,7 @@ const ruleFacts = (p: TemplateResource['Properties'], fnOf: (v: unknown) => stri
             : JSON.stringify(p.EventBusName),
       pattern: p.EventPattern,
       target: fn.startsWith('not a function') ? target : fn,
+      ...deliveryOf(t),
     };
   });
 };

@@ -16,6 +16,7 @@ import {
   type TemplateResource,
 } from '../../support/serverless-template.js';
 import { templateFacts, topologyFacts } from '../../support/template-topology.js';
+import { asyncInvokedFunctions, topology } from '../../../infra/topology.js';
 import { lambdaZipBudgetBytes } from '../../../bench/budgets.js';
 
 const run = promisify(execFile);
@@ -271,7 +272,8 @@ console.log(JSON.stringify(results));`,
     const rules = resourcesOf('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
     expect(rules).toHaveLength(1);
     const [, rule] = rules[0]!;
-    expect(rule.Properties.ScheduleExpression).toMatch(/^cron\(\d+ \d+ \* \* \? \*\)$/);
+    expect(rule.Properties.ScheduleExpression).toEqual({ Ref: 'ChartSchedule' });
+    expect(template.Parameters.ChartSchedule!.Default).toMatch(/^cron\(\d+ \d+ \* \* \? \*\)$/);
     expect(rule.Properties.Targets).toEqual([
       expect.objectContaining({ Arn: getAtt('ChartFetchLambdaFunction') }),
     ]);
@@ -350,7 +352,7 @@ console.log(JSON.stringify(results));`,
       source: ['chartflow'],
       'detail-type': ['Stage Loaded', 'Transform Requested'],
     });
-    expect(rule.Targets).toEqual([{ Id: 'transform-queue', Arn: getAtt('TransformQueue') }]);
+    expect(rule.Targets).toMatchObject([{ Id: 'transform-queue', Arn: getAtt('TransformQueue') }]);
     expect(template.Resources.EventBus!.Properties.Name).toEqual({ Ref: 'AWS::StackName' });
 
     const policy = template.Resources.TransformQueuePolicy!.Properties.PolicyDocument.Statement as Json[];
@@ -651,7 +653,12 @@ console.log(JSON.stringify(results));`,
     expect(template.Resources.AlarmTopicPolicy!.Properties.PolicyDocument.Statement).toContainEqual(
       expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
     );
-    for (const dlq of ['TrackDeadLetterQueue', 'TransformDeadLetterQueue']) {
+    for (const dlq of [
+      'TrackDeadLetterQueue',
+      'TransformDeadLetterQueue',
+      topology.asyncInvoke.onFailure.resource,
+      topology.ruleDelivery.deadLetterQueue.resource,
+    ]) {
       expect(alarms).toContainEqual(
         expect.objectContaining({
           Namespace: 'AWS/SQS',
@@ -688,6 +695,142 @@ console.log(JSON.stringify(results));`,
     );
   });
 
+  describe('nothing lost between functions, and a first deploy that works (issue 16)', () => {
+    const roleOf = (fn: string) =>
+      (template.Resources[logicalId(fn)]!.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+    const statementsOf = (roleId: string) =>
+      (
+        template.Resources[roleId]!.Properties.Policies as { PolicyDocument: { Statement: Json[] } }[]
+      ).flatMap((p) => p.PolicyDocument.Statement);
+
+    it('gives every asynchronously invoked function an EventInvokeConfig: a maximum age, and its failures in a queue its role may send to', () => {
+      const configs = resourcesOf('AWS::Lambda::EventInvokeConfig').map(([, r]) => r.Properties);
+      const configured = configs.map((c) => (c.FunctionName as { Ref: string }).Ref).sort();
+      const expected = asyncInvokedFunctions().map(logicalId).sort();
+      // chartFetch (schedule, inbox), stageLoader (raw/), stageCleanup (a rule), warehouseSetup (CloudFormation)
+      expect(expected).toEqual(
+        expect.arrayContaining([
+          'ChartFetchLambdaFunction',
+          'StageLoaderLambdaFunction',
+          'StageCleanupLambdaFunction',
+        ]),
+      );
+      expect(configured).toEqual(expected);
+      const queue = topology.asyncInvoke.onFailure.resource;
+      for (const config of configs) {
+        expect(config.MaximumEventAgeInSeconds).toBe(topology.asyncInvoke.maximumEventAgeSeconds);
+        expect(config.MaximumRetryAttempts).toBe(topology.asyncRetry.maxAttempts - 1);
+        expect(config.DestinationConfig).toEqual({ OnFailure: { Destination: getAtt(queue) } });
+      }
+      for (const id of configured) {
+        const fn = id.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase());
+        expect(statementsOf(roleOf(fn)), fn).toContainEqual(
+          expect.objectContaining({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(queue) }),
+        );
+      }
+      expect(template.Resources[queue]!.Properties.MessageRetentionPeriod).toBe(1209600);
+    });
+
+    it("gives every EventBridge rule target a retry policy and a dead-letter queue that only this stack's rules may send to", () => {
+      const rules = resourcesOf('AWS::Events::Rule');
+      expect(rules.length).toBeGreaterThanOrEqual(3); // the schedule, the transform rule, the dbt task's stop
+      const dlq = topology.ruleDelivery.deadLetterQueue.resource;
+      for (const [id, rule] of rules) {
+        for (const target of rule.Properties.Targets as Json[]) {
+          expect(target.RetryPolicy, id).toEqual({
+            MaximumRetryAttempts: topology.ruleDelivery.maximumRetryAttempts,
+            MaximumEventAgeInSeconds: topology.ruleDelivery.maximumEventAgeSeconds,
+          });
+          expect(target.DeadLetterConfig, id).toEqual({ Arn: getAtt(dlq) });
+        }
+      }
+      const [policy] = resourcesOf('AWS::SQS::QueuePolicy').filter(([, r]) =>
+        JSON.stringify(r.Properties.Queues).includes(`"${dlq}"`),
+      );
+      const [statement] = policy![1].Properties.PolicyDocument.Statement as Json[];
+      expect(statement).toMatchObject({
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: getAtt(dlq),
+      });
+      const sources = ((statement!.Condition as Json).ArnLike as Json)['aws:SourceArn'] as {
+        'Fn::Sub': string;
+      }[];
+      // Every rule's name starts with the stack's (serverless names its own so; CloudFormation
+      // prefixes the ones it names), so the condition admits them and no other stack's.
+      expect(sources.map((s) => s['Fn::Sub'])).toEqual([
+        'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/${AWS::StackName}*',
+        'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/${AWS::StackName}/*',
+      ]);
+      for (const [, rule] of rules) {
+        const name = rule.Properties.Name as string | undefined;
+        if (name !== undefined) expect(name.startsWith('chartflow-test-')).toBe(true);
+      }
+    });
+
+    it('keeps the lake, the warehouse, the dead-letter queues and the secrets when the stack goes', () => {
+      const stateful = [
+        'LakeBucket',
+        'WarehouseNamespace',
+        ...Object.values(topology.queues).map((q) => q.deadLetterQueue.resource),
+        topology.asyncInvoke.onFailure.resource,
+        topology.ruleDelivery.deadLetterQueue.resource,
+        ...resourcesOf('AWS::SecretsManager::Secret').map(([id]) => id),
+      ];
+      expect(stateful).toEqual(expect.arrayContaining(['SpotifySecret', 'WarehouseAdminSecret']));
+      for (const id of stateful) {
+        const resource = template.Resources[id]!;
+        expect([id, resource.DeletionPolicy, resource.UpdateReplacePolicy]).toEqual([id, 'Retain', 'Retain']);
+      }
+    });
+
+    it('needs no ECS service-linked role: the cluster declares no capacity provider', () => {
+      expect(template.Resources.DbtCluster!.Properties.CapacityProviders).toBeUndefined();
+      expect(resourcesOf('AWS::ECS::ClusterCapacityProviderAssociations')).toEqual([]);
+      expect(resourcesOf('AWS::ECS::CapacityProvider')).toEqual([]);
+    });
+
+    it('places the subnets by Availability Zone ID when the deploy names them, else in the first three zones', () => {
+      const subnets = ['PrivateSubnetA', 'PrivateSubnetB', 'PrivateSubnetC'];
+      subnets.forEach((id, i) => {
+        const letter = id.at(-1);
+        const p = template.Resources[id]!.Properties;
+        expect(p.AvailabilityZoneId).toEqual({
+          'Fn::If': [`HasAzId${letter}`, { Ref: `PrivateSubnetAzId${letter}` }, { Ref: 'AWS::NoValue' }],
+        });
+        expect(p.AvailabilityZone).toEqual({
+          'Fn::If': [
+            `HasAzId${letter}`,
+            { Ref: 'AWS::NoValue' },
+            { 'Fn::Select': [i, { 'Fn::GetAZs': '' }] },
+          ],
+        });
+        const parameter = template.Parameters[`PrivateSubnetAzId${letter}`]!;
+        expect(parameter.Default).toBe('');
+        expect(stackParameters[`PrivateSubnetAzId${letter}`]).toBe('');
+        expect(template.Conditions?.[`HasAzId${letter}`]).toEqual({
+          'Fn::Not': [{ 'Fn::Equals': [{ Ref: `PrivateSubnetAzId${letter}` }, ''] }],
+        });
+      });
+    });
+
+    it('runs the schedule only once the deploy enables it, and points dbt at a tagged image, not :latest', () => {
+      const rule = template.Resources.ChartScheduleRule!.Properties;
+      expect(rule.State).toEqual({ 'Fn::If': ['IsScheduleEnabled', 'ENABLED', 'DISABLED'] });
+      expect(template.Conditions?.IsScheduleEnabled).toEqual({
+        'Fn::Equals': [{ Ref: 'ScheduleEnabled' }, 'true'],
+      });
+      expect(stackParameters.ScheduleEnabled).toBe('false');
+      expect(stackParameters.DbtImageTag).toBe('none');
+      expect(template.Parameters.DbtImageTag!.Default).toBe('none');
+      const [container] = template.Resources.DbtTaskDefinition!.Properties.ContainerDefinitions as Json[];
+      expect(JSON.stringify(container!.Image)).toContain(':${DbtImageTag}');
+      expect(JSON.stringify(template)).not.toContain(':latest');
+      expect(template.Resources.DbtRepository!.Properties.ImageTagMutability).toBe('IMMUTABLE');
+    });
+  });
+
   describe.skipIf(!cfnLintAvailable)('cfn-lint', () => {
     interface Finding {
       Rule: { Id: string };
@@ -696,7 +839,10 @@ console.log(JSON.stringify(results));`,
     }
     const lint = async (file: string): Promise<Finding[]> => {
       try {
-        await run(cfnLint, ['--format', 'json', '--', file], { maxBuffer: 16 * 1024 * 1024 });
+        // Informational findings too: a stateful resource without explicit deletion policies is one.
+        await run(cfnLint, ['--include-checks', 'I', '--format', 'json', '--', file], {
+          maxBuffer: 16 * 1024 * 1024,
+        });
         return [];
       } catch (error) {
         // cfn-lint exits non-zero when it finds anything; its findings are on stdout.
@@ -714,6 +860,9 @@ console.log(JSON.stringify(results));`,
       const findings = await lint(path.join(dir, 'cloudformation-template-update-stack.json'));
       show('compiled', findings);
       expect(findings.filter((f) => f.Level === 'Error')).toEqual([]);
+      // I3011: a stateful resource (a bucket, a queue, a log group, a secret…) whose DeletionPolicy
+      // and UpdateReplacePolicy are left to CloudFormation's default, deletion.
+      expect(findings.filter((f) => f.Rule.Id === 'I3011').map((f) => f.Message)).toEqual([]);
     }, 120_000);
 
     it('finds no error in infra/*.yml, but references to what serverless adds', async () => {

@@ -9,6 +9,7 @@ import { toEnvelope } from '../../../shared/events/bus-event.js';
 import { decodeS3Key } from '../../../shared/events/s3-keys.js';
 import { ecsTaskStateChange } from '../../../shared/events/ecs-task-event.js';
 import { PermanentError, RetryableError } from '../../../shared/errors.js';
+import { asyncFailureRecordSchema } from '../../../shared/events/async-failure.js';
 import { systemClock } from '../../../shared/ports/clock.js';
 import {
   eventSource,
@@ -155,7 +156,8 @@ describe('LocalWiring: the topology on one machine', () => {
       },
     });
     wiring.connect(functions);
-    wiring.objectCreated(created('raw/chart_songs/a.csv'));
+    const lost = created('raw/chart_songs/a.csv');
+    wiring.objectCreated(lost);
     wiring.objectCreated(created('inbox/charts/a.csv'));
     await wiring.invoker.idle();
     expect(of('stageLoader')).toHaveLength(3);
@@ -167,6 +169,82 @@ describe('LocalWiring: the topology on one machine', () => {
     ).toEqual([
       { functionName: 'chart-fetch', attempts: 1, error: 'not a chart file' },
       { functionName: 'stage-loader', attempts: 3, error: 'warehouse unreachable' },
+    ]);
+    // The destination is a queue named as the stack's, holding Lambda's own destination record.
+    expect(wiring.asyncFailures.name).toBe(`chartflow-${topology.asyncInvoke.onFailure.nameSuffix}`);
+    const records = wiring.asyncFailures
+      .peek()
+      .map((m) => asyncFailureRecordSchema.parse(JSON.parse(m.body)))
+      .sort((a, b) => a.requestContext.functionArn.localeCompare(b.requestContext.functionArn));
+    expect(records.map((r) => [r.requestContext, r.responsePayload])).toEqual([
+      [
+        expect.objectContaining({
+          functionArn: 'arn:aws:lambda:local:000000000000:function:chart-fetch:$LATEST',
+          condition: 'RetriesExhausted',
+          approximateInvokeCount: 1,
+        }),
+        { errorType: 'PermanentError', errorMessage: 'not a chart file' },
+      ],
+      [
+        expect.objectContaining({
+          functionArn: 'arn:aws:lambda:local:000000000000:function:stage-loader:$LATEST',
+          condition: 'RetriesExhausted',
+          approximateInvokeCount: 3,
+        }),
+        { errorType: 'RetryableError', errorMessage: 'warehouse unreachable' },
+      ],
+    ]);
+    // The event, as it was invoked with: what `reconcile` or a person can deliver again.
+    expect(records[1]!.requestPayload).toEqual(lost);
+  });
+
+  it('stops retrying an event older than the maximum event age, and says so in its record', async () => {
+    // On this scale the second retry (two minutes after the first failure, declared) would start
+    // past the six hours' maximum age scaled down a hundred-fold further than the delays.
+    const wiring = new LocalWiring({
+      clock: systemClock,
+      references: localStackReferences,
+      timeScale: 0.0001,
+      topology: { ...topology, asyncInvoke: { ...topology.asyncInvoke, maximumEventAgeSeconds: 100 } },
+    });
+    wirings.push(wiring);
+    const { functions, of } = recorder({
+      stageLoader: async () => {
+        throw new RetryableError('warehouse unreachable');
+      },
+    });
+    wiring.connect(functions);
+    wiring.objectCreated(created('raw/chart_songs/a.csv'));
+    await wiring.invoker.idle();
+    // Attempt 1 fails; the retry after 60 s (6 ms here) is within 100 s (10 ms); the next, after
+    // another 120 s, would start at 180 s: past the age, so not tried.
+    expect(of('stageLoader')).toHaveLength(2);
+    const [record] = wiring.asyncFailures
+      .peek()
+      .map((m) => asyncFailureRecordSchema.parse(JSON.parse(m.body)));
+    expect(record!.requestContext).toMatchObject({
+      condition: 'EventAgeExceeded',
+      approximateInvokeCount: 2,
+    });
+  });
+
+  it("keeps an event its rule could not deliver in the rules' dead-letter queue", async () => {
+    const wiring = wire();
+    wiring.connect(recorder().functions);
+    wiring.queues.transformQueue.send = async () => {
+      throw new Error('the queue is gone');
+    };
+    await wiring.bus.publish({
+      source: eventSource,
+      detailType: stageLoadedDetailType,
+      detail: { loadId: 'l1' },
+    });
+    await sleep(50);
+    expect(wiring.eventDeadLetters.name).toBe(
+      `chartflow-${topology.ruleDelivery.deadLetterQueue.nameSuffix}`,
+    );
+    expect(wiring.eventDeadLetters.peek().map((m) => JSON.parse(m.body) as unknown)).toEqual([
+      expect.objectContaining({ 'detail-type': stageLoadedDetailType, detail: { loadId: 'l1' } }),
     ]);
   });
 
@@ -208,8 +286,15 @@ describe('LocalWiring: the topology on one machine', () => {
     calls = -10;
     await expect(wiring.schedule({ chartId: 'global' })).rejects.toThrow('Spotify 503');
     expect(wiring.invoker.failures).toEqual([
-      { functionName: 'chart-fetch', attempts: 3, error: 'Spotify 503', event: { chartId: 'global' } },
+      {
+        functionName: 'chart-fetch',
+        attempts: 3,
+        error: 'Spotify 503',
+        event: { chartId: 'global' },
+        condition: 'RetriesExhausted',
+      },
     ]);
+    expect(wiring.asyncFailures.peek()).toHaveLength(1);
   });
 
   it('refuses to connect without a function some trigger names', () => {
