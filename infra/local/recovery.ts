@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
-import type { StageSlice, Warehouse } from '../../shared/ports/warehouse.js';
+import type { Warehouse } from '../../shared/ports/warehouse.js';
 import type { LockHolder, LockProcess, TransformLockOptions } from '../../shared/lake/transform-lock.js';
 import type { BatchLoad } from '../../shared/lake/transform-batches.js';
 import { BatchProtocol } from '../../shared/transform/batch-protocol.js';
-import { stageSchema, stageTableNames } from '../../shared/records/stage-tables.js';
+import { stageSlices, uniqueSlices } from '../../shared/transform/stage-slices.js';
 import { processIsAlive, thisHost } from './process-liveness.js';
 
 /**
@@ -124,25 +124,3 @@ export const describeRecovery = (recovered: Recovered): string | undefined => {
 export const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 const claimsRoot = 'control/claims/';
-
-/** Every slice the stage holds: after an interruption, rows may be there that no record names. */
-const stageSlices = async (warehouse: Warehouse): Promise<StageSlice[]> => {
-  await warehouse.ensureStage();
-  const found: StageSlice[] = [];
-  for (const table of stageTableNames) {
-    const rows = await warehouse.query<{ run_id: string; chart_id: string; chart_date: string }>(
-      `select distinct run_id, chart_id, cast(chart_date as varchar) as chart_date from ${stageSchema}.${table}`,
-    );
-    found.push(...rows.map((r) => ({ runId: r.run_id, chartId: r.chart_id, chartDate: r.chart_date })));
-  }
-  return found;
-};
-
-const uniqueSlices = (slices: readonly StageSlice[]): StageSlice[] => [
-  ...new Map(
-    slices.map(({ runId, chartId, chartDate }) => [
-      `${runId}/${chartId}/${chartDate}`,
-      { runId, chartId, chartDate },
-    ]),
-  ).values(),
-];

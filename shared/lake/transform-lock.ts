@@ -18,6 +18,13 @@ const lockSchema = z.object({
 /** Who holds the warehouse, and since when. */
 export type LockHolder = z.infer<typeof lockSchema>;
 
+/** The lock as {@link TransformLock.inspect} finds it. */
+export interface LockState {
+  readonly holder: LockHolder | undefined;
+  /** Whether it may be taken: its holder is dead, or silent past {@link lockTtlMs}, or unreadable. */
+  readonly free: boolean;
+}
+
 /** The process a local lock names as its holder: who takes it, on which machine, for which command. */
 export type LockProcess = Required<Pick<LockHolder, 'pid' | 'host' | 'command'>>;
 
@@ -90,6 +97,34 @@ export class TransformLock {
     const holder = current && parseHolder(current.body);
     if (!current || !holder || this.options.holderAlive?.(holder) !== false) return undefined;
     return (await this.store.deleteIfMatch(lakeKeys.transformLock(), current.etag)) ? holder : undefined;
+  }
+
+  /**
+   * The lock as it stands, or `undefined` when nobody holds it: its holder (`undefined` for a body
+   * that cannot be read, which protects nothing) and whether it may be taken, its holder being dead
+   * or (where that cannot be told) silent past the TTL.
+   */
+  async inspect(): Promise<LockState | undefined> {
+    const current = await this.store.getWithEtag(lakeKeys.transformLock());
+    if (!current) return undefined;
+    const holder = parseHolder(current.body);
+    return { holder, free: holder === undefined || this.#free(holder) };
+  }
+
+  /**
+   * Gives back a lock that may be taken (its holder dead, or silent past the TTL; an unreadable
+   * one), and, when `batchId` is named, only if that batch holds it: the reconciler's repair of a
+   * batch whose clean-up never came (docs/reliability.md, "The reconciler"). The delete is
+   * conditional on the very version read, so a lock taken over meanwhile stays. Returns whether it
+   * released it.
+   */
+  async releaseStale(batchId?: string): Promise<boolean> {
+    const current = await this.store.getWithEtag(lakeKeys.transformLock());
+    if (!current) return false;
+    const holder = parseHolder(current.body);
+    if (holder && !this.#free(holder)) return false;
+    if (batchId !== undefined && holder?.batchId !== batchId) return false;
+    return this.store.deleteIfMatch(lakeKeys.transformLock(), current.etag);
   }
 
   /** Who holds the lock and may not be disturbed: alive, or (where that cannot be told) within the TTL. */

@@ -7,4 +7,5 @@ export type { TransformRunner, TransformRequest } from './transform-runner.js';
 export type { Secrets } from './secrets.js';
 export { SecretName } from './secrets.js';
 export type { Clock } from './clock.js';
+export type { LoaderTrigger } from './loader-trigger.js';
 export { systemClock } from './clock.js';

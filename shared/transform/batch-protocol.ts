@@ -11,7 +11,12 @@ import {
 import { TransformBatches, type BatchLoad, type TransformBatch } from '../lake/transform-batches.js';
 import { lakeKeys } from '../lake/keys.js';
 import { describeProblems, type FileProblem } from '../lake/lake-files.js';
-import { TransformLock, type LockHolder, type TransformLockOptions } from '../lake/transform-lock.js';
+import {
+  TransformLock,
+  type LockHolder,
+  type LockState,
+  type TransformLockOptions,
+} from '../lake/transform-lock.js';
 
 /**
  * The life of a transform batch, in one place: the only code that takes and gives back the
@@ -58,6 +63,31 @@ export interface BatchWork {
   readonly cleanStage: (loads: readonly BatchLoad[]) => Promise<void>;
   /** Starts one dbt build for the batch; its end reaches {@link BatchProtocol.finish}. */
   readonly build: (batchId: string) => Promise<void>;
+  /** Told what becomes of the batch (its log keys, its metrics); none is told nothing. */
+  readonly observer?: BatchObserver;
+}
+
+/**
+ * Who hears what becomes of a batch: the services' logs and metrics (docs/aws.md, "Metrics and
+ * the dashboard"). It is told, never asked: what it does changes nothing of the protocol.
+ */
+export interface BatchObserver {
+  /** The batch's loads are known: before its checks, and before its clean-up. */
+  readonly batch?: (batch: TransformBatch) => void;
+  /** Its checks ran: how many failed, summed over its loads (0 when they all passed). */
+  readonly checked?: (failedChecks: number) => void;
+  /** It reached its outcome, announced once: a stop event delivered again is not announced again. */
+  readonly ended?: (ended: BatchEnded) => void;
+}
+
+/** A batch at its outcome, as {@link BatchObserver.ended} hears it. */
+export interface BatchEnded {
+  readonly batchId: string;
+  readonly status: 'succeeded' | 'checks_failed' | 'transform_failed';
+  /** The runs given the outcome, per chart. */
+  readonly runsPerChart: Readonly<Record<string, number>>;
+  /** How long dbt ran, when it ran: the task's own start and stop, else from its start being asked. */
+  readonly dbtSeconds?: number;
 }
 
 /** What a transform invocation did, in a few fields whatever the batch's size. */
@@ -88,6 +118,9 @@ export interface BuildOutcome {
   readonly succeeded: boolean;
   /** dbt's own words (its error), or the container's stop reason. */
   readonly message?: string;
+  /** When the task started and stopped (ISO 8601), when its stop event says so. */
+  readonly startedAt?: string;
+  readonly stoppedAt?: string;
 }
 
 /** What the clean-up did, in a few fields whatever the batch's size. */
@@ -221,7 +254,11 @@ export class BatchProtocol {
    *
    * @throws {InvalidRecordError} if the lake has no such batch; the lock is released all the same.
    */
-  async finish(outcome: BuildOutcome, cleanStage: BatchWork['cleanStage']): Promise<FinishResult> {
+  async finish(
+    outcome: BuildOutcome,
+    cleanStage: BatchWork['cleanStage'],
+    observer: BatchObserver = {},
+  ): Promise<FinishResult> {
     const batch = await this.#batches.read(outcome.batchId);
     if (!batch) {
       await this.#release(outcome.batchId);
@@ -229,10 +266,19 @@ export class BatchProtocol {
         `dbt task ${outcome.taskId} stopped for batch ${outcome.batchId}, which the lake does not have`,
       );
     }
+    observer.batch?.(batch);
     await cleanStage(batch.loads);
     const status = outcome.succeeded ? 'succeeded' : 'transform_failed';
-    await this.#recordOutcome(batch, outcome, status);
+    const recorded = await this.#recordOutcome(batch, outcome, status);
     await this.#release(outcome.batchId);
+    if (recorded.first) {
+      observer.ended?.({
+        batchId: batch.batchId,
+        status,
+        runsPerChart: runsPerChart(batch.loads),
+        dbtSeconds: dbtSecondsOf(outcome) ?? recorded.dbtMs / 1000,
+      });
+    }
     return { batchId: batch.batchId, status, loads: batch.loads.length };
   }
 
@@ -312,6 +358,20 @@ export class BatchProtocol {
     return this.#lock.releaseDead();
   }
 
+  /** The transform lock as it stands (its holder, and whether it may be taken), or `undefined` if free. */
+  lockState(): Promise<LockState | undefined> {
+    return this.#lock.inspect();
+  }
+
+  /**
+   * Gives back a lock whose holder is dead or silent past its TTL, only if `batchId` (when named)
+   * holds it and it is still the version read: the reconciler's repair of a batch whose clean-up
+   * never came, or of a lock left by one. A lock within its TTL is never touched.
+   */
+  releaseStaleLock(batchId?: string): Promise<boolean> {
+    return this.#lock.releaseStale(batchId);
+  }
+
   /**
    * Holds the warehouse for a batch (invariant 5) while `body` runs, and gives it back if `body`
    * says so. A body that throws keeps it, as a batch whose records say `loaded` or `transforming`
@@ -359,11 +419,16 @@ export class BatchProtocol {
    */
   async #checkAndBuild(batch: TransformBatch, work: BatchWork): Promise<HoldEnd<StartResult>> {
     const { batchId, loads } = batch;
+    const { observer = {} } = work;
+    observer.batch?.(batch);
     const started = this.clock.now().getTime();
     const checks = await work.check(loads);
     const checksMs = this.clock.now().getTime() - started;
     const checksOf = new Map(loads.map((load, i) => [load.loadId, checks[i]!]));
     const failed = loads.filter((_, i) => checks[i]!.some((c) => !c.passed));
+    observer.checked?.(checks.flat().filter((c) => !c.passed).length);
+    const ended = (status: BatchEnded['status']) =>
+      observer.ended?.({ batchId, status, runsPerChart: runsPerChart(loads) });
     const runBatch: RunBatch = {
       batchId,
       loads: loads.length,
@@ -395,6 +460,7 @@ export class BatchProtocol {
     if (failed.length > 0) {
       await work.cleanStage(loads);
       await write((previous) => ({ status: 'checks_failed', ...keepTransform(previous) }));
+      ended('checks_failed');
       return { result: { outcome: 'checks_failed', ...counts, failedLoads: failed.length }, keepLock: false };
     }
 
@@ -421,15 +487,28 @@ export class BatchProtocol {
           message: `dbt could not be started: ${(error as Error).message}`,
         },
       }));
+      ended('transform_failed');
       return { result: { outcome: 'transform_failed', ...counts, failedLoads: 0 }, keepLock: false };
     }
   }
 
-  /** cleaning → succeeded | failed: every load's record gets the batch's outcome. */
-  async #recordOutcome(batch: TransformBatch, outcome: BuildOutcome, status: FinishResult['status']) {
+  /**
+   * cleaning → succeeded | failed: every load's record gets the batch's outcome. Says whether this
+   * is the first time (a load's record did not have it from this task yet), and dbt's time as the
+   * records count it.
+   */
+  async #recordOutcome(
+    batch: TransformBatch,
+    outcome: BuildOutcome,
+    status: FinishResult['status'],
+  ): Promise<{ first: boolean; dbtMs: number }> {
     const now = this.clock.now();
-    await this.#records.update(batch.loads, (previous, load): RunRecord => {
+    let first = false;
+    const records = await this.#records.update(batch.loads, (previous, load): RunRecord => {
       const startedAt = previous?.transform?.startedAt ?? now.toISOString();
+      const had = previous?.transform;
+      if (previous?.status !== status || had?.taskId !== outcome.taskId || had.finishedAt === undefined)
+        first = true;
       return {
         ...load,
         rows: previous?.rows ?? {},
@@ -452,6 +531,7 @@ export class BatchProtocol {
         updatedAt: now.toISOString(),
       };
     });
+    return { first, dbtMs: Math.max(0, ...records.map((r) => r.timings.dbtMs ?? 0)) };
   }
 
   /** Every run record, newest day first and within a day newest load first. */
@@ -524,6 +604,20 @@ export const refusalReason = (problems: readonly FileProblem[]): string =>
 
 const batchesRoot = 'control/batches/';
 const batchOfKey = (key: string): string | undefined => /^control\/batches\/batch=([^/]+)\//.exec(key)?.[1];
+
+/** How many of the loads are of each chart. */
+const runsPerChart = (loads: readonly BatchLoad[]): Record<string, number> => {
+  const runs: Record<string, number> = {};
+  for (const { chartId } of loads) runs[chartId] = (runs[chartId] ?? 0) + 1;
+  return runs;
+};
+
+/** dbt's time from its task's own start and stop, when the stop event gave both. */
+const dbtSecondsOf = ({ startedAt, stoppedAt }: BuildOutcome): number | undefined => {
+  if (startedAt === undefined || stoppedAt === undefined) return undefined;
+  const ms = Date.parse(stoppedAt) - Date.parse(startedAt);
+  return Number.isFinite(ms) && ms >= 0 ? ms / 1000 : undefined;
+};
 
 const includes = (batch: TransformBatch | undefined, load: BatchLoad) =>
   batch === undefined || batch.loads.some((l) => l.loadId === load.loadId);
