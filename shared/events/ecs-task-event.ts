@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { parseOrThrow } from '../parse.js';
 import type { TransformRequest } from '../ports/transform-runner.js';
 import { batchId } from '../records/messages.js';
+import { imagePullFailure } from './image-pull-failure.js';
 
 /** The container that runs dbt, in the Fargate task definition and its local twin. */
 export const dbtContainerName = 'dbt';
@@ -73,7 +74,9 @@ export const parseTransformStopped = (
   const request = parseOrThrow(requestSchema, env, `ECS task ${detail.taskArn}: not a chartflow transform`);
   const container = detail.containers.find((c) => c.name === dbtContainerName);
   const succeeded = container?.exitCode === 0;
-  const message = succeeded ? undefined : failureMessage(container, detail.stoppedReason);
+  const message = succeeded
+    ? undefined
+    : (imagePullFailure(event, dbtContainerName) ?? failureMessage(container, detail.stoppedReason));
   return {
     batchId: request.CHARTFLOW_BATCH_ID,
     taskId: detail.taskArn,
