@@ -8,13 +8,16 @@ import { toStageCsv } from '../../shared/records/csv.js';
 import { csvTimestamp } from '../../shared/records/timestamps.js';
 import { PermanentError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
-import { tallyRequests } from '../../shared/http/request-counter.js';
+import { emitRequests, tallyRequests } from '../../shared/http/request-counter.js';
+import { noMetrics, type Metrics } from '../../shared/ports/metrics.js';
 
 export interface ChartFetchDeps {
   readonly store: ObjectStore;
   readonly queue: Queue;
   readonly source: ChartSource;
   readonly clock: Clock;
+  /** Where the requests reading the chart took go, per provider (none on one machine). */
+  readonly metrics?: Metrics;
 }
 
 export interface ChartFetchResult {
@@ -61,9 +64,12 @@ export const fetchChart = async (
   deps: ChartFetchDeps,
 ): Promise<ChartFetchResult> => {
   assertSourceHasDay(deps.source, day.chartDate, deps.clock);
-  const { value: snapshot, requests } = await tallyRequests(() =>
-    deps.source.fetch(day.chartId, day.chartDate),
-  );
+  const {
+    value: snapshot,
+    requests,
+    throttled,
+  } = await tallyRequests(() => deps.source.fetch(day.chartId, day.chartDate));
+  emitRequests(deps.metrics ?? noMetrics, { requests, throttled });
   return landChart(
     day,
     snapshot,

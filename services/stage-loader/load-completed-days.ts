@@ -1,4 +1,6 @@
 import type { Clock, EventBus, ObjectStore, Warehouse } from '../../shared/ports/index.js';
+import { noMetrics, type Metrics } from '../../shared/ports/metrics.js';
+import { addLogKeys, withLogKeys } from '../../shared/log-keys.js';
 import { datasets, lakeKeys, parseRawKey, rawPrefix } from '../../shared/lake/keys.js';
 import { readManifest } from '../../shared/lake/manifests.js';
 import {
@@ -29,6 +31,8 @@ export interface StageLoaderDeps {
   readonly warehouse: Warehouse;
   readonly bus: EventBus;
   readonly clock: Clock;
+  /** Where a load's rows per dataset, its quarantined items and a refusal go (none on one machine). */
+  readonly metrics?: Metrics;
 }
 
 /** What the loader made of one day and chart. */
@@ -67,14 +71,18 @@ export const daysOfKeys = (keys: readonly string[]): ChartDay[] => {
  * (create-if-absent, so exactly one caller wins however many events arrive), hold every file it
  * COPYs to its manifest (size and SHA-256), COPY both into the stage in one transaction, and
  * announce it. A day whose files are not what their manifests say is refused: its run is recorded
- * `not_loaded` naming each file, nothing is staged and no file is touched.
+ * `not_loaded` naming each file, nothing is staged and no file is touched. Each day's log lines
+ * carry its chart, date and run; a recorded load emits its rows per dataset and its quarantined
+ * items, a refused one its outcome, once: a retried event finds the load claimed.
  */
 export const loadCompletedDays = async (
   keys: readonly string[],
   deps: StageLoaderDeps,
 ): Promise<LoadDecision[]> => {
   const decisions: LoadDecision[] = [];
-  for (const day of daysOfKeys(keys)) decisions.push(await loadIfComplete(day, deps));
+  for (const day of daysOfKeys(keys)) {
+    decisions.push(await withLogKeys({ ...day }, () => loadIfComplete(day, deps)));
+  }
   return decisions;
 };
 
@@ -83,6 +91,7 @@ const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<Loa
   const manifest = await readManifest(store, day);
   if (!manifest) return { outcome: 'incomplete', day, missing: null };
   const { runId } = manifest;
+  addLogKeys({ runId });
   const decided =
     manifest.chartCsvMd5 === undefined
       ? await completenessFromFiles(store, day, manifest)
@@ -109,7 +118,15 @@ const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<Loa
     await giveBack(load, claimKey, deps);
     throw error;
   }
-  if (loaded.outcome === 'refused') return loaded;
+  const metrics = deps.metrics ?? noMetrics;
+  if (loaded.outcome === 'refused') {
+    metrics.runOutcome('not_loaded', day.chartId, 1);
+    return loaded;
+  }
+  // Emitted once the load is recorded, before it is announced: a failed announcement is retried
+  // with the load claimed, so these are never emitted twice.
+  for (const [dataset, rows] of Object.entries(loaded.rows)) metrics.rowsLoaded(dataset, rows);
+  if (loaded.landing) metrics.quarantined(loaded.landing.quarantined);
   const detail: StageLoaded = { runId, loadId, ...day, rows: loaded.rows, ...loaded.batch };
   await deps.bus.publish({ source: eventSource, detailType: stageLoadedDetailType, detail });
   return { outcome: 'loaded', day, runId, loadId, rows: loaded.rows };
@@ -122,6 +139,7 @@ interface Recorded {
   readonly outcome: 'recorded';
   readonly rows: Extract<LoadDecision, { outcome: 'loaded' }>['rows'];
   readonly batch: { readonly batchId?: string };
+  readonly landing?: RunRecord['landing'];
 }
 
 /** What {@link loadClaimed} is given: the day, its manifest, what the keys said, and the claimed load. */
@@ -161,7 +179,7 @@ const loadClaimed = async (
     { ...load, rows, loadMs, ...(expected.landing ? { landing: expected.landing } : {}) },
     manifest.batchId,
   );
-  return { outcome: 'recorded', rows, batch };
+  return { outcome: 'recorded', rows, batch, ...(expected.landing ? { landing: expected.landing } : {}) };
 };
 
 /**

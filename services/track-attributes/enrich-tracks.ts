@@ -11,7 +11,9 @@ import { fromStageCsv, toStageCsv, type CellValue } from '../../shared/records/c
 import { csvTimestamp } from '../../shared/records/timestamps.js';
 import { MissingBacklog, type BacklogEntry } from '../../shared/lake/backlog.js';
 import { kindReason, missingOf } from '../../shared/records/missing-reasons.js';
-import { tallyRequests } from '../../shared/http/request-counter.js';
+import { emitRequests, tallyRequests } from '../../shared/http/request-counter.js';
+import { noMetrics, type Metrics } from '../../shared/ports/metrics.js';
+import { withLogKeys } from '../../shared/log-keys.js';
 
 /** One delivered message, with how many times SQS has delivered it. */
 export interface DeliveredTrack {
@@ -24,6 +26,8 @@ export interface EnrichDeps {
   readonly store: ObjectStore;
   readonly provider: AttributeProvider;
   readonly clock: Clock;
+  /** Where the lookups' requests go, per provider (none on one machine). */
+  readonly metrics?: Metrics;
 }
 
 export interface EnrichResult {
@@ -55,7 +59,10 @@ export const enrichTracks = async (
     groups.set(key, [...(groups.get(key) ?? []), delivered]);
   }
   const outcomes: EnrichResult[] = [];
-  for (const group of groups.values()) outcomes.push(await enrichGroup(group, deps));
+  for (const group of groups.values()) {
+    const { runId, chartId, chartDate } = group[0]!.message;
+    outcomes.push(await withLogKeys({ runId, chartId, chartDate }, () => enrichGroup(group, deps)));
+  }
   const total = (field: 'quarantined' | 'written' | 'backlogged') =>
     outcomes.reduce((sum, o) => sum + o[field], 0);
   return {
@@ -76,7 +83,12 @@ const enrichGroup = async (group: readonly DeliveredTrack[], deps: EnrichDeps): 
     lakeKeys.partMarkersPrefix(chartDate, chartId, runId, partName(runId, ids)),
   );
   if (marked.length > 0) return { failedMessageIds: [], quarantined: 0, written: 0, backlogged: 0 };
-  const { value: looked, requests } = await tallyRequests(() => deps.provider.lookup(ids, chartDate));
+  const {
+    value: looked,
+    requests,
+    throttled,
+  } = await tallyRequests(() => deps.provider.lookup(ids, chartDate));
+  emitRequests(deps.metrics ?? noMetrics, { requests, throttled });
   const rows: PartRows = new Map(
     ids.map((id) => {
       const lookup = looked.results.get(id) ?? {

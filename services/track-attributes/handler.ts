@@ -6,6 +6,8 @@ import type { SqsRecord } from '@aws-lambda-powertools/parser/types';
 import type { SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod';
 import { logger } from '../../shared/logger.js';
+import { withLogKeys } from '../../shared/log-keys.js';
+import { noMetrics } from '../../shared/ports/metrics.js';
 import { trackMessageSchema } from '../../shared/records/messages.js';
 import { issuesOf, parseOrThrow } from '../../shared/parse.js';
 import { enrichTracks, type DeliveredTrack, type EnrichDeps } from './enrich-tracks.js';
@@ -16,8 +18,29 @@ const trackRecordSchema = SqsRecordSchema.extend({
   attributes: SqsAttributesSchema.extend({ ApproximateReceiveCount: z.coerce.number().int().positive() }),
 });
 
-/** What track-attributes needs: the enricher's dependencies. */
-export type TrackAttributesHandlerDeps = EnrichDeps;
+/** What track-attributes needs: the enricher's dependencies, and the queue's redrive. */
+export interface TrackAttributesHandlerDeps extends EnrichDeps {
+  /**
+   * The track queue's maxReceiveCount: a record handed back on that delivery is dead-lettered by
+   * the redrive, and counted so (the DeadLetteredItems metric). None counts nothing.
+   */
+  readonly maxReceiveCount?: number;
+}
+
+/** How many times SQS has delivered a record; 1 when its attributes do not say. */
+const receiveCountOf = (record: SqsRecord): number =>
+  z.coerce.number().int().positive().catch(1).parse(record.attributes.ApproximateReceiveCount);
+
+/**
+ * Counts the records handed back on their last delivery, which the queue's redrive moves to the
+ * dead-letter queue, as DeadLetteredItems (nothing when there are none).
+ */
+const countDeadLettered = (records: readonly SqsRecord[], deps: TrackAttributesHandlerDeps): void => {
+  const { maxReceiveCount } = deps;
+  if (maxReceiveCount === undefined) return;
+  const last = records.filter((record) => receiveCountOf(record) >= maxReceiveCount).length;
+  if (last > 0) (deps.metrics ?? noMetrics).deadLettered(last);
+};
 
 /**
  * Multi-id lookups need the batch as a whole, so the core takes every record at once and names the
@@ -39,18 +62,29 @@ export const makeHandler = (deps: TrackAttributesHandlerDeps) =>
         if (parsed) delivered.push(parsed);
         else malformed.push(record.messageId);
       }
-      const result = await enrichTracks(delivered, deps);
-      logger.info('attributes landed', {
-        records: event.Records.length,
-        written: result.written,
-        quarantined: result.quarantined,
-        backlogged: result.backlogged,
+      const runIds = [...new Set(delivered.map((d) => d.message.runId))].sort();
+      return withLogKeys({ runIds }, async () => {
+        let result;
+        try {
+          result = await enrichTracks(delivered, deps);
+        } catch (error) {
+          // Every record goes back to the queue: those on their last delivery go on to its DLQ.
+          countDeadLettered(event.Records, deps);
+          throw error;
+        }
+        logger.info('attributes landed', {
+          records: event.Records.length,
+          written: result.written,
+          quarantined: result.quarantined,
+          backlogged: result.backlogged,
+        });
+        const failed = new Set([...malformed, ...result.failedMessageIds]);
+        countDeadLettered(
+          event.Records.filter((record) => failed.has(record.messageId)),
+          deps,
+        );
+        return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
       });
-      return {
-        batchItemFailures: [...malformed, ...result.failedMessageIds].map((itemIdentifier) => ({
-          itemIdentifier,
-        })),
-      };
     });
 
 /** A record as a delivered track, or `undefined` (logged with why) for one that is not a track message. */

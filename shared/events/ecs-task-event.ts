@@ -19,6 +19,10 @@ const taskDetailSchema = z.object({
   taskArn: z.string(),
   lastStatus: z.string(),
   stoppedReason: z.string().optional(),
+  // When the task started and stopped: how long dbt ran. Read as text and never refused: a time
+  // that does not parse leaves dbt's duration to the run records (shared/transform/batch-protocol.ts).
+  startedAt: z.string().optional(),
+  stoppedAt: z.string().optional(),
   containers: z.array(
     z.object({ name: z.string(), exitCode: z.number().int().optional(), reason: z.string().optional() }),
   ),
@@ -66,7 +70,15 @@ const failureMessage = (
 /** How a dbt task ended; `undefined` for a state change that is not its stop. */
 export const parseTransformStopped = (
   event: unknown,
-): (TransformRequest & { taskId: string; succeeded: boolean; message?: string }) | undefined => {
+):
+  | (TransformRequest & {
+      taskId: string;
+      succeeded: boolean;
+      message?: string;
+      startedAt?: string;
+      stoppedAt?: string;
+    })
+  | undefined => {
   const { detail } = parseOrThrow(taskStateChangeSchema, event, `${ecsTaskStateChange} event`);
   if (detail.lastStatus !== 'STOPPED') return undefined;
   const override = detail.overrides.containerOverrides.find((o) => o.name === dbtContainerName);
@@ -82,5 +94,8 @@ export const parseTransformStopped = (
     taskId: detail.taskArn,
     succeeded,
     ...(message ? { message } : {}),
+    ...(detail.startedAt && detail.stoppedAt
+      ? { startedAt: detail.startedAt, stoppedAt: detail.stoppedAt }
+      : {}),
   };
 };

@@ -145,6 +145,7 @@ export class JsonClient {
           sentAt = this.#now();
         });
         if (response.status === 429) {
+          this.counter.recordThrottled(this.provider);
           const waitMs = parseRetryAfter(response.header('retry-after') ?? null, this.clock.now());
           const body = response.text;
           if (waitedMs + waitMs > this.policy.maxInlineWaitMs || body.includes('QUOTA_EXCEEDED')) {

@@ -6,8 +6,9 @@ import { lakeStore } from './lake.js';
 import { redshiftWarehouse } from './warehouse.js';
 import { lambdaEnv, type AwsFunctionEnv } from './environment.js';
 import { lambdaEntry } from './lambda-entry.js';
+import { awsMetrics } from './metrics.js';
 
-/** stage-loader's composition root: the lake, the warehouse it COPYs into, the bus it announces loads on. */
+/** stage-loader's composition root: the lake, the warehouse it COPYs into, the bus it announces loads on, the metrics. */
 export const stageLoaderDeps = (env: AwsFunctionEnv): StageLoaderDeps => {
   const store = lakeStore(env);
   return {
@@ -18,6 +19,7 @@ export const stageLoaderDeps = (env: AwsFunctionEnv): StageLoaderDeps => {
       eventBusName: env.config.eventBusName,
     }),
     clock: env.clock,
+    metrics: awsMetrics(env),
   };
 };
 

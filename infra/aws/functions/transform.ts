@@ -6,8 +6,9 @@ import { sqsQueue } from './queues.js';
 import { redshiftWarehouse } from './warehouse.js';
 import { lambdaEnv, type AwsFunctionEnv } from './environment.js';
 import { lambdaEntry } from './lambda-entry.js';
+import { awsMetrics } from './metrics.js';
 
-/** transform's composition root: the lake, the warehouse, dbt on Fargate, and the queue that feeds it. */
+/** transform's composition root: the lake, the warehouse, dbt on Fargate, the queue that feeds it, the metrics. */
 export const transformDeps = (env: AwsFunctionEnv): TransformQueueDeps => {
   const store = lakeStore(env);
   const { dbtTask } = env.config;
@@ -22,6 +23,7 @@ export const transformDeps = (env: AwsFunctionEnv): TransformQueueDeps => {
       securityGroups: [...dbtTask.securityGroups],
     }),
     clock: env.clock,
+    metrics: awsMetrics(env),
     transformQueue: sqsQueue(env, env.config.transformQueueUrl),
   };
 };

@@ -29,6 +29,6 @@ describe('Function: tallyRequests', () => {
   });
 
   it('answers no requests for work that made none', async () => {
-    expect(await tallyRequests(async () => 42)).toEqual({ value: 42, requests: {} });
+    expect(await tallyRequests(async () => 42)).toEqual({ value: 42, requests: {}, throttled: {} });
   });
 });
