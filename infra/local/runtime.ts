@@ -48,6 +48,10 @@ import type { FunctionName } from '../topology.js';
 import { LocalWiring, type LocalQueueSettings, type LocalWiringOptions } from './wiring.js';
 import { asLocalTaskEvent, localFunctions, localStackReferences } from './functions.js';
 import { relandChart, retryMissing, type RetryMissingResult } from './retry-missing.js';
+import { reconcile, type ReconcileRequest } from '../../services/reconciler/reconcile.js';
+import type { ReconcileReport } from '../../services/reconciler/report.js';
+import { localReconcilerSettings } from '../reconciler-settings.js';
+import { localLoaderTrigger } from './loader-trigger.js';
 import type { LockHolder, LockProcess } from '../../shared/lake/transform-lock.js';
 import { defaultLockWaitMs, LockWaits } from './lock-wait.js';
 import {
@@ -244,6 +248,8 @@ export class LocalPipeline {
   readonly breakers: CircuitBreakers;
   #progress: EnrichProgress | undefined;
   readonly #wiring: LocalWiring;
+  /** The lake itself, unwrapped: the bucket and region its events name. */
+  readonly #lake: FsObjectStore;
   /** The day and run each inbox file became, by inbox key, until `ingest` collects it. */
   readonly #inboxLanded = new Map<string, ChartDay & { runId: string }>();
   /** Runs loaded so far, and who waits for which: how a backfill knows a day is in. */
@@ -286,6 +292,7 @@ export class LocalPipeline {
     this.transformQueue = wiring.queues.transformQueue;
 
     const lake = new FsObjectStore({ root: config.lakeRoot, onObjectCreated: wiring.objectCreated });
+    this.#lake = lake;
     this.store = wrap.store?.(lake) ?? lake;
     const { warehouse, duckdb } = warehouseFor(config, lake);
     this.warehouse = warehouse;
@@ -582,6 +589,28 @@ export class LocalPipeline {
       charts.map((chartId) => summarizeDay(this, { chartId, chartDate: request.chartDate, requestsBefore })),
     );
     return { replay, days };
+  }
+
+  /**
+   * Finds what lost events and interrupted runs left inconsistent in the window, and repairs it
+   * (services/reconciler, docs/reliability.md, "The reconciler"): lost ObjectCreated events go to
+   * the stage loader through the wiring's bucket notifications, events go on its bus; then waits
+   * until the loads and transforms the repairs started have finished. A dry run changes nothing.
+   */
+  async reconcile(request: ReconcileRequest): Promise<ReconcileReport> {
+    const { store, warehouse, clock } = this;
+    const report = await reconcile(request, {
+      store,
+      warehouse,
+      bus: this.#wiring.bus,
+      clock,
+      loader: localLoaderTrigger(this.#wiring.objectCreated, this.#lake),
+      charts: this.charts,
+      settings: localReconcilerSettings,
+      lock: this.#lockOptions(),
+    });
+    await this.idle();
+    return report;
   }
 
   /**

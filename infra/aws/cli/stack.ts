@@ -16,10 +16,12 @@ export interface StackTarget {
 const outputSchemas = {
   LakeBucketName: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'is not an S3 bucket name'),
   ReplayFunctionName: z.string().regex(/^[A-Za-z0-9_:.-]{1,140}$/, 'is not a Lambda function name'),
+  ReconcilerFunctionName: z.string().regex(/^[A-Za-z0-9_:.-]{1,140}$/, 'is not a Lambda function name'),
   WarehouseWorkgroupName: z
     .string()
     .regex(/^[a-z0-9-]{3,64}$/, 'is not a Redshift Serverless workgroup name'),
   WarehouseDatabaseName: z.string().regex(/^[a-z_][a-z0-9_$]{0,126}$/, 'is not a Redshift database name'),
+  EventBusName: z.string().regex(/^[A-Za-z0-9._-]{1,256}$/, 'is not an EventBridge bus name'),
 } as const;
 
 /** A stack output the CLI can ask for. */

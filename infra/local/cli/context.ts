@@ -45,6 +45,8 @@ export const withPipeline = async <T>(
   config: LocalConfig,
   writer: HomeWriter,
   work: (pipeline: LocalPipeline) => Promise<T>,
+  /** `recover: false`: the command finds and reports what an interrupted run left itself (`reconcile`). */
+  options: { readonly recover?: boolean } = {},
 ): Promise<T> => {
   assertDbtInstalled(config);
   const lock = await HomeLock.acquire({
@@ -68,6 +70,7 @@ export const withPipeline = async <T>(
         note: context.note,
         dbt,
         sandboxThread: true,
+        ...(options.recover === false ? { recover: false } : {}),
       }),
     )
     .catch(async (error: unknown) => {

@@ -12,6 +12,7 @@ import { registerRetryMissing } from './commands/retry-missing.js';
 import { registerVerify } from './commands/verify.js';
 import { registerSql } from './commands/sql.js';
 import { registerReport } from './commands/report.js';
+import { registerReconcile } from './commands/reconcile.js';
 
 const untilSignal = () =>
   new Promise<void>((resolve) => {
@@ -45,6 +46,7 @@ export const main = async (
   registerStatus(program, context, setExitCode);
   registerRetryMissing(program, context, setExitCode);
   registerVerify(program, context, setExitCode);
+  registerReconcile(program, context, setExitCode);
   registerSql(program, context);
   registerReport(program, context);
   registerSandbox(program, context, waitForStop);
