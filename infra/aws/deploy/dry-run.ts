@@ -118,6 +118,8 @@ const lintTemplate = async (context: StepContext, template: string) => {
     );
   }
   context.say(`  no error (${findings.length} warning(s) or note(s))`);
+  for (const finding of findings.slice(0, 20))
+    context.say(`  ${finding.replace(`${template}:`, 'template:')}`);
 };
 
 const printPlan = (

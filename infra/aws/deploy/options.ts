@@ -43,7 +43,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 /** The command line of `npm run deploy -- …` (commander), for its parsing and its --help. */
 export const deployCommand = (): Command =>
-  new Command('deploy')
+  new Command('npm run deploy --')
     .description(
       'Deploys chartflow on AWS: the stack, and the dbt image tagged with the commit (docs/aws.md)',
     )
