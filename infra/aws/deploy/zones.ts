@@ -4,7 +4,9 @@ import { ConfigError } from '../../../shared/errors.js';
  * The Availability Zone IDs where Redshift Serverless places a workgroup, per region, from AWS's
  * "Considerations when using Amazon Redshift Serverless" (section "Availability Zone IDs"):
  * https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-usage-considerations.html
- * A workgroup needs subnets in three of them. AWS adds zones and regions over time: a region or a
+ * A workgroup needs subnets in three of them. The IDs here were written down from that page but not
+ * yet compared with it line by line when this table was made (2026-12): compare them before relying
+ * on a region whose supported zones are few. AWS adds zones and regions over time: a region or a
  * zone missing here can still be used by naming the zones (`--param subnetAzIdA=…`, docs/aws.md,
  * "npm run deploy"), which the deploy checks against the account's zones instead.
  */
