@@ -1,0 +1,308 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Mutex } from 'async-mutex';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.js';
+import { DuckDbWarehouse } from '../../../infra/adapters/embedded/duckdb-warehouse.js';
+import { localContext } from '../../../infra/local/handler-context.js';
+import { localLoaderTrigger } from '../../../infra/local/loader-trigger.js';
+import { makeHandler as makeStageLoader } from '../../../services/stage-loader/handler.js';
+import type { LoadDecision } from '../../../services/stage-loader/load-completed-days.js';
+import {
+  defaultReconcilerSettings,
+  reconcile,
+  type ReconcilerDeps,
+  type ReconcilerSettings,
+} from '../../../services/reconciler/reconcile.js';
+import { lakeKeys, rawPrefix } from '../../../shared/lake/keys.js';
+import { RunRecords } from '../../../shared/lake/run-records.js';
+import { lockTtlMs, TransformLock } from '../../../shared/lake/transform-lock.js';
+import type { Clock } from '../../../shared/ports/clock.js';
+import type { BusEvent } from '../../../shared/ports/event-bus.js';
+import { BatchProtocol, type BatchWork } from '../../../shared/transform/batch-protocol.js';
+import { day, landDay, manifestKey, run1 } from '../../support/landed-days.js';
+import { stageRows } from '../../support/pipeline.js';
+
+const minutes = (n: number) => n * 60_000;
+const settings: ReconcilerSettings = {
+  ...defaultReconcilerSettings,
+  tracksGoneAfterMs: minutes(90),
+  missingTracks: 'dead_lettered',
+};
+
+/** A clock the test moves: the reconciler's "now" against the lake's real write times. */
+const movableClock = () => {
+  let offset = 0;
+  const clock: Clock & { advance: (ms: number) => void } = {
+    now: () => new Date(Date.now() + offset),
+    sleep: async () => undefined,
+    advance: (ms) => void (offset += ms),
+  };
+  return clock;
+};
+
+/**
+ * The reconciler on the folder store and DuckDB, with the real stage loader behind its trigger
+ * (the event the folder store would announce, handed to the loader's handler), and a bus that
+ * keeps what it is told: nothing here transforms.
+ */
+const setUp = async () => {
+  const home = await mkdtemp(path.join(tmpdir(), 'chartflow-reconcile-'));
+  const store = new FsObjectStore({ root: path.join(home, 'lake') });
+  const warehouse = new DuckDbWarehouse({
+    path: path.join(home, 'w.duckdb'),
+    lakeRoot: path.join(home, 'lake'),
+    mutex: new Mutex(),
+  });
+  const clock = movableClock();
+  const published: BusEvent[] = [];
+  const bus = { publish: async (event: BusEvent) => void published.push(event) };
+  const loader = makeStageLoader({ store, warehouse, bus, clock });
+  const decisions: LoadDecision[] = [];
+  const loads: Promise<void>[] = [];
+  const trigger = localLoaderTrigger(
+    (event) =>
+      void loads.push(loader(event, localContext('stage-loader')).then((d) => void decisions.push(...d))),
+    store,
+  );
+  const deps: ReconcilerDeps = {
+    store,
+    warehouse,
+    bus,
+    clock,
+    loader: trigger,
+    charts: ['global'],
+    settings,
+  };
+  const run = async (request: Parameters<typeof reconcile>[0] = {}) => {
+    const report = await reconcile({ from: day.chartDate, to: day.chartDate, ...request }, deps);
+    await Promise.all(loads);
+    return report;
+  };
+  return {
+    home,
+    store,
+    warehouse,
+    clock,
+    published,
+    decisions,
+    run,
+    close: async () => {
+      await warehouse.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+};
+
+type Setup = Awaited<ReturnType<typeof setUp>>;
+
+/** Passing checks and a dbt that starts and never stops: what a killed transform leaves. */
+const work = (s: Setup): BatchWork => ({
+  check: async (loads) => loads.map(() => [{ name: 'ok', passed: true }]),
+  cleanStage: (loads) => s.warehouse.cleanStage(loads),
+  build: async () => undefined,
+});
+
+/** Lands the day and has the reconciler load it (its ObjectCreated "lost"): one load, `loaded`. */
+const landAndLoad = async (s: Setup) => {
+  await landDay(s.store, run1, 'verified');
+  s.clock.advance(minutes(20));
+  await s.run();
+  const [record] = await new RunRecords(s.store).list(day);
+  return record!;
+};
+
+describe('reconcile: the folder store and DuckDB', () => {
+  let s: Setup;
+  beforeEach(async () => {
+    s = await setUp();
+  });
+  afterEach(async () => s.close());
+
+  it('hands a complete day whose ObjectCreated was lost to the stage loader, which loads it once', async () => {
+    await landDay(s.store, run1, 'verified');
+    s.clock.advance(minutes(20));
+
+    const report = await s.run();
+
+    expect(report.findings).toEqual([expect.objectContaining({ kind: 'unloaded', ...day, runId: run1 })]);
+    expect(report.actions).toEqual([
+      expect.objectContaining({
+        kind: 'redelivered_object_created',
+        detail: expect.stringContaining(manifestKey),
+      }),
+    ]);
+    expect(s.decisions.map((d) => d.outcome)).toEqual(['loaded']);
+    expect(await stageRows(s.warehouse)).toBeGreaterThan(0);
+    expect(s.published.map((e) => e.detailType)).toEqual(['Stage Loaded']);
+
+    // The day is claimed now: a second reconcile hands the loader nothing more.
+    const again = await s.run();
+    expect(again.findings.map((f) => f.kind)).not.toContain('unloaded');
+    expect(s.decisions).toHaveLength(1);
+  });
+
+  it('leaves a day alone while its objects may still be on their way (the grace period)', async () => {
+    await landDay(s.store, run1, 'verified');
+    s.clock.advance(minutes(5));
+
+    const report = await s.run();
+
+    expect(report.findings).toEqual([]);
+    expect(report.leftAlone).toEqual([
+      expect.objectContaining({
+        ...day,
+        runId: run1,
+        why: expect.stringContaining('may still be on their way'),
+      }),
+    ]);
+    expect(s.decisions).toEqual([]);
+  });
+
+  it('finds without repairing on a dry run', async () => {
+    await landDay(s.store, run1, 'verified');
+    s.clock.advance(minutes(20));
+
+    const report = await s.run({ dryRun: true });
+
+    expect(report.findings.map((f) => f.kind)).toEqual(['unloaded']);
+    expect(report.actions).toEqual([]);
+    expect(s.decisions).toEqual([]);
+    expect(await s.store.list('control/')).toEqual([]);
+  });
+
+  it('records a day whose missing tracks can no longer arrive not_loaded, dead-lettered, once', async () => {
+    await landDay(s.store, run1, 'verified');
+    // The second part never came: its marker is not in the lake (its files may be, unmarked).
+    const markers = (await s.store.list(rawPrefix('song_attributes', day.chartDate, day.chartId))).filter(
+      (o) => o.key.includes('/_done.'),
+    );
+    expect(markers).toHaveLength(2);
+    await s.store.delete(markers[1]!.key);
+
+    s.clock.advance(minutes(60));
+    const early = await s.run();
+    expect(early.findings).toEqual([]);
+    expect(early.leftAlone).toEqual([
+      expect.objectContaining({
+        why: expect.stringMatching(/2 of its 4 tracks have no attributes; .* may still arrive until/),
+      }),
+    ]);
+
+    s.clock.advance(minutes(40));
+    const report = await s.run();
+    expect(report.findings).toEqual([expect.objectContaining({ kind: 'never_completed', runId: run1 })]);
+    const [record] = await new RunRecords(s.store).list(day);
+    expect(record).toMatchObject({
+      runId: run1,
+      loadId: run1,
+      status: 'not_loaded',
+      deadLettered: 2,
+      reason: expect.stringContaining('dead-lettered'),
+    });
+
+    const again = await s.run();
+    expect(again.findings).toEqual([]);
+    expect(again.actions).toEqual([]);
+  });
+
+  it('puts "Stage Loaded" again for a load no transform took', async () => {
+    const record = await landAndLoad(s);
+    s.published.length = 0;
+    s.clock.advance(minutes(20));
+
+    const report = await s.run();
+
+    expect(report.findings).toEqual([
+      expect.objectContaining({ kind: 'untransformed', loadId: record.loadId }),
+    ]);
+    expect(s.published).toEqual([
+      expect.objectContaining({
+        detailType: 'Stage Loaded',
+        detail: expect.objectContaining({ runId: run1, loadId: record.loadId, rows: record.rows }),
+      }),
+    ]);
+  });
+
+  it('leaves a transform whose lock is live alone, and ends it, reloading the day, once the lock is past its TTL', async () => {
+    const record = await landAndLoad(s);
+    const protocol = new BatchProtocol(s.store, s.clock);
+    await protocol.startLoad(record, undefined, work(s));
+    expect((await new RunRecords(s.store).list(day)).at(-1)?.status).toBe('transforming');
+    s.clock.advance(minutes(60));
+
+    const live = await s.run();
+    expect(live.findings).toEqual([]);
+    expect(live.leftAlone).toEqual([
+      expect.objectContaining({
+        loadId: record.loadId,
+        why: expect.stringContaining('holds the transform lock within its TTL'),
+      }),
+    ]);
+    expect(await new TransformLock(s.store, s.clock).holder()).toMatchObject({ batchId: record.loadId });
+
+    s.clock.advance(lockTtlMs);
+    const report = await s.run();
+
+    expect(report.findings).toEqual([
+      expect.objectContaining({ kind: 'stuck_transform', batchId: record.loadId }),
+    ]);
+    expect(report.actions.map((a) => a.kind)).toEqual([
+      'cleaned_stage',
+      'recorded_interrupted',
+      'released_lock',
+      'reset_claim',
+      'redelivered_object_created',
+    ]);
+    expect(await new TransformLock(s.store, s.clock).holder()).toBeUndefined();
+    const records = await new RunRecords(s.store).list(day);
+    expect(records.map((r) => r.status)).toEqual(['interrupted', 'loaded']);
+    expect(s.decisions.map((d) => d.outcome)).toEqual(['loaded', 'loaded']);
+  });
+
+  it('empties the stage of a run that ended, and gives back a lock past its TTL whose batch ended', async () => {
+    const record = await landAndLoad(s);
+    const protocol = new BatchProtocol(s.store, s.clock);
+    await protocol.startLoad(record, undefined, work(s));
+    // dbt stopped and its clean-up ran, but the stage's delete and the lock's release were lost.
+    await protocol.finish({ batchId: record.loadId, taskId: 't', succeeded: true }, async () => undefined);
+    await s.store.put(
+      lakeKeys.transformLock(),
+      JSON.stringify({ batchId: record.loadId, acquiredAt: s.clock.now().toISOString() }),
+    );
+    expect(await stageRows(s.warehouse)).toBeGreaterThan(0);
+    s.clock.advance(lockTtlMs + minutes(1));
+
+    const report = await s.run();
+
+    expect(report.findings.map((f) => f.kind)).toEqual(['stale_lock', 'stage_not_cleaned']);
+    expect(await stageRows(s.warehouse)).toBe(0);
+    expect(await new TransformLock(s.store, s.clock).holder()).toBeUndefined();
+    expect(report.freshness).toEqual([
+      { chartId: 'global', lastSucceededAt: expect.any(String), stale: false },
+    ]);
+
+    const again = await s.run();
+    expect(again.findings).toEqual([]);
+    expect(again.actions).toEqual([]);
+
+    s.clock.advance(minutes(26 * 60));
+    expect((await s.run()).freshness).toEqual([expect.objectContaining({ chartId: 'global', stale: true })]);
+  });
+
+  it('never takes or releases a lock within its TTL, whatever its batch', async () => {
+    await s.store.put(
+      lakeKeys.transformLock(),
+      JSON.stringify({ batchId: '20261120T060000000Z-bbbb0001', acquiredAt: s.clock.now().toISOString() }),
+    );
+    s.clock.advance(lockTtlMs - minutes(1));
+
+    const report = await s.run();
+
+    expect(report.findings).toEqual([]);
+    expect(await new TransformLock(s.store, s.clock).holder()).toMatchObject({
+      batchId: '20261120T060000000Z-bbbb0001',
+    });
+  });
+});
