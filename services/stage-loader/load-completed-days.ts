@@ -14,13 +14,16 @@ import { checkFiles, type FileProblem, type LakeFile } from '../../shared/lake/l
 import type { ObjectInfo } from '../../shared/ports/object-store.js';
 import { stageTableNames, type StageTableName } from '../../shared/records/stage-tables.js';
 import { BatchProtocol } from '../../shared/transform/batch-protocol.js';
+import { TransformBatches } from '../../shared/lake/transform-batches.js';
 import {
   eventSource,
   stageLoadedDetailType,
+  transformRequestedDetailType,
   type ChartDay,
   type Claim,
   type Manifest,
   type StageLoaded,
+  type TransformRequested,
 } from '../../shared/records/messages.js';
 import { fromStageCsv } from '../../shared/records/csv.js';
 import { newId } from '../../shared/ids.js';
@@ -129,7 +132,19 @@ const loadIfComplete = async (day: ChartDay, deps: StageLoaderDeps): Promise<Loa
   if (loaded.landing) metrics.quarantined(loaded.landing.quarantined);
   const detail: StageLoaded = { runId, loadId, ...day, rows: loaded.rows, ...loaded.batch };
   await deps.bus.publish({ source: eventSource, detailType: stageLoadedDetailType, detail });
+  if (loaded.batch.batchId) await requestIfEveryDayLoaded(loaded.batch.batchId, deps);
   return { outcome: 'loaded', day, runId, loadId, rows: loaded.rows };
+};
+
+/**
+ * A batch whose days were declared up front (`chartflow ingest --target aws`) is transformed once
+ * every one of them is loaded: the loader that finds them all asks for it. Two loaders finishing at
+ * once may both ask; the transform handles a batch once (BatchProtocol.startRequested).
+ */
+const requestIfEveryDayLoaded = async (batchId: string, { store, bus }: StageLoaderDeps): Promise<void> => {
+  if (!(await new TransformBatches(store).hasEveryExpectedDay(batchId))) return;
+  const detail: TransformRequested = { batchId };
+  await bus.publish({ source: eventSource, detailType: transformRequestedDetailType, detail });
 };
 
 type Refused = Extract<LoadDecision, { outcome: 'refused' }>;

@@ -25,6 +25,13 @@ export const rawPrefix = (dataset: Dataset, date: string, chart?: string): strin
  */
 export const inboxChartsPrefix = 'inbox/charts/';
 
+/**
+ * The batch an inbox key names, by the folder right above the file (`inbox/charts/batch=<id>/…`);
+ * `undefined` for a file dropped on its own, which runs as its own day.
+ */
+export const batchOfInboxKey = (key: string): string | undefined =>
+  /(?:^|\/)batch=([^/]+)\/[^/]+$/.exec(key)?.[1];
+
 /** Where the Redshift COPY manifests live: the COPY role reads this prefix (and `raw/`). */
 export const copyManifestsPrefix = 'control/copy-manifests/';
 
@@ -78,6 +85,13 @@ export const lakeKeys = {
   transformLock: () => 'control/locks/transform.json',
   /** Where a chart file dropped into the inbox lands; its ObjectCreated event starts chart-fetch. */
   inboxChart: (fileName: string) => `${inboxChartsPrefix}${fileName}`,
+  /**
+   * A chart file of a batch (`chartflow ingest --target aws`): its day joins the batch, whose one
+   * transform runs once every day the batch expects is loaded.
+   */
+  inboxBatchChart: (batchId: string, fileName: string) => `${inboxChartsPrefix}batch=${batchId}/${fileName}`,
+  /** The days a batch of chart files expects, written before its files (see `inboxBatchChart`). */
+  batchExpected: (batchId: string) => `control/batches/batch=${batchId}/expected.json`,
   /**
    * The Redshift COPY manifest naming one stage table's files for a run's load: COPY loads exactly
    * the objects it lists (a plain `FROM 's3://…/key'` is a prefix, and would load `key.bak` too).

@@ -21,6 +21,18 @@ export const transformBatchSchema = z.object({
 });
 export type TransformBatch = z.infer<typeof transformBatchSchema>;
 
+/**
+ * The days a batch expects, when its loads are known before they land (`chartflow ingest --target
+ * aws`): the stage loader that loads the last of them asks for the batch's transform. A backfill on
+ * one machine asks for it itself and writes none.
+ */
+export const expectedDaysSchema = z.object({
+  batchId,
+  createdAt: z.iso.datetime(),
+  days: z.array(z.object({ chartId, chartDate: isoDate })).min(1),
+});
+export type ExpectedDays = z.infer<typeof expectedDaysSchema>;
+
 /** Reads and writes transform batches and their members in the lake. */
 export class TransformBatches {
   constructor(private readonly store: ObjectStore) {}
@@ -40,6 +52,33 @@ export class TransformBatches {
     return Promise.all(
       objects.map(async ({ key }) => parse(batchLoadSchema, await this.store.get(key), key)),
     );
+  }
+
+  /** Records the days a batch expects; written once, before any of them lands. */
+  async expect(expected: ExpectedDays): Promise<void> {
+    await this.store.put(
+      lakeKeys.batchExpected(expected.batchId),
+      JSON.stringify(expectedDaysSchema.parse(expected)),
+      { contentType: 'application/json' },
+    );
+  }
+
+  /** The days a batch expects, or `undefined` for a batch that declared none (a local backfill). */
+  async expected(id: string): Promise<ExpectedDays | undefined> {
+    const key = lakeKeys.batchExpected(id);
+    const body = await this.store.get(key);
+    return body === undefined ? undefined : parse(expectedDaysSchema, body, key);
+  }
+
+  /**
+   * Whether every day the batch expects has a load in it. `false` for a batch that expects
+   * nothing: its transform is asked for by whoever started it.
+   */
+  async hasEveryExpectedDay(id: string): Promise<boolean> {
+    const expected = await this.expected(id);
+    if (!expected) return false;
+    const joined = new Set((await this.members(id)).map((m) => `${m.chartId}/${m.chartDate}`));
+    return expected.days.every((d) => joined.has(`${d.chartId}/${d.chartDate}`));
   }
 
   async read(id: string): Promise<TransformBatch | undefined> {

@@ -89,6 +89,8 @@ export interface AwsResources {
   /** Where moto's bucket notifications for `raw/` arrive (S3 invokes stage-loader directly on AWS). */
   readonly lakeEventsQueueUrl: string;
   readonly lakeEventsDeadLetterQueueUrl: string;
+  /** Where moto's bucket notifications for `inbox/charts/*.csv` arrive (chart-fetch's, on AWS). */
+  readonly inboxEventsQueueUrl: string;
   readonly transformQueueUrl: string;
   readonly transformDeadLetterQueueUrl: string;
   readonly eventBusName: string;
@@ -326,6 +328,13 @@ export class AwsPipeline {
         transformQueue,
       });
 
+      const chartFetch = makeChartFetch({
+        store: chartFetchStore,
+        queue,
+        source: chartFetchProviders.chartSource,
+        clock,
+        charts: ['global'],
+      });
       const sources: SqsEventSource[] = [];
       const failed = (functionName: string, error: unknown) =>
         pipeline.failures.push({ functionName, error: errorText(error) });
@@ -379,6 +388,29 @@ export class AwsPipeline {
         }),
         new SqsEventSource({
           client: sqs,
+          queueUrl: resources.inboxEventsQueueUrl,
+          batchSize: 10,
+          maxConcurrency: 2,
+          // A chart file dropped into the inbox: one S3 event, one invocation of chart-fetch.
+          handler: async (event: SQSEvent): Promise<SQSBatchResponse> => {
+            const retried: string[] = [];
+            await Promise.all(
+              event.Records.map(async (record) => {
+                const body: unknown = JSON.parse(record.body);
+                if (!isS3Event(body)) return;
+                try {
+                  await chartFetch({ Records: body.Records.map(asS3SendsIt) }, localContext('chart-fetch'));
+                } catch (error) {
+                  failed('chart-fetch', error);
+                  retried.push(record.messageId);
+                }
+              }),
+            );
+            return { batchItemFailures: retried.map((itemIdentifier) => ({ itemIdentifier })) };
+          },
+        }),
+        new SqsEventSource({
+          client: sqs,
           queueUrl: resources.transformQueueUrl,
           // serverless.yml: batchSize 1, maximumConcurrency 2.
           batchSize: 1,
@@ -399,13 +431,7 @@ export class AwsPipeline {
         invoker,
         sqs,
         {
-          chartFetch: makeChartFetch({
-            store: chartFetchStore,
-            queue,
-            source: chartFetchProviders.chartSource,
-            clock,
-            charts: ['global'],
-          }),
+          chartFetch,
           replay: makeReplay({ store: storeAs('ReplayRole') }),
           sources,
           storeAccesses,
@@ -584,6 +610,7 @@ const createResources = async (parts: {
   );
   // Lambda retries an asynchronous invocation twice: three receives, then the DLQ.
   const lakeEvents = await queueWithDlq('lake-events', 5, 3);
+  const inboxEvents = await queueWithDlq('inbox-events', 30, 3);
   // serverless.yml: maxReceiveCount 60 (a busy warehouse hands the message back for a minute).
   const transform = await queueWithDlq('transform', 60, 60);
 
@@ -599,6 +626,19 @@ const createResources = async (parts: {
             QueueArn: lakeEvents.arn,
             Events: ['s3:ObjectCreated:*'],
             Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'raw/' }] } },
+          },
+          {
+            Id: 'inbox-to-chart-fetch',
+            QueueArn: inboxEvents.arn,
+            Events: ['s3:ObjectCreated:*'],
+            Filter: {
+              Key: {
+                FilterRules: [
+                  { Name: 'prefix', Value: 'inbox/charts/' },
+                  { Name: 'suffix', Value: '.csv' },
+                ],
+              },
+            },
           },
         ],
       },
@@ -635,6 +675,7 @@ const createResources = async (parts: {
     trackDeadLetterQueueUrl: tracks.dlqUrl,
     lakeEventsQueueUrl: lakeEvents.url,
     lakeEventsDeadLetterQueueUrl: lakeEvents.dlqUrl,
+    inboxEventsQueueUrl: inboxEvents.url,
     transformQueueUrl: transform.url,
     transformDeadLetterQueueUrl: transform.dlqUrl,
     eventBusName,

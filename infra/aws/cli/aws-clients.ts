@@ -1,4 +1,5 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -35,6 +36,8 @@ export interface AwsClients {
   readonly functions: FunctionInvoker;
   /** The Redshift Data API's client, made when first asked for. */
   redshiftData(): RedshiftDataClient;
+  /** EventBridge's client, made when first asked for. */
+  eventBridge(): EventBridgeClient;
   destroy(): void;
 }
 
@@ -45,6 +48,7 @@ export const openAwsClients = (region: string, access: AwsAccess = {}): AwsClien
   const s3 = new S3Client(config);
   let lambda: LambdaClient | undefined;
   let redshiftData: RedshiftDataClient | undefined;
+  let eventBridge: EventBridgeClient | undefined;
   const functions =
     access.functionInvoker?.(region) ??
     new LambdaFunctionInvoker({ client: (lambda = new LambdaClient(config)) });
@@ -54,11 +58,13 @@ export const openAwsClients = (region: string, access: AwsAccess = {}): AwsClien
     s3,
     functions,
     redshiftData: () => (redshiftData ??= new RedshiftDataClient(config)),
+    eventBridge: () => (eventBridge ??= new EventBridgeClient(config)),
     destroy: () => {
       cloudFormation.destroy();
       s3.destroy();
       lambda?.destroy();
       redshiftData?.destroy();
+      eventBridge?.destroy();
     },
   };
 };

@@ -1,4 +1,6 @@
+import { EventBridgeEventBus } from '../../adapters/aws/eventbridge-event-bus.js';
 import { S3ObjectStore } from '../../adapters/aws/s3-object-store.js';
+import type { EventBus } from '../../../shared/ports/event-bus.js';
 import type { ObjectStore } from '../../../shared/ports/object-store.js';
 import { openAwsClients, type AwsAccess, type AwsClients } from './aws-clients.js';
 import { readStackOutputs, type StackOutputName, type StackTarget } from './stack.js';
@@ -14,6 +16,8 @@ export interface AwsSession extends StackTarget {
   outputs<K extends StackOutputName>(names: readonly K[]): Promise<Record<K, string>>;
   /** The lake in `bucket`, and how to name it to the user. */
   lake(bucket: string): { readonly store: ObjectStore; readonly label: string };
+  /** The stack's event bus, to publish on as its functions do. */
+  eventBus(name: string): EventBus;
   destroy(): void;
 }
 
@@ -29,6 +33,7 @@ export const openAwsSession = (target: StackTarget, access?: AwsAccess): AwsSess
       store: new S3ObjectStore({ client: clients.s3, bucket }),
       label: `s3://${bucket} (stack ${target.stackName}, ${target.region})`,
     }),
+    eventBus: (name) => new EventBridgeEventBus({ client: clients.eventBridge(), eventBusName: name }),
     destroy: () => clients.destroy(),
   };
 };

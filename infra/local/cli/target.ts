@@ -5,7 +5,7 @@ import type { AwsAccess } from '../../aws/cli/aws-clients.js';
 import type { AwsSession } from '../../aws/cli/aws-session.js';
 import type { StackTarget } from '../../aws/cli/stack.js';
 import type { CliContext } from './context.js';
-import { UsageError } from './options.js';
+import { parseOptions, UsageError, waitShape } from './options.js';
 
 /** Adds `--target`, and the options that name the deployed stack, to a command. */
 export const withTargetOptions = (command: Command): Command =>
@@ -101,4 +101,40 @@ export const onAws = async <T>(
   } finally {
     aws.destroy();
   }
+};
+
+/**
+ * `--wait [seconds]` of a command that runs here or on AWS: on this machine, how long to wait for
+ * the home (seconds, as every writing command); with `--target aws`, a flag: follow the work there
+ * until it ends (`awsWhat`). Spread {@link targetWaitShape} into the command's schema.
+ */
+export const targetWaitOption = (awsWhat: string) =>
+  [
+    '--wait [seconds]',
+    `with --target aws: ${awsWhat}; on this machine: how long to wait for the home when another command writes to it (default: 60)`,
+  ] as const;
+
+export const targetWaitShape = { wait: z.union([z.literal(true), z.string()]).optional() };
+
+/**
+ * Reads `--wait` for the target: on AWS whether to follow the work, here the seconds (as
+ * {@link waitShape}).
+ *
+ * @throws {UsageError} for seconds with `--target aws`, or a bare `--wait` on this machine
+ */
+export const targetWait = (
+  wait: true | string | undefined,
+  target: TargetOptions['target'],
+  what: { aws: string; embedded: string },
+): { readonly aws: boolean; readonly homeSeconds: number } => {
+  if (target === 'aws') {
+    if (typeof wait === 'string')
+      throw new UsageError(`With --target aws, --wait takes no seconds: ${what.aws}.`);
+    return { aws: wait === true, homeSeconds: 0 };
+  }
+  if (wait === true)
+    throw new UsageError(
+      `--wait on this machine takes seconds (how long to wait for the home): ${what.embedded}.`,
+    );
+  return { aws: false, homeSeconds: parseOptions(z.object(waitShape), { wait }).wait };
 };

@@ -177,6 +177,31 @@ describe('Function: chart-fetch handler', () => {
       );
     });
 
+    it('joins the batch its folder names (chartflow ingest --target aws); a file dropped on its own joins none', async () => {
+      const batchId = '20261122T100000000Z-0a1b2c3d';
+      await store.put(lakeKeys.inboxBatchChart(batchId, name), Buffer.from(currentChartsCsv(rows), 'utf8'));
+      await invoke(s3EventFactory(lakeKeys.inboxBatchChart(batchId, name)));
+      const manifest = manifestSchema.parse(
+        JSON.parse((await text(lakeKeys.manifest(day.chartDate, day.chartId)))!),
+      );
+      expect(manifest.batchId).toBe(batchId);
+
+      await store.put(lakeKeys.inboxChart(name), Buffer.from(currentChartsCsv(rows), 'utf8'));
+      await invoke(s3EventFactory(lakeKeys.inboxChart(name)));
+      const alone = manifestSchema.parse(
+        JSON.parse((await text(lakeKeys.manifest(day.chartDate, day.chartId)))!),
+      );
+      expect(alone.batchId).toBeUndefined();
+    });
+
+    it('refuses a batch folder whose name is no batch id, naming the key', async () => {
+      const key = `inbox/charts/batch=not an id/${name}`;
+      await store.put(key, Buffer.from(currentChartsCsv(rows), 'utf8'));
+      await expect(invoke(s3EventFactory(key))).rejects.toThrow(InvalidRecordError);
+      await expect(invoke(s3EventFactory(key))).rejects.toThrow(/batch=not an id.*its batch/);
+      expect(await text(lakeKeys.manifest(day.chartDate, day.chartId))).toBeUndefined();
+    });
+
     it('ignores objects outside the inbox', async () => {
       expect(
         await invoke(s3EventFactory('raw/chart_songs/date=2024-05-01/chart=global/manifest.json')),

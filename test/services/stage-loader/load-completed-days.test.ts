@@ -15,6 +15,7 @@ import { makeHandler } from '../../../services/stage-loader/handler.js';
 import { localContext } from '../../../infra/local/handler-context.js';
 import { s3EventFactory } from '../../support/factories.js';
 import { RunRecords } from '../../../shared/lake/run-records.js';
+import { TransformBatches } from '../../../shared/lake/transform-batches.js';
 import { manifestExtras, markLandedPart, type Layout } from '../../support/lake-parts.js';
 
 const day = { chartDate: '2026-11-20', chartId: 'global' };
@@ -507,4 +508,59 @@ describe('Function: stage-loader handler (a failure after the claim)', () => {
       expect(await new RunRecords(store).list(day)).toMatchObject([{ status: 'loaded', runId }]);
     },
   );
+});
+
+describe('Function: stage-loader handler (a batch whose days were declared)', () => {
+  let home: string;
+  let store: FsObjectStore;
+  let events: S3Event[];
+  let published: BusEvent[];
+  let handler: ReturnType<typeof makeHandler>;
+  const batchId = '20261122T100000000Z-0a1b2c3d';
+
+  beforeEach(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'chartflow-loader-batch-'));
+    events = [];
+    published = [];
+    store = new FsObjectStore({ root: path.join(home, 'lake'), onObjectCreated: (e) => events.push(e) });
+    ({ handler } = openLoader(home, store, published));
+  });
+  afterEach(() => rm(home, { recursive: true, force: true }));
+
+  /** Lands the day as a day of the batch (chart-fetch writes its batch into the manifest). */
+  const landInBatch = async () => {
+    await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4'], 'verified');
+    const key = lakeKeys.manifest(day.chartDate, day.chartId);
+    const manifest = JSON.parse((await store.get(key))!.toString('utf8')) as Manifest;
+    await store.put(key, JSON.stringify({ ...manifest, batchId }));
+  };
+  const expectDays = (chartDates: string[]) =>
+    new TransformBatches(store).expect({
+      batchId,
+      createdAt: '2026-11-22T10:00:00.000Z',
+      days: chartDates.map((chartDate) => ({ chartId: day.chartId, chartDate })),
+    });
+  const detailTypes = () => published.map((e) => e.detailType);
+
+  it('asks for the batch’s transform when the day it loads is the last the batch expects', async () => {
+    await expectDays([day.chartDate]);
+    await landInBatch();
+    await handler(events.at(-1)!, localContext('stage-loader'));
+    expect(detailTypes()).toEqual(['Stage Loaded', 'Transform Requested']);
+    expect(published[1]!.detail).toEqual({ batchId });
+  });
+
+  it('only announces the load while another expected day is missing', async () => {
+    await expectDays([day.chartDate, '2026-11-21']);
+    await landInBatch();
+    await handler(events.at(-1)!, localContext('stage-loader'));
+    expect(detailTypes()).toEqual(['Stage Loaded']);
+  });
+
+  it('asks for nothing for a batch that declared no days (a backfill on one machine asks itself)', async () => {
+    await landInBatch();
+    await handler(events.at(-1)!, localContext('stage-loader'));
+    expect(detailTypes()).toEqual(['Stage Loaded']);
+    expect(published[0]!.detail).toMatchObject({ batchId });
+  });
 });

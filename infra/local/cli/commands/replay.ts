@@ -3,9 +3,16 @@ import * as z from 'zod';
 import type { CliContext } from '../context.js';
 import { withPipeline } from '../context.js';
 import { formatSummary, succeeded } from '../format.js';
-import { chartDateOption, chartOption, homeWriter, parseOptions, UsageError, waitShape } from '../options.js';
+import { chartDateOption, chartOption, homeWriter, parseOptions, UsageError } from '../options.js';
 import { replayOnAws } from '../aws-replay.js';
-import { resolveTarget, targetShape, withTargetOptions } from '../target.js';
+import {
+  resolveTarget,
+  targetShape,
+  targetWait,
+  targetWaitOption,
+  targetWaitShape,
+  withTargetOptions,
+} from '../target.js';
 
 const replayHelp = `
 On AWS (--target aws) the stack's replay function resets the day's claims and
@@ -37,10 +44,7 @@ export const registerReplay = (
       .option('--chart <id>', 'one chart (default: every chart of that day)')
       .option('--json', 'print the summary as one JSON object'),
   )
-    .option(
-      '--wait [seconds]',
-      'with --target aws: wait (up to 30 minutes) until the new load has ended, and show it; on this machine: how long to wait for the home when another command writes to it (default: 60)',
-    )
+    .option(...targetWaitOption('wait (up to 30 minutes) until the new load has ended, and show it'))
     .addHelpText('after', replayHelp)
     .action(async (raw: unknown, command: Command) => {
       const options = parseOptions(
@@ -48,25 +52,21 @@ export const registerReplay = (
           date: chartDateOption('--date', context.clock),
           chart: chartOption.optional(),
           json: z.boolean().default(false),
-          wait: z.union([z.literal(true), z.string()]).optional(),
+          ...targetWaitShape,
           ...targetShape,
         }),
         raw,
       );
-      if (options.target === 'aws' && typeof options.wait === 'string')
-        throw new UsageError(
-          'With --target aws, --wait takes no seconds: it waits up to 30 minutes for the new load.',
-        );
-      if (options.target === 'embedded' && options.wait === true)
-        throw new UsageError(
-          '--wait on this machine takes seconds (how long to wait for the home): an embedded replay always waits for its outcome.',
-        );
+      const waits = targetWait(options.wait, options.target, {
+        aws: 'it waits up to 30 minutes for the new load',
+        embedded: 'an embedded replay always waits for its outcome',
+      });
       const target = resolveTarget(options, context);
       if (target.kind === 'aws') {
-        setExitCode(await replayOnAws({ ...options, wait: options.wait === true }, target, context));
+        setExitCode(await replayOnAws({ ...options, wait: waits.aws }, target, context));
         return;
       }
-      const { wait } = parseOptions(z.object(waitShape), { wait: options.wait });
+      const wait = waits.homeSeconds;
       const config = context.config();
       const result = await withPipeline(context, config, homeWriter(command, wait), async (pipeline) => {
         const prefix = `raw/chart_songs/date=${options.date}/${options.chart ? `chart=${options.chart}/` : ''}`;
