@@ -11,15 +11,21 @@ import { makeHandler } from '../../../services/stage-loader/handler.js';
 import { logger } from '../../../shared/logger.js';
 import { systemClock } from '../../../shared/ports/clock.js';
 import type { BusEvent } from '../../../shared/ports/event-bus.js';
+import { lakeKeys } from '../../../shared/lake/keys.js';
 import { s3EventFactory } from '../../support/factories.js';
 import { day, landDay, manifestKey, run1 } from '../../support/landed-days.js';
 import { captureLogLines, linesOf } from '../../support/log-lines.js';
 
-/** The folder store, writing a log line whenever it lists: a line written inside the loader's work. */
+/** The folder store, writing a log line whenever it lists or reads: lines written inside the loader's work. */
 class ListLoggingStore extends FsObjectStore {
   override async list(prefix: string) {
     logger.info('store listed', { prefix });
     return super.list(prefix);
+  }
+
+  override async get(key: string) {
+    logger.info('store read', { key });
+    return super.get(key);
   }
 }
 
@@ -110,5 +116,21 @@ describe('stage-loader: metrics and log keys', () => {
     const [after] = linesOf(lines, 'after the invocation');
     expect(after).toBeDefined();
     for (const key of ['runId', 'chartId', 'chartDate']) expect(after).not.toHaveProperty(key);
+  });
+
+  it("takes a day's keys off before the next day of the same event", async () => {
+    await landQuarantiningDay();
+    const otherManifest = lakeKeys.manifest(day.chartDate, 'us');
+    const lines = await captureLogLines(async () => {
+      await handler(s3EventFactory(manifestKey, otherManifest), localContext('stage-loader'));
+    });
+    const read = linesOf(lines, 'store read');
+    const ofOther = read.filter((line) => line.key === otherManifest);
+    expect(read.filter((line) => line.key === manifestKey)).toEqual([
+      expect.objectContaining({ chartId: day.chartId }),
+    ]);
+    // The other day has no manifest: its lines carry its own chart, and no run of the first day's.
+    expect(ofOther).toEqual([expect.objectContaining({ chartId: 'us', chartDate: day.chartDate })]);
+    expect(ofOther[0]).not.toHaveProperty('runId');
   });
 });

@@ -22,7 +22,11 @@ import type { BusEvent } from '../../../shared/ports/event-bus.js';
 import type { TransformRequest, TransformRunner } from '../../../shared/ports/transform-runner.js';
 import { lakeKeys, partName } from '../../../shared/lake/keys.js';
 import { toStageCsv } from '../../../shared/records/csv.js';
-import type { Manifest, StageLoaded } from '../../../shared/records/messages.js';
+import {
+  transformRequestedDetailType,
+  type Manifest,
+  type StageLoaded,
+} from '../../../shared/records/messages.js';
 import { captureLogLines, linesOf } from '../../support/log-lines.js';
 
 const day = { chartId: 'global', chartDate: '2026-11-20' };
@@ -36,7 +40,7 @@ const lineage = {
 };
 
 /** Lands a complete day that passes the checks, as chart-fetch and track-attributes would. */
-const landDay = async (store: FsObjectStore) => {
+const landDay = async (store: FsObjectStore, batchId?: string) => {
   const chartRows = ids.map((id, i) => ({
     ...lineage,
     position: i + 1,
@@ -68,9 +72,18 @@ const landDay = async (store: FsObjectStore) => {
     extractedAt: '2026-11-20T06:00:00.000Z',
     trackIds: ids,
     skipped: [],
+    ...(batchId ? { batchId } : {}),
   };
   await store.put(lakeKeys.manifest(day.chartDate, day.chartId), JSON.stringify(manifest));
 };
+
+/** The folder store, writing a log line on every read: lines written inside the handlers' work. */
+class ReadLoggingStore extends FsObjectStore {
+  override async get(key: string) {
+    logger.info('store read', { key });
+    return super.get(key);
+  }
+}
 
 const meta = {
   id: 'e1',
@@ -101,7 +114,7 @@ const taskStopped = (request: TransformRequest, exitCode: number) =>
 
 describe('transform and stage-cleanup: metrics and log keys', () => {
   let home: string;
-  let store: FsObjectStore;
+  let store: ReadLoggingStore;
   let warehouse: DuckDbWarehouse;
   let metrics: RecordingMetrics;
   // Stands in for ECS RunTask, which cannot run here: it logs and records what it was asked to start.
@@ -118,8 +131,8 @@ describe('transform and stage-cleanup: metrics and log keys', () => {
   const deps = () => ({ store, warehouse, runner, clock: systemClock, metrics });
 
   /** Lands and loads the day; answers its "Stage Loaded" as the transform queue delivers it. */
-  const loadDay = async (): Promise<EventBridgeEnvelope<StageLoaded>> => {
-    await landDay(store);
+  const loadDay = async (batchId?: string): Promise<EventBridgeEnvelope<StageLoaded>> => {
+    await landDay(store, batchId);
     const published: BusEvent[] = [];
     const bus = { publish: async (event: BusEvent) => void published.push(event) };
     const manifestKey = lakeKeys.manifest(day.chartDate, day.chartId);
@@ -129,7 +142,7 @@ describe('transform and stage-cleanup: metrics and log keys', () => {
 
   beforeEach(async () => {
     home = await mkdtemp(path.join(tmpdir(), 'chartflow-transform-metrics-'));
-    store = new FsObjectStore({ root: path.join(home, 'lake') });
+    store = new ReadLoggingStore({ root: path.join(home, 'lake') });
     warehouse = new DuckDbWarehouse({
       path: path.join(home, 'w.duckdb'),
       lakeRoot: path.join(home, 'lake'),
@@ -185,11 +198,33 @@ describe('transform and stage-cleanup: metrics and log keys', () => {
     expect(linesOf(lines, 'transform finished')).toEqual([
       expect.objectContaining({ ...keys, status: 'transform_failed' }),
     ]);
+    // From the first read of the lake, before the batch is known, each handler's lines carry its id.
+    const reads = linesOf(lines, 'store read');
+    expect(reads.length).toBeGreaterThan(2);
+    expect(reads.filter((line) => line.batchId !== loadId)).toEqual([]);
     for (const message of ['after the transform', 'after the clean-up']) {
       const [after] = linesOf(lines, message);
       expect(after).toBeDefined();
       expect(after).not.toHaveProperty('batchId');
       expect(after).not.toHaveProperty('runIds');
     }
+  });
+
+  it("puts a backfill batch's id on the lines of its transform, and its run ids once the lake fixes them", async () => {
+    const batchId = '20261120T050000000Z-b0000001';
+    await loadDay(batchId);
+    const requested = toEnvelope(
+      { source: 'chartflow', detailType: transformRequestedDetailType, detail: { batchId } },
+      meta,
+    );
+    const lines = await captureLogLines(async () => {
+      await makeTransformHandler(deps())(requested, localContext('transform'));
+    });
+    const reads = linesOf(lines, 'store read');
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.filter((line) => line.batchId !== batchId)).toEqual([]);
+    expect(linesOf(lines, 'dbt asked to start')).toEqual([
+      expect.objectContaining({ batchId, runIds: [run1] }),
+    ]);
   });
 });
