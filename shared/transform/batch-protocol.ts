@@ -270,7 +270,8 @@ export class BatchProtocol {
     await cleanStage(batch.loads);
     const status = outcome.succeeded ? 'succeeded' : 'transform_failed';
     const recorded = await this.#recordOutcome(batch, outcome, status);
-    await this.#release(outcome.batchId);
+    // Told as soon as the outcome is recorded: a failure after it (the release) is retried, and the
+    // retry finds the outcome recorded, so it would never be told.
     if (recorded.first) {
       observer.ended?.({
         batchId: batch.batchId,
@@ -279,6 +280,7 @@ export class BatchProtocol {
         dbtSeconds: dbtSecondsOf(outcome) ?? recorded.dbtMs / 1000,
       });
     }
+    await this.#release(outcome.batchId);
     return { batchId: batch.batchId, status, loads: batch.loads.length };
   }
 
@@ -426,7 +428,8 @@ export class BatchProtocol {
     const checksMs = this.clock.now().getTime() - started;
     const checksOf = new Map(loads.map((load, i) => [load.loadId, checks[i]!]));
     const failed = loads.filter((_, i) => checks[i]!.some((c) => !c.passed));
-    observer.checked?.(checks.flat().filter((c) => !c.passed).length);
+    // Told once the checks' outcome is recorded, so that an event retried before then counts them once.
+    const checked = () => observer.checked?.(checks.flat().filter((c) => !c.passed).length);
     const ended = (status: BatchEnded['status']) =>
       observer.ended?.({ batchId, status, runsPerChart: runsPerChart(loads) });
     const runBatch: RunBatch = {
@@ -460,6 +463,7 @@ export class BatchProtocol {
     if (failed.length > 0) {
       await work.cleanStage(loads);
       await write((previous) => ({ status: 'checks_failed', ...keepTransform(previous) }));
+      checked();
       ended('checks_failed');
       return { result: { outcome: 'checks_failed', ...counts, failedLoads: failed.length }, keepLock: false };
     }
@@ -467,6 +471,7 @@ export class BatchProtocol {
     // Recorded before dbt starts: its clean-up may finish before `build` returns, and must not be overwritten.
     const startedAt = this.clock.now().toISOString();
     await write(() => ({ status: 'transforming', transform: { taskId: 'starting', startedAt } }));
+    checked();
     try {
       await work.build(batchId);
       return { result: { outcome: 'transforming', ...counts, failedLoads: 0 }, keepLock: true };
