@@ -94,6 +94,7 @@ export const flowDiagram = (t: Topology = topology): string => {
     for (const prefix of produces.lake ?? []) edge(fn, lake(prefix), 'writes');
     for (const q of produces.queues ?? []) edge(fn, queueId(q), 'sends');
     if (produces.bus) edge(fn, busId('stack'), 'publishes');
+    for (const invoked of produces.invokes ?? []) edge(fn, invoked, 'invokes');
     if (produces.dbtTask) {
       node('dbt[["dbt task (Fargate)"]]');
       edge(fn, 'dbt', 'starts');

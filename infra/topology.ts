@@ -28,6 +28,7 @@ export const functionNames = [
   'stageCleanup',
   'replay',
   'warehouseSetup',
+  'reconciler',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 
@@ -105,6 +106,8 @@ export interface Produces {
   readonly queues?: readonly QueueName[];
   readonly bus?: boolean;
   readonly dbtTask?: boolean;
+  /** Functions it invokes asynchronously, with the event their own trigger would have sent. */
+  readonly invokes?: readonly FunctionName[];
 }
 
 /**
@@ -194,6 +197,7 @@ export const topology = {
     stageCleanup: { root: 'stage-cleanup', timeoutSeconds: 120 },
     replay: { root: 'replay', timeoutSeconds: 300 },
     warehouseSetup: { root: 'warehouse-setup', timeoutSeconds: 300 },
+    reconciler: { root: 'reconciler', timeoutSeconds: 300 },
   } satisfies Record<FunctionName, FunctionDeclaration>,
 
   queues: { trackQueue, transformQueue } satisfies Record<QueueName, QueueDeclaration>,
@@ -255,6 +259,8 @@ export const topology = {
     stageCleanup: [{ kind: 'rule', rule: 'dbtStopped' }],
     replay: [],
     warehouseSetup: [],
+    // Finds and repairs what a lost event left behind (docs/reliability.md, "The reconciler").
+    reconciler: [{ kind: 'schedule', expression: { param: 'reconcileSchedule', default: 'rate(1 hour)' } }],
   } satisfies Record<FunctionName, readonly Trigger[]>,
 
   /**
@@ -270,6 +276,8 @@ export const topology = {
     stageCleanup: {},
     replay: { lake: ['raw/'] },
     warehouseSetup: {},
+    // Events put again on the bus, and a lost ObjectCreated handed to the stage loader itself.
+    reconciler: { bus: true, invokes: ['stageLoader'] },
   } satisfies Record<FunctionName, Produces>,
 
   directlyInvoked: { replay: 'the CLI', warehouseSetup: 'CloudFormation' } satisfies Partial<

@@ -162,7 +162,9 @@ export class LocalWiring {
    */
   connect(functions: LocalFunctions): void {
     if (this.#functions) throw new Error('the local wiring is already connected');
+    // A schedule's function is the CLI's to start (`schedule`), so it need not be connected.
     const missing = triggersOf(this.#topology)
+      .filter(({ trigger }) => trigger.kind !== 'schedule')
       .map(({ fn }) => fn)
       .filter((fn) => !functions[fn]);
     if (missing.length > 0) throw new Error(`no local function for ${[...new Set(missing)].join(', ')}`);
@@ -198,18 +200,15 @@ export class LocalWiring {
   }
 
   /**
-   * Starts the scheduled function with this event, retried as the schedule's asynchronous
-   * invocation is, and waits for its answer: on one machine the CLI stands in for the schedule,
-   * and reports what the function did. A failure for good is in `invoker.failures`, and thrown.
+   * Starts a scheduled function (chart-fetch unless told) with this event, retried as the
+   * schedule's asynchronous invocation is, and waits for its answer: on one machine the CLI stands
+   * in for the schedules, and reports what the function did. A failure for good is at the
+   * on-failure destination, and thrown.
    */
-  async schedule(event: unknown): Promise<unknown> {
-    const found = triggersOf(this.#topology).find(({ trigger }) => trigger.kind === 'schedule');
-    if (!found) throw new Error('the topology has no schedule');
-    return this.invoker.invokeAndWait(
-      this.#topology.functions[found.fn].root,
-      this.#function(found.fn),
-      event,
-    );
+  async schedule(event: unknown, fn: FunctionName = 'chartFetch'): Promise<unknown> {
+    const scheduled = triggersOf(this.#topology).some((t) => t.fn === fn && t.trigger.kind === 'schedule');
+    if (!scheduled) throw new Error(`the topology has no schedule for ${fn}`);
+    return this.invoker.invokeAndWait(this.#topology.functions[fn].root, this.#function(fn), event);
   }
 
   /** Invokes a function directly (replay: the CLI invokes it on AWS too), waiting for its answer. */
