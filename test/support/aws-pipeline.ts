@@ -93,6 +93,8 @@ export interface AwsResources {
   readonly inboxEventsQueueUrl: string;
   readonly transformQueueUrl: string;
   readonly transformDeadLetterQueueUrl: string;
+  /** The asynchronous invocations' on-failure destination (serverless.yml: AsyncFailureQueue). */
+  readonly asyncFailureQueueUrl: string;
   readonly eventBusName: string;
   readonly spotifySecretId: string;
 }
@@ -166,6 +168,7 @@ export class AwsPipeline {
   readonly #sources: SqsEventSource[];
   readonly #chartFetch: ReturnType<typeof makeChartFetch>;
   readonly #replay: ReturnType<typeof makeReplay>;
+  readonly #stageCleanup: ReturnType<typeof makeStageCleanup>;
   readonly #stop: () => Promise<void>;
 
   private constructor(
@@ -179,6 +182,7 @@ export class AwsPipeline {
     parts: {
       readonly chartFetch: ReturnType<typeof makeChartFetch>;
       readonly replay: ReturnType<typeof makeReplay>;
+      readonly stageCleanup: ReturnType<typeof makeStageCleanup>;
       readonly sources: SqsEventSource[];
       readonly storeAccesses: StoreAccess[];
     },
@@ -188,7 +192,20 @@ export class AwsPipeline {
     this.#stop = stop;
     this.#chartFetch = parts.chartFetch;
     this.#replay = parts.replay;
+    this.#stageCleanup = parts.stageCleanup;
     this.#sources = parts.sources;
+  }
+
+  /**
+   * Delivers an ECS Task State Change to stage-cleanup as the rule does: an asynchronous
+   * invocation, retried, then sent to the on-failure destination in moto.
+   */
+  taskStateChanged(event: unknown): void {
+    this.invoker.invoke(
+      'stage-cleanup',
+      (e: unknown) => this.#stageCleanup(e as never, localContext('stage-cleanup')),
+      event,
+    );
   }
 
   /** Creates the resources in moto, starts the sandbox and the event sources. */
@@ -255,7 +272,13 @@ export class AwsPipeline {
       const bus = new EventBridgeEventBus({ client: events, eventBusName: resources.eventBusName });
       const warehouse = new PostgresWarehouse(database.url, storeAs('RedshiftCopyRole'));
       cleanups.push(() => warehouse.close());
-      const invoker = new AsyncInvoker(clock);
+      // Lambda's asynchronous invocation, with its on-failure destination a queue in moto.
+      const asyncFailures = new SqsQueue({ client: sqs, queueUrl: resources.asyncFailureQueueUrl });
+      const invoker = new AsyncInvoker(clock, undefined, (record) =>
+        asyncFailures.send([
+          { id: record.requestContext.requestId.replace(/-/g, ''), body: JSON.stringify(record) },
+        ]),
+      );
 
       // The sandbox's playlists, read as one machine reads them (its `as of` header, its provenance),
       // but with the credentials from Secrets Manager only.
@@ -433,6 +456,7 @@ export class AwsPipeline {
         {
           chartFetch,
           replay: makeReplay({ store: storeAs('ReplayRole') }),
+          stageCleanup,
           sources,
           storeAccesses,
         },
@@ -614,6 +638,10 @@ const createResources = async (parts: {
   // serverless.yml: maxReceiveCount 60 (a busy warehouse hands the message back for a minute).
   const transform = await queueWithDlq('transform', 60, 60);
 
+  const { QueueUrl: asyncFailureQueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: name('async-failed') }),
+  );
+
   const bucket = name('lake');
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(
@@ -678,6 +706,7 @@ const createResources = async (parts: {
     inboxEventsQueueUrl: inboxEvents.url,
     transformQueueUrl: transform.url,
     transformDeadLetterQueueUrl: transform.dlqUrl,
+    asyncFailureQueueUrl: asyncFailureQueueUrl!,
     eventBusName,
     spotifySecretId: ARN!,
   };
