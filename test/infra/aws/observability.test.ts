@@ -121,6 +121,17 @@ describe('infra/observability.yml: the dashboard and the freshness alarm', () =>
     }
   });
 
+  it('plots no metric twice in a widget', () => {
+    for (const widget of dashboard.widgets) {
+      const metrics = (widget.properties.metrics ?? []).map((metric) => JSON.stringify(metric));
+      const twice = metrics.filter((metric, i) => metrics.indexOf(metric) !== i);
+      expect({ widget: widget.properties.title, twice }).toEqual({
+        widget: widget.properties.title,
+        twice: [],
+      });
+    }
+  });
+
   it('shows every dataset, provider and outcome the figures take', () => {
     const valuesOf = (name: string, dimension: string) =>
       plotted.filter((p) => p.name === name).map((p) => p.dimensions[dimension]);
@@ -139,7 +150,10 @@ describe('infra/observability.yml: the dashboard and the freshness alarm', () =>
       const shown = plotted
         .filter((p) => p.namespace === 'AWS/Lambda' && p.name === metric)
         .map((p) => p.dimensions.FunctionName);
-      expect({ metric, shown: shown.sort() }).toEqual({ metric, shown: [...functionNames].sort() });
+      const missing = functionNames.filter((fn) => !shown.includes(fn));
+      expect({ metric, missing }).toEqual({ metric, missing: [] });
+      // Only functions of this stack: <stack>-<function>.
+      expect(shown.filter((fn) => !fn.startsWith(`${stackName}-`))).toEqual([]);
     }
   });
 
