@@ -153,7 +153,7 @@ describe('infra/observability.yml: the dashboard and the freshness alarm', () =>
       const missing = functionNames.filter((fn) => !shown.includes(fn));
       expect({ metric, missing }).toEqual({ metric, missing: [] });
       // Only functions of this stack: <stack>-<function>.
-      expect(shown.filter((fn) => !fn.startsWith(`${stackName}-`))).toEqual([]);
+      expect(shown.filter((fn) => !fn?.startsWith(`${stackName}-`))).toEqual([]);
     }
   });
 
