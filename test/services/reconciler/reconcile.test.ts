@@ -21,7 +21,7 @@ import { lockTtlMs, TransformLock } from '../../../shared/lake/transform-lock.js
 import type { Clock } from '../../../shared/ports/clock.js';
 import type { BusEvent } from '../../../shared/ports/event-bus.js';
 import { BatchProtocol, type BatchWork } from '../../../shared/transform/batch-protocol.js';
-import { day, landDay, manifestKey, run1 } from '../../support/landed-days.js';
+import { day, landDay, manifestKey, run1, run2 } from '../../support/landed-days.js';
 import { stageRows } from '../../support/pipeline.js';
 
 const minutes = (n: number) => n * 60_000;
@@ -304,5 +304,69 @@ describe('reconcile: the folder store and DuckDB', () => {
     expect(await new TransformLock(s.store, s.clock).holder()).toMatchObject({
       batchId: '20261120T060000000Z-bbbb0001',
     });
+  });
+
+  it('loads again a day whose newest load was interrupted', async () => {
+    const record = await landAndLoad(s);
+    await s.warehouse.cleanStage([record]);
+    await new BatchProtocol(s.store, s.clock).recordInterrupted([record], 'interrupted by SIGINT');
+    s.clock.advance(minutes(20));
+
+    const report = await s.run();
+
+    expect(report.findings).toEqual([
+      expect.objectContaining({ kind: 'interrupted', loadId: record.loadId }),
+    ]);
+    expect(report.actions.map((a) => a.kind)).toEqual(['reset_claim', 'redelivered_object_created']);
+    expect((await new RunRecords(s.store).list(day)).map((r) => r.status)).toEqual(['interrupted', 'loaded']);
+  });
+
+  it('ends a load that a newer load of its day replaced, and transforms only the newer one', async () => {
+    const first = await landAndLoad(s);
+    await landDay(s.store, run2, 'verified');
+    s.clock.advance(minutes(20));
+    await s.run(); // loads run2: its ObjectCreated was "lost" too
+    s.published.length = 0;
+    s.clock.advance(minutes(20));
+
+    const report = await s.run();
+
+    expect(report.findings.map((f) => [f.kind, f.runId])).toEqual([
+      ['superseded_load', run1],
+      ['untransformed', run2],
+    ]);
+    expect((await new RunRecords(s.store).list(day)).map((r) => [r.runId, r.status])).toEqual([
+      [run1, 'interrupted'],
+      [run2, 'loaded'],
+    ]);
+    const runs = await s.warehouse.query<{ run_id: string }>('select distinct run_id from stage.chart_songs');
+    expect(runs).toEqual([{ run_id: run2 }]);
+    expect(s.published.map((e) => (e.detail as { runId: string }).runId)).toEqual([run2]);
+    expect(first.runId).toBe(run1);
+  });
+
+  it('requests a backfill batch whose loads are in and whose "Transform Requested" never came', async () => {
+    const batchId = '20261120T050000000Z-ba7c0001';
+    await landDay(s.store, run1, 'verified');
+    const manifest = JSON.parse((await s.store.get(manifestKey))!.toString('utf8')) as object;
+    await s.store.put(manifestKey, JSON.stringify({ ...manifest, batchId }));
+    s.clock.advance(minutes(20));
+    await s.run(); // loaded into the batch, which waits for its request
+    s.published.length = 0;
+    s.clock.advance(-minutes(20)); // back to when the load joined the batch (the lake's own time)
+
+    const waiting = await s.run();
+    expect(waiting.findings).toEqual([]);
+    expect(waiting.leftAlone).toEqual([
+      expect.objectContaining({ batchId, why: expect.stringContaining('may still be loading days') }),
+    ]);
+
+    s.clock.advance(minutes(20));
+    const report = await s.run();
+
+    expect(report.findings).toEqual([expect.objectContaining({ kind: 'unrequested_batch', batchId })]);
+    expect(s.published).toEqual([
+      expect.objectContaining({ detailType: 'Transform Requested', detail: { batchId } }),
+    ]);
   });
 });
