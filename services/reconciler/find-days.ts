@@ -113,6 +113,7 @@ const neverCompleted = (
     repair: async () => {
       const deadLettered = missingTracks === 'dead_lettered' ? { deadLettered: missing } : {};
       await scan.protocol.recordNotLoaded(run, reason, deadLettered);
+      scan.deps.metrics?.runOutcome('not_loaded', run.chartId, 1);
       return [{ kind: 'recorded_not_loaded', ...run, detail: `recorded the run not_loaded: ${reason}` }];
     },
   };

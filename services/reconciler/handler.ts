@@ -39,6 +39,8 @@ export const makeHandler = (deps: ReconcilerDeps) =>
       for (const finding of report.findings) logger.warn('reconciler finding', { ...finding });
       for (const action of report.actions) logger.info('reconciler action', { ...action });
       const stale = report.freshness.filter((f) => f.stale).map((f) => f.chartId);
+      // Every round, 0 included: the freshness alarm fires on a stale chart, or on no figure at all.
+      deps.metrics?.staleCharts(stale);
       logger.info('reconciled', {
         from: report.from,
         to: report.to,

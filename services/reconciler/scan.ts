@@ -7,6 +7,7 @@ import type {
   Warehouse,
 } from '../../shared/ports/index.js';
 import type { LockState, TransformLockOptions } from '../../shared/lake/transform-lock.js';
+import { freshnessHours, type Metrics } from '../../shared/ports/metrics.js';
 import { RunRecords } from '../../shared/lake/run-records.js';
 import { TransformBatches } from '../../shared/lake/transform-batches.js';
 import { BatchProtocol } from '../../shared/transform/batch-protocol.js';
@@ -35,7 +36,7 @@ export interface ReconcilerSettings {
 /** 15 minutes of grace, 26 hours to stale, the last 7 days; `tracksGoneAfterMs` is the runtime's to say. */
 export const defaultReconcilerSettings = {
   graceMs: 15 * 60_000,
-  staleAfterMs: 26 * 60 * 60_000,
+  staleAfterMs: freshnessHours * 60 * 60_000,
   defaultDays: 7,
 } as const satisfies Partial<ReconcilerSettings>;
 
@@ -54,6 +55,8 @@ export interface ReconcilerDeps {
   readonly settings: ReconcilerSettings;
   /** The transform lock's options (locally: how to tell its holder lives); none on AWS: the TTL. */
   readonly lock?: TransformLockOptions;
+  /** Where the stale charts and the runs it records `not_loaded` are counted; none unless given. */
+  readonly metrics?: Metrics;
 }
 
 /** A finding and how to repair it, not yet done (a dry run only reports the finding). */

@@ -10,10 +10,12 @@ import { lakeStore } from './lake.js';
 import { redshiftWarehouse } from './warehouse.js';
 import { lambdaEnv, type AwsFunctionEnv } from './environment.js';
 import { lambdaEntry } from './lambda-entry.js';
+import { awsMetrics } from './metrics.js';
 
 /**
  * The reconciler's composition root: the lake, the warehouse (the stage's rows), the stack's bus
- * (events put again), and Lambda (the stage loader invoked with a lost ObjectCreated).
+ * (events put again), Lambda (the stage loader invoked with a lost ObjectCreated), the metrics
+ * (the stale charts, every round).
  */
 export const reconcilerDeps = (env: AwsFunctionEnv, own: ReconcilerConfig): ReconcilerDeps => {
   const store = lakeStore(env);
@@ -33,6 +35,7 @@ export const reconcilerDeps = (env: AwsFunctionEnv, own: ReconcilerConfig): Reco
     }),
     charts: Object.keys(env.config.chartPlaylists),
     settings: awsReconcilerSettings(),
+    metrics: awsMetrics(env),
   };
 };
 

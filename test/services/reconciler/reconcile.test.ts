@@ -8,6 +8,7 @@ import { DuckDbWarehouse } from '../../../infra/adapters/embedded/duckdb-warehou
 import { localContext } from '../../../infra/local/handler-context.js';
 import { localLoaderTrigger } from '../../../infra/local/loader-trigger.js';
 import { makeHandler as makeStageLoader } from '../../../services/stage-loader/handler.js';
+import { makeHandler as makeReconciler } from '../../../services/reconciler/handler.js';
 import type { LoadDecision } from '../../../services/stage-loader/load-completed-days.js';
 import {
   defaultReconcilerSettings,
@@ -20,6 +21,7 @@ import { RunRecords } from '../../../shared/lake/run-records.js';
 import { lockTtlMs, TransformLock } from '../../../shared/lake/transform-lock.js';
 import type { Clock } from '../../../shared/ports/clock.js';
 import type { BusEvent } from '../../../shared/ports/event-bus.js';
+import { noMetrics, type Metrics } from '../../../shared/ports/metrics.js';
 import { BatchProtocol, type BatchWork } from '../../../shared/transform/batch-protocol.js';
 import { day, landDay, manifestKey, run1, run2 } from '../../support/landed-days.js';
 import { stageRows } from '../../support/pipeline.js';
@@ -66,6 +68,11 @@ const setUp = async () => {
       void loads.push(loader(event, localContext('stage-loader')).then((d) => void decisions.push(...d))),
     store,
   );
+  const outcomes: [string, string, number][] = [];
+  const metrics: Metrics = {
+    ...noMetrics,
+    runOutcome: (outcome, chartId, runs) => void outcomes.push([outcome, chartId, runs]),
+  };
   const deps: ReconcilerDeps = {
     store,
     warehouse,
@@ -74,6 +81,7 @@ const setUp = async () => {
     loader: trigger,
     charts: ['global'],
     settings,
+    metrics,
   };
   const run = async (request: Parameters<typeof reconcile>[0] = {}) => {
     const report = await reconcile({ from: day.chartDate, to: day.chartDate, ...request }, deps);
@@ -87,6 +95,8 @@ const setUp = async () => {
     clock,
     published,
     decisions,
+    outcomes,
+    deps,
     run,
     close: async () => {
       await warehouse.close();
@@ -202,9 +212,12 @@ describe('reconcile: the folder store and DuckDB', () => {
       reason: expect.stringContaining('dead-lettered'),
     });
 
+    expect(s.outcomes).toEqual([['not_loaded', 'global', 1]]);
+
     const again = await s.run();
     expect(again.findings).toEqual([]);
     expect(again.actions).toEqual([]);
+    expect(s.outcomes).toHaveLength(1);
   });
 
   it('puts "Stage Loaded" again for a load no transform took', async () => {
@@ -370,5 +383,42 @@ describe('reconcile: the folder store and DuckDB', () => {
     expect(s.published).toEqual([
       expect.objectContaining({ detailType: 'Transform Requested', detail: { batchId } }),
     ]);
+  });
+
+  it('as a Lambda handler: counts the stale charts every round, 0 included, and refuses an event it does not know', async () => {
+    const stale: (readonly string[])[] = [];
+    const handler = makeReconciler({
+      ...s.deps,
+      metrics: { ...noMetrics, staleCharts: (c) => void stale.push(c) },
+    });
+    const scheduled = {
+      version: '0',
+      id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '123456789012',
+      time: s.clock.now().toISOString(),
+      region: 'eu-west-1',
+      resources: ['arn:aws:events:eu-west-1:123456789012:rule/chartflow-dev-reconciler'],
+      detail: {},
+    };
+
+    const report = await handler(scheduled, localContext('reconciler'));
+    expect(report).toMatchObject({ dryRun: false, to: s.clock.now().toISOString().slice(0, 10) });
+    expect(stale).toEqual([['global']]);
+
+    await landAndLoad(s);
+    const run = (await new RunRecords(s.store).list(day))[0]!;
+    await new BatchProtocol(s.store, s.clock).startLoad(run, undefined, work(s));
+    await new BatchProtocol(s.store, s.clock).finish(
+      { batchId: run.loadId, taskId: 't', succeeded: true },
+      (l) => s.warehouse.cleanStage(l),
+    );
+    await handler({ from: day.chartDate, to: day.chartDate, dryRun: true }, localContext('reconciler'));
+    expect(stale).toEqual([['global'], []]);
+
+    await expect(
+      handler({ from: day.chartDate, chart: 'global' }, localContext('reconciler')),
+    ).rejects.toThrow(/reconciler event: .*chart/);
   });
 });
