@@ -32,11 +32,11 @@ const dayMs = 86_400_000;
 const addDays = (date: string, days: number) =>
   new Date(Date.parse(date) + days * dayMs).toISOString().slice(0, 10);
 
-/** The window a request names, the last `defaultDays` up to today unless told. */
+/** The window a request names, the last `defaultDays` up to today unless told; and whether to repair. */
 export const windowOf = (
   request: ReconcileRequest,
   deps: Pick<ReconcilerDeps, 'clock' | 'settings'>,
-): Window => {
+): Window & { readonly dryRun: boolean } => {
   const parsed = parseOrThrow(reconcileRequestSchema, request, 'reconcile request');
   const today = deps.clock.now().toISOString().slice(0, 10);
   const to = parsed.to ?? (parsed.from && parsed.from > today ? parsed.from : today);
@@ -47,7 +47,7 @@ export const windowOf = (
     throw new InvalidRecordError(
       `reconcile request: ${days} days from ${from} to ${to}, more than ${maxReconcileDays}`,
     );
-  return { from, to, ...(parsed.chartId ? { chartId: parsed.chartId } : {}) };
+  return { from, to, ...(parsed.chartId ? { chartId: parsed.chartId } : {}), dryRun: parsed.dryRun };
 };
 
 /**
@@ -60,8 +60,7 @@ export const reconcile = async (
   request: ReconcileRequest,
   deps: ReconcilerDeps,
 ): Promise<ReconcileReport> => {
-  const window = windowOf(request, deps);
-  const dryRun = parseOrThrow(reconcileRequestSchema, request, 'reconcile request').dryRun;
+  const { dryRun, ...window } = windowOf(request, deps);
   // The lock and the stage first, the records after: a load or a batch that starts after these
   // reads is not mistaken for one that ended (see find-leftovers.ts).
   const scan = await newScan(deps);

@@ -7,7 +7,15 @@ import type { ObjectStore } from '../../../../shared/ports/object-store.js';
 import { parseOrThrow } from '../../../../shared/parse.js';
 import { withPipeline, type CliContext } from '../context.js';
 import { formatReconcile, reconcileExitCode } from '../format-reconcile.js';
-import { chartDateOption, chartOption, homeWriter, parseOptions, waitOption, waitShape } from '../options.js';
+import {
+  chartDateOption,
+  chartOption,
+  homeWriter,
+  parseOptions,
+  UsageError,
+  waitOption,
+  waitShape,
+} from '../options.js';
 import { onAws, resolveTarget, targetShape, withTargetOptions, type Target } from '../target.js';
 
 const reconcileHelp = `
@@ -74,6 +82,10 @@ export const registerReconcile = (
         ...(options.chart ? { chartId: options.chart } : {}),
         dryRun: options.dryRun,
       };
+      if (options.target === 'aws' && options.wait !== undefined)
+        throw new UsageError(
+          '--wait is for this machine (how long to wait for the home): with --target aws the reconciler function runs on AWS.',
+        );
       const target = resolveTarget(options, context);
       const { report, outcomes } =
         target.kind === 'aws'
