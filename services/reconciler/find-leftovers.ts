@@ -40,6 +40,13 @@ export const findUnrequestedBatches = async (scan: Scan, window: Window): Promis
     const records = await Promise.all(members.map((m) => scan.records.read(m, m.runId, m.loadId)));
     const waiting = records.filter((r) => r && phaseOfStatus(r.status) === 'requested').length;
     if (waiting === 0) continue;
+    if (scan.lock?.holder && !scan.lock.free) {
+      scan.leftAlone.push({
+        batchId,
+        why: `the warehouse is busy (batch ${scan.lock.holder.batchId} holds the transform lock): its request may be waiting for it`,
+      });
+      continue;
+    }
     if (!pastGrace(scan, lastJoin)) {
       scan.leftAlone.push({
         batchId,
@@ -55,6 +62,17 @@ export const findUnrequestedBatches = async (scan: Scan, window: Window): Promis
       },
       action: 'published_transform_requested',
       repair: async () => {
+        await scan.quiet();
+        const lock = await scan.protocol.lockState();
+        if (lock?.holder && !lock.free) {
+          return [
+            {
+              kind: 'published_transform_requested',
+              batchId,
+              detail: 'put nothing: the warehouse became busy meanwhile (the next round looks again)',
+            },
+          ];
+        }
         const requestable = await scan.protocol.unrequestedBatches();
         return requestable.includes(batchId) ? publishTransformRequested(scan, batchId) : [];
       },

@@ -11,7 +11,7 @@ import {
   publishTransformRequested,
   reloadDay,
 } from './repairs.js';
-import { holdsLiveLock, pastGrace, sliceKey, type Planned, type Scan } from './scan.js';
+import { holdsLiveLock, pastGrace, sliceKey, stillUntransformed, type Planned, type Scan } from './scan.js';
 import type { Action } from './report.js';
 
 const loadOf = ({ runId, loadId, chartId, chartDate }: RunRecord): BatchLoad => ({
@@ -163,6 +163,13 @@ const findLoad = async (
     return undefined;
   }
   if (!newest) return superseded(scan, record);
+  if (record.status === 'loaded' && scan.lock?.holder && !scan.lock.free) {
+    scan.leftAlone.push({
+      ...subject,
+      why: `the warehouse is busy (batch ${scan.lock.holder.batchId} holds the transform lock): its event may be waiting for it`,
+    });
+    return undefined;
+  }
   if (record.status === 'transforming') {
     const id = batchId ?? record.loadId;
     if (scan.stuckBatches.has(id)) return undefined;
@@ -222,8 +229,12 @@ const untransformed = async (
       evidence: `it is loaded since ${record.updatedAt}, and no transform took it`,
     },
     action: inBatch ? 'published_transform_requested' : 'published_stage_loaded',
-    repair: () =>
-      inBatch ? publishTransformRequested(scan, backfill!) : publishStageLoaded(scan, record, backfill),
+    repair: async () => {
+      if (!(await stillUntransformed(scan, record))) return [startedMeanwhile(record)];
+      return inBatch
+        ? publishTransformRequested(scan, backfill!)
+        : publishStageLoaded(scan, record, backfill);
+    },
   };
 };
 
@@ -249,3 +260,14 @@ const findInterrupted = async (
     repair: () => reloadDay(scan, record),
   };
 };
+
+/** What an event put again would have done, done meanwhile by its own: nothing is put. */
+const startedMeanwhile = (record: RunRecord): Action => ({
+  kind: 'published_stage_loaded',
+  chartId: record.chartId,
+  chartDate: record.chartDate,
+  runId: record.runId,
+  loadId: record.loadId,
+  detail:
+    'put nothing: its transform started meanwhile, or the warehouse became busy (the next round looks again)',
+});

@@ -27,6 +27,13 @@ export interface ReconcilerSettings {
    * redrive), or lost with the process that held them (one machine: its queue lives in the process).
    */
   readonly missingTracks: 'dead_lettered' | 'lost';
+  /**
+   * How long the transform lock must stay free before a load's or a batch's event is put again: a
+   * message that a busy warehouse handed back comes back within it (transform's hand-back), takes
+   * the lock, and is seen. Putting an event again while its first copy is being checked could start
+   * two builds of one batch; so each such repair waits this long once, then looks again.
+   */
+  readonly quietLockMs: number;
   /** A chart whose last successful run ended longer ago than this is stale. */
   readonly staleAfterMs: number;
   /** The days looked at when no range is given: this many, up to today. */
@@ -81,6 +88,8 @@ export interface Scan {
   readonly stuckBatches: Set<string>;
   /** Stage slices a planned repair empties (`run/chart/date`). */
   readonly cleanedSlices: Set<string>;
+  /** Resolves once the lock has had {@link ReconcilerSettings.quietLockMs} to show a waiting event (waited once). */
+  readonly quiet: () => Promise<void>;
 }
 
 export const newScan = async (deps: ReconcilerDeps): Promise<Scan> => {
@@ -95,7 +104,27 @@ export const newScan = async (deps: ReconcilerDeps): Promise<Scan> => {
     leftAlone: [],
     stuckBatches: new Set(),
     cleanedSlices: new Set(),
+    quiet: once(() => deps.clock.sleep(deps.settings.quietLockMs)),
   };
+};
+
+const once = (work: () => Promise<void>): (() => Promise<void>) => {
+  let done: Promise<void> | undefined;
+  return () => (done ??= work());
+};
+
+/**
+ * Whether an event may be put again now: after the quiet wait, nobody holds the lock alive and the
+ * load is still `loaded` (its own event did not come back and start it meanwhile).
+ */
+export const stillUntransformed = async (
+  scan: Scan,
+  load: { chartId: string; chartDate: string; runId: string; loadId: string },
+): Promise<boolean> => {
+  await scan.quiet();
+  const lock = await scan.protocol.lockState();
+  if (lock?.holder && !lock.free) return false;
+  return (await scan.records.read(load, load.runId, load.loadId))?.status === 'loaded';
 };
 
 /** Whether a time (ISO text, or a Date) is further back than the grace period. */

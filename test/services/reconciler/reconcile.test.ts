@@ -31,14 +31,18 @@ const settings: ReconcilerSettings = {
   ...defaultReconcilerSettings,
   tracksGoneAfterMs: minutes(90),
   missingTracks: 'dead_lettered',
+  quietLockMs: 70_000,
 };
 
 /** A clock the test moves: the reconciler's "now" against the lake's real write times. */
 const movableClock = () => {
   let offset = 0;
-  const clock: Clock & { advance: (ms: number) => void } = {
+  const clock: Clock & { advance: (ms: number) => void; onSleep?: (ms: number) => Promise<void> } = {
     now: () => new Date(Date.now() + offset),
-    sleep: async () => undefined,
+    sleep: async (ms) => {
+      await clock.onSleep?.(ms);
+      offset += ms;
+    },
     advance: (ms) => void (offset += ms),
   };
   return clock;
@@ -420,5 +424,44 @@ describe('reconcile: the folder store and DuckDB', () => {
     await expect(
       handler({ from: day.chartDate, chart: 'global' }, localContext('reconciler')),
     ).rejects.toThrow(/reconciler event: .*chart/);
+  });
+
+  it('puts no event again while the warehouse is busy, nor when the load’s own event started it during the quiet wait', async () => {
+    const record = await landAndLoad(s);
+    s.published.length = 0;
+    s.clock.advance(minutes(20));
+    const other = '20261120T050000000Z-0the0001';
+    await s.store.put(
+      lakeKeys.transformLock(),
+      JSON.stringify({ batchId: other, acquiredAt: s.clock.now().toISOString() }),
+    );
+
+    const busy = await s.run();
+    expect(busy.findings).toEqual([]);
+    expect(busy.leftAlone).toEqual([
+      expect.objectContaining({
+        loadId: record.loadId,
+        why: expect.stringContaining(`batch ${other} holds the transform lock`),
+      }),
+    ]);
+
+    await s.store.delete(lakeKeys.transformLock());
+    const waits: number[] = [];
+    s.clock.onSleep = async (ms) => {
+      waits.push(ms);
+      // The first copy of "Stage Loaded", handed back by the busy warehouse, comes back meanwhile.
+      await new BatchProtocol(s.store, s.clock).startLoad(record, undefined, work(s));
+    };
+    const raced = await s.run();
+
+    expect(waits).toEqual([70_000]);
+    expect(raced.findings.map((f) => f.kind)).toEqual(['untransformed']);
+    expect(raced.actions).toEqual([
+      expect.objectContaining({
+        kind: 'published_stage_loaded',
+        detail: expect.stringContaining('put nothing'),
+      }),
+    ]);
+    expect(s.published).toEqual([]);
   });
 });
