@@ -68,6 +68,7 @@ describe('Function: reconcilerDeps', () => {
       graceMs: 15 * 60_000,
       tracksGoneAfterMs: (3 * 1800 + 300) * 1000,
       missingTracks: 'dead_lettered',
+      quietLockMs: 70_000,
       staleAfterMs: 26 * 3_600_000,
     });
   });
