@@ -100,7 +100,7 @@ const neverCompleted = (
   }
   const fate =
     missingTracks === 'dead_lettered'
-      ? 'their track messages were dead-lettered'
+      ? 'their track messages were dead-lettered (or never sent)'
       : 'their track messages were lost with the process that held them';
   const reason = `the day never completed: ${what}, and ${fate} (found by the reconciler)`;
   return {
