@@ -88,14 +88,16 @@ export const reloadDay = async (scan: Scan, load: ChartDay & { runId: string }):
 /**
  * Ends loads that nothing will carry on: their stage rows go (invariant 3), and the batch protocol
  * records them `interrupted` with why. The stage first: a record that says `interrupted` promises
- * that its rows are gone.
+ * that its rows are gone. The stage holds a run's rows once (a slice is a run's), so rows that a
+ * newer load of the same run put there (a replay) are that load's, and stay.
  */
 export const interruptLoads = async (
   scan: Scan,
   loads: readonly BatchLoad[],
   reason: string,
 ): Promise<Action[]> => {
-  await scan.deps.warehouse.cleanStage(loads);
+  const owned = await Promise.all(loads.map((load) => sliceOfNewerLoad(scan, load)));
+  await scan.deps.warehouse.cleanStage(loads.filter((_, i) => !owned[i]));
   await scan.protocol.recordInterrupted(loads, reason);
   const subject = (load: BatchLoad) => ({
     chartId: load.chartId,
@@ -103,11 +105,21 @@ export const interruptLoads = async (
     runId: load.runId,
     loadId: load.loadId,
   });
-  return loads.flatMap((load): Action[] => [
-    { kind: 'cleaned_stage', ...subject(load), detail: 'emptied the stage of its rows' },
+  return loads.flatMap((load, i): Action[] => [
+    {
+      kind: 'cleaned_stage',
+      ...subject(load),
+      detail: owned[i]
+        ? 'left the stage: a newer load of the same run holds its rows'
+        : 'emptied the stage of its rows',
+    },
     { kind: 'recorded_interrupted', ...subject(load), detail: `recorded it interrupted: ${reason}` },
   ]);
 };
+
+/** Whether a newer load of the load's own run came since (a replay): the run's stage rows are its. */
+const sliceOfNewerLoad = async (scan: Scan, load: BatchLoad): Promise<boolean> =>
+  (await scan.records.list(load)).some((r) => r.runId === load.runId && r.loadId > load.loadId);
 
 /** Puts "Stage Loaded" on the bus again, as the stage loader announced the load: transform takes it from there. */
 export const publishStageLoaded = async (

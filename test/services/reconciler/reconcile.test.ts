@@ -464,4 +464,25 @@ describe('reconcile: the folder store and DuckDB', () => {
     ]);
     expect(s.published).toEqual([]);
   });
+
+  it('ends a load that a replay of its own run replaced, and leaves the stage rows, which are the replay’s', async () => {
+    const first = await landAndLoad(s);
+    await s.store.delete(lakeKeys.claim(day.chartDate, day.chartId, run1)); // a replay resets the claim…
+    await s.run(); // …and the day loads again: a second load of run1, whose rows replace the first's
+    const rows = await stageRows(s.warehouse);
+    s.clock.advance(minutes(20));
+
+    const report = await s.run();
+
+    expect(report.findings.map((f) => [f.kind, f.loadId])).toEqual([
+      ['superseded_load', first.loadId],
+      ['untransformed', expect.not.stringMatching(first.loadId)],
+    ]);
+    expect(report.actions[0]).toMatchObject({
+      kind: 'cleaned_stage',
+      detail: expect.stringContaining('left the stage'),
+    });
+    expect(await stageRows(s.warehouse)).toBe(rows);
+    expect((await new RunRecords(s.store).list(day)).map((r) => r.status)).toEqual(['interrupted', 'loaded']);
+  });
 });
