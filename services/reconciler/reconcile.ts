@@ -29,6 +29,7 @@ export const reconcileRequestSchema = z
 export type ReconcileRequest = z.input<typeof reconcileRequestSchema>;
 
 const dayMs = 86_400_000;
+const claimsRoot = 'control/claims/';
 const addDays = (date: string, days: number) =>
   new Date(Date.parse(date) + days * dayMs).toISOString().slice(0, 10);
 
@@ -64,7 +65,9 @@ export const reconcile = async (
   // The lock and the stage first, the records after: a load or a batch that starts after these
   // reads is not mistaken for one that ended (see find-leftovers.ts).
   const scan = await newScan(deps);
-  const slices = await stageSlices(deps.warehouse);
+  // A lake that never loaded has no stage to look at (nor, locally, a warehouse file, which looking would create).
+  const loadedBefore = (await deps.store.list(claimsRoot)).length > 0;
+  const slices = loadedBefore ? await stageSlices(deps.warehouse) : [];
   const planned: Planned[] = [...(await findStaleLock(scan))];
   const days = await daysToScan(scan, window, slices);
   for (const day of days) planned.push(...(await findDay(scan, day)));
