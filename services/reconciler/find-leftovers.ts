@@ -47,10 +47,20 @@ export const findUnrequestedBatches = async (scan: Scan, window: Window): Promis
       });
       continue;
     }
-    if (!pastGrace(scan, lastJoin)) {
+    // A batch that expects days (an ingest on AWS) asks for its transform itself when its last
+    // day loads: while one is missing, it may still complete, as long as a day's tracks may arrive.
+    const missingDays =
+      (await scan.batches.expected(batchId)) !== undefined &&
+      !(await scan.batches.hasEveryExpectedDay(batchId));
+    const patience = missingDays
+      ? Math.max(scan.deps.settings.graceMs, scan.deps.settings.tracksGoneAfterMs)
+      : scan.deps.settings.graceMs;
+    if (scan.now - lastJoin.getTime() <= patience) {
       scan.leftAlone.push({
         batchId,
-        why: `a load joined it at ${lastJoin.toISOString()}: its backfill may still be loading days`,
+        why: missingDays
+          ? `a load joined it at ${lastJoin.toISOString()}, and days it expects are missing: they may still load`
+          : `a load joined it at ${lastJoin.toISOString()}: its backfill may still be loading days`,
       });
       continue;
     }

@@ -18,6 +18,7 @@ import {
 } from '../../../services/reconciler/reconcile.js';
 import { lakeKeys, rawPrefix } from '../../../shared/lake/keys.js';
 import { RunRecords } from '../../../shared/lake/run-records.js';
+import { TransformBatches } from '../../../shared/lake/transform-batches.js';
 import { lockTtlMs, TransformLock } from '../../../shared/lake/transform-lock.js';
 import type { Clock } from '../../../shared/ports/clock.js';
 import type { BusEvent } from '../../../shared/ports/event-bus.js';
@@ -484,5 +485,35 @@ describe('reconcile: the folder store and DuckDB', () => {
     });
     expect(await stageRows(s.warehouse)).toBe(rows);
     expect((await new RunRecords(s.store).list(day)).map((r) => r.status)).toEqual(['interrupted', 'loaded']);
+  });
+
+  it('waits longer for a batch that expects days still missing (an ingest on AWS), then requests what it has', async () => {
+    const batchId = '20261120T050000000Z-ba7c0002';
+    await new TransformBatches(s.store).expect({
+      batchId,
+      createdAt: s.clock.now().toISOString(),
+      days: [day, { chartId: 'global', chartDate: '2026-11-21' }],
+    });
+    await landDay(s.store, run1, 'verified');
+    const manifest = JSON.parse((await s.store.get(manifestKey))!.toString('utf8')) as object;
+    await s.store.put(manifestKey, JSON.stringify({ ...manifest, batchId }));
+    s.clock.advance(minutes(20));
+    await s.run(); // the first day loads into the batch; the second never comes
+    s.published.length = 0;
+
+    const waiting = await s.run();
+    expect(waiting.findings).toEqual([]);
+    expect(waiting.leftAlone).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ batchId, why: expect.stringContaining('days it expects are missing') }),
+      ]),
+    );
+
+    s.clock.advance(minutes(90));
+    const report = await s.run();
+    expect(report.findings).toEqual([expect.objectContaining({ kind: 'unrequested_batch', batchId })]);
+    expect(s.published).toEqual([
+      expect.objectContaining({ detailType: 'Transform Requested', detail: { batchId } }),
+    ]);
   });
 });
