@@ -127,6 +127,9 @@ describe.skipIf(!available)('End to end through the AWS adapters (moto, PostgreS
         lakeEventsDeadLetterQueueUrl: 0,
         transformQueueUrl: 0,
         transformDeadLetterQueueUrl: 0,
+        inboxEventsQueueUrl: 0,
+        // No asynchronous invocation failed for good.
+        asyncFailureQueueUrl: 0,
       });
     });
 

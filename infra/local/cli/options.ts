@@ -58,6 +58,23 @@ export const chartDateOption = (flag: string, clock: Clock) =>
 
 export const chartOption = chartId;
 
+/**
+ * `--from`, `--to` and `--chart` of a command that looks at a range of chart days (verify,
+ * reconcile): spread into its schema, and refine it with {@link fromNotAfterTo}.
+ */
+export const dayRangeShape = (clock: Clock) => ({
+  from: chartDateOption('--from', clock).optional(),
+  to: chartDateOption('--to', clock).optional(),
+  chart: chartOption.optional(),
+});
+
+/** The refinement of a {@link dayRangeShape}: `.refine(...fromNotAfterTo)`. */
+export const fromNotAfterTo = [
+  (o: { from?: string | undefined; to?: string | undefined }) =>
+    o.from === undefined || o.to === undefined || o.from <= o.to,
+  { message: '--from must not be after --to' },
+] as const;
+
 /** Parses a command's options with its schema; the first problem becomes a one-sentence UsageError. */
 export const parseOptions = <T>(schema: z.ZodType<T>, options: unknown): T => {
   const parsed = schema.safeParse(options);

@@ -8,8 +8,8 @@ import { parseOrThrow } from '../../../../shared/parse.js';
 import { withPipeline, type CliContext } from '../context.js';
 import { formatReconcile, reconcileExitCode } from '../format-reconcile.js';
 import {
-  chartDateOption,
-  chartOption,
+  dayRangeShape,
+  fromNotAfterTo,
   homeWriter,
   parseOptions,
   UsageError,
@@ -44,17 +44,13 @@ usage or configuration mistake.`;
 const optionsSchema = (context: CliContext) =>
   z
     .object({
-      from: chartDateOption('--from', context.clock).optional(),
-      to: chartDateOption('--to', context.clock).optional(),
-      chart: chartOption.optional(),
+      ...dayRangeShape(context.clock),
       dryRun: z.boolean().default(false),
       json: z.boolean().default(false),
       wait: z.string().optional(),
       ...targetShape,
     })
-    .refine((o) => o.from === undefined || o.to === undefined || o.from <= o.to, {
-      message: '--from must not be after --to',
-    });
+    .refine(...fromNotAfterTo);
 
 /** `chartflow reconcile`: find what lost events left inconsistent, and repair it (docs/reliability.md). */
 export const registerReconcile = (

@@ -16,9 +16,9 @@ import type { ObjectStore } from '../../../../shared/ports/object-store.js';
 import { HomeLock } from '../../home-lock.js';
 import type { CliContext } from '../context.js';
 import {
-  chartDateOption,
-  chartOption,
   commandLine,
+  dayRangeShape,
+  fromNotAfterTo,
   parseOptions,
   UsageError,
   waitOption,
@@ -67,17 +67,13 @@ export const registerVerify = (
       const options = parseOptions(
         z
           .object({
-            from: chartDateOption('--from', context.clock).optional(),
-            to: chartDateOption('--to', context.clock).optional(),
-            chart: chartOption.optional(),
+            ...dayRangeShape(context.clock),
             json: z.boolean().default(false),
             seal: z.boolean().default(false),
             wait: z.string().optional(),
             ...targetShape,
           })
-          .refine((o) => o.from === undefined || o.to === undefined || o.from <= o.to, {
-            message: '--from must not be after --to',
-          }),
+          .refine(...fromNotAfterTo),
         raw,
       );
       if (options.wait !== undefined && !(options.seal && options.target === 'embedded'))

@@ -109,13 +109,16 @@ describe('Class: EcsTransformRunner', () => {
     expect(stop([{ name: 'dbt', exitCode: 124 }])?.message).toBe(
       'dbt was stopped by its time limit (exit code 124); its log says where it was',
     );
-    // It never started: the container's reason, and no exit code.
+    // It never started: the container's reason, and no exit code; an image it could not pull says
+    // how to push it (shared/events/image-pull-failure.ts).
     expect(
       stop(
         [{ name: 'dbt', reason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s)' }],
         'Task failed to start',
       )?.message,
-    ).toBe('CannotPullContainerError: pull image manifest has been retried 5 time(s)');
+    ).toMatch(
+      /^the dbt image of the task is missing from ECR, or could not be pulled: push it with `npm run deploy -- --stage .*ECS said: CannotPullContainerError: pull image manifest has been retried 5 time\(s\)$/,
+    );
     expect(stop([{ name: 'dbt' }], 'Task stopped by user')?.message).toBe('Task stopped by user');
   });
 
