@@ -51,6 +51,18 @@ const landDay = async (
   layout: Layout,
   landing?: Landing,
 ) => {
+  await landChart(store, runId, ids, layout, landing);
+  await landParts(store, runId, ids, [ids.slice(0, 2), ids.slice(2)], layout, landing);
+};
+
+/** A run's chart CSV and manifest (what chart-fetch writes): the day waits for its parts. */
+const landChart = async (
+  store: FsObjectStore,
+  runId: string,
+  ids: string[],
+  layout: Layout,
+  landing?: Landing,
+) => {
   const chartCsv = toStageCsv(
     'chart_songs',
     ids.map((id, i) => ({
@@ -74,7 +86,21 @@ const landDay = async (
     ...landing?.chart,
   };
   await store.put(lakeKeys.manifest(day.chartDate, day.chartId), JSON.stringify(manifest));
-  for (const [index, half] of [ids.slice(0, 2), ids.slice(2)].entries()) {
+};
+
+/**
+ * A run's attribute parts, one per group of its manifest's ids (what track-attributes writes): each
+ * part's CSVs, and its marker where the layout has them.
+ */
+const landParts = async (
+  store: FsObjectStore,
+  runId: string,
+  ids: readonly string[],
+  groups: readonly (readonly string[])[],
+  layout: Layout,
+  landing?: Landing,
+) => {
+  for (const [index, half] of groups.entries()) {
     const part = partName(runId, half);
     const artistsCsv = toStageCsv(
       'song_artists',
@@ -185,6 +211,38 @@ describe.each<Layout>(['verified', 'keys', 'files'])(
       expect(await handler(events.at(-1)!, localContext('stage-loader'))).toEqual([
         { outcome: 'incomplete', day, missing: 1 },
       ]);
+    });
+
+    it("loads a new run of a day with its own parts only, where an earlier run's parts hold the same tracks", async () => {
+      // The earlier run, loaded: parts of t1,t2 and t3,t4.
+      await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4'], layout);
+      await handler(events.at(-1)!, localContext('stage-loader'));
+      await warehouse.cleanStage([{ runId: 'run-000001', ...day }]);
+      // A new run of the same day charts t1, t2 and t9. The earlier run's parts cover t1 and t2,
+      // and must not count: until its own parts land, the new run misses all three.
+      const ids = ['t1', 't2', 't9'];
+      await landChart(store, 'run-000002', ids, layout);
+      expect(await handler(events.at(-1)!, localContext('stage-loader'))).toEqual([
+        { outcome: 'incomplete', day, missing: 3 },
+      ]);
+      await landParts(store, 'run-000002', ids, [['t9']], layout);
+      expect(await handler(events.at(-1)!, localContext('stage-loader'))).toEqual([
+        { outcome: 'incomplete', day, missing: 2 },
+      ]);
+      // Its own parts complete: the load holds the new run's rows, and no row of the earlier run.
+      await landParts(store, 'run-000002', ids, [['t1', 't2']], layout);
+      expect(await handler(events.at(-1)!, localContext('stage-loader'))).toMatchObject([
+        { outcome: 'loaded', runId: 'run-000002' },
+      ]);
+      for (const table of ['chart_songs', 'song_attributes', 'song_artists']) {
+        const rows = await warehouse.query<{ run_id: string; track_id: string }>(
+          `select run_id, track_id from stage.${table} order by track_id`,
+        );
+        expect({ table, rows }).toEqual({
+          table,
+          rows: ids.map((track_id) => ({ run_id: 'run-000002', track_id })),
+        });
+      }
     });
 
     it('refuses an event that is not an S3 event, naming what is wrong', async () => {
