@@ -77,6 +77,14 @@ describe('Class: LookupSession', () => {
     expect(sessionOn(daysAfter(learned, featuresRecheckDays), learned).needingFeatures()).toEqual(['b', 'c']);
   });
 
+  it('trusts an absence learned on 2026-01-10 on the 29th day after, and asks again on the 30th and 31st', () => {
+    // Dates written out, not derived from the constant: a change of the 30 days fails here.
+    const learned = '2026-01-10';
+    expect(sessionOn('2026-02-08', learned).needingFeatures()).toEqual(['b']); // 29 days
+    expect(sessionOn('2026-02-09', learned).needingFeatures()).toEqual(['b', 'c']); // 30 days
+    expect(sessionOn('2026-02-10', learned).needingFeatures()).toEqual(['b', 'c']); // 31 days
+  });
+
   it('says a recorded absence on the row, once, with its reason as recorded', () => {
     const session = sessionOn(day);
     session.recallKnownAbsences();
