@@ -22,6 +22,7 @@ import { measureLambdaBundles } from './lambda-bundles.js';
 import { median, timeCommand } from './measure.js';
 import { seconds, table, withPipeline } from './pipeline.js';
 import { requestCounts } from './requests.js';
+import { judge, type Figure } from './verdicts.js';
 
 /**
  * `npm run bench`: every performance figure of docs/benchmark.md, measured on the embedded default
@@ -52,15 +53,6 @@ const quick = argv.includes('--quick');
 const runs = quick
   ? { start: 3, warmDays: 2, year: 1, month: 1, init: 5, report: 2 }
   : { start: 10, warmDays: 5, year: 3, month: 3, init: 20, report: 5 };
-
-/** One figure of the table: what was measured, over how many runs, against its budget. */
-interface Figure {
-  readonly figure: string;
-  readonly value: number;
-  readonly unit: 'ms' | 'bytes' | 'ratio' | 'requests';
-  readonly budget: number;
-  readonly runs: number;
-}
 
 const figures: Figure[] = [];
 const show = (value: number, unit: Figure['unit']): string =>
@@ -298,7 +290,7 @@ for (const c of requests.counts) {
 const git = async (...args: string[]) => (await run('git', args, { cwd: root })).stdout.trim();
 const commit = await git('rev-parse', '--short', 'HEAD').catch(() => 'unknown');
 const dirty = (await git('status', '--porcelain', '--untracked-files=no').catch(() => '')) !== '';
-const verdicts = figures.map((f) => ({ ...f, pass: f.value <= f.budget }));
+const { verdicts, summary, exitCode } = judge(figures);
 section(`Every figure against its budget, at commit ${commit}${dirty ? ' (with uncommitted changes)' : ''}`);
 console.log(
   table([
@@ -312,8 +304,7 @@ console.log(
     ]),
   ]),
 );
-const failed = verdicts.filter((f) => !f.pass).length;
-console.log(`\n${failed === 0 ? 'Every budget is met.' : `${failed} budget(s) NOT met.`}`);
+console.log(`\n${summary}`);
 if (!quick) {
   await writeFile(
     path.join(root, 'bench', 'results.json'),
@@ -321,4 +312,4 @@ if (!quick) {
   );
   console.log('Written to bench/results.json.');
 }
-process.exitCode = failed === 0 ? 0 : 1;
+process.exitCode = exitCode;
