@@ -113,6 +113,9 @@ export class DbtWorker {
     const child = this.#child;
     if (!child) return;
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    // Waiting for it to exit is work: held, or a Node with nothing else to do (no sandbox, a real
+    // Spotify) would end first, with this promise unsettled (exit code 13).
+    holdOpen(child, true);
     (child.stdin as Writable).end();
     if (this.#nextId === 1) this.signal('SIGTERM');
     await exited;

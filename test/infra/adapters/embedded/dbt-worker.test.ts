@@ -145,6 +145,26 @@ describe('Class: DbtWorker', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
   });
 
+  it('keeps Node running until the worker has exited on close, when nothing else holds it', async () => {
+    // A process with nothing but the worker (a CLI against a real Spotify: no sandbox thread)
+    // closes it after a command: Node must wait for the exit, not end with close() unsettled (13).
+    const slowExit = path.join(folder, 'slow_exit.py');
+    await writeFile(slowExit, `${standIn}\nimport time\ntime.sleep(1)\n`);
+    const script = `
+      import { DbtWorker } from ${JSON.stringify(path.resolve('infra/adapters/embedded/dbt-worker.ts'))};
+      const worker = new DbtWorker({ python: 'python3', script: ${JSON.stringify(slowExit)}, env: { PATH: process.env.PATH }, maxOutputLength: 1024, workDir: 'x' });
+      await worker.parse(['0']);
+      await worker.close();
+      console.log('closed');
+    `;
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { timeout: 20_000 },
+    );
+    expect(stdout.trim()).toBe('closed');
+  });
+
   it('starts its process before any command, and stops one never asked anything at once on close', async () => {
     // dbt's import is slow: a worker started early (a command that may not transform after all)
     // must not hold the command's end until the import is done.
