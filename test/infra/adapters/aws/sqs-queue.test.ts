@@ -27,6 +27,13 @@ const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 const timeScale = 25;
 const toSeconds = (ms: number) => Math.ceil(ms / 1000);
 
+/** The error a promise rejects with, or undefined if it resolves. */
+const caught = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+
 /** A client that counts the requests of one command. */
 const countingClient = (moto: Moto, commandName: string) => {
   const client = new SQSClient(moto.clientConfig);
@@ -179,12 +186,79 @@ describe.skipIf(!available)('SqsQueue and SqsEventSource on moto', () => {
       await expect(queue.changeVisibility('not-a-receipt-handle', 10)).resolves.toBeUndefined();
     });
 
+    it('rounds a visibility timeout up to whole seconds, as SQS counts them', async () => {
+      const { url } = await createQueue(uniqueName('round'), { VisibilityTimeout: '30' });
+      const timeouts: unknown[] = [];
+      const noting = new SQSClient(moto.clientConfig);
+      noting.middlewareStack.add(
+        (next) => async (args) => {
+          timeouts.push((args.input as { VisibilityTimeout?: number }).VisibilityTimeout);
+          return next(args);
+        },
+        { step: 'initialize', name: 'noteVisibilityTimeout' },
+      );
+      const queue = new SqsQueue({ client: noting, queueUrl: url });
+      await client.send(
+        new SendMessageBatchCommand({ QueueUrl: url, Entries: [{ Id: 'a', MessageBody: 'a' }] }),
+      );
+      const [message] = await receiveAll(url);
+      await queue.changeVisibility(message!.ReceiptHandle!, 0.25);
+      expect(timeouts).toEqual([1]);
+      // Hidden for a second, not 0.25 s rounded down to "visible at once".
+      expect(await receiveAll(url)).toEqual([]);
+    });
+
     it('rejects malformed options and visibility timeouts', async () => {
       expect(() => new SqsQueue({ client, queueUrl: 'not a url' })).toThrow(ConfigError);
       expect(() => new SqsQueue({ client: {} as SQSClient, queueUrl: 'http://q' })).toThrow(/client/);
       const queue = new SqsQueue({ client, queueUrl: 'http://127.0.0.1:1/000000000000/q' });
       await expect(queue.changeVisibility('h', 43_201)).rejects.toThrow(RangeError);
       await expect(queue.changeVisibility('h', -1)).rejects.toThrow(RangeError);
+    });
+
+    it('fails at once with a PermanentError naming the queue when it does not exist (QueueDoesNotExist)', async () => {
+      const { url } = await createQueue(uniqueName('deleted'));
+      await client.send(new DeleteQueueCommand({ QueueUrl: url }));
+      const counted = countingClient(moto, 'SendMessageBatchCommand');
+      const queue = new SqsQueue({ client: counted.client, queueUrl: url });
+      const sent = await caught(queue.send([{ id: 'a', body: 'A' }]));
+      expect(sent).toBeInstanceOf(PermanentError);
+      expect(sent).not.toBeInstanceOf(RetryableError);
+      expect(sent?.message).toMatch(
+        /SendMessageBatch .*\/deleted-\w+ failed: .*QueueDoesNotExist \(HTTP 400\)/,
+      );
+      expect(counted.counter.requests).toBe(1);
+      const changed = await caught(queue.changeVisibility('h', 5));
+      expect(changed).toBeInstanceOf(PermanentError);
+      expect(changed?.message).toMatch(/ChangeMessageVisibility .*\/deleted-\w+ failed: .*QueueDoesNotExist/);
+    });
+
+    it('fails at once with a PermanentError when SQS refuses the batch (InvalidBatchEntryId, BatchRequestTooLong)', async () => {
+      const { url } = await createQueue(uniqueName('refused'));
+      const counted = countingClient(moto, 'SendMessageBatchCommand');
+      const queue = new SqsQueue({ client: counted.client, queueUrl: url });
+      const badId = await caught(queue.send([{ id: 'day.2025-01-02', body: 'A' }]));
+      expect(badId).toBeInstanceOf(PermanentError);
+      expect(badId).not.toBeInstanceOf(RetryableError);
+      expect(badId?.message).toMatch(/SendMessageBatch .*\/refused-\w+ failed: .*InvalidBatchEntryId/);
+      // Over SQS's largest message (1 MiB): sent alone, and refused whole.
+      const tooLong = await caught(queue.send([{ id: 'big', body: 'x'.repeat(1024 * 1024 + 1) }]));
+      expect(tooLong).toBeInstanceOf(PermanentError);
+      expect(tooLong).not.toBeInstanceOf(RetryableError);
+      expect(tooLong?.message).toMatch(/SendMessageBatch .*BatchRequestTooLong/);
+      expect(counted.counter.requests).toBe(2);
+      expect(await receiveAll(url)).toEqual([]);
+    });
+
+    it('fails with a PermanentError when SQS refuses a visibility timeout past 12 hours since the receive', async () => {
+      const { url } = await createQueue(uniqueName('too-long'));
+      const queue = new SqsQueue({ client, queueUrl: url });
+      await queue.send([{ id: 'a', body: 'a' }]);
+      const [message] = await receiveAll(url);
+      // 43200 s is allowed by itself, but counts from the receive, a few milliseconds ago.
+      const refused = await caught(queue.changeVisibility(message!.ReceiptHandle!, 43_200));
+      expect(refused).toBeInstanceOf(PermanentError);
+      expect(refused?.message).toMatch(/ChangeMessageVisibility .*InvalidParameterValue.*VisibilityTimeout/);
     });
   });
 
@@ -239,13 +313,17 @@ describe.skipIf(!available)('SqsQueue and SqsEventSource on moto', () => {
   });
 });
 
-describe('Class: SqsQueue (errors)', () => {
+// Answers moto never gives: its SendMessageBatch fails no entry the adapter can send (only a bad
+// DelaySeconds, which it never sets), it never throttles, and it answers every stale handle
+// ReceiptHandleIsInvalid (the test on moto above). docs/testing.md says which.
+describe('Class: SqsQueue (errors moto does not give)', () => {
   const client = new SQSClient({ region: 'us-east-1' });
   const mock = mockClient(client);
   const queueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/tracks';
   afterEach(() => mock.reset());
   afterAll(() => mock.restore());
 
+  // moto fails no entry for a reason of its own (SenderFault false).
   it('sends again only the entries SQS failed, until they pass', async () => {
     mock
       .on(SendMessageBatchCommand)
@@ -264,6 +342,7 @@ describe('Class: SqsQueue (errors)', () => {
     expect(calls).toEqual([['a', 'b'], ['b']]);
   });
 
+  // moto fails no entry for a reason of its own (SenderFault false).
   it('gives up on entries that keep failing with a RetryableError naming them and their codes', async () => {
     mock.on(SendMessageBatchCommand).resolves({
       Successful: [],
@@ -278,6 +357,7 @@ describe('Class: SqsQueue (errors)', () => {
     expect(mock.commandCalls(SendMessageBatchCommand)).toHaveLength(4);
   });
 
+  // moto refuses an entry (not the request) only for a DelaySeconds, which the adapter never sends.
   it('fails at once with a PermanentError when SQS refuses an entry (sender fault)', async () => {
     mock.on(SendMessageBatchCommand).resolves({
       Successful: [{ Id: 'a', MessageId: '1', MD5OfMessageBody: 'x' }],
@@ -297,7 +377,8 @@ describe('Class: SqsQueue (errors)', () => {
     expect(mock.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
   });
 
-  it('wraps a failed request, retryable or not, naming the queue', async () => {
+  // moto never throttles; its refusals (QueueDoesNotExist, InvalidBatchEntryId) are tested on it above.
+  it('wraps a throttled request in a RetryableError naming the queue', async () => {
     mock.on(SendMessageBatchCommand).rejects(
       Object.assign(new Error('Rate exceeded'), {
         name: 'RequestThrottled',
@@ -310,23 +391,12 @@ describe('Class: SqsQueue (errors)', () => {
         message: expect.stringMatching(/SendMessageBatch.*tracks.*RequestThrottled/),
       }),
     );
-    mock.on(ChangeMessageVisibilityCommand).rejects(
-      Object.assign(new Error('denied'), {
-        name: 'AccessDenied',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 403 },
-      }),
-    );
-    await expect(new SqsQueue({ client, queueUrl }).changeVisibility('h', 5)).rejects.toThrow(PermanentError);
   });
 
-  it('rounds a visibility timeout up to whole seconds; SQS reports a stale handle in several ways', async () => {
+  // moto answers every stale handle ReceiptHandleIsInvalid; SQS also answers these two.
+  it('takes the other ways SQS reports a stale handle as nothing to change, and no other error', async () => {
     const queue = new SqsQueue({ client, queueUrl });
-    mock.on(ChangeMessageVisibilityCommand).resolves({});
-    await queue.changeVisibility('h', 0.25);
-    expect(mock.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input.VisibilityTimeout).toBe(1);
     for (const [name, message] of [
-      ['ReceiptHandleIsInvalid', 'The input receipt handle is invalid'],
       ['MessageNotInflight', 'Message not inflight'],
       [
         'InvalidParameterValue',
@@ -340,13 +410,5 @@ describe('Class: SqsQueue (errors)', () => {
         );
       await expect(queue.changeVisibility('h', 5)).resolves.toBeUndefined();
     }
-    mock.on(ChangeMessageVisibilityCommand).rejects(
-      Object.assign(new Error('Value 99999 for parameter VisibilityTimeout is invalid'), {
-        name: 'InvalidParameterValue',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 400 },
-      }),
-    );
-    await expect(queue.changeVisibility('h', 5)).rejects.toThrow(PermanentError);
   });
 });
