@@ -21,6 +21,8 @@ export default tseslint.config(
       '.esbuild/',
       'dist/',
       'coverage/',
+      '.stryker-tmp/',
+      'reports/',
     ],
   },
   js.configs.recommended,
