@@ -139,7 +139,7 @@ const survivorLines = (files: ReadonlyMap<string, readonly Mutant[]>): string[] 
       .filter((mutant) => mutant.status === 'Survived' || mutant.status === 'NoCoverage')
       .sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column);
     if (left.length === 0) continue;
-    lines.push(`#### \`${file}\` (${left.length})`, '', '| where | status | mutator | replacement |', '| --- | --- | --- | --- |');
+    lines.push(`##### \`${file}\` (${left.length})`, '', '| where | status | mutator | replacement |', '| --- | --- | --- | --- |');
     for (const mutant of left) {
       const where = `${file}:${mutant.location.start.line}:${mutant.location.start.column}`;
       lines.push(`| ${where} | ${mutant.status} | ${mutant.mutatorName} | ${cell(mutant.replacement ?? '')} |`);
@@ -154,17 +154,17 @@ export const summarize = ({ report, scope, date, commit, reportPath }: SummaryIn
   const files = new Map(Object.entries(report.files).map(([file, entry]) => [file, entry.mutants]));
   const measured = [...files.keys()].sort();
   return [
-    '## Last measured',
+    '### Last measured',
     '',
     `Written by \`npm run mutation\` (\`bin/mutation-summary.ts\`) on ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC, at commit \`${commit}\`, from \`${reportPath}\`.`,
     '',
     ...scopeLines(measured, scope),
     '',
-    '### Score per folder',
+    '#### Score per folder',
     '',
     ...folderTable(files),
     '',
-    '### Surviving mutants by file',
+    '#### Surviving mutants by file',
     '',
     'Survived: a test ran the mutant and passed. NoCoverage: no test of the mutation run reaches it.',
     '',
