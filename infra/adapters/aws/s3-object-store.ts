@@ -52,8 +52,11 @@ const isConditionalConflict = (error: unknown) =>
 const conflictRetries = { retries: 5, minTimeout: 50, maxTimeout: 1_000, randomize: true } as const;
 const isPreconditionFailed = (error: unknown) =>
   awsErrorName(error) === 'PreconditionFailed' || awsErrorStatus(error) === 412;
-// An `If-Match` on a key that has no object is answered 404: the version read is gone.
-const isMissing = (error: unknown) => awsErrorName(error) === 'NoSuchKey' || awsErrorStatus(error) === 404;
+// An `If-Match` on a key that has no object is answered 404: the version read is gone. A missing
+// bucket is answered 404 too, but says NoSuchBucket: that is no version gone, it is a failure.
+const isMissing = (error: unknown) =>
+  awsErrorName(error) !== 'NoSuchBucket' &&
+  (awsErrorName(error) === 'NoSuchKey' || awsErrorStatus(error) === 404);
 // S3 quotes ETags; the port carries the bare md5, as event notifications do.
 const bareEtag = (etag: string) => etag.replace(/"/g, '');
 

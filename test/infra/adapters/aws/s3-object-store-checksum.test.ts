@@ -273,6 +273,7 @@ describe('S3ObjectStore.checksum (answers moto does not give)', () => {
     });
   });
 
+  // moto checks no IAM policy here, and answers HeadObject only 200 or 404 (a missing bucket too).
   it('names HeadObject, the bucket and the key when S3 refuses it', async () => {
     mock.on(HeadObjectCommand).rejects(
       Object.assign(new Error('Forbidden'), {
