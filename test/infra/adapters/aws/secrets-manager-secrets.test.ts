@@ -96,6 +96,28 @@ describe.skipIf(!available)('Class: SecretsManagerSecrets (moto)', () => {
     expect(counted.counter.gets).toBe(1);
   });
 
+  it('answers undefined for a secret that holds no value yet (ResourceNotFoundException)', async () => {
+    const id = `chartflow/test/no-value-${randomUUID().slice(0, 8)}`;
+    await client.send(new CreateSecretCommand({ Name: id }));
+    const secrets = new SecretsManagerSecrets({ client, secretIds: { [SecretName.spotify]: id } });
+    expect(await secrets.get(SecretName.spotify)).toBeUndefined();
+  });
+
+  it('fails with a PermanentError naming the secret when it is scheduled for deletion (InvalidRequestException)', async () => {
+    const secretIds = await createSecrets({ [SecretName.spotify]: 'value' });
+    await client.send(new DeleteSecretCommand({ SecretId: secretIds.spotify, RecoveryWindowInDays: 7 }));
+    const secrets = new SecretsManagerSecrets({ client, secretIds });
+    const error = await secrets.get(SecretName.spotify).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error).not.toBeInstanceOf(RetryableError);
+    expect(error?.message).toMatch(
+      new RegExp(`"spotify" \\(${secretIds.spotify}\\) failed: InvalidRequestException \\(HTTP 400\\)`),
+    );
+  });
+
   it('asks nothing for a name that maps to no secret id', async () => {
     const counted = countingClient(moto);
     const secrets = new SecretsManagerSecrets({ client: counted.client, secretIds: {} });
@@ -111,7 +133,8 @@ describe.skipIf(!available)('Class: SecretsManagerSecrets (moto)', () => {
   });
 });
 
-describe('Class: SecretsManagerSecrets (errors)', () => {
+// Answers moto never gives: it checks no IAM policy here, and has no server faults.
+describe('Class: SecretsManagerSecrets (errors moto does not give)', () => {
   const serviceError = (name: string, status: number, fault: 'client' | 'server') =>
     Object.assign(new Error(`${name} happened`), {
       name,
