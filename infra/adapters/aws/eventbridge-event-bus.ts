@@ -1,6 +1,6 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod';
-import { ConfigError, RetryableError } from '../../../shared/errors.js';
+import { ConfigError, PermanentError, RetryableError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/parse.js';
 import type { BusEvent, EventBus } from '../../../shared/ports/event-bus.js';
 import { awsError } from './aws-errors.js';
@@ -31,10 +31,25 @@ const answerSchema = z.object({
     .default([]),
 });
 
+// The entry error codes EventBridge documents as not worth another try (PutEventsResultEntry):
+// the same entry would fail again. Any other code (InternalFailure, ThrottlingException, one not
+// documented yet) is tried again.
+const refusedCodes = new Set([
+  'AccessDeniedException',
+  'InvalidAccountIdException',
+  'InvalidArgument',
+  'MalformedDetail',
+  'RedactionFailure',
+  'NotAuthorizedForSourceException',
+  'NotAuthorizedForDetailTypeException',
+]);
+
 /**
  * Publishes domain events to an EventBridge bus with PutEvents; the bus's rules route them. A
  * failed entry (EventBridge reports those in the answer, not as an error) throws a
- * {@link RetryableError}, so that the work that published it is done again.
+ * {@link RetryableError}, so that the work that published it is done again; an entry EventBridge
+ * refuses for good (`InvalidArgument`, `MalformedDetail`, a missing permission) throws a
+ * {@link PermanentError}, as a failed request does unless it is throttled or a server fault.
  */
 export class EventBridgeEventBus implements EventBus {
   /** The bus's name or ARN. */
@@ -52,6 +67,7 @@ export class EventBridgeEventBus implements EventBus {
    * PutEvents with one entry: `source`, `detailType`, and `detail` as JSON.
    *
    * @throws {RetryableError} if EventBridge reports the entry failed, naming its error code and message.
+   * @throws {PermanentError} if EventBridge refuses the entry for good, or the request (a missing bus).
    */
   async publish(event: BusEvent): Promise<void> {
     const what = `EventBridge PutEvents "${event.detailType}" from ${event.source} to ${this.eventBusName}`;
@@ -74,9 +90,11 @@ export class EventBridgeEventBus implements EventBus {
     }
     const parsed = parseOrThrow(answerSchema, answer, what);
     if (parsed.FailedEntryCount === 0) return;
-    const reasons = parsed.Entries.filter((e) => e.ErrorCode !== undefined)
-      .map((e) => `${e.ErrorCode}: ${e.ErrorMessage ?? '(no message)'}`)
-      .join('; ');
+    const failed = parsed.Entries.filter((e) => e.ErrorCode !== undefined);
+    const reasons = failed.map((e) => `${e.ErrorCode}: ${e.ErrorMessage ?? '(no message)'}`).join('; ');
+    if (failed.length > 0 && failed.every((e) => refusedCodes.has(e.ErrorCode ?? ''))) {
+      throw new PermanentError(`${what}: EventBridge refused the entry: ${reasons}`);
+    }
     throw new RetryableError(`${what}: the entry failed: ${reasons || 'no reason given'}`);
   }
 }
