@@ -252,7 +252,7 @@ describe('Class: S3ObjectStore (answers moto does not give)', () => {
       $metadata: { httpStatusCode: status },
     });
 
-  // moto handles one request at a time, so a conditional write never meets another in flight (409).
+  // moto has no 409 ConditionalRequestConflict: it settles concurrent conditional writes at once.
   it('asks again while S3 answers 409 ConditionalRequestConflict, until it answers 412 or 200', async () => {
     mock
       .on(PutObjectCommand)
