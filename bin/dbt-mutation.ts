@@ -15,6 +15,7 @@ import { format, resolveConfig } from 'prettier';
 import * as z from 'zod';
 import { parseJsonOrThrow, parseOrThrow } from '../shared/parse.js';
 import { stageDdl } from '../infra/adapters/sql/stage-ddl.js';
+import { stageSchema, stageTableNames } from '../shared/records/stage-tables.js';
 import { applyMutation, dbtMutations, type DbtMutation } from './dbt-mutations.js';
 import { dbtSection, replaceDbtSection, type MutationResult } from './dbt-mutation-report.js';
 
@@ -108,7 +109,24 @@ const prepareBase = async (workRoot: string): Promise<string> => {
       `the unit tests do not pass on the unmutated project (failed: ${baseline.failed.join(', ') || 'none'}; errored: ${baseline.errored.join(', ') || 'none'}):\n${baseline.output.slice(-4000)}`,
     );
   }
+  // The scenario must pass on the unmutated project, in a copy (it writes to the warehouse).
+  const check = path.join(workRoot, 'scenario-baseline');
+  await copyBase(base, check);
+  const scenario = await mergeScenario(check);
+  await rm(check, { recursive: true, force: true });
+  if (scenario !== undefined)
+    throw new Error(`the merge scenario fails on the unmutated project: ${scenario}`);
   return base;
+};
+
+/** A fresh copy of the base project and warehouse in `workDir`. */
+const copyBase = async (base: string, workDir: string): Promise<void> => {
+  await mkdir(workDir, { recursive: true });
+  await copyProject(path.join(base, 'dbt'), workDir);
+  for (const suffix of ['', '.wal']) {
+    const file = path.join(base, `warehouse.duckdb${suffix}`);
+    if (existsSync(file)) await cp(file, path.join(workDir, `warehouse.duckdb${suffix}`));
+  }
 };
 
 interface UnitTestOutcome {
@@ -121,8 +139,13 @@ interface UnitTestOutcome {
 const unitTestOutcome = async (workDir: string): Promise<UnitTestOutcome> => {
   const run = await runDbt(workDir, ['test', '--select', 'test_type:unit']);
   const resultsPath = path.join(workDir, 'target', 'run_results.json');
+  // No results at all: dbt stopped before running a test (the project does not parse).
   if (!existsSync(resultsPath)) {
-    throw new Error(`dbt test wrote no ${resultsPath} (exit ${run.exitCode}):\n${run.output.slice(-4000)}`);
+    return {
+      failed: [],
+      errored: [`dbt test (exit ${run.exitCode}, no run_results.json)`],
+      output: run.output,
+    };
   }
   const { results } = parseJsonOrThrow(runResultsSchema, await readFile(resultsPath, 'utf8'), resultsPath);
   if (results.length === 0)
@@ -132,6 +155,66 @@ const unitTestOutcome = async (workDir: string): Promise<UnitTestOutcome> => {
   return { failed: named('fail'), errored: named('error'), output: run.output };
 };
 
+/** Runs SQL statements, each with its parameters, on the DuckDB warehouse of `workDir`. */
+const onWarehouse = async <T>(
+  workDir: string,
+  work: (
+    run: (sql: string, values?: (string | number)[]) => Promise<Record<string, unknown>[]>,
+  ) => Promise<T>,
+): Promise<T> => {
+  const instance = await DuckDBInstance.create(path.join(workDir, 'warehouse.duckdb'));
+  const connection = await instance.connect();
+  try {
+    return await work(async (sql, values) => (await connection.runAndReadAll(sql, values)).getRowObjectsJS());
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+};
+
+/** A chart_songs stage row of the merge scenario: [chart_id, run_id, extracted_at, position, track_id]. */
+type ScenarioRow = [string, string, string, number, string];
+
+const stageDay = async (workDir: string, rows: readonly ScenarioRow[]): Promise<void> =>
+  onWarehouse(workDir, async (run) => {
+    for (const table of stageTableNames) await run(`delete from ${stageSchema}.${table}`);
+    for (const [chartId, runId, extractedAt, position, trackId] of rows) {
+      await run(
+        `insert into ${stageSchema}.chart_songs (chart_id, chart_date, run_id, extracted_at, position, track_id, track_name, artist_names, source)
+         values ($1, cast('2024-01-01' as date), $2, cast($3 as timestamp), $4, $5, $5, 'artist', 'sandbox')`,
+        [chartId, runId, extractedAt, position, trackId],
+      );
+    }
+  });
+
+/**
+ * The merge scenario (docs/mutation.md, "dbt"): builds fct_chart_entries from one day of two
+ * charts, then from a replay of the first chart's day without t2. The fact must then hold exactly
+ * global's t1 and us's t1. Returns what was wrong, or undefined.
+ */
+const mergeScenario = async (workDir: string): Promise<string | undefined> => {
+  const days: ScenarioRow[][] = [
+    [
+      ['global', 'run-1', '2024-01-01 06:00:00', 1, 't1'],
+      ['global', 'run-1', '2024-01-01 06:00:00', 2, 't2'],
+      ['us', 'run-1', '2024-01-01 06:00:00', 1, 't1'],
+    ],
+    [['global', 'run-2', '2024-01-02 06:00:00', 1, 't1']],
+  ];
+  for (const rows of days) {
+    await stageDay(workDir, rows);
+    const build = await runDbt(workDir, ['run', '--select', 'fct_chart_entries']);
+    if (build.exitCode !== 0) return `dbt run failed: ${build.output.slice(-2000)}`;
+  }
+  const found = await onWarehouse(workDir, (run) =>
+    run(`select chart_id || '/' || track_id as entry from marts.fct_chart_entries order by 1`),
+  );
+  const entries = found.map((row) => String(row.entry)).join(', ');
+  return entries === 'global/t1, us/t1'
+    ? undefined
+    : `after the replay the fact holds ${entries || 'nothing'}`;
+};
+
 /** Applies one mutation to a fresh copy of the base and runs the unit tests on it. */
 const runMutation = async (
   base: string,
@@ -139,18 +222,15 @@ const runMutation = async (
   mutation: DbtMutation,
 ): Promise<MutationResult> => {
   const workDir = path.join(workRoot, mutation.id);
-  await mkdir(workDir, { recursive: true });
-  await copyProject(path.join(base, 'dbt'), workDir);
-  for (const suffix of ['', '.wal']) {
-    const file = path.join(base, `warehouse.duckdb${suffix}`);
-    if (existsSync(file)) await cp(file, path.join(workDir, `warehouse.duckdb${suffix}`));
-  }
+  await copyBase(base, workDir);
   const modelPath = path.join(workDir, 'dbt', mutation.file);
   await writeFile(modelPath, applyMutation(await readFile(modelPath, 'utf8'), mutation));
   const outcome = await unitTestOutcome(workDir);
+  const scenario = mutation.mergeScenario ? await mergeScenario(workDir) : undefined;
   await rm(workDir, { recursive: true, force: true });
-  if (outcome.failed.length > 0) return { mutation, status: 'caught', killedBy: outcome.failed };
+  const killedBy = [...outcome.failed, ...(scenario === undefined ? [] : [`merge scenario: ${scenario}`])];
   if (outcome.errored.length > 0) return { mutation, status: 'broken', killedBy: outcome.errored };
+  if (killedBy.length > 0) return { mutation, status: 'caught', killedBy };
   return { mutation, status: 'survived', killedBy: [] };
 };
 
@@ -159,11 +239,11 @@ const problemsOf = (results: readonly MutationResult[]): string[] =>
   results.flatMap(({ mutation, status }) => {
     if (status === 'broken')
       return [`${mutation.id}: the mutated model does not run (a mutation must give valid SQL)`];
-    if (status === 'survived' && !mutation.survives) return [`${mutation.id}: survived (${mutation.change})`];
-    if (status === 'caught' && mutation.survives) {
-      return [
-        `${mutation.id}: listed as "${mutation.survives.kind}" but a unit test caught it: correct the list`,
-      ];
+    if (status === 'survived' && mutation.equivalent === undefined) {
+      return [`${mutation.id}: survived (${mutation.change})`];
+    }
+    if (status === 'caught' && mutation.equivalent !== undefined) {
+      return [`${mutation.id}: listed as equivalent but caught: correct the list`];
     }
     return [];
   });

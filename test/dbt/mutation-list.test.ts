@@ -24,8 +24,8 @@ describe('the dbt mutation list', () => {
   it('names each mutation once, and gives every expected survivor a reason', () => {
     const ids = dbtMutations.map((m) => m.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const mutation of dbtMutations.filter((m) => m.survives)) {
-      expect(mutation.survives?.reason.length, mutation.id).toBeGreaterThan(20);
+    for (const mutation of dbtMutations.filter((m) => m.equivalent !== undefined)) {
+      expect(mutation.equivalent?.length, mutation.id).toBeGreaterThan(20);
     }
   });
 
@@ -48,18 +48,20 @@ describe('the dbt mutation list', () => {
 
 describe('the dbt section of docs/mutation.md', () => {
   const results: MutationResult[] = [
-    { mutation: dbtMutations.find((m) => !m.survives)!, status: 'caught', killedBy: ['a_unit_test'] },
-    { mutation: dbtMutations.find((m) => m.survives?.kind === 'equivalent')!, status: 'survived', killedBy: [] },
+    { mutation: dbtMutations.find((m) => !m.equivalent)!, status: 'caught', killedBy: ['a_unit_test'] },
+    { mutation: dbtMutations.find((m) => m.equivalent)!, status: 'survived', killedBy: [] },
+    { mutation: dbtMutations.find((m) => m.mergeScenario)!, status: 'caught', killedBy: ['merge scenario: x'] },
   ];
   const section = dbtSection(results);
 
   it('gives the figure and a row for each mutation', () => {
     expect(section).toMatch(/^## dbt\n/);
-    expect(section).toContain('**1/2 caught**');
-    expect(section).toContain('1 equivalent, 0 beyond unit tests');
-    expect(section).toContain('0 unexplained');
-    expect(section).toContain('`a_unit_test`');
-    expect(section).toContain(results[1]!.mutation.survives!.reason.slice(0, 40));
+    expect(section).toContain('**2/3 caught** (1 by the dbt unit tests, 1 by the merge scenario)');
+    expect(section).toContain('of the 1 others, 1 equivalent, 0 unexplained');
+    expect(section).toContain('| `a_unit_test` |');
+    expect(section).toContain('| merge scenario: x |');
+    expect(section).toContain(results[1]!.mutation.equivalent!.slice(0, 40));
+    expect(section.split('\n').filter((line) => line.startsWith('| ') && line.includes('| `'))).toHaveLength(3);
   });
 
   it('replaces only its own section, and keeps the sections around it', () => {
