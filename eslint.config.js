@@ -48,7 +48,7 @@ export default tseslint.config(
   },
   {
     // Tools load their config files through a default export.
-    files: ['*.config.{js,ts}'],
+    files: ['*.config.{js,mjs,ts}'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -69,11 +69,12 @@ export const tally = (files: ReadonlyArray<readonly Mutant[]>): Tally => {
 };
 
 /** The issue's targets (issue 17): a group, which files belong to it, the score it must reach. */
-export const targets: ReadonlyArray<{ name: string; includes: (file: string) => boolean; atLeast: number }> = [
-  { name: "services' cores (`services/`)", includes: (file) => file.startsWith('services/'), atLeast: 80 },
-  { name: '`shared/lake`', includes: (file) => file.startsWith('shared/lake/'), atLeast: 80 },
-  { name: 'overall', includes: () => true, atLeast: 70 },
-];
+export const targets: ReadonlyArray<{ name: string; includes: (file: string) => boolean; atLeast: number }> =
+  [
+    { name: "services' cores (`services/`)", includes: (file) => file.startsWith('services/'), atLeast: 80 },
+    { name: '`shared/lake`', includes: (file) => file.startsWith('shared/lake/'), atLeast: 80 },
+    { name: 'overall', includes: () => true, atLeast: 70 },
+  ];
 
 export interface SummaryInput {
   /** The report, its file names relative to the project's root. */
@@ -92,7 +93,11 @@ const percent = (value: number | undefined): string => (value === undefined ? 'n
 const tallyRow = (name: string, t: Tally, target?: number): string => {
   const { Killed, Timeout, Survived, NoCoverage, CompileError, RuntimeError } = t.counts;
   const verdict =
-    target === undefined ? '' : t.score !== undefined && t.score >= target ? `≥ ${target}%: met` : `≥ ${target}%: missed`;
+    target === undefined
+      ? ''
+      : t.score !== undefined && t.score >= target
+        ? `≥ ${target}%: met`
+        : `≥ ${target}%: missed`;
   return `| ${name} | ${t.files} | ${Killed} | ${Timeout} | ${Survived} | ${NoCoverage} | ${CompileError + RuntimeError} | ${percent(t.score)} | ${percent(t.coveredScore)} | ${verdict} |`;
 };
 
@@ -106,7 +111,8 @@ export const cell = (text: string): string => {
 
 const scopeLines = (measured: readonly string[], scope: readonly string[]): string[] => {
   const inScope = measured.filter((file) => scope.includes(file));
-  if (inScope.length === scope.length) return [`The whole scope: all ${scope.length} files of \`stryker.config.mjs\`.`];
+  if (inScope.length === scope.length)
+    return [`The whole scope: all ${scope.length} files of \`stryker.config.mjs\`.`];
   return [
     `**A slice, not the whole scope:** the report holds ${inScope.length} of the scope's ${scope.length} files; the figures below are these files' alone:`,
     '',
@@ -125,7 +131,9 @@ const folderTable = (files: ReadonlyMap<string, readonly Mutant[]>): string[] =>
   return [
     '| folder | files | killed | timed out | survived | no coverage | errors | score | score of covered | target |',
     '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --- |',
-    ...[...folders].sort(([a], [b]) => a.localeCompare(b)).map(([folder, list]) => tallyRow(`\`${folder}\``, tally(list))),
+    ...[...folders]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([folder, list]) => tallyRow(`\`${folder}\``, tally(list))),
     ...targets
       .filter((target) => [...files.keys()].some(target.includes))
       .map((target) => tallyRow(`**${target.name}**`, tally(pick(target.includes)), target.atLeast)),
@@ -137,12 +145,22 @@ const survivorLines = (files: ReadonlyMap<string, readonly Mutant[]>): string[] 
   for (const [file, mutants] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
     const left = mutants
       .filter((mutant) => mutant.status === 'Survived' || mutant.status === 'NoCoverage')
-      .sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column);
+      .sort(
+        (a, b) =>
+          a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column,
+      );
     if (left.length === 0) continue;
-    lines.push(`##### \`${file}\` (${left.length})`, '', '| where | status | mutator | replacement |', '| --- | --- | --- | --- |');
+    lines.push(
+      `##### \`${file}\` (${left.length})`,
+      '',
+      '| where | status | mutator | replacement |',
+      '| --- | --- | --- | --- |',
+    );
     for (const mutant of left) {
       const where = `${file}:${mutant.location.start.line}:${mutant.location.start.column}`;
-      lines.push(`| ${where} | ${mutant.status} | ${mutant.mutatorName} | ${cell(mutant.replacement ?? '')} |`);
+      lines.push(
+        `| ${where} | ${mutant.status} | ${mutant.mutatorName} | ${cell(mutant.replacement ?? '')} |`,
+      );
     }
     lines.push('');
   }
@@ -178,6 +196,7 @@ export const replaceSection = (document: string, section: string): string => {
   const begin = document.indexOf(beginMarker);
   const end = document.indexOf(endMarker);
   if (begin === -1 && end === -1) return `${document.trimEnd()}\n\n${block}\n`;
-  if (begin === -1 || end < begin) throw new Error(`docs/mutation.md: the markers ${beginMarker} … ${endMarker} are broken`);
+  if (begin === -1 || end < begin)
+    throw new Error(`docs/mutation.md: the markers ${beginMarker} … ${endMarker} are broken`);
   return `${document.slice(0, begin)}${block}${document.slice(end + endMarker.length)}`;
 };

@@ -7,7 +7,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as prettier from 'prettier';
 import { loadStrykerConfig, matchScope, projectFiles, projectRoot } from './mutation-scope.js';
-import { parseReport, relativeTo, replaceSection, summarize, type MutationReport } from './mutation-summary.js';
+import {
+  parseReport,
+  relativeTo,
+  replaceSection,
+  summarize,
+  type MutationReport,
+} from './mutation-summary.js';
 
 const docPath = path.join(projectRoot, 'docs', 'mutation.md');
 const docIntro = `# Mutation testing
@@ -46,7 +52,9 @@ const commitOf = (): string =>
 const writeSummary = async (report: MutationReport, scope: readonly string[], reportPath: string) => {
   const relative: MutationReport = {
     ...report,
-    files: Object.fromEntries(Object.entries(report.files).map(([file, entry]) => [relativeTo(projectRoot, file), entry])),
+    files: Object.fromEntries(
+      Object.entries(report.files).map(([file, entry]) => [relativeTo(projectRoot, file), entry]),
+    ),
   };
   const section = summarize({ report: relative, scope, date: new Date(), commit: commitOf(), reportPath });
   const formatted = await prettier.format(section, {

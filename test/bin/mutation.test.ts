@@ -21,7 +21,11 @@ const scope = matchScope(config.mutate, files);
 
 /** Whether a TypeScript file has a statement Stryker could mutate (anything beyond imports and types). */
 const hasRuntimeCode = (file: string): boolean => {
-  const source = ts.createSourceFile(file, readFileSync(path.join(projectRoot, file), 'utf8'), ts.ScriptTarget.ES2023);
+  const source = ts.createSourceFile(
+    file,
+    readFileSync(path.join(projectRoot, file), 'utf8'),
+    ts.ScriptTarget.ES2023,
+  );
   return source.statements.some(
     (statement) =>
       !ts.isInterfaceDeclaration(statement) &&
@@ -32,15 +36,20 @@ const hasRuntimeCode = (file: string): boolean => {
 };
 
 describe("the mutation run's scope (stryker.config.mjs)", () => {
-  it.each(config.mutate.filter((pattern) => !pattern.startsWith('!')))('%s matches files that exist', (pattern) => {
-    expect(matchScope([pattern], files)).not.toEqual([]);
-  });
+  it.each(config.mutate.filter((pattern) => !pattern.startsWith('!')))(
+    '%s matches files that exist',
+    (pattern) => {
+      expect(matchScope([pattern], files)).not.toEqual([]);
+    },
+  );
 
   it.each(config.mutate.filter((pattern) => pattern.startsWith('!')))(
     '%s leaves out a file the patterns before it take',
     (pattern) => {
       const before = config.mutate.slice(0, config.mutate.indexOf(pattern));
-      expect(matchScope(before, files).length - matchScope([...before, pattern], files).length).toBeGreaterThan(0);
+      expect(
+        matchScope(before, files).length - matchScope([...before, pattern], files).length,
+      ).toBeGreaterThan(0);
     },
   );
 
@@ -52,7 +61,8 @@ describe("the mutation run's scope (stryker.config.mjs)", () => {
   });
 
   it("takes every source of the issue's folders that has code", () => {
-    const folders = /^(services|shared\/(lake|records|events|config|http|spotify|reccobeats|transform))\/.*\.ts$/;
+    const folders =
+      /^(services|shared\/(lake|records|events|config|http|spotify|reccobeats|transform))\/.*\.ts$/;
     const left = files.filter((file) => folders.test(file) && hasRuntimeCode(file) && !scope.includes(file));
     expect(left).toEqual([]);
     expect(scope).toContain('infra/adapters/embedded/memory-queue.ts');
@@ -79,7 +89,10 @@ const report = (entries: Record<string, ReturnType<typeof mutant>[]>): MutationR
     {
       schemaVersion: '2',
       files: Object.fromEntries(
-        Object.entries(entries).map(([file, mutants]) => [file, { language: 'typescript', source: '', mutants }]),
+        Object.entries(entries).map(([file, mutants]) => [
+          file,
+          { language: 'typescript', source: '', mutants },
+        ]),
       ),
       testFiles: {},
     },
@@ -114,17 +127,25 @@ describe('the summary (bin/mutation-summary.ts)', () => {
     });
     expect(text).toContain('2026-12-07 14:30 UTC, at commit `abc1234`');
     expect(text).toContain('A slice, not the whole scope');
-    expect(text).toContain('2 of the scope\'s 3 files');
+    expect(text).toContain("2 of the scope's 3 files");
     expect(text).toContain('| shared/lake/a.ts:12:3 | Survived | ConditionalExpression | ` x \\| y ` |');
-    expect(text).toMatch(/\| \*\*`shared\/lake`\*\* \| 1 \| 1 \| 0 \| 1 \| 0 \| 0 \| 50\.0% \| 50\.0% \| ≥ 80%: missed \|/);
-    expect(text).toMatch(/\| \*\*services' cores \(`services\/`\)\*\* \| 1 \| 1 \| .* \| 100\.0% \| 100\.0% \| ≥ 80%: met \|/);
+    expect(text).toMatch(
+      /\| \*\*`shared\/lake`\*\* \| 1 \| 1 \| 0 \| 1 \| 0 \| 0 \| 50\.0% \| 50\.0% \| ≥ 80%: missed \|/,
+    );
+    expect(text).toMatch(
+      /\| \*\*services' cores \(`services\/`\)\*\* \| 1 \| 1 \| .* \| 100\.0% \| 100\.0% \| ≥ 80%: met \|/,
+    );
   });
 
   it('replaces only what stands between its markers', () => {
     const document = `# Mutation testing\n\nIntro.\n\n${beginMarker}\n\nold\n\n${endMarker}\n\n## dbt\n\nTheirs.\n`;
     const replaced = replaceSection(document, 'new');
-    expect(replaced).toBe(`# Mutation testing\n\nIntro.\n\n${beginMarker}\n\nnew\n\n${endMarker}\n\n## dbt\n\nTheirs.\n`);
-    expect(replaceSection('# Mutation testing\n', 'first')).toBe(`# Mutation testing\n\n${beginMarker}\n\nfirst\n\n${endMarker}\n`);
+    expect(replaced).toBe(
+      `# Mutation testing\n\nIntro.\n\n${beginMarker}\n\nnew\n\n${endMarker}\n\n## dbt\n\nTheirs.\n`,
+    );
+    expect(replaceSection('# Mutation testing\n', 'first')).toBe(
+      `# Mutation testing\n\n${beginMarker}\n\nfirst\n\n${endMarker}\n`,
+    );
     expect(() => replaceSection(`${endMarker}\n${beginMarker}`, 'x')).toThrow(/markers/);
   });
 });
