@@ -39,7 +39,8 @@ export const projectFiles = (root = projectRoot, tempDirName = '.stryker-tmp'): 
     for (const entry of readdirSync(path.join(root, dir), { withFileTypes: true })) {
       const relative = dir ? `${dir}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
-        if (!skipped.has(entry.name) && entry.name !== tempDirName) walk(relative);
+        if (!skipped.has(entry.name) && entry.name !== tempDirName && !entry.name.startsWith('.stryker-tmp'))
+          walk(relative);
       } else if (entry.isFile()) files.push(relative);
     }
   };
