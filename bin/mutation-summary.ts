@@ -25,6 +25,7 @@ const mutantSchema = z
     mutatorName: z.string(),
     replacement: z.string().optional(),
     status: z.enum(statuses),
+    statusReason: z.string().optional(),
     location: z.object({ start: position, end: position }),
   })
   .loose();
@@ -109,6 +110,9 @@ export const cell = (text: string): string => {
   return `${fence} ${short.replace(/\|/g, '\\|')} ${fence}`;
 };
 
+/** Text for a table cell, whole: on one line, its pipes escaped. */
+const prose = (text: string): string => text.replace(/\s+/g, ' ').trim().replace(/\|/g, '\\|');
+
 const scopeLines = (measured: readonly string[], scope: readonly string[]): string[] => {
   const inScope = measured.filter((file) => scope.includes(file));
   if (inScope.length === scope.length)
@@ -167,6 +171,26 @@ const survivorLines = (files: ReadonlyMap<string, readonly Mutant[]>): string[] 
   return lines.length === 0 ? ['None.', ''] : lines;
 };
 
+/**
+ * The mutants a `// Stryker disable` comment in the code leaves out, with the comment's reason:
+ * equivalent mutants (no input the code can get behaves differently), each said why where it is.
+ */
+const ignoredLines = (files: ReadonlyMap<string, readonly Mutant[]>): string[] => {
+  const rows = [...files]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .flatMap(([file, mutants]) =>
+      mutants
+        .filter((mutant) => mutant.status === 'Ignored')
+        .sort((a, b) => a.location.start.line - b.location.start.line)
+        .map(
+          (mutant) =>
+            `| ${file}:${mutant.location.start.line}:${mutant.location.start.column} | ${mutant.mutatorName} | ${prose(mutant.statusReason ?? '')} |`,
+        ),
+    );
+  if (rows.length === 0) return ['None.', ''];
+  return ['| where | mutator | why it is equivalent |', '| --- | --- | --- |', ...rows, ''];
+};
+
 /** The summary's Markdown, without the markers. */
 export const summarize = ({ report, scope, date, commit, reportPath }: SummaryInput): string => {
   const files = new Map(Object.entries(report.files).map(([file, entry]) => [file, entry.mutants]));
@@ -187,6 +211,11 @@ export const summarize = ({ report, scope, date, commit, reportPath }: SummaryIn
     'Survived: a test ran the mutant and passed. NoCoverage: no test of the mutation run reaches it.',
     '',
     ...survivorLines(files),
+    '#### Equivalent mutants, left out by a comment in the code',
+    '',
+    "Not counted in the score. Each is marked where it is, `// Stryker disable next-line <mutator>: <reason>`, and the reason is Stryker's own record of it.",
+    '',
+    ...ignoredLines(files),
   ].join('\n');
 };
 

@@ -137,6 +137,24 @@ describe('the summary (bin/mutation-summary.ts)', () => {
     );
   });
 
+  it('lists the mutants a comment marks equivalent, with the reason, and leaves them out of the score', () => {
+    const ignored = {
+      ...mutant('Ignored', 7, 'false'),
+      statusReason: 'the key is written once, so | and || read the same',
+    };
+    const text = summarize({
+      report: report({ 'shared/lake/a.ts': [mutant('Killed', 1), ignored] }),
+      scope: ['shared/lake/a.ts'],
+      date: new Date('2026-12-07T14:30:00Z'),
+      commit: 'abc1234',
+      reportPath: 'reports/stryker-incremental.json',
+    });
+    expect(text).toContain(
+      '| shared/lake/a.ts:7:3 | ConditionalExpression | the key is written once, so \\| and \\|\\| read the same |',
+    );
+    expect(text).toMatch(/\| \*\*`shared\/lake`\*\* \| 1 \| 1 \| 0 \| 0 \| 0 \| 0 \| 100\.0% \|/);
+  });
+
   it('replaces only what stands between its markers', () => {
     const document = `# Mutation testing\n\nIntro.\n\n${beginMarker}\n\nold\n\n${endMarker}\n\n## dbt\n\nTheirs.\n`;
     const replaced = replaceSection(document, 'new');
