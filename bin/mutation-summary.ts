@@ -53,7 +53,14 @@ export interface Tally {
   readonly score: number | undefined;
   /** The same, over the mutants a test reached (no-coverage ones left out). */
   readonly coveredScore: number | undefined;
+  /** Of the ignored mutants, the static ones Stryker did not run (`ignoreStatic`); the rest are marked equivalent. */
+  readonly staticNotRun: number;
 }
+
+/** Stryker's reason for a static mutant it did not run (`ignoreStatic` in stryker.config.mjs). */
+const staticReason = 'Static mutant (and "ignoreStatic" was enabled)';
+const isStatic = (mutant: Mutant): boolean =>
+  mutant.status === 'Ignored' && mutant.statusReason === staticReason;
 
 export const tally = (files: ReadonlyArray<readonly Mutant[]>): Tally => {
   const counts = Object.fromEntries(statuses.map((status) => [status, 0])) as Record<MutantStatus, number>;
@@ -64,6 +71,7 @@ export const tally = (files: ReadonlyArray<readonly Mutant[]>): Tally => {
   return {
     files: files.length,
     counts,
+    staticNotRun: files.flat().filter(isStatic).length,
     score: valid === 0 ? undefined : (100 * detected) / valid,
     coveredScore: covered === 0 ? undefined : (100 * detected) / covered,
   };
@@ -92,14 +100,14 @@ export interface SummaryInput {
 const percent = (value: number | undefined): string => (value === undefined ? 'n/a' : `${value.toFixed(1)}%`);
 
 const tallyRow = (name: string, t: Tally, target?: number): string => {
-  const { Killed, Timeout, Survived, NoCoverage, CompileError, RuntimeError } = t.counts;
+  const { Killed, Timeout, Survived, NoCoverage, CompileError, RuntimeError, Ignored } = t.counts;
   const verdict =
     target === undefined
       ? ''
       : t.score !== undefined && t.score >= target
         ? `≥ ${target}%: met`
         : `≥ ${target}%: missed`;
-  return `| ${name} | ${t.files} | ${Killed} | ${Timeout} | ${Survived} | ${NoCoverage} | ${CompileError + RuntimeError} | ${percent(t.score)} | ${percent(t.coveredScore)} | ${verdict} |`;
+  return `| ${name} | ${t.files} | ${Killed} | ${Timeout} | ${Survived} | ${NoCoverage} | ${CompileError + RuntimeError} | ${Ignored - t.staticNotRun} | ${t.staticNotRun} | ${percent(t.score)} | ${percent(t.coveredScore)} | ${verdict} |`;
 };
 
 /** A replacement as one short line of a table cell: whitespace collapsed, cut at 80 characters. */
@@ -133,8 +141,8 @@ const folderTable = (files: ReadonlyMap<string, readonly Mutant[]>): string[] =>
   const pick = (includes: (file: string) => boolean) =>
     [...files].filter(([file]) => includes(file)).map(([, mutants]) => mutants);
   return [
-    '| folder | files | killed | timed out | survived | no coverage | errors | score | score of covered | target |',
-    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --- |',
+    '| folder | files | killed | timed out | survived | no coverage | errors | equivalent | static, not run | score | score of covered | target |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- |',
     ...[...folders]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([folder, list]) => tallyRow(`\`${folder}\``, tally(list))),
@@ -180,7 +188,7 @@ const ignoredLines = (files: ReadonlyMap<string, readonly Mutant[]>): string[] =
     .sort(([a], [b]) => a.localeCompare(b))
     .flatMap(([file, mutants]) =>
       mutants
-        .filter((mutant) => mutant.status === 'Ignored')
+        .filter((mutant) => mutant.status === 'Ignored' && !isStatic(mutant))
         .sort((a, b) => a.location.start.line - b.location.start.line)
         .map(
           (mutant) =>

@@ -130,20 +130,26 @@ describe('the summary (bin/mutation-summary.ts)', () => {
     expect(text).toContain("2 of the scope's 3 files");
     expect(text).toContain('| shared/lake/a.ts:12:3 | Survived | ConditionalExpression | ` x \\| y ` |');
     expect(text).toMatch(
-      /\| \*\*`shared\/lake`\*\* \| 1 \| 1 \| 0 \| 1 \| 0 \| 0 \| 50\.0% \| 50\.0% \| ≥ 80%: missed \|/,
+      /\| \*\*`shared\/lake`\*\* \| 1 \| 1 \| 0 \| 1 \| 0 \| 0 \| 0 \| 0 \| 50\.0% \| 50\.0% \| ≥ 80%: missed \|/,
     );
     expect(text).toMatch(
       /\| \*\*services' cores \(`services\/`\)\*\* \| 1 \| 1 \| .* \| 100\.0% \| 100\.0% \| ≥ 80%: met \|/,
     );
   });
 
-  it('lists the mutants a comment marks equivalent, with the reason, and leaves them out of the score', () => {
+  it('lists the mutants a comment marks equivalent, with the reason, apart from the static ones not run, and leaves both out of the score', () => {
     const ignored = {
       ...mutant('Ignored', 7, 'false'),
       statusReason: 'the key is written once, so | and || read the same',
     };
     const text = summarize({
-      report: report({ 'shared/lake/a.ts': [mutant('Killed', 1), ignored] }),
+      report: report({
+        'shared/lake/a.ts': [
+          mutant('Killed', 1),
+          ignored,
+          { ...mutant('Ignored', 9), statusReason: 'Static mutant (and "ignoreStatic" was enabled)' },
+        ],
+      }),
       scope: ['shared/lake/a.ts'],
       date: new Date('2026-12-07T14:30:00Z'),
       commit: 'abc1234',
@@ -152,7 +158,8 @@ describe('the summary (bin/mutation-summary.ts)', () => {
     expect(text).toContain(
       '| shared/lake/a.ts:7:3 | ConditionalExpression | the key is written once, so \\| and \\|\\| read the same |',
     );
-    expect(text).toMatch(/\| \*\*`shared\/lake`\*\* \| 1 \| 1 \| 0 \| 0 \| 0 \| 0 \| 100\.0% \|/);
+    expect(text).toMatch(/\| \*\*`shared\/lake`\*\* \| 1 \| 1 \| 0 \| 0 \| 0 \| 0 \| 1 \| 1 \| 100\.0% \|/);
+    expect(text).not.toContain('shared/lake/a.ts:9:3');
   });
 
   it('replaces only what stands between its markers', () => {
