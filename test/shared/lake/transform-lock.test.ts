@@ -221,3 +221,207 @@ describe('Class: TransformLock, with a local holder process', () => {
     expect(await contender([]).holder()).toBeUndefined();
   });
 });
+
+/**
+ * The store, with `then` run once, right after the first call of `method` returns: what another
+ * process, acting between two of the lock's requests, makes a contender see.
+ */
+const between = (
+  inner: ObjectStore,
+  method: 'createIfAbsent' | 'getWithEtag',
+  then: () => Promise<unknown>,
+): ObjectStore => {
+  let done = false;
+  return new Proxy(inner, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (property === method && !done) {
+          done = true;
+          await then();
+        }
+        return result;
+      };
+    },
+  });
+};
+
+/** A clock that stands still at `at`. */
+const fixedAt = (at: number) => ({ now: () => new Date(at), sleep: systemClock.sleep });
+
+describe('Class: TransformLock, its states and repairs (folder store)', () => {
+  let store: FsObjectStore;
+  beforeAll(async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'chartflow-lock-states-'));
+    homes.push(home);
+    store = new FsObjectStore({ root: home });
+  });
+  beforeEach(() => store.delete(lakeKeys.transformLock()));
+
+  const lock = (options: ConstructorParameters<typeof TransformLock>[2] = {}) =>
+    new TransformLock(store, systemClock, options);
+  const holdStale = (batchId: string) => new TransformLock(store, longAgo).acquire(batchId);
+  const holdUnreadable = () => store.put(lakeKeys.transformLock(), 'not json');
+  const lockBody = async () => (await store.get(lakeKeys.transformLock()))?.toString('utf8');
+
+  describe('acquire', () => {
+    it('takes a lock its holder released between the failed create and the read', async () => {
+      expect(await lock().acquire('batch-a')).toBe(true);
+      const contender = new TransformLock(
+        between(store, 'createIfAbsent', () => lock().release('batch-a')),
+        systemClock,
+      );
+      expect(await contender.acquire('batch-b')).toBe(true);
+      expect((await lock().holder())?.batchId).toBe('batch-b');
+    });
+
+    it('refuses a lock held within the TTL up to its last millisecond, and takes it one millisecond after', async () => {
+      const acquiredAt = Date.parse('2026-12-07T10:00:00.000Z');
+      expect(await new TransformLock(store, fixedAt(acquiredAt)).acquire('batch-a')).toBe(true);
+      const busy: string[] = [];
+      const at = (ms: number) =>
+        new TransformLock(store, fixedAt(ms), {
+          onBusy: (holder, id) => busy.push(`${holder?.batchId} ${id}`),
+        });
+      expect(await at(acquiredAt + lockTtlMs).acquire('batch-b')).toBe(false);
+      expect(busy).toEqual(['batch-a batch-b']);
+      expect(await at(acquiredAt + lockTtlMs + 1).acquire('batch-b')).toBe(true);
+      expect((await lock().holder())?.batchId).toBe('batch-b');
+    });
+
+    it('tells of no takeover when another contender took the stale lock first', async () => {
+      await holdStale('batch-dead');
+      const takeovers: unknown[] = [];
+      const contender = new TransformLock(
+        between(store, 'getWithEtag', () => lock().acquire('batch-first')),
+        systemClock,
+        { onTakeover: (previous, batchId) => takeovers.push({ previous, batchId }) },
+      );
+      expect(await contender.acquire('batch-late')).toBe(false);
+      expect(takeovers).toEqual([]);
+      expect((await lock().holder())?.batchId).toBe('batch-first');
+    });
+
+    it('tells of no takeover when it replaces an unreadable lock: there was no holder to name', async () => {
+      await holdUnreadable();
+      const takeovers: unknown[] = [];
+      const contender = lock({ onTakeover: (previous, batchId) => takeovers.push({ previous, batchId }) });
+      expect(await contender.acquire('batch-new')).toBe(true);
+      expect(takeovers).toEqual([]);
+    });
+
+    it('tells of the takeover of a stale lock, naming its holder', async () => {
+      await holdStale('batch-dead');
+      const takeovers: unknown[] = [];
+      const contender = lock({ onTakeover: (previous, batchId) => takeovers.push({ previous, batchId }) });
+      expect(await contender.acquire('batch-new')).toBe(true);
+      expect(takeovers).toEqual([
+        { previous: expect.objectContaining({ batchId: 'batch-dead' }), batchId: 'batch-new' },
+      ]);
+    });
+  });
+
+  describe('releaseDead', () => {
+    it('leaves the lock of a holder that is alive', async () => {
+      await holdStale('batch-alive');
+      expect(await lock({ holderAlive: () => true }).releaseDead()).toBeUndefined();
+      expect((await lock().holder())?.batchId).toBe('batch-alive');
+    });
+
+    it('leaves a lock, even past the TTL, where the machine cannot tell whether its holder lives', async () => {
+      await holdStale('batch-elsewhere');
+      expect(await lock({ holderAlive: () => undefined }).releaseDead()).toBeUndefined();
+      // On AWS nothing tells liveness at all: the TTL, through releaseStale, is the only way.
+      expect(await lock().releaseDead()).toBeUndefined();
+      expect((await lock().holder())?.batchId).toBe('batch-elsewhere');
+    });
+
+    it('leaves an unreadable lock, which names no process known to be gone', async () => {
+      await holdUnreadable();
+      // A machine on which every holder named is gone.
+      expect(await lock({ holderAlive: () => false }).releaseDead()).toBeUndefined();
+      expect(await lockBody()).toBe('not json');
+    });
+
+    it('finds nothing to release when nobody holds the lock', async () => {
+      expect(await lock({ holderAlive: () => false }).releaseDead()).toBeUndefined();
+    });
+
+    it('releases the lock of a holder that is gone, and names it', async () => {
+      await lock().acquire('batch-gone');
+      expect(await lock({ holderAlive: () => false }).releaseDead()).toMatchObject({ batchId: 'batch-gone' });
+      expect(await lockBody()).toBeUndefined();
+    });
+  });
+
+  describe('inspect', () => {
+    it('finds nothing when nobody holds the lock', async () => {
+      expect(await lock().inspect()).toBeUndefined();
+    });
+
+    it('finds a lock held within the TTL not free, and one past it free', async () => {
+      await lock().acquire('batch-fresh');
+      expect(await lock().inspect()).toEqual({
+        holder: expect.objectContaining({ batchId: 'batch-fresh' }),
+        free: false,
+      });
+      await store.delete(lakeKeys.transformLock());
+      await holdStale('batch-stale');
+      expect(await lock().inspect()).toEqual({
+        holder: expect.objectContaining({ batchId: 'batch-stale' }),
+        free: true,
+      });
+    });
+
+    it('finds an unreadable lock free, naming no holder', async () => {
+      await holdUnreadable();
+      expect(await lock().inspect()).toEqual({ holder: undefined, free: true });
+    });
+  });
+
+  describe('releaseStale', () => {
+    it('finds nothing to release when nobody holds the lock', async () => {
+      expect(await lock().releaseStale()).toBe(false);
+      expect(await lock().releaseStale('batch-a')).toBe(false);
+    });
+
+    it('leaves a lock held within the TTL, even when it names the batch', async () => {
+      await lock().acquire('batch-fresh');
+      expect(await lock().releaseStale()).toBe(false);
+      expect(await lock().releaseStale('batch-fresh')).toBe(false);
+      expect((await lock().holder())?.batchId).toBe('batch-fresh');
+    });
+
+    it('releases a stale lock when no batch is named', async () => {
+      await holdStale('batch-stale');
+      expect(await lock().releaseStale()).toBe(true);
+      expect(await lockBody()).toBeUndefined();
+    });
+
+    it('releases a stale lock when it names the batch that holds it, and leaves it when it names another', async () => {
+      await holdStale('batch-stale');
+      expect(await lock().releaseStale('batch-other')).toBe(false);
+      expect((await lock().holder())?.batchId).toBe('batch-stale');
+      expect(await lock().releaseStale('batch-stale')).toBe(true);
+      expect(await lockBody()).toBeUndefined();
+    });
+
+    it('releases an unreadable lock only when no batch is named: it names none', async () => {
+      await holdUnreadable();
+      expect(await lock().releaseStale('batch-a')).toBe(false);
+      expect(await lockBody()).toBe('not json');
+      expect(await lock().releaseStale()).toBe(true);
+      expect(await lockBody()).toBeUndefined();
+    });
+  });
+
+  describe('release', () => {
+    it('leaves an unreadable lock, which names no batch', async () => {
+      await holdUnreadable();
+      await lock().release('batch-a');
+      expect(await lockBody()).toBe('not json');
+    });
+  });
+});
