@@ -49,6 +49,9 @@ const config = {
   // Left out of the sandbox Stryker copies the project into: virtualenvs (the mutation runs'
   // vitest set-up links them from the checkout, test/support/mutation-sandbox.ts), builds, state.
   ignorePatterns: [
+    // Other runs' sandboxes (a run may name its own with --tempDirName) and reports.
+    '.stryker-tmp*',
+    'reports',
     '.venv',
     '.venv-moto',
     '.chartflow',
