@@ -253,6 +253,7 @@ export class RunRecords {
       );
       return found;
     }
+    // Stryker disable next-line ArrayDeclaration: a prefix put in at the start is one no key begins with (keys begin with control/runs/), so the filter below leaves out the same keys
     const walked: string[] = [];
     for (let offset = 0; offset <= recentMonths; offset += 1) {
       const prefix = `${runRecordsRoot}date=${monthBefore(query.today, offset)}-`;

@@ -6,6 +6,7 @@ import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.
 import { InvalidRecordError } from '../../../shared/errors.js';
 import { RunRecords, type RunRecord } from '../../../shared/lake/run-records.js';
 import type { ObjectInfo, ObjectStore } from '../../../shared/ports/object-store.js';
+import { noteContentTypes, vanishing } from './store-doubles.js';
 
 /** A run record of a day and chart, its load made at `loadedAt` (load ids start with their time). */
 const runRecordFactory = (
@@ -174,6 +175,151 @@ describe('Function: RunRecords.latest', () => {
 
   it('refuses a malformed query, naming the field', async () => {
     await expect(records.latest({ limit: 10, today: '22/11/2026' })).rejects.toThrow(InvalidRecordError);
-    await expect(records.latest({ limit: 10, today: '22/11/2026' })).rejects.toThrow(/today/);
+    await expect(records.latest({ limit: 10, today: '22/11/2026' })).rejects.toThrow(
+      /^run records query: .*today/,
+    );
+  });
+
+  it('lists nothing for a limit of 0', async () => {
+    await write(runRecordFactory('global', '2026-11-21', '2026-11-21T06:00:00.000Z'));
+    expect(await records.latest({ limit: 0, today: '2026-11-22' })).toEqual([]);
+    expect(await records.latest({ limit: 0, chartDate: '2026-11-21', today: '2026-11-22' })).toEqual([]);
+    expect(store.listed).toEqual([]);
+  });
+
+  it('reads every record of a month that holds more than it reads at once, each once', async () => {
+    const daysOfNovember = Array.from({ length: 20 }, (_, i) => `2026-11-${String(i + 1).padStart(2, '0')}`);
+    await write(...daysOfNovember.map((d) => runRecordFactory('global', d, `${d}T06:00:00.000Z`)));
+
+    const latest = await records.latest({ limit: 50, today: '2026-11-22' });
+
+    expect(latest.map((r) => r.chartDate)).toEqual(daysOfNovember.toReversed());
+  });
+
+  it('ignores objects that only look like run records: a copy beside one, or one nested deeper', async () => {
+    const record = runRecordFactory('global', '2026-11-21', '2026-11-21T06:00:00.000Z');
+    await write(record);
+    const key = `control/runs/date=2026-11-21/chart=global/run=${record.runId}/load=${record.loadId}.json`;
+    const body = (await store.get(key))!;
+    await store.put(`${key}.bak`, body);
+    await store.put(`control/runs/date=2026-11-20/old/${key}`, body);
+
+    expect(days(await records.latest({ limit: 10, today: '2026-11-22' }))).toEqual([
+      'global 2026-11-21 20261121T0600',
+    ]);
+  });
+
+  it('names the partitions of years before 1000 with four digits, as their keys have them', async () => {
+    await write(runRecordFactory('global', '0999-12-20', '0999-12-20T06:00:00.000Z'));
+
+    const latest = await records.latest({ limit: 1, today: '1000-01-05' });
+
+    expect(days(latest)).toEqual(['global 0999-12-20 09991220T0600']);
+    expect(store.listed).toEqual(['control/runs/date=1000-01-', 'control/runs/date=0999-12-']);
+  });
+
+  it('refuses a record listed but gone when it is read, naming it', async () => {
+    const record = runRecordFactory('global', '2026-11-21', '2026-11-21T06:00:00.000Z');
+    await write(record);
+    const gone = new RunRecords(vanishing(store, (key) => key.startsWith('control/runs/')));
+    await expect(gone.latest({ limit: 1, today: '2026-11-22' })).rejects.toThrow(
+      new InvalidRecordError(
+        `control/runs/date=2026-11-21/chart=global/run=${record.runId}/load=${record.loadId}.json: listed, but could not be read`,
+      ),
+    );
+  });
+});
+
+describe('Class: RunRecords, one day and chart', () => {
+  let root: string;
+  let store: FsObjectStore;
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'chartflow-run-records-'));
+    store = new FsObjectStore({ root });
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  const day = { chartId: 'global', chartDate: '2026-11-21' };
+  const keyOf = (r: RunRecord) =>
+    `control/runs/date=${r.chartDate}/chart=${r.chartId}/run=${r.runId}/load=${r.loadId}.json`;
+
+  it('writes each record as JSON, and says so in its content type', async () => {
+    const { store: noting, contentTypes } = noteContentTypes(store);
+    const record = runRecordFactory('global', '2026-11-21', '2026-11-21T06:00:00.000Z');
+    await new RunRecords(noting).write(record);
+    expect(contentTypes.get(keyOf(record))).toBe('application/json');
+    expect(JSON.parse((await store.get(keyOf(record)))!.toString('utf8'))).toMatchObject({
+      loadId: record.loadId,
+    });
+  });
+
+  it('reads a record written before it kept checks, or a batch its failures, as having none', async () => {
+    const { checks: _checks, ...older } = runRecordFactory(
+      'global',
+      '2026-11-21',
+      '2026-11-21T06:00:00.000Z',
+    );
+    await store.put(
+      keyOf(older as RunRecord),
+      JSON.stringify({ ...older, batch: { batchId: older.loadId, loads: 2 } }),
+    );
+
+    const read = await new RunRecords(store).read(day, older.runId, older.loadId);
+
+    expect(read?.checks).toEqual([]);
+    expect(read?.batch).toEqual({ batchId: older.loadId, loads: 2, failedLoads: 0, failed: [] });
+  });
+
+  it("updates more loads than it updates at once, each once, in the loads' order", async () => {
+    const loads = Array.from({ length: 20 }, (_, i) => {
+      const { runId, loadId, chartId, chartDate } = runRecordFactory(
+        'global',
+        '2026-11-21',
+        `2026-11-21T06:${String(59 - i).padStart(2, '0')}:00.000Z`,
+      );
+      return { runId, loadId, chartId, chartDate };
+    });
+    const records = new RunRecords(store);
+    await records.write({
+      ...runRecordFactory('global', '2026-11-21', '2026-11-21T06:00:00.000Z'),
+      ...loads[3]!,
+      status: 'loaded',
+    });
+    const seen: (string | undefined)[] = [];
+
+    const updated = await records.update(loads, (previous, load) => {
+      seen.push(previous?.status);
+      return {
+        ...runRecordFactory('global', '2026-11-21', '2026-11-21T07:00:00.000Z'),
+        ...load,
+        status: 'transforming',
+      };
+    });
+
+    expect(updated.map((r) => r.loadId)).toEqual(loads.map((l) => l.loadId));
+    expect(seen.filter((s) => s === 'loaded')).toHaveLength(1);
+    expect(seen).toHaveLength(20);
+    expect((await records.list(day)).map((r) => r.status)).toEqual(Array(20).fill('transforming'));
+  });
+
+  it("lists a day's records oldest load first, whatever run each load is of", async () => {
+    // A load retried in an earlier run, after a later run's load: key order is run order.
+    const earlierRun = runRecordFactory('global', '2026-11-21', '2026-11-21T06:00:00.000Z', {
+      loadId: '20261121T100000000Z-load',
+    });
+    const laterRun = runRecordFactory('global', '2026-11-21', '2026-11-21T09:00:00.000Z');
+    const records = new RunRecords(store);
+    await records.write(earlierRun);
+    await records.write(laterRun);
+
+    expect((await records.list(day)).map((r) => r.loadId)).toEqual([laterRun.loadId, earlierRun.loadId]);
+  });
+
+  it('refuses a record listed but gone when it is read, naming it and that nothing was there', async () => {
+    const record = runRecordFactory('global', '2026-11-21', '2026-11-21T06:00:00.000Z');
+    await new RunRecords(store).write(record);
+    await expect(
+      new RunRecords(vanishing(store, (key) => key.startsWith('control/runs/'))).list(day),
+    ).rejects.toThrow(new RegExp(`^run record ${keyOf(record).replace(/[.]/g, '\\.')}: .*received null`));
   });
 });
