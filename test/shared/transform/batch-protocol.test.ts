@@ -25,12 +25,14 @@ describe('Class: BatchProtocol', () => {
 
   it('releases the lock of a batch the lake does not have, and says so', async () => {
     await new TransformLock(store, systemClock).acquire('batch-lost-0001');
-    await expect(
-      new BatchProtocol(store, systemClock).finish(
-        { batchId: 'batch-lost-0001', taskId: 'task-1', succeeded: true },
-        cleanStage,
-      ),
-    ).rejects.toThrow(InvalidRecordError);
+    const finished = new BatchProtocol(store, systemClock).finish(
+      { batchId: 'batch-lost-0001', taskId: 'task-1', succeeded: true },
+      cleanStage,
+    );
+    await expect(finished).rejects.toThrow(InvalidRecordError);
+    await expect(finished).rejects.toThrow(
+      'dbt task task-1 stopped for batch batch-lost-0001, which the lake does not have',
+    );
     expect(cleaned).toBe(0);
     expect(await new TransformLock(store, systemClock).holder()).toBeUndefined();
   });
