@@ -288,6 +288,16 @@ describe('stage-loader: the claim, completeness and load protocol', () => {
     expect(record!.landing).toEqual({ quarantined: 1 });
   });
 
+  it('leaves the requests unknown when the chart’s manifest did not keep them, though every part did', async () => {
+    await landDay(store, run1, 'verified');
+    for (const marker of await markersOf())
+      await editPartManifest(marker, (part) => ({ ...part, requests: { spotify: 1 }, quarantined: 1 }));
+    await editManifest((manifest) => ({ ...manifest, quarantined: 2 }));
+    expect(await decide()).toMatchObject([{ outcome: 'loaded' }]);
+    const [record] = await new RunRecords(store).list(day);
+    expect(record!.landing).toEqual({ quarantined: 4 });
+  });
+
   describe('what deciding a day costs', () => {
     it.each<[string, (landed: Awaited<ReturnType<typeof landDay>>) => Promise<void>]>([
       ['a part CSV edited', async ({ first }) => store.put(first.attributes, 'not the part any more')],
@@ -399,6 +409,15 @@ describe('stage-loader: the claim, completeness and load protocol', () => {
         });
       },
     );
+
+    it('does not take a copy of the claim set aside (run=….json.bak) for the claim', async () => {
+      await landDay(store, run1, 'verified');
+      await store.put(`${claimKey}.bak`, JSON.stringify({ runId: run1 }));
+      await store.put(chartCsvKey, chartCsvOf(run0, ids));
+      expect(await decide()).toMatchObject([
+        { outcome: 'refused', problems: [{ key: chartCsvKey, kind: 'checksum' }] },
+      ]);
+    });
 
     it('does not take a copy of the run’s chart CSV beside it (chart_songs.csv.bak) for it', async () => {
       await landDay(store, run1, 'keys');
