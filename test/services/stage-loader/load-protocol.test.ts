@@ -8,8 +8,7 @@ import { DuckDbWarehouse } from '../../../infra/adapters/embedded/duckdb-warehou
 import { daysOfKeys, loadCompletedDays } from '../../../services/stage-loader/load-completed-days.js';
 import type { BusEvent } from '../../../shared/ports/event-bus.js';
 import type { PutOptions } from '../../../shared/ports/object-store.js';
-import type { StageLoad } from '../../../shared/ports/warehouse.js';
-import type { StageSlice } from '../../../shared/ports/warehouse.js';
+import type { StageLoad, StageSlice } from '../../../shared/ports/warehouse.js';
 import { systemClock } from '../../../shared/ports/clock.js';
 import { lakeKeys, rawPrefix } from '../../../shared/lake/keys.js';
 import { lakeFileOf } from '../../../shared/lake/lake-files.js';
@@ -175,6 +174,15 @@ describe('stage-loader: the claim, completeness and load protocol', () => {
       const [record] = await new RunRecords(store).list(day);
       expect(record!.timings.loadMs).toBeGreaterThanOrEqual(0);
       expect(record!.timings.loadMs).toBeLessThan(60_000);
+    });
+
+    it('does not take a copy of the claim set aside (run=….json.bak) for the claim: a damaged day is refused', async () => {
+      await landDay(store, run1, 'verified');
+      await store.put(`${claimKey}.bak`, JSON.stringify({ runId: run1 }));
+      await store.put(chartCsvKey, chartCsvOf(run0, ids));
+      expect(await decide()).toMatchObject([
+        { outcome: 'refused', problems: [{ key: chartCsvKey, kind: 'checksum' }] },
+      ]);
     });
 
     it('gives the claim back after five tries of a stage clean-up that keeps failing', async () => {
@@ -358,7 +366,10 @@ describe('stage-loader: the claim, completeness and load protocol', () => {
       lines[index] = lines[index]!.replace(from, to);
       return lines.join('\n');
     };
-    /** What is in the lake under the chart CSV's key, and how a day of each layout decides it. */
+    /**
+     * What is in the lake under the chart CSV's key, and how a day of each layout decides it: the
+     * kind of problem it is refused for, or incomplete (the day waits).
+     */
     const charts: [string, () => string | undefined, { verified: string; unverified: string }][] = [
       ['gone', () => undefined, { verified: 'missing', unverified: 'incomplete' }],
       [
@@ -409,15 +420,6 @@ describe('stage-loader: the claim, completeness and load protocol', () => {
         });
       },
     );
-
-    it('does not take a copy of the claim set aside (run=….json.bak) for the claim', async () => {
-      await landDay(store, run1, 'verified');
-      await store.put(`${claimKey}.bak`, JSON.stringify({ runId: run1 }));
-      await store.put(chartCsvKey, chartCsvOf(run0, ids));
-      expect(await decide()).toMatchObject([
-        { outcome: 'refused', problems: [{ key: chartCsvKey, kind: 'checksum' }] },
-      ]);
-    });
 
     it('does not take a copy of the run’s chart CSV beside it (chart_songs.csv.bak) for it', async () => {
       await landDay(store, run1, 'keys');
