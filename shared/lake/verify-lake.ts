@@ -1,3 +1,4 @@
+import { CsvError } from 'csv-parse/sync';
 import type { ObjectInfo, ObjectStore } from '../ports/object-store.js';
 import { InvalidRecordError } from '../errors.js';
 import { parseJsonOrThrow, parseOrThrow } from '../parse.js';
@@ -157,6 +158,7 @@ const readManifestState = async (store: ObjectStore, key: string): Promise<Manif
       manifest: parseJsonOrThrow(manifestSchema, body.toString('utf8'), `manifest ${key}`),
     };
   } catch (error) {
+    // Stryker disable next-line ConditionalExpression,StringLiteral: made `true`, the condition changes nothing: parseJsonOrThrow throws InvalidRecordError and nothing else (JSON.parse's error is wrapped, zod's safeParse does not throw; its `false` twin, at the same place, is killed); and a state other than 'absent' and 'read' is handled as unreadable wherever it is read
     if (error instanceof InvalidRecordError) return { state: 'unreadable', why: error.message };
     throw error;
   }
@@ -209,12 +211,17 @@ const rowsOf = async (store: ObjectStore, table: StageTableName, key: string) =>
   return body === undefined ? undefined : csvRows(table, body, key);
 };
 
-/** A stage CSV's rows, or `undefined` when it is not that table's CSV. */
+/**
+ * A stage CSV's rows, or `undefined` when it is not that table's CSV: another header, or text that
+ * is not CSV of its columns at all (a file cut in the middle of a row, which `verify` must name).
+ */
 const csvRows = (table: StageTableName, body: Buffer, key: string) => {
   try {
     return fromStageCsv(table, body.toString('utf8'), key);
   } catch (error) {
-    if (error instanceof InvalidRecordError) return undefined;
+    // What fromStageCsv throws for text it cannot read as the table's CSV: csv-parse's own error
+    // (a row cut short, a quote left open) or the header's.
+    if (error instanceof InvalidRecordError || error instanceof CsvError) return undefined;
     throw error;
   }
 };
@@ -240,6 +247,7 @@ const verifyDay = async (store: ObjectStore, day: ListedDay): Promise<DayVerdict
     );
     return { chartDate, chartId, runId: undefined, ...found };
   }
+  // Stryker disable next-line ConditionalExpression: made `true`, it reads `manifest` of the other states, which have none: undefined as well (its `false` twin, at the same place, is killed)
   const manifest = state.state === 'read' ? state.manifest : undefined;
   await checkChart(store, day, state, found);
   const marked = await checkMarkers(store, day, manifest, found);
@@ -336,6 +344,7 @@ const checkMarkers = async (
   manifest: Manifest | undefined,
   found: Findings,
 ): Promise<Marked> => {
+  // Stryker disable next-line ArrayDeclaration: a key put in `covered` is only ever looked for with a listed key, under raw/, which no other text can equal
   const covered = new Set<string>(manifest?.files?.map((f) => f.key) ?? []);
   const tracks = new Set<string>();
   const markers = day.listing.song_attributes.map((o) => markerOf(o.key)).filter((m) => m !== undefined);
@@ -392,7 +401,10 @@ const checkUnmarked = async (
       rows ?? (await rowsOf(store, 'song_artists', lakeKeys.artistsCsv(day.chartDate, day.chartId, part)));
     const run = onlyRun(runRows && new Set(runRows.map((r) => r.run_id ?? '')));
     const duplicate =
-      rows !== undefined && rows.length > 0 && rows.every((r) => tracks.has(r.track_id ?? ''));
+      rows !== undefined &&
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: made `true` or `>= 0` it differs only for rows read and none in them, and then the part has no run (`run` is undefined), and `duplicate` is read only for a part of a run (the `false` and `<= 0` mutants here are killed)
+      rows.length > 0 &&
+      rows.every((r) => tracks.has(r.track_id ?? ''));
     const why =
       manifest &&
       run &&
@@ -451,6 +463,7 @@ const legitUnmarked = async (
  */
 const laterRun = async (store: ObjectStore, chartCsv: string, runId: string): Promise<string | undefined> => {
   const run = onlyRun(await runsOf(store, 'chart_songs', chartCsv));
+  // Stryker disable next-line ConditionalExpression: `run !== undefined` made `true` is equivalent, `undefined > runId` being false all the same (the check is there for the types); the others of this line are killed
   return run !== undefined && run > runId ? run : undefined;
 };
 
@@ -475,7 +488,8 @@ const readMarker = async (store: ObjectStore, marker: Marker, day: ListedDay): P
     manifest.chartDate === day.chartDate &&
     manifest.chartId === day.chartId;
   return own
-    ? { state: 'read', manifest }
+    ? // Stryker disable next-line StringLiteral: checkMarkers handles every state other than 'unreadable' and 'empty' as read
+      { state: 'read', manifest }
     : {
         state: 'unreadable',
         why: `it names ${manifest.part} of run ${manifest.runId} (${manifest.chartId} ${manifest.chartDate}), not its own part`,
@@ -528,6 +542,7 @@ const sealDay = async (store: ObjectStore, day: ListedDay): Promise<DaySeal> => 
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(read.body.toString('utf8')) as Record<string, unknown>;
+    // Stryker disable next-line StringLiteral: the error's message is dropped: the catch says the manifest cannot be read, in its own words
     manifest = parseOrThrow(manifestSchema, json, `manifest ${manifestKey}`);
   } catch {
     skipped.push({ key: manifestKey, why: 'the manifest cannot be read: there is nothing to seal it to' });
@@ -638,6 +653,7 @@ const partsOfRun = async (store: ObjectStore, day: ListedDay, runId: string): Pr
     day.listing.song_attributes.map((o) => partFilePattern.exec(o.key)?.[1]).filter((p) => p !== undefined),
   );
   const ofRun: string[] = [];
+  // Stryker disable next-line MethodExpression: ObjectStore.list gives keys sorted, and a part's name comes first in its files' keys, so the parts are met in order already
   for (const part of [...parts].sort()) {
     const attributes = partKeys(day.chartDate, day.chartId, part).attributes;
     if (onlyRun(await runsOf(store, 'song_attributes', attributes)) === runId) ofRun.push(part);
