@@ -34,6 +34,7 @@ export type BacklogEntry = z.infer<typeof backlogEntrySchema>;
 
 /** When an entry may be asked again: at once, or once its last quota has ended. */
 export const retryableFrom = (entry: BacklogEntry): string | undefined => {
+  // Stryker disable next-line ConditionalExpression,MethodExpression,ArrowFunction: a guard that never fires, or fires only when no gap has an end, gives the same undefined: sort puts every undefined `until` last and at(-1) reads it (the directive also takes the guard made always true, which the test of retryableFrom kills)
   if (entry.gaps.some((g) => g.until === undefined)) return undefined;
   return entry.gaps
     .map((g) => g.until!)

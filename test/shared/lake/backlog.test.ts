@@ -6,6 +6,7 @@ import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.
 import { MissingBacklog, retryableFrom, type BacklogEntry } from '../../../shared/lake/backlog.js';
 import { lakeKeys } from '../../../shared/lake/keys.js';
 import { InvalidRecordError } from '../../../shared/errors.js';
+import { noteContentTypes, vanishing } from './store-doubles.js';
 import { kindsOf, leadingKind } from '../../../shared/records/missing-reasons.js';
 
 const entry = (trackId: string, chartDate = '2026-03-01', chartId = 'global'): BacklogEntry => ({
@@ -57,6 +58,24 @@ describe('Class: MissingBacklog', () => {
     ]);
   });
 
+  it('writes each entry as JSON', async () => {
+    const { store: noting, contentTypes } = noteContentTypes(store);
+    await new MissingBacklog(noting).record([entry('t1')]);
+
+    expect([...contentTypes]).toEqual([
+      [lakeKeys.backlogEntry('2026-03-01', 'global', 't1'), 'application/json'],
+    ]);
+  });
+
+  it('leaves out an entry resolved while it lists them', async () => {
+    await backlog.record([entry('t1'), entry('t2')]);
+    const resolvedKey = lakeKeys.backlogEntry('2026-03-01', 'global', 't1');
+    const racing = new MissingBacklog(vanishing(store, (key) => key === resolvedKey));
+
+    expect((await racing.list()).map((e) => e.trackId)).toEqual(['t2']);
+    expect((await racing.list({ chartId: 'global' })).map((e) => e.trackId)).toEqual(['t2']);
+  });
+
   it('refuses an entry that is not one, naming its key', async () => {
     const key = lakeKeys.backlogEntry('2026-03-01', 'global', 't1');
     await store.put(key, JSON.stringify({ ...entry('t1'), gaps: [] }));
@@ -73,6 +92,19 @@ describe('Class: MissingBacklog', () => {
       until,
     });
     expect(retryableFrom(entry('t1'))).toBeUndefined();
+    expect(retryableFrom({ ...entry('t1'), gaps: [quota('2026-03-02T00:00:00.000Z')] })).toBe(
+      '2026-03-02T00:00:00.000Z',
+    );
+    expect(
+      retryableFrom({
+        ...entry('t1'),
+        gaps: [
+          quota('2026-03-01T12:00:00.000Z'),
+          quota('2026-03-03T00:00:00.000Z'),
+          quota('2026-03-02T00:00:00.000Z'),
+        ],
+      }),
+    ).toBe('2026-03-03T00:00:00.000Z');
     expect(
       retryableFrom({
         ...entry('t1'),
