@@ -58,3 +58,21 @@ describe('Function: detailOf', () => {
     expect(() => detailOf(event, 'Stage Loaded', stageLoaded)).toThrow(message);
   });
 });
+
+describe('Function: toEnvelope', () => {
+  it('wraps an event as EventBridge delivers one put on a bus: version 0, no resources', () => {
+    expect(
+      toEnvelope({ source: 'chartflow', detailType: 'Stage Loaded', detail: { rows: 3 } }, meta),
+    ).toEqual({
+      version: '0',
+      id: 'e1',
+      source: 'chartflow',
+      'detail-type': 'Stage Loaded',
+      account: '123456789012',
+      region: 'eu-west-1',
+      time: '2025-01-02T03:04:05.678Z',
+      resources: [],
+      detail: { rows: 3 },
+    });
+  });
+});

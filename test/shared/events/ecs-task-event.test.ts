@@ -67,3 +67,96 @@ describe('Function: parseTransformStopped', () => {
     expect(() => parseTransformStopped(event)).toThrow(message);
   });
 });
+
+describe('Function: parseTransformStopped, a failed dbt task', () => {
+  const messageOf = (detail: Record<string, unknown>) => parseTransformStopped(stateChange(detail))?.message;
+
+  it('gives the dbt container’s own reason first', () => {
+    expect(
+      parseTransformStopped(
+        stateChange({
+          stoppedReason: 'Essential container in task exited',
+          containers: [
+            { name: dbtContainerName, exitCode: 137, reason: 'OutOfMemoryError: Container killed' },
+          ],
+        }),
+      ),
+    ).toEqual({ batchId, taskId: taskArn, succeeded: false, message: 'OutOfMemoryError: Container killed' });
+  });
+
+  it('says dbt was stopped by its time limit when timeout ended it', () => {
+    expect(messageOf({ containers: [{ name: dbtContainerName, exitCode: 124 }] })).toBe(
+      'dbt was stopped by its time limit (exit code 124); its log says where it was',
+    );
+  });
+
+  it('gives the exit code of a failed build, and the task’s stopped reason when the container has none', () => {
+    expect(messageOf({ containers: [{ name: dbtContainerName, exitCode: 2 }] })).toBe(
+      'dbt exited with code 2; its log says why',
+    );
+    expect(
+      messageOf({ stoppedReason: 'Task stopped by user', containers: [{ name: dbtContainerName }] }),
+    ).toBe('Task stopped by user');
+    expect(messageOf({ containers: [{ name: dbtContainerName }] })).toBe('dbt stopped without an exit code');
+  });
+
+  it('reads a task whose dbt container is not in the event as failed, in its stopped reason', () => {
+    expect(
+      parseTransformStopped(
+        stateChange({ stoppedReason: 'Timeout waiting for network interface provisioning', containers: [] }),
+      ),
+    ).toEqual({
+      batchId,
+      taskId: taskArn,
+      succeeded: false,
+      message: 'Timeout waiting for network interface provisioning',
+    });
+    expect(messageOf({ containers: [{ name: 'log-router', exitCode: 0 }] })).toBe(
+      'dbt stopped without an exit code',
+    );
+  });
+
+  it('judges the dbt container, not another container of the task', () => {
+    expect(
+      parseTransformStopped(
+        stateChange({
+          containers: [
+            { name: 'log-router', exitCode: 0 },
+            { name: dbtContainerName, exitCode: 1 },
+          ],
+        }),
+      ),
+    ).toMatchObject({ succeeded: false, message: 'dbt exited with code 1; its log says why' });
+  });
+});
+
+describe('Function: parseTransformStopped, the task’s environment and times', () => {
+  it('reads the batch from the dbt container’s environment, not another container’s', () => {
+    const event = stateChange({
+      overrides: {
+        containerOverrides: [
+          { name: 'log-router', environment: [{ name: 'LOG_LEVEL', value: 'info' }] },
+          { name: dbtContainerName, environment: transformEnvironment({ batchId }) },
+        ],
+      },
+    });
+    expect(parseTransformStopped(event)).toEqual({ batchId, taskId: taskArn, succeeded: true });
+  });
+
+  it('gives when dbt started and stopped when the event has both times, and neither otherwise', () => {
+    const startedAt = '2025-01-02T06:01:00.000Z';
+    const stoppedAt = '2025-01-02T06:29:00.000Z';
+    expect(parseTransformStopped(stateChange({ startedAt, stoppedAt }))).toEqual({
+      batchId,
+      taskId: taskArn,
+      succeeded: true,
+      startedAt,
+      stoppedAt,
+    });
+    for (const times of [{}, { startedAt }, { stoppedAt }]) {
+      const stopped = parseTransformStopped(stateChange(times));
+      expect(stopped).not.toHaveProperty('startedAt');
+      expect(stopped).not.toHaveProperty('stoppedAt');
+    }
+  });
+});

@@ -5,6 +5,7 @@ import {
   parseTransformStopped,
   transformEnvironment,
 } from '../../../shared/events/ecs-task-event.js';
+import { imagePullFailure } from '../../../shared/events/image-pull-failure.js';
 
 const batchId = '20261207T063000000Z-0000beef';
 const image = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/chartflow-prod-dbt:none';
@@ -63,5 +64,49 @@ describe('A dbt task whose image could not be pulled (the run record’s reason)
       containers: [{ name: dbtContainerName, image, exitCode: 1 }],
     });
     expect(parseTransformStopped(failedBuild)?.message).toBe('dbt exited with code 1; its log says why');
+  });
+
+  it('names the dbt container’s image, not that of another container of the task', () => {
+    const stop = notPulled({
+      containers: [
+        { name: 'log-router', image: 'fluent-bit:3', lastStatus: 'STOPPED' },
+        { name: dbtContainerName, image, lastStatus: 'STOPPED', reason: pullError },
+      ],
+    });
+    expect(parseTransformStopped(stop)?.message).toMatch(new RegExp(`^the dbt image ${image} is missing`));
+  });
+
+  it('says so from the stopped reason of a task whose dbt container is not in the event', () => {
+    const stop = notPulled({
+      containers: [{ name: 'log-router', image: 'fluent-bit:3', lastStatus: 'STOPPED' }],
+    });
+    expect(parseTransformStopped(stop)?.message).toMatch(
+      /^the dbt image of the task is missing from ECR, or could not be pulled: push it with `npm run deploy -- --stage prod --region eu-west-1`/,
+    );
+  });
+
+  it('names no stage for the task definition of a stack chartflow did not name, and still its region', () => {
+    const stop = notPulled({
+      taskDefinitionArn: 'arn:aws:ecs:us-east-2:123456789012:task-definition/analytics-dbt:3',
+    });
+    expect(parseTransformStopped(stop)?.message).toContain(
+      'push it with `npm run deploy -- --stage <stage> --region us-east-2`',
+    );
+  });
+});
+
+describe('Function: imagePullFailure', () => {
+  it('tells nothing of an event it cannot read as a task stop', () => {
+    expect(imagePullFailure(undefined, dbtContainerName)).toBeUndefined();
+    expect(imagePullFailure({ detail: { stoppedReason: pullError } }, dbtContainerName)).toBeUndefined();
+  });
+
+  it('leaves a task stop with an image not given as text to the other reasons of the stop', () => {
+    const stop = notPulled({
+      stoppedReason: 'Essential container in task exited',
+      containers: [{ name: dbtContainerName, image: 7, exitCode: 2 }],
+    });
+    expect(imagePullFailure(stop, dbtContainerName)).toBeUndefined();
+    expect(parseTransformStopped(stop)?.message).toBe('dbt exited with code 2; its log says why');
   });
 });

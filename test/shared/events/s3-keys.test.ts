@@ -35,4 +35,10 @@ describe('Function: decodeS3Key', () => {
     expect(() => decodeS3Key('bad%E0%A4%A')).toThrow(InvalidRecordError);
     expect(() => decodeS3Key('bad%E0%A4%A')).toThrow(/bad%E0%A4%A/);
   });
+
+  it('keeps the decoding error as the cause of its refusal', () => {
+    expect(() => decodeS3Key('bad%E0%A4%A')).toThrow(
+      expect.objectContaining({ cause: expect.any(URIError) }) as Error,
+    );
+  });
 });

@@ -80,5 +80,8 @@ describe('Function: toStageCsv', () => {
 
   it('refuses a file whose header is not the table', () => {
     expect(() => fromStageCsv('song_artists', 'a,b\n1,2\n', 'some/key.csv')).toThrow(/some\/key.csv/);
+    expect(() => fromStageCsv('song_artists', 'a,b\n1,2\n')).toThrow(
+      `song_artists: the header is not the song_artists columns (${columnNames('song_artists').join(',')})`,
+    );
   });
 });
