@@ -157,6 +157,11 @@ describe('Function: sealLake, what it seals and what it leaves', () => {
       `its chart CSV holds rows of another run than the manifest's (${run1})`,
     ],
     [
+      'of two runs',
+      chartCsvOf(run1, ['t1', 't2']) + chartCsvOf(run2, ['t3', 't4']).split('\n').slice(1).join('\n'),
+      `its chart CSV holds rows of another run than the manifest's (${run1})`,
+    ],
+    [
       "a re-run's",
       chartCsvOf(run2, ids),
       `its chart CSV holds rows of another run than the manifest's (${run1})`,
@@ -235,7 +240,7 @@ describe('Function: sealLake, what it seals and what it leaves', () => {
     expect(seal!.skipped).toEqual([{ key: marker, why: "the part's CSVs are gone" }]);
   });
 
-  it("does not seal a marker over CSVs whose rows are not its run's, or not a song_attributes CSV", async () => {
+  it("does not seal a marker over CSVs whose rows are not all its run's, or not a song_attributes CSV", async () => {
     await landDay(store, run1, 'keys');
     await claim(store, run1);
     await landPart(store, run1, ['t5'], 'files');
@@ -244,11 +249,21 @@ describe('Function: sealLake, what it seals and what it leaves', () => {
     await landPart(store, run1, ['t6'], 'files');
     await store.put(lakeKeys.attributesCsv(day.chartDate, day.chartId, garbled), 'a,b\n1,2\n');
     const notCsv = await markAs(store, run1, ['t6'], [0]);
+    // A part whose CSV holds a row of its run and one of another.
+    const mixed = await landPart(store, run1, ['t7'], 'files');
+    const another = await landPart(store, run2, ['t8'], 'files');
+    const [, otherRow] = (await store.get(another.attributes))!.toString('utf8').split('\n');
+    await store.put(
+      mixed.attributes,
+      `${(await store.get(mixed.attributes))!.toString('utf8')}${otherRow}\n`,
+    );
+    const twoRuns = await markAs(store, run1, ['t7'], [0]);
     const [seal] = await sealLake(store);
     expect(seal!.skipped).toEqual(
       [
         { key: otherRun, why: `the part's rows are not all of its run ${run2}` },
         { key: notCsv, why: `the part's rows are not all of its run ${run1}` },
+        { key: twoRuns, why: `the part's rows are not all of its run ${run1}` },
       ].sort((a, b) => a.key.localeCompare(b.key)),
     );
   });
@@ -288,5 +303,16 @@ describe('Function: sealLake, what it seals and what it leaves', () => {
     const [seal] = await sealLake(store);
     expect(seal!.sealed.map((s) => s.files)).toEqual([2, 2, 3]);
     expect((await verifyLake(store)).days[0]!.problems).toEqual([]);
+  });
+
+  it('never writes a part manifest its schema refuses: the seal fails, naming the part', async () => {
+    await landDay(store, run1, 'keys');
+    await claim(store, run1);
+    // Another run's part (its coverage is its own manifest's, not checked here) whose rows hold an id that is no track id.
+    const part = partName(run2, ['not-a-track']);
+    await landPart(store, run2, ['not-a-track'], 'files');
+    const marker = await markAs(store, run2, ['not-a-track'], [0]);
+    await expect(sealLake(store)).rejects.toThrow(`the manifest of ${part}: `);
+    expect((await store.get(marker))!.byteLength).toBe(0);
   });
 });
