@@ -215,10 +215,11 @@ const rowsOf = async (store: ObjectStore, table: StageTableName, key: string) =>
  * is not CSV of its columns at all (a file cut in the middle of a row, which `verify` must name).
  */
 const csvRows = (table: StageTableName, body: Buffer, key: string) => {
+  const text = body.toString('utf8');
   // (Laid out by hand so that the directive below reaches the catch clause.)
   // prettier-ignore
   try {
-    return fromStageCsv(table, body.toString('utf8'), key);
+    return fromStageCsv(table, text, key);
   }
   // Stryker disable next-line BlockStatement: emptied, the catch makes the function return undefined all the same
   catch {
