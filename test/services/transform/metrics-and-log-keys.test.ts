@@ -194,7 +194,10 @@ describe('transform and stage-cleanup: metrics and log keys', () => {
     // A day loaded on its own is a batch of one, named by its load.
     const keys = { batchId: loadId, runIds: [run1] };
     expect(linesOf(lines, 'dbt asked to start')).toEqual([expect.objectContaining(keys)]);
-    expect(linesOf(lines, 'transform')).toEqual([expect.objectContaining(keys)]);
+    // The one line of outcome the alarm on failed transforms reads (infra/alarms.yml).
+    expect(linesOf(lines, 'transform')).toEqual([
+      expect.objectContaining({ ...keys, outcome: 'transforming' }),
+    ]);
     expect(linesOf(lines, 'transform finished')).toEqual([
       expect.objectContaining({ ...keys, status: 'transform_failed' }),
     ]);
@@ -202,6 +205,12 @@ describe('transform and stage-cleanup: metrics and log keys', () => {
     const reads = linesOf(lines, 'store read');
     expect(reads.length).toBeGreaterThan(2);
     expect(reads.filter((line) => line.batchId !== loadId)).toEqual([]);
+    // transform's event names its run: its lines carry the run id from the first read.
+    const transformReads = reads.filter((line) => line.function_name === 'transform');
+    expect(transformReads.length).toBeGreaterThan(0);
+    expect(transformReads.filter((line) => JSON.stringify(line.runIds) !== JSON.stringify([run1]))).toEqual(
+      [],
+    );
     for (const message of ['after the transform', 'after the clean-up']) {
       const [after] = linesOf(lines, message);
       expect(after).toBeDefined();
