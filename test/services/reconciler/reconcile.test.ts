@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Mutex } from 'async-mutex';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.js';
 import { DuckDbWarehouse } from '../../../infra/adapters/embedded/duckdb-warehouse.js';
 import { localContext } from '../../../infra/local/handler-context.js';
@@ -22,7 +23,8 @@ import { TransformBatches } from '../../../shared/lake/transform-batches.js';
 import { lockTtlMs, TransformLock } from '../../../shared/lake/transform-lock.js';
 import type { Clock } from '../../../shared/ports/clock.js';
 import type { BusEvent } from '../../../shared/ports/event-bus.js';
-import { noMetrics, type Metrics } from '../../../shared/ports/metrics.js';
+import { freshnessHours, noMetrics, type Metrics } from '../../../shared/ports/metrics.js';
+import { logger } from '../../../shared/logger.js';
 import { BatchProtocol, type BatchWork } from '../../../shared/transform/batch-protocol.js';
 import { day, landDay, manifestKey, run1, run2 } from '../../support/landed-days.js';
 import { stageRows } from '../../support/pipeline.js';
@@ -273,6 +275,18 @@ describe('reconcile: the folder store and DuckDB', () => {
       'reset_claim',
       'redelivered_object_created',
     ]);
+    const load = { ...day, runId: run1, loadId: record.loadId };
+    expect(report.actions.filter((a) => a.kind !== 'released_lock')).toEqual([
+      { kind: 'cleaned_stage', ...load, detail: 'emptied the stage of its rows' },
+      { kind: 'recorded_interrupted', ...load, detail: expect.stringMatching(/^recorded it interrupted: ./) },
+      {
+        kind: 'reset_claim',
+        ...day,
+        runId: run1,
+        detail: `deleted ${lakeKeys.claim(day.chartDate, day.chartId, run1)}, so that the stage loader may claim the run again`,
+      },
+      expect.objectContaining({ kind: 'redelivered_object_created', ...day, runId: run1 }),
+    ]);
     expect(await new TransformLock(s.store, s.clock).holder()).toBeUndefined();
     const records = await new RunRecords(s.store).list(day);
     expect(records.map((r) => r.status)).toEqual(['interrupted', 'loaded']);
@@ -515,5 +529,180 @@ describe('reconcile: the folder store and DuckDB', () => {
     expect(s.published).toEqual([
       expect.objectContaining({ detailType: 'Transform Requested', detail: { batchId } }),
     ]);
+  });
+
+  it('looks at no stage on a lake that never loaded, so that no warehouse file is made; every chart is stale', async () => {
+    const report = await s.run();
+
+    expect(existsSync(path.join(s.home, 'w.duckdb'))).toBe(false);
+    expect(report).toEqual({
+      from: day.chartDate,
+      to: day.chartDate,
+      dryRun: false,
+      findings: [],
+      actions: [],
+      leftAlone: [],
+      staleAfterHours: freshnessHours,
+      freshness: [{ chartId: 'global', lastSucceededAt: null, stale: true }],
+    });
+  });
+
+  it('reports a repair that failed as its action with the error, and goes on', async () => {
+    await landDay(s.store, run1, 'verified');
+    s.clock.advance(minutes(20));
+    const failing: ReconcilerDeps = {
+      ...s.deps,
+      loader: {
+        objectCreated: async () => {
+          throw new Error('the loader is unreachable');
+        },
+      },
+    };
+
+    const report = await reconcile({ from: day.chartDate, to: day.chartDate }, failing);
+
+    expect(report.findings.map((f) => f.kind)).toEqual(['unloaded']);
+    expect(report.actions).toEqual([
+      {
+        kind: 'redelivered_object_created',
+        ...day,
+        runId: run1,
+        detail: 'the repair failed',
+        error: 'the loader is unreachable',
+      },
+    ]);
+  });
+
+  it('leaves a day whose manifest it cannot read alone, saying why, and fails on a store that fails', async () => {
+    await landDay(s.store, run1, 'verified');
+    await s.store.put(manifestKey, '{"runId": 1}');
+    s.clock.advance(minutes(20));
+
+    const report = await s.run();
+
+    expect(report.findings).toEqual([]);
+    expect(report.leftAlone).toEqual([
+      { ...day, why: expect.stringMatching(/^it cannot be reconciled: manifest .*manifest/) },
+    ]);
+
+    const broken = Object.create(s.store) as typeof s.store;
+    broken.get = async () => {
+      throw new Error('the store is down');
+    };
+    await expect(
+      reconcile({ from: day.chartDate, to: day.chartDate }, { ...s.deps, store: broken }),
+    ).rejects.toThrow('the store is down');
+  });
+
+  it('ignores keys of the raw prefix that name no chart, or no valid one', async () => {
+    await landDay(s.store, run1, 'verified');
+    await s.store.put(`raw/chart_songs/date=${day.chartDate}/notes.txt`, 'not a chart');
+    for (const o of await s.store.list(`raw/chart_songs/date=${day.chartDate}/chart=global/`))
+      await s.store.put(o.key.replace('chart=global', 'chart=Not_A_Chart'), (await s.store.get(o.key))!);
+    s.clock.advance(minutes(20));
+
+    const report = await s.run({ dryRun: true });
+
+    expect(report.findings).toEqual([expect.objectContaining({ kind: 'unloaded', ...day })]);
+    expect(report.leftAlone).toEqual([]);
+  });
+
+  it('looks only at the chart a request names: its days, its stage slices and its freshness', async () => {
+    const deps = { ...s.deps, charts: ['global', 'other'] };
+    await landDay(s.store, run1, 'verified');
+    for (const o of await s.store.list(`raw/`))
+      await s.store.put(o.key.replace('chart=global', 'chart=other'), (await s.store.get(o.key))!);
+    s.clock.advance(minutes(20));
+
+    const all = await reconcile({ from: day.chartDate, to: day.chartDate, dryRun: true }, deps);
+    expect(JSON.stringify(all)).toContain('"chartId":"other"');
+    expect(all.freshness.map((f) => f.chartId)).toEqual(['global', 'other']);
+
+    const one = await reconcile(
+      { from: day.chartDate, to: day.chartDate, chartId: 'global', dryRun: true },
+      deps,
+    );
+    expect(one.chartId).toBe('global');
+    expect(JSON.stringify(one)).not.toContain('other');
+    expect(one.freshness).toEqual([{ chartId: 'global', lastSucceededAt: null, stale: true }]);
+    expect(one.findings).toEqual([expect.objectContaining({ kind: 'unloaded', ...day })]);
+  });
+
+  it('as a Lambda handler: logs each finding and action and a summary with the failed repairs, with or without metrics', async () => {
+    await landDay(s.store, run1, 'verified');
+    s.clock.advance(minutes(20));
+    const warn = vi.spyOn(logger, 'warn');
+    const info = vi.spyOn(logger, 'info');
+    const handler = makeReconciler({
+      ...s.deps,
+      metrics: undefined,
+      loader: {
+        objectCreated: async () => {
+          throw new Error('the loader is unreachable');
+        },
+      },
+    });
+    try {
+      const report = await handler({ from: day.chartDate, to: day.chartDate }, localContext('reconciler'));
+
+      expect(warn).toHaveBeenCalledWith('reconciler finding', report.findings[0]);
+      expect(info).toHaveBeenCalledWith('reconciler action', report.actions[0]);
+      expect(info).toHaveBeenCalledWith('reconciled', {
+        from: day.chartDate,
+        to: day.chartDate,
+        dryRun: false,
+        findings: 1,
+        actions: 1,
+        failedActions: 1,
+        leftAlone: 0,
+        staleCharts: ['global'],
+      });
+    } finally {
+      warn.mockRestore();
+      info.mockRestore();
+    }
+    await expect(
+      handler({ 'detail-type': 'Scheduled Event', detail: {} }, localContext('reconciler')),
+    ).rejects.toThrow(/^reconciler scheduled event: /);
+  });
+
+  it('puts no "Stage Loaded" again when, during the quiet wait, another batch took the lock or the load was transformed', async () => {
+    const record = await landAndLoad(s);
+    s.published.length = 0;
+    s.clock.advance(minutes(20));
+    const other = '20261120T050000000Z-0the0002';
+    s.clock.onSleep = async () => {
+      await s.store.put(
+        lakeKeys.transformLock(),
+        JSON.stringify({ batchId: other, acquiredAt: s.clock.now().toISOString() }),
+      );
+    };
+
+    const busy = await s.run();
+    expect(busy.actions).toEqual([
+      expect.objectContaining({
+        kind: 'published_stage_loaded',
+        detail: expect.stringContaining('put nothing'),
+      }),
+    ]);
+    expect(s.published).toEqual([]);
+
+    await s.store.delete(lakeKeys.transformLock());
+    s.clock.onSleep = async () => {
+      // The first copy of "Stage Loaded" came back meanwhile, and its transform ran to the end.
+      const protocol = new BatchProtocol(s.store, s.clock);
+      await protocol.startLoad(record, undefined, work(s));
+      await protocol.finish({ batchId: record.loadId, taskId: 't', succeeded: true }, (l) =>
+        s.warehouse.cleanStage(l),
+      );
+    };
+    const transformed = await s.run();
+    expect(transformed.actions).toEqual([
+      expect.objectContaining({
+        kind: 'published_stage_loaded',
+        detail: expect.stringContaining('put nothing'),
+      }),
+    ]);
+    expect(s.published).toEqual([]);
   });
 });
