@@ -122,7 +122,15 @@ describe('the reconciler’s repairs and what its scan tells', () => {
 
   it('puts "Stage Loaded" again as the loader announced it, with the backfill batch when there is one', async () => {
     const scan = await newScan(s.deps);
-    const record = { ...run, loadId: run1, rows: 4 } as RunRecord;
+    const record: RunRecord = {
+      ...run,
+      loadId: run1,
+      status: 'loaded',
+      rows: { chart_songs: 4 },
+      checks: [],
+      timings: {},
+      updatedAt: '2026-11-20T06:40:00.000Z',
+    };
     const action = {
       kind: 'published_stage_loaded',
       ...run,
@@ -136,12 +144,12 @@ describe('the reconciler’s repairs and what its scan tells', () => {
       {
         source: 'chartflow',
         detailType: 'Stage Loaded',
-        detail: { ...run, loadId: run1, rows: 4 },
+        detail: { ...run, loadId: run1, rows: { chart_songs: 4 } },
       },
       {
         source: 'chartflow',
         detailType: 'Stage Loaded',
-        detail: { ...run, loadId: run1, rows: 4, batchId: 'b-1' },
+        detail: { ...run, loadId: run1, rows: { chart_songs: 4 }, batchId: 'b-1' },
       },
     ]);
   });
