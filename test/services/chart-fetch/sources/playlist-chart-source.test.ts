@@ -184,4 +184,65 @@ describe('Class: PlaylistChartSource', () => {
       expect(server.received.filter((r) => pathOf(r).endsWith('/items'))).toHaveLength(2);
     });
   });
+  describe('against a playlist with odd entries and configurations', () => {
+    const playlistId = '37i9dQZF1DXcBWIGoYBM5M';
+    let server: LocalHttpServer;
+    const { type: _type, ...untyped } = spotifyTrackFactory('untyped');
+    const items = [
+      // Neither `item` nor `track`: as removed as a null one.
+      { added_at: '2026-03-02T00:00:00Z', is_local: false },
+      playlistEntryFactory(`spotify:track:${trackId('text')}`),
+      // No `type` at all: the field filter may leave it out; the entry is a track all the same.
+      playlistEntryFactory(untyped),
+    ];
+
+    beforeAll(async () => {
+      server = await startLocalHttpServer((request) =>
+        pathOf(request) === '/api/token'
+          ? tokenAnswer
+          : { body: pageFactory(items, { offset: 0, total: items.length, next: null }) },
+      );
+    });
+    afterAll(async () => {
+      await server?.close();
+    });
+
+    const sourceWith = (playlists: Record<string, string>) =>
+      new PlaylistChartSource({
+        client: spotifyClientFor({
+          apiUrl: `${server.url}/v1`,
+          accountsUrl: server.url,
+          credentials: { clientId: 'id', clientSecret: 'secret' },
+        }).client,
+        playlists,
+        sourceName: 'spotify-playlist',
+      });
+
+    it('skips an entry without content as removed and one that is not an object as invalid; keeps a track without type', async () => {
+      const snapshot = await sourceWith({ global: playlistId }).fetch('global', day);
+
+      expect(snapshot.skipped.map(({ position, reason }) => [position, reason])).toEqual([
+        [1, 'removed track (no item)'],
+        [2, expect.stringMatching(/^invalid track: /)],
+      ]);
+      expect(snapshot.entries).toEqual([
+        {
+          position: 1,
+          trackId: trackId('untyped'),
+          trackName: 'Song untyped',
+          artistNames: 'Artist untyped',
+          streams: null,
+        },
+      ]);
+    });
+
+    it('names every chart configured, or none, when refusing one without a playlist', async () => {
+      await expect(sourceWith({ global: playlistId, br: playlistId }).fetch('us', day)).rejects.toThrow(
+        'No playlist is configured for chart "us" (configured: global, br).',
+      );
+      await expect(sourceWith({}).fetch('us', day)).rejects.toThrow(
+        'No playlist is configured for chart "us" (configured: none).',
+      );
+    });
+  });
 });
