@@ -466,8 +466,9 @@ const legitUnmarked = async (
  */
 const laterRun = async (store: ObjectStore, chartCsv: string, runId: string): Promise<string | undefined> => {
   const run = onlyRun(await runsOf(store, 'chart_songs', chartCsv));
-  // Stryker disable next-line ConditionalExpression: `run !== undefined` made `true` is equivalent, `undefined > runId` being false all the same (the check is there for the types); the others of this line are killed
-  return run !== undefined && run > runId ? run : undefined;
+  // Stryker disable next-line ConditionalExpression: made `false` it is equivalent, `undefined > runId` being false all the same: the check is there for the types (made `true`, it is killed)
+  if (run === undefined) return undefined;
+  return run > runId ? run : undefined;
 };
 
 type MarkerState =
