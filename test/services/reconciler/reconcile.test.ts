@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Mutex } from 'async-mutex';
 import { existsSync } from 'node:fs';
+import { utimes } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.js';
 import { DuckDbWarehouse } from '../../../infra/adapters/embedded/duckdb-warehouse.js';
@@ -26,7 +27,16 @@ import type { BusEvent } from '../../../shared/ports/event-bus.js';
 import { freshnessHours, noMetrics, type Metrics } from '../../../shared/ports/metrics.js';
 import { logger } from '../../../shared/logger.js';
 import { BatchProtocol, type BatchWork } from '../../../shared/transform/batch-protocol.js';
-import { day, landDay, manifestKey, run1, run2 } from '../../support/landed-days.js';
+import {
+  chartCsvKey,
+  chartCsvOf,
+  day,
+  ids,
+  landDay,
+  manifestKey,
+  run1,
+  run2,
+} from '../../support/landed-days.js';
 import { stageRows } from '../../support/pipeline.js';
 
 const minutes = (n: number) => n * 60_000;
@@ -704,5 +714,91 @@ describe('reconcile: the folder store and DuckDB', () => {
       }),
     ]);
     expect(s.published).toEqual([]);
+  });
+
+  it('hands the loader a day landed without part markers once past the grace period: the loader reads its files', async () => {
+    await landDay(s.store, run1, 'files');
+    s.clock.advance(minutes(20));
+
+    const report = await s.run({ dryRun: true });
+
+    expect(report.findings).toEqual([
+      {
+        kind: 'unloaded',
+        ...day,
+        runId: run1,
+        evidence:
+          'its manifest has no part markers (the loader reads its files to decide), and the run was never claimed',
+      },
+    ]);
+  });
+
+  it('counts the grace period from the day’s newest object, not its oldest', async () => {
+    await landDay(s.store, run1, 'verified');
+    const hourAgo = new Date(Date.now() - minutes(60));
+    await utimes(path.join(s.home, 'lake', manifestKey), hourAgo, hourAgo);
+    await utimes(path.join(s.home, 'lake', chartCsvKey), hourAgo, hourAgo);
+
+    const report = await s.run({ dryRun: true });
+
+    expect(report.findings).toEqual([]);
+    expect(report.leftAlone).toEqual([
+      expect.objectContaining({ runId: run1, why: expect.stringContaining('may still be on their way') }),
+    ]);
+    s.clock.advance(minutes(20));
+    expect((await s.run({ dryRun: true })).findings).toEqual([
+      {
+        kind: 'unloaded',
+        ...day,
+        runId: run1,
+        evidence: `every one of its ${ids.length} tracks is covered and the chart CSV is the run's, and the run was never claimed`,
+      },
+    ]);
+  });
+
+  it('records not_loaded a day whose chart CSV another run replaced, its track messages lost with their process', async () => {
+    await landDay(s.store, run1, 'verified');
+    await s.store.put(chartCsvKey, chartCsvOf(run2, ids));
+    const deps: ReconcilerDeps = {
+      ...s.deps,
+      settings: { ...settings, missingTracks: 'lost' },
+      metrics: undefined,
+    };
+    const run = (request: Parameters<typeof reconcile>[0]) =>
+      reconcile({ from: day.chartDate, to: day.chartDate, ...request }, deps);
+    s.clock.advance(minutes(20));
+
+    const early = await run({ dryRun: true });
+    expect(early.findings).toEqual([]);
+    expect(early.leftAlone).toEqual([
+      {
+        ...day,
+        runId: run1,
+        why: expect.stringMatching(
+          /^its chart CSV is not the run’s; its track messages may still arrive until /,
+        ),
+      },
+    ]);
+
+    s.clock.advance(minutes(80));
+    const report = await run({});
+    const reason =
+      'the day never completed: its chart CSV is not the run’s, and their track messages were lost with the process that held them (found by the reconciler)';
+    expect(report.findings).toEqual([
+      {
+        kind: 'never_completed',
+        ...day,
+        runId: run1,
+        evidence: expect.stringMatching(
+          /^its chart CSV is not the run’s, and nothing can deliver them any more \(manifest written at .+\)$/,
+        ),
+      },
+    ]);
+    expect(report.actions).toEqual([
+      { kind: 'recorded_not_loaded', ...day, runId: run1, detail: `recorded the run not_loaded: ${reason}` },
+    ]);
+    const [record] = await new RunRecords(s.store).list(day);
+    expect(record).toMatchObject({ runId: run1, status: 'not_loaded', reason });
+    expect(record).not.toHaveProperty('deadLettered');
   });
 });
