@@ -98,6 +98,7 @@ export const parseChartsFileName = (
     }
     return identity(calendarDay(options.latestDate), true);
   }
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: namePattern captures weekFrom and weekTo in the same alternative (`<date>--<date>`), so both are set or neither, and either test alone decides
   if (weekFrom !== undefined && weekTo !== undefined) {
     if (period !== 'weekly' || addDays(calendarDay(weekFrom), 7) !== calendarDay(weekTo)) {
       throw new InvalidRecordError(

@@ -120,6 +120,7 @@ const rowSchemas: Record<ChartsCsvLayout, z.ZodType<ChartsCsvRow, Record<string,
 const layoutOf = (cells: readonly string[]): ChartsCsvLayout | undefined =>
   (Object.keys(chartsCsvHeaders) as ChartsCsvLayout[]).find((layout) => {
     const expected = chartsCsvHeaders[layout];
+    // Stryker disable next-line OptionalChaining: the length check before it makes every i a cell the CSV parser filled with a string, so cells[i] is never undefined
     return cells.length === expected.length && expected.every((name, i) => cells[i]?.trim() === name);
   });
 

@@ -265,6 +265,76 @@ describe('Function: parseChartsCsv', () => {
     });
   });
 
+  describe('cells and headers at the edges', () => {
+    const dailyHeader =
+      'rank,uri,artist_names,track_name,source,peak_rank,previous_rank,days_on_chart,streams';
+    /** A daily file whose rows have these streams cells, as written. */
+    const withStreams = (cells: readonly string[], header = dailyHeader) =>
+      [
+        header,
+        ...cells.map((cell, i) => `${i + 1},spotify:track:${fakeTrackId(i + 1)},A,T,S,1,1,1,"${cell}"`),
+      ].join('\n') + '\n';
+
+    it('tells a negative stream count (spaces around it too) from cells that only hold a minus sign somewhere', () => {
+      const parsed = parseChartsCsv(withStreams(['12', ' -5 ', '-12abc', '1-2']), 'f.csv');
+
+      expect(parsed.entries.map((e) => e.streams)).toEqual([12]);
+      expect(parsed.skipped.map((s) => [s.position, s.reason])).toEqual([
+        [2, 'invalid row: streams: must not be negative'],
+        [3, 'invalid row: streams: not a whole number'],
+        [4, 'invalid row: streams: not a whole number'],
+      ]);
+    });
+
+    it('skips a stream count too large to be read exactly', () => {
+      const parsed = parseChartsCsv(withStreams(['99999999999999999999']), 'f.csv');
+
+      expect(parsed.entries).toEqual([]);
+      expect(parsed.skipped.map((s) => s.reason)).toEqual(['invalid row: streams: too large']);
+    });
+
+    it('skips a row whose rank repeats the one above it', () => {
+      const text = withStreams(['1', '2']).replace(`\n2,spotify:track:`, `\n1,spotify:track:`);
+
+      const parsed = parseChartsCsv(text, 'f.csv');
+
+      expect(parsed.entries.map((e) => e.trackId)).toEqual([fakeTrackId(1)]);
+      expect(parsed.skipped.map((s) => s.reason)).toEqual([
+        'invalid rank: 1 does not follow rank 1 above it',
+      ]);
+    });
+
+    it('reads a header whose names have spaces around them', () => {
+      const spaced = dailyHeader
+        .split(',')
+        .map((name) => ` ${name} `)
+        .join(',');
+
+      expect(parseChartsCsv(withStreams(['7'], spaced), 'f.csv').entries).toMatchObject([{ streams: 7 }]);
+    });
+
+    it('passes over a note line whose other cells hold only spaces', () => {
+      const parsed = parseChartsCsv(`Note: figures are estimates,  , \n${withStreams(['7'])}`, 'f.csv');
+
+      expect(parsed.entries).toMatchObject([{ position: 1, trackId: fakeTrackId(1), streams: 7 }]);
+    });
+
+    it('refuses a header with a column more than a layout has, saying which headers it expects', () => {
+      const error = refusal(() => parseChartsCsv(withStreams(['7'], `${dailyHeader},extra`), 'f.csv'));
+
+      expect(error.message).toBe(
+        `"f.csv" is not a Spotify Charts file: its header is "${dailyHeader},extra", expected "${dailyHeader}" ` +
+          '(or weeks_on_chart for a weekly chart) or "Position,Track Name,Artist,Streams,URL"',
+      );
+    });
+
+    it("keeps the decoder's error as the cause of a file that is not UTF-8", () => {
+      const error = refusal(() => parseChartsCsv(Buffer.from([0xff, 0xfe, 0x41, 0x00, 0xd8]), 'f.csv'));
+
+      expect(error.cause).toBeInstanceOf(TypeError);
+    });
+  });
+
   describe('files that are not Spotify Charts files', () => {
     it('refuses an unknown header, naming the file and the header it found', () => {
       const error = refusal(() =>
