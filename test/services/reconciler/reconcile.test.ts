@@ -761,6 +761,8 @@ describe('reconcile: the folder store and DuckDB', () => {
   it('records not_loaded a day whose chart CSV another run replaced, its track messages lost with their process', async () => {
     await landDay(s.store, run1, 'verified');
     await s.store.put(chartCsvKey, chartCsvOf(run2, ids));
+    const manifestWritten = new Date(Math.floor(Date.now() / 1000) * 1000 - minutes(10));
+    await utimes(path.join(s.home, 'lake', manifestKey), manifestWritten, manifestWritten);
     const deps: ReconcilerDeps = {
       ...s.deps,
       settings: { ...settings, missingTracks: 'lost' },
@@ -791,9 +793,7 @@ describe('reconcile: the folder store and DuckDB', () => {
         kind: 'never_completed',
         ...day,
         runId: run1,
-        evidence: expect.stringMatching(
-          /^its chart CSV is not the run’s, and nothing can deliver them any more \(manifest written at .+\)$/,
-        ),
+        evidence: `its chart CSV is not the run’s, and nothing can deliver them any more (manifest written at ${manifestWritten.toISOString()})`,
       },
     ]);
     expect(report.actions).toEqual([
@@ -804,5 +804,21 @@ describe('reconcile: the folder store and DuckDB', () => {
     expect(record).not.toHaveProperty('deadLettered');
     // A run that ended not_loaded is no successful run: the chart has none.
     expect(report.freshness).toEqual([{ chartId: 'global', lastSucceededAt: null, stale: true }]);
+  });
+
+  it('records not_loaded a new run that never completed, though an older run of its day has a record', async () => {
+    await landAndLoad(s);
+    await landDay(s.store, run2, 'verified');
+    const [marker] = (await s.store.list(rawPrefix('song_attributes', day.chartDate, day.chartId))).filter(
+      (o) => o.key.includes(`/_done.run=${run2}.`),
+    );
+    await s.store.delete(marker!.key);
+    s.clock.advance(minutes(100));
+
+    const report = await s.run({ dryRun: true });
+
+    expect(report.findings).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'never_completed', runId: run2 })]),
+    );
   });
 });
