@@ -12,6 +12,17 @@ import { MissingBacklog } from '../../../shared/lake/backlog.js';
 import { lakeKeys, partName } from '../../../shared/lake/keys.js';
 import { fromStageCsv } from '../../../shared/records/csv.js';
 import type { Clock } from '../../../shared/ports/clock.js';
+import type { PutOptions } from '../../../shared/ports/object-store.js';
+
+/** The lake on a temp folder, noting the content type each put asks for (the folder keeps none; S3 does). */
+class RecordingStore extends FsObjectStore {
+  readonly contentTypes = new Map<string, string | undefined>();
+
+  override async put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<void> {
+    this.contentTypes.set(key, options?.contentType);
+    return super.put(key, body);
+  }
+}
 
 const now = new Date('2025-01-02T06:00:00.000Z');
 const clock: Clock = { now: () => now, sleep: async () => undefined };
@@ -53,9 +64,7 @@ const answer: LookupBatch = {
 
 describe('Function: enrichTracks, the rows, quarantine and backlog of a part', () => {
   let home: string;
-  let store: FsObjectStore;
-  /** The content type each put asked for, by key. */
-  const contentTypes = new Map<string, string | undefined>();
+  let store: RecordingStore;
   const asked: string[][] = [];
   const provider: AttributeProvider = {
     lookup: async (trackIds) => {
@@ -66,12 +75,7 @@ describe('Function: enrichTracks, the rows, quarantine and backlog of a part', (
 
   beforeEach(async () => {
     home = await mkdtemp(path.join(tmpdir(), 'chartflow-enrich-rows-'));
-    store = new FsObjectStore({ root: home });
-    const put = store.put.bind(store);
-    store.put = async (key, body, options) => {
-      contentTypes.set(key, options?.contentType);
-      return put(key, body, options);
-    };
+    store = new RecordingStore({ root: home });
     asked.length = 0;
   });
   afterEach(() => rm(home, { recursive: true, force: true }));
@@ -113,7 +117,12 @@ describe('Function: enrichTracks, the rows, quarantine and backlog of a part', (
       missing_reason: 'provider_error: the provider gave no answer for this id',
     });
     expect(await csv('song_artists')).toEqual([
-      expect.objectContaining({ track_id: 'found', artist_position: '1', artist_id: 'lead', artist_name: 'Lead' }),
+      expect.objectContaining({
+        track_id: 'found',
+        artist_position: '1',
+        artist_id: 'lead',
+        artist_name: 'Lead',
+      }),
       expect.objectContaining({
         track_id: 'found',
         artist_position: '2',
@@ -138,7 +147,7 @@ describe('Function: enrichTracks, the rows, quarantine and backlog of a part', (
       raw: { id: 7 },
     });
     // Served as JSON by the object stores that keep a content type (S3).
-    expect(contentTypes.get(key)).toBe('application/json');
+    expect(store.contentTypes.get(key)).toBe('application/json');
   });
 
   it('backlogs the tracks with a gap, a quota until its Retry-After has passed, and clears the others', async () => {
@@ -160,7 +169,9 @@ describe('Function: enrichTracks, the rows, quarantine and backlog of a part', (
       { store, provider, clock },
     );
 
-    const entries = new Map((await backlog.list({ chartDate, chartId: 'global' })).map((e) => [e.trackId, e]));
+    const entries = new Map(
+      (await backlog.list({ chartDate, chartId: 'global' })).map((e) => [e.trackId, e]),
+    );
     expect([...entries.keys()].sort()).toEqual(['erred', 'found', 'limited']);
     expect(entries.get('limited')).toEqual({
       trackId: 'limited',
