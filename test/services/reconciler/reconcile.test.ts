@@ -821,4 +821,22 @@ describe('reconcile: the folder store and DuckDB', () => {
       expect.arrayContaining([expect.objectContaining({ kind: 'never_completed', runId: run2 })]),
     );
   });
+
+  it('finds nothing of a day whose manifest is gone from the listing after it was read (deleted meanwhile)', async () => {
+    await landDay(s.store, run1, 'verified');
+    s.clock.advance(minutes(20));
+    const list = async (prefix: string) => (await s.store.list(prefix)).filter((o) => o.key !== manifestKey);
+    const racing = new Proxy(s.store, {
+      get: (store, name: keyof typeof s.store) =>
+        name === 'list' ? list : typeof store[name] === 'function' ? store[name].bind(store) : store[name],
+    });
+
+    const report = await reconcile(
+      { from: day.chartDate, to: day.chartDate, dryRun: true },
+      { ...s.deps, store: racing },
+    );
+
+    expect(report.findings).toEqual([]);
+    expect(report.leftAlone).toEqual([]);
+  });
 });
