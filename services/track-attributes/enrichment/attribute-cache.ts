@@ -94,6 +94,7 @@ export class AttributeCache {
     const entries = await Promise.all(
       trackIds.map(async (trackId) => {
         const body = await this.store.get(attributeCacheKey(trackId));
+        // Stryker disable next-line ConditionalExpression: without the guard, reading an absent body throws inside the try below, whose catch gives the same undefined
         if (!body) return undefined;
         try {
           const parsed = cachedTrackSchema.safeParse(JSON.parse(body.toString('utf8')));
