@@ -839,4 +839,39 @@ describe('reconcile: the folder store and DuckDB', () => {
     expect(report.findings).toEqual([]);
     expect(report.leftAlone).toEqual([]);
   });
+
+  it('orders its findings by kind, whatever order it found them in', async () => {
+    const record = await landAndLoad(s);
+    // Recorded interrupted, but its rows were never taken out of the stage.
+    await new BatchProtocol(s.store, s.clock).recordInterrupted([record], 'interrupted by SIGINT');
+    s.clock.advance(minutes(20));
+
+    const report = await s.run({ dryRun: true });
+
+    expect(report.findings.map((f) => f.kind)).toEqual(['stage_not_cleaned', 'interrupted']);
+  });
+
+  it('leaves a day whose missing tracks may still arrive alone up to the very moment they can no longer', async () => {
+    await landDay(s.store, run1, 'verified');
+    const markers = (await s.store.list(rawPrefix('song_attributes', day.chartDate, day.chartId))).filter(
+      (o) => o.key.includes('/_done.'),
+    );
+    await s.store.delete(markers[1]!.key);
+    const written = new Date(Math.floor(Date.now() / 1000) * 1000 - minutes(30));
+    for (const o of await s.store.list('raw/'))
+      await utimes(path.join(s.home, 'lake', o.key), written, written);
+    const at = (ms: number) => ({
+      ...s.deps,
+      clock: { now: () => new Date(ms), sleep: async () => undefined },
+    });
+    const gone = written.getTime() + settings.tracksGoneAfterMs;
+    const request = { from: day.chartDate, to: day.chartDate, dryRun: true };
+
+    expect((await reconcile(request, at(gone))).leftAlone).toEqual([
+      expect.objectContaining({ runId: run1, why: expect.stringContaining(new Date(gone).toISOString()) }),
+    ]);
+    expect((await reconcile(request, at(gone + 1))).findings).toEqual([
+      expect.objectContaining({ kind: 'never_completed', runId: run1 }),
+    ]);
+  });
 });

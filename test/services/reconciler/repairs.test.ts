@@ -15,6 +15,7 @@ import {
   holdsLiveLock,
   newScan,
   objectInfo,
+  pastGrace,
   sliceKey,
   type ReconcilerDeps,
 } from '../../../services/reconciler/scan.js';
@@ -207,5 +208,17 @@ describe('the reconciler’s repairs and what its scan tells', () => {
     );
     expect(keys.size).toBe(4);
     expect(sliceKey({ ...slice })).toBe(sliceKey(slice));
+  });
+
+  it('takes a time for past the grace period only once the whole period has gone by', async () => {
+    const now = Date.parse('2026-11-20T12:00:00.000Z');
+    const scan = await newScan({
+      ...s.deps,
+      clock: { now: () => new Date(now), sleep: async () => undefined },
+    });
+    const { graceMs } = defaultReconcilerSettings;
+
+    expect(pastGrace(scan, new Date(now - graceMs))).toBe(false);
+    expect(pastGrace(scan, new Date(now - graceMs - 1).toISOString())).toBe(true);
   });
 });
