@@ -135,6 +135,7 @@ export class LookupSession {
 
   /** What Spotify said of a track's audio features when it gave none; an absence unless told otherwise. */
   noteSpotifyFeatures(id: string, note: string, failure?: Omit<LookupFailure, 'reason'>): void {
+    // Stryker disable next-line StringLiteral: the note's kind is read only by missFeatures, whose leadingKind also gets the last source's kind, at least 'not_found': a note without a failure never leads
     this.#spotifyFeaturesNotes.set(id, { kind: 'not_found', ...failure, reason: note });
   }
 

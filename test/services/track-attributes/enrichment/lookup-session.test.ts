@@ -254,3 +254,108 @@ describe('Class: LookupSession', () => {
     });
   });
 });
+
+describe('Class: LookupSession, gaps and cache entries', () => {
+  it('takes from a cache entry without metadata no metadata: the track is looked up', () => {
+    const session = new LookupSession(
+      ['e'],
+      day,
+      new Map<string, CachedTrack>([['e', { trackId: 'e', features }]]),
+    );
+
+    expect(session.idsWhere((k) => !k.metadata)).toEqual(['e']);
+    expect(session.of('e').metadata).toBeUndefined();
+  });
+
+  it('gives a quota gap its Retry-After, and a gap without one none', () => {
+    const session = sessionOn(day);
+    session.miss('a', 'popularity', { kind: 'quota', reason: 'rate limited', retryAfterMs: 60_000 });
+    session.miss('b', 'popularity', { kind: 'provider_error', reason: 'HTTP 500' });
+
+    expect(session.of('a').gaps).toEqual([
+      { group: 'popularity', kind: 'quota', reason: 'quota: rate limited', retryAfterMs: 60_000 },
+    ]);
+    expect(session.of('b').gaps).toHaveLength(1);
+    expect(Object.keys(session.of('b').gaps[0]!)).not.toContain('retryAfterMs');
+  });
+
+  it('says what Spotify noted of a track’s features, and nothing of a track it noted nothing of', () => {
+    const session = sessionOn(day);
+    session.noteSpotifyFeatures('b', 'spotify has no audio features for this track');
+
+    expect(session.spotifyFeaturesNote('b')).toBe('spotify has no audio features for this track');
+    expect(session.spotifyFeaturesNote('a')).toBeUndefined();
+  });
+
+  it('takes a note of Spotify’s without a failure for an absence, and says so first', () => {
+    const session = sessionOn(day);
+    session.noteSpotifyFeatures('b', 'closed to this app');
+
+    const reason = session.missFeatures('b', 'ReccoBeats is off');
+
+    expect(reason).toBe('no audio features: closed to this app, then ReccoBeats is off');
+    expect(session.of('b').missing).toEqual([`not_found: ${reason}`]);
+  });
+
+  it('gives a features gap the Retry-After of Spotify’s quota when the last source gave none', () => {
+    const session = sessionOn(day);
+    session.noteSpotifyFeatures('b', 'spotify audio features failed: rate limited', {
+      kind: 'quota',
+      retryAfterMs: 30_000,
+    });
+    session.missFeatures('b', 'reccobeats has none for this track');
+    session.missFeatures('d', 'reccobeats failed: HTTP 500', { kind: 'provider_error' });
+
+    expect(session.of('b').gaps).toEqual([
+      expect.objectContaining({ group: 'features', kind: 'quota', retryAfterMs: 30_000 }),
+    ]);
+    expect(Object.keys(session.of('d').gaps[0]!)).not.toContain('retryAfterMs');
+  });
+
+  it('writes to the cache a track whose only news is its metadata, or an absence of features learned today', () => {
+    const session = new LookupSession(
+      ['m', 'x'],
+      day,
+      new Map<string, CachedTrack>([['x', { trackId: 'x', metadata: metadata('X') }]]),
+    );
+    session.of('m').metadata = { ...metadata('M'), fetchedOn: day };
+    session.learnFeaturesAbsent('x', 'no audio features: reccobeats has none for this track');
+
+    expect(session.cacheUpdates()).toEqual([
+      { trackId: 'm', metadata: { ...metadata('M'), fetchedOn: day } },
+      {
+        trackId: 'x',
+        metadata: metadata('X'),
+        featuresMissing: { reason: 'no audio features: reccobeats has none for this track', fetchedOn: day },
+      },
+    ]);
+  });
+
+  it('gives a failed metadata lookup without a Retry-After a gap without one', () => {
+    const session = new LookupSession(['f'], day, new Map());
+    session.of('f').failed = { kind: 'provider_error', reason: 'spotify tracks: HTTP 500' };
+
+    const gaps = session.results().gaps?.get('f');
+
+    expect(gaps).toEqual([
+      { group: 'metadata', kind: 'provider_error', reason: 'provider_error: spotify tracks: HTTP 500' },
+    ]);
+    expect(Object.keys(gaps![0]!)).not.toContain('retryAfterMs');
+  });
+
+  it('says once that a track has no popularity, among its other reasons', () => {
+    const session = new LookupSession(['p'], day, new Map());
+    session.of('p').metadata = { ...metadata('P'), fetchedOn: day };
+    session.miss('p', 'popularity', {
+      kind: 'provider_error',
+      reason: 'no popularity: reccobeats failed: HTTP 500',
+    });
+    session.missFeatures('p', 'ReccoBeats is off');
+
+    const row = session.results().results.get('p');
+
+    expect(row?.status === 'ok' && row.attributes.missing_reason).toBe(
+      'provider_error: no popularity: reccobeats failed: HTTP 500; not_found: no audio features: ReccoBeats is off',
+    );
+  });
+});
