@@ -118,4 +118,52 @@ describe('track-attributes: metrics and log keys', () => {
     expect(after).toBeDefined();
     for (const key of ['runIds', 'runId', 'chartId', 'chartDate']) expect(after).not.toHaveProperty(key);
   });
+
+  it('says what landed: the records, the rows written, quarantined and backlogged', async () => {
+    const lines = await captureLogLines(() =>
+      handler()(sqsEventFactory(message('track1'), message('track2')), localContext('track-attributes')),
+    );
+
+    expect(linesOf(lines, 'attributes landed')).toEqual([
+      expect.objectContaining({ records: 2, written: 2, quarantined: 0, backlogged: 0 }),
+    ]);
+  });
+
+  it('names the runs of a batch in order, each once', async () => {
+    const other = '20250101T050000000Z-aaaa0000';
+    const lines = await captureLogLines(() =>
+      handler()(
+        sqsEventFactory(
+          message('track1'),
+          JSON.stringify({ runId: other, chartId: 'global', chartDate: '2025-01-01', trackId: 'track2' }),
+          message('track3'),
+        ),
+        localContext('track-attributes'),
+      ),
+    );
+
+    expect(linesOf(lines, 'attributes landed')).toEqual([
+      expect.objectContaining({ runIds: [other, runId] }),
+    ]);
+  });
+
+  it('starts each invocation without the keys an earlier one added to the log', async () => {
+    const stray: AttributeProvider = {
+      lookup: async (trackIds) => {
+        logger.appendKeys({ stray: 'from an earlier invocation' });
+        return provider.lookup(trackIds, '2025-01-01');
+      },
+    };
+    const lines = await captureLogLines(async () => {
+      await makeHandler({ store, provider: stray, clock })(
+        sqsEventFactory(message('track1')),
+        localContext('track-attributes'),
+      );
+      await handler()(sqsEventFactory(message('track2')), localContext('track-attributes'));
+    });
+
+    const landed = linesOf(lines, 'attributes landed');
+    expect(landed).toHaveLength(2);
+    expect(landed[1]).not.toHaveProperty('stray');
+  });
 });
