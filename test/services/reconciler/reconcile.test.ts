@@ -595,10 +595,14 @@ describe('reconcile: the folder store and DuckDB', () => {
       { ...day, why: expect.stringMatching(/^it cannot be reconciled: manifest .*manifest/) },
     ]);
 
-    const broken = Object.create(s.store) as typeof s.store;
-    broken.get = async () => {
-      throw new Error('the store is down');
+    const get = async (key: string) => {
+      if (key === manifestKey) throw new Error('the store is down');
+      return s.store.get(key);
     };
+    const broken = new Proxy(s.store, {
+      get: (store, name: keyof typeof s.store) =>
+        name === 'get' ? get : typeof store[name] === 'function' ? store[name].bind(store) : store[name],
+    });
     await expect(
       reconcile({ from: day.chartDate, to: day.chartDate }, { ...s.deps, store: broken }),
     ).rejects.toThrow('the store is down');
@@ -669,6 +673,16 @@ describe('reconcile: the folder store and DuckDB', () => {
         leftAlone: 0,
         staleCharts: ['global'],
       });
+      // The loader answers again: the repair is done, and no action failed.
+      await makeReconciler({
+        ...s.deps,
+        metrics: undefined,
+        loader: { objectCreated: async () => undefined },
+      })({ from: day.chartDate, to: day.chartDate }, localContext('reconciler'));
+      expect(info).toHaveBeenLastCalledWith(
+        'reconciled',
+        expect.objectContaining({ actions: 1, failedActions: 0 }),
+      );
     } finally {
       warn.mockRestore();
       info.mockRestore();
@@ -873,5 +887,25 @@ describe('reconcile: the folder store and DuckDB', () => {
     expect((await reconcile(request, at(gone + 1))).findings).toEqual([
       expect.objectContaining({ kind: 'never_completed', runId: run1 }),
     ]);
+  });
+
+  it('scans the stage slices of the chart a request names only, whatever their day', async () => {
+    await landAndLoad(s);
+    for (const o of await s.store.list(`raw/`))
+      await s.store.put(o.key.replace('chart=global', 'chart=other'), (await s.store.get(o.key))!);
+    await s.warehouse.query(
+      `insert into stage.chart_songs select * replace ('other' as chart_id) from stage.chart_songs`,
+    );
+    s.clock.advance(minutes(20));
+    const nextDay = { from: '2026-11-21', to: '2026-11-21', dryRun: true };
+
+    const one = await reconcile({ ...nextDay, chartId: 'global' }, s.deps);
+    expect(one.findings).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'untransformed', ...day, runId: run1 })]),
+    );
+    expect(JSON.stringify([one.findings, one.leftAlone])).not.toContain('other');
+
+    const all = await reconcile(nextDay, s.deps);
+    expect(JSON.stringify([all.findings, all.leftAlone])).toContain('"chartId":"other"');
   });
 });
