@@ -11,6 +11,7 @@ import type {
 import { MissingBacklog } from '../../../shared/lake/backlog.js';
 import { lakeKeys, partName } from '../../../shared/lake/keys.js';
 import { fromStageCsv } from '../../../shared/records/csv.js';
+import type { Manifest } from '../../../shared/records/messages.js';
 import type { Clock } from '../../../shared/ports/clock.js';
 import type { PutOptions } from '../../../shared/ports/object-store.js';
 
@@ -21,6 +22,26 @@ class RecordingStore extends FsObjectStore {
   override async put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<void> {
     this.contentTypes.set(key, options?.contentType);
     return super.put(key, body);
+  }
+
+  override async createIfAbsent(
+    key: string,
+    body: string | Uint8Array,
+    options?: PutOptions,
+  ): Promise<boolean> {
+    this.contentTypes.set(key, options?.contentType);
+    return super.createIfAbsent(key, body);
+  }
+}
+
+/** A lake where a part's file that was there when created is gone when read back (deleted in between). */
+class VanishingStore extends FsObjectStore {
+  override async createIfAbsent(): Promise<boolean> {
+    return false;
+  }
+
+  override async get(): Promise<Buffer | undefined> {
+    return undefined;
   }
 }
 
@@ -130,6 +151,80 @@ describe('Function: enrichTracks, the rows, quarantine and backlog of a part', (
         artist_name: 'Featured',
       }),
     ]);
+  });
+
+  it('writes the CSVs as text/csv and the raw answer as JSON', async () => {
+    await enrichTracks(
+      ids.map((id) => delivered(id)),
+      { store, provider, clock },
+    );
+
+    const part = partName(runId, ids);
+    expect(store.contentTypes.get(lakeKeys.attributesCsv(chartDate, 'global', part))).toBe('text/csv');
+    expect(store.contentTypes.get(lakeKeys.artistsCsv(chartDate, 'global', part))).toBe('text/csv');
+    expect(store.contentTypes.get(lakeKeys.attributesRaw(chartDate, 'global', part))).toBe(
+      'application/json',
+    );
+  });
+
+  it('fails the invocation, to be delivered again, when a part’s file vanishes between its write and its read', async () => {
+    await expect(
+      enrichTracks(
+        ids.map((id) => delivered(id)),
+        { store: new VanishingStore({ root: home }), provider, clock },
+      ),
+    ).rejects.toThrow(/was there a moment ago and is gone/);
+  });
+
+  it('does not mark a part whose run’s manifest is decided by reading files, or lacks one of its tracks', async () => {
+    const manifest: Manifest = {
+      runId,
+      chartId: 'global',
+      chartDate,
+      source: 't',
+      extractedAt: '2025-01-02T05:00:00.000Z',
+      trackIds: ids,
+      skipped: [],
+      files: [],
+    };
+    const markers = async () =>
+      store.list(lakeKeys.partMarkersPrefix(chartDate, 'global', runId, partName(runId, ids)));
+    await store.put(lakeKeys.manifest(chartDate, 'global'), JSON.stringify(manifest));
+    await enrichTracks(
+      ids.map((id) => delivered(id)),
+      { store, provider, clock },
+    );
+    expect(await markers()).toEqual([]);
+
+    await store.put(
+      lakeKeys.manifest(chartDate, 'global'),
+      JSON.stringify({ ...manifest, trackIds: ids.slice(1), chartCsvMd5: '0'.repeat(32) }),
+    );
+    await enrichTracks(
+      ids.map((id) => delivered(id)),
+      { store, provider, clock },
+    );
+    expect(await markers()).toEqual([]);
+
+    // With every track in a manifest that has its chart CSV's md5, the part is marked; delivered
+    // again, it is not looked up again and counts nothing.
+    await store.put(
+      lakeKeys.manifest(chartDate, 'global'),
+      JSON.stringify({ ...manifest, chartCsvMd5: '0'.repeat(32) }),
+    );
+    await enrichTracks(
+      ids.map((id) => delivered(id)),
+      { store, provider, clock },
+    );
+    expect(await markers()).toHaveLength(1);
+    asked.length = 0;
+    expect(
+      await enrichTracks(
+        ids.map((id) => delivered(id)),
+        { store, provider, clock },
+      ),
+    ).toEqual({ failedMessageIds: [], quarantined: 0, written: 0, backlogged: 0 });
+    expect(asked).toEqual([]);
   });
 
   it('keeps each quarantined answer in the lake, with its reason, provider, run and track', async () => {

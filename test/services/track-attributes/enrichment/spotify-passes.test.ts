@@ -108,6 +108,8 @@ describe('Spotify passes of the AttributeEnricher, for a Development Mode app (n
 
     expect(sandbox.stats.requests.tracks).toBe(0);
     expect(sandbox.stats.requests.track).toBe(1);
+    // Nor audio features, known closed too: the track still needs them, and goes without.
+    expect(sandbox.stats.requests.audioFeatures).toBe(0);
     expect(results.get(chart[3] as string)?.status).toBe('ok');
   });
 
