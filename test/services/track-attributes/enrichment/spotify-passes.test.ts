@@ -188,6 +188,10 @@ describe('Spotify passes of the AttributeEnricher, when the breaker switches /tr
   });
 
   it('hands the tracks over to /tracks/{id}, and fails only those no lookup answered, with the breaker’s reason', async () => {
+    // A track seen before: its metadata is cached, and it needs no lookup but its popularity.
+    const cached = chart[2] as string;
+    const store = freshLake();
+    await enricherWith({ spotify: spotifyClientFor(sandbox).client, store }).lookup([cached], day);
     sandbox.faults.serverErrors({ provider: 'spotify', endpoint: 'tracks' });
     const breakers = new CircuitBreakers(systemClock);
     const client = new SpotifyClient({
@@ -205,7 +209,10 @@ describe('Spotify passes of the AttributeEnricher, when the breaker switches /tr
     // The breaker's last attempts: the multi-id call fails, then the single lookup of `failing` too.
     sandbox.faults.failTrackLookups([failing]);
 
-    const { results } = await enricherWith({ spotify: client, access }).lookup([fine, failing], day);
+    const { results, gaps } = await enricherWith({ spotify: client, access, store }).lookup(
+      [fine, failing, cached],
+      day,
+    );
 
     expect(breakers.opened()).toMatchObject([{ endpoint: 'spotify GET /v1/tracks' }]);
     // Switched off by its breaker is not closed to the app: tomorrow's run asks it again.
@@ -222,6 +229,9 @@ describe('Spotify passes of the AttributeEnricher, when the breaker switches /tr
       status: 'missing',
       reason: expect.stringMatching(/^provider_error: spotify track: /),
     });
+    // The cached track lacks only today's popularity: its metadata did not fail.
+    expect(okRow(results.get(cached)).attributes.missing_reason).not.toMatch(/switched off/);
+    expect(gaps?.get(cached)?.map((g) => g.group) ?? []).not.toContain('metadata');
   });
 });
 
