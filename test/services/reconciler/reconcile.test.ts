@@ -908,4 +908,36 @@ describe('reconcile: the folder store and DuckDB', () => {
     const all = await reconcile(nextDay, s.deps);
     expect(JSON.stringify([all.findings, all.leftAlone])).toContain('"chartId":"other"');
   });
+
+  it('reports a failed not_loaded record as a failed recorded_not_loaded action', async () => {
+    await landDay(s.store, run1, 'verified');
+    const markers = (await s.store.list(rawPrefix('song_attributes', day.chartDate, day.chartId))).filter(
+      (o) => o.key.includes('/_done.'),
+    );
+    await s.store.delete(markers[1]!.key);
+    s.clock.advance(minutes(100));
+    const put = async (key: string, body: string | Uint8Array) => {
+      if (key.startsWith('control/runs/')) throw new Error('the run records are read-only');
+      return s.store.put(key, body);
+    };
+    const readOnly = new Proxy(s.store, {
+      get: (store, name: keyof typeof s.store) =>
+        name === 'put' ? put : typeof store[name] === 'function' ? store[name].bind(store) : store[name],
+    });
+
+    const report = await reconcile(
+      { from: day.chartDate, to: day.chartDate },
+      { ...s.deps, store: readOnly },
+    );
+
+    expect(report.actions).toEqual([
+      expect.objectContaining({
+        kind: 'recorded_not_loaded',
+        ...day,
+        runId: run1,
+        detail: 'the repair failed',
+        error: expect.stringContaining('read-only'),
+      }),
+    ]);
+  });
 });
