@@ -75,7 +75,18 @@ const answer: LookupBatch = {
   ]),
   gaps: new Map([
     ['limited', [{ group: 'metadata', kind: 'quota', reason: 'quota: rate limited', retryAfterMs: 90_000 }]],
-    ['erred', [{ group: 'metadata', kind: 'provider_error', reason: 'provider_error: HTTP 500' }]],
+    // A provider error after a quota's Retry-After (features: Spotify's quota, then ReccoBeats failed) is asked again at once.
+    [
+      'erred',
+      [
+        {
+          group: 'metadata',
+          kind: 'provider_error',
+          reason: 'provider_error: HTTP 500',
+          retryAfterMs: 30_000,
+        },
+      ],
+    ],
     // A quota without a Retry-After: no end to wait for.
     ['found', [{ group: 'features', kind: 'quota', reason: 'quota: no audio features' }]],
   ]),

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../../../infra/sandbox/index.js';
+import { spotifyClientFor } from '../../../shared/spotify/sandbox-spotify-client.js';
 import type { TrackLookup } from '../../../../services/track-attributes/enrichment/attribute-provider.js';
 import type { RetryPolicy } from '../../../../shared/http/json-client.js';
 import { RequestCounter } from '../../../../shared/http/request-counter.js';
@@ -262,5 +264,39 @@ describe('ReccoBeats passes of the AttributeEnricher, with ReccoBeats alone, aga
     expect(gaps?.get(featuresDown)).toEqual([
       expect.objectContaining({ group: 'features', kind: 'provider_error' }),
     ]);
+  });
+});
+
+describe('ReccoBeats passes of the AttributeEnricher, after Spotify’s metadata (a Development Mode app)', () => {
+  let sandbox: Sandbox;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ today: () => day, accessMode: 'development' });
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('says a failed popularity lookup fails the popularity only: the metadata Spotify gave stands', async () => {
+    sandbox.faults.serverErrors({ provider: 'reccobeats' });
+    const id = sandbox.catalog.chartFor('global', day)[0] as string;
+    const reccobeats = new ReccoBeatsClient({
+      apiUrl: sandbox.reccobeatsUrl,
+      counter: new RequestCounter(),
+      clock: systemClock,
+      retry,
+      sendAsOf: true,
+    });
+
+    const { results, gaps } = await enricherWith({
+      spotify: spotifyClientFor(sandbox).client,
+      reccobeats,
+    }).lookup([id], day);
+
+    const row = okRow(results.get(id));
+    expect(row.attributes).toMatchObject({ metadata_source: 'spotify', popularity: null });
+    expect(row.attributes.missing_reason).toMatch(/^provider_error: no popularity: reccobeats failed: /);
+    expect(row.attributes.missing_reason).not.toMatch(/reccobeats tracks:/);
+    expect(gaps?.get(id)?.map((g) => g.group)).not.toContain('metadata');
   });
 });

@@ -239,6 +239,8 @@ describe('Spotify passes of the AttributeEnricher, against answers with gaps, a 
   let server: LocalHttpServer;
   /** Whether `/tracks?ids=` answers 403, as for a Development Mode app. */
   let multiClosed = false;
+  /** Whether `/tracks?ids=` answers 401 even to a renewed token. */
+  let unauthorized = false;
   /** What Spotify calls the artist of `renamed` today. */
   let artistName = 'Before';
   const [plain, relinked, noPopularity, noExternalIds, renamed, badId, forbidden] = [
@@ -265,6 +267,8 @@ describe('Spotify passes of the AttributeEnricher, against answers with gaps, a 
       if (path === '/api/token') return tokenAnswer;
       if (path === '/v1/tracks') {
         if (multiClosed) return { status: 403, body: { error: { status: 403, message: 'Forbidden' } } };
+        if (unauthorized)
+          return { status: 401, body: { error: { status: 401, message: 'Invalid access token' } } };
         const asked = idsOf(request);
         // An id Spotify refuses fails every batch it is part of, as an invalid id does.
         if (asked.includes(badId))
@@ -292,6 +296,23 @@ describe('Spotify passes of the AttributeEnricher, against answers with gaps, a 
       accountsUrl: server.url,
       credentials: { clientId: 'id', clientSecret: 'secret' },
     }).client;
+
+  it('takes a 401 that outlives a renewed token for a failure of the lookup, not an endpoint closed to the app', async () => {
+    multiClosed = false;
+    unauthorized = true;
+    const access = new SpotifyAccess();
+    try {
+      const { results } = await enricherWith({ spotify: client(), access }).lookup([plain], day);
+
+      expect(access.state('multiTracks')).toBe('unknown');
+      expect(results.get(plain)).toEqual({
+        status: 'missing',
+        reason: expect.stringMatching(/^provider_error: spotify tracks: .*401/),
+      });
+    } finally {
+      unauthorized = false;
+    }
+  });
 
   it('isolates an id /tracks?ids= refuses with a 400: a bad id, not a closed endpoint', async () => {
     multiClosed = false;
