@@ -940,4 +940,34 @@ describe('reconcile: the folder store and DuckDB', () => {
       }),
     ]);
   });
+
+  it('dates a chart’s last success by its transform’s end (its record’s update when it has none), and calls it stale only past staleAfter', async () => {
+    const records = new RunRecords(s.store);
+    const succeeded = { ...day, status: 'succeeded' as const, rows: {}, checks: [], timings: {} };
+    await records.write({
+      ...succeeded,
+      runId: run1,
+      loadId: run1,
+      updatedAt: '2026-11-20T10:00:00.000Z',
+      transform: {
+        taskId: 't',
+        startedAt: '2026-11-20T07:00:00.000Z',
+        finishedAt: '2026-11-20T08:00:00.000Z',
+      },
+    });
+    await records.write({ ...succeeded, runId: run2, loadId: run2, updatedAt: '2026-11-20T09:00:00.000Z' });
+    const last = '2026-11-20T09:00:00.000Z';
+    const at = (ms: number) => ({
+      ...s.deps,
+      clock: { now: () => new Date(ms), sleep: async () => undefined },
+    });
+    const request = { from: day.chartDate, to: day.chartDate, dryRun: true };
+
+    expect((await reconcile(request, at(Date.parse(last) + settings.staleAfterMs))).freshness).toEqual([
+      { chartId: 'global', lastSucceededAt: last, stale: false },
+    ]);
+    expect((await reconcile(request, at(Date.parse(last) + settings.staleAfterMs + 1))).freshness).toEqual([
+      { chartId: 'global', lastSucceededAt: last, stale: true },
+    ]);
+  });
 });
