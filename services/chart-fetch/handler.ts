@@ -78,8 +78,7 @@ const landInboxFiles = async (keys: readonly string[], deps: ChartFetchHandlerDe
         skipped: result.skipped,
       });
       results.push(result);
-      // Stryker disable next-line BlockStatement: the next file's appendKeys replaces inboxKey before any of its lines, no line follows the loop, and the middleware's resetKeys takes the key off as the invocation ends, failed or not
-    } finally {
+    } finally /* Stryker disable next-line BlockStatement: the next file's appendKeys replaces inboxKey before any of its lines, no line follows the loop, and the middleware's resetKeys takes the key off as the invocation ends, failed or not */ {
       // Stryker disable next-line ArrayDeclaration,StringLiteral: as above, a key left on would be replaced or reset before any line could carry it
       logger.removeKeys(['inboxKey']);
     }
@@ -104,8 +103,7 @@ export const makeHandler = (deps: ChartFetchHandlerDeps) =>
             skipped: result.skipped,
           });
           results.push(result);
-          // Stryker disable next-line BlockStatement: the next day's appendKeys replaces both keys before any of its lines, no line follows the loop, and the middleware's resetKeys takes them off as the invocation ends, failed or not
-        } finally {
+        } finally /* Stryker disable next-line BlockStatement: the next day's appendKeys replaces both keys before any of its lines, no line follows the loop, and the middleware's resetKeys takes them off as the invocation ends, failed or not */ {
           // Stryker disable next-line ArrayDeclaration,StringLiteral: as above, a key left on would be replaced or reset before any line could carry it
           logger.removeKeys(['chartId', 'chartDate']);
         }
