@@ -30,10 +30,12 @@ export const parseReconcileEvent = (event: unknown): ReconcileRequest => {
   return parseOrThrow(reconcileRequestSchema, event, 'reconciler event');
 };
 
+// Stryker disable next-line ObjectLiteral,BooleanLiteral: nothing the reconciler runs appends temporary keys to the logger (only chart-fetch does, and it resets its own), so there is none to reset
+const loggerOptions = { resetKeys: true };
+
 export const makeHandler = (deps: ReconcilerDeps) =>
   middy<unknown, ReconcileReport>()
-    // Stryker disable next-line ObjectLiteral,BooleanLiteral: nothing the reconciler runs appends temporary keys to the logger (only chart-fetch does, and it resets its own), so there is none to reset
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext(logger, loggerOptions))
     .handler(async (event) => {
       const report = await reconcile(parseReconcileEvent(event), deps);
       // Keys and counts only: each finding and action names its day, run and kind.

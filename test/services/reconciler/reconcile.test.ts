@@ -906,6 +906,9 @@ describe('reconcile: the folder store and DuckDB', () => {
     expect(JSON.stringify([one.findings, one.leftAlone])).not.toContain('other');
 
     const all = await reconcile(nextDay, s.deps);
+    expect(all.findings).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'untransformed', ...day, runId: run1 })]),
+    );
     expect(JSON.stringify([all.findings, all.leftAlone])).toContain('"chartId":"other"');
   });
 

@@ -17,6 +17,7 @@ import {
   objectInfo,
   pastGrace,
   sliceKey,
+  stillUntransformed,
   type ReconcilerDeps,
 } from '../../../services/reconciler/scan.js';
 import { lakeKeys } from '../../../shared/lake/keys.js';
@@ -220,5 +221,13 @@ describe('the reconciler’s repairs and what its scan tells', () => {
 
     expect(pastGrace(scan, new Date(now - graceMs))).toBe(false);
     expect(pastGrace(scan, new Date(now - graceMs - 1).toISOString())).toBe(true);
+  });
+
+  it('takes an unreadable lock for nobody’s, and puts no event again for a load that has no record', async () => {
+    await s.store.put(lakeKeys.transformLock(), 'not a lock');
+    const scan = await newScan(s.deps);
+
+    expect(holdsLiveLock(scan, 'b-1')).toBe(false);
+    expect(await stillUntransformed(scan, { ...run, loadId: run1 })).toBe(false);
   });
 });
