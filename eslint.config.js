@@ -21,7 +21,7 @@ export default tseslint.config(
       '.esbuild/',
       'dist/',
       'coverage/',
-      '.stryker-tmp/',
+      '.stryker-tmp*/',
       'reports/',
     ],
   },
