@@ -126,9 +126,9 @@ const scopeLines = (measured: readonly string[], scope: readonly string[]): stri
   if (inScope.length === scope.length)
     return [`The whole scope: all ${scope.length} files of \`stryker.config.mjs\`.`];
   return [
-    `**A slice, not the whole scope:** the report holds ${inScope.length} of the scope's ${scope.length} files; the figures below are these files' alone:`,
+    `**A slice, not the whole scope:** the report holds ${inScope.length} of the scope's ${scope.length} files; the figures below are these files' alone. Not measured:`,
     '',
-    ...inScope.map((file) => `- \`${file}\``),
+    ...scope.filter((file) => !inScope.includes(file)).map((file) => `- \`${file}\``),
   ];
 };
 

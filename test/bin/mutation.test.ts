@@ -128,6 +128,8 @@ describe('the summary (bin/mutation-summary.ts)', () => {
     expect(text).toContain('2026-12-07 14:30 UTC, at commit `abc1234`');
     expect(text).toContain('A slice, not the whole scope');
     expect(text).toContain("2 of the scope's 3 files");
+    expect(text).toContain('Not measured:\n\n- `shared/lake/c.ts`');
+    expect(text).not.toContain('- `services/s/b.ts`');
     expect(text).toContain('| shared/lake/a.ts:12:3 | Survived | ConditionalExpression | ` x \\| y ` |');
     expect(text).toMatch(
       /\| \*\*`shared\/lake`\*\* \| 1 \| 1 \| 0 \| 1 \| 0 \| 0 \| 0 \| 0 \| 50\.0% \| 50\.0% \| ≥ 80%: missed \|/,
