@@ -9,7 +9,7 @@ import { runChecks } from '../../../services/transform/checks.js';
 import type { CheckResult } from '../../../shared/lake/run-records.js';
 import type { StageSlice } from '../../../shared/ports/warehouse.js';
 import type { CellValue } from '../../../shared/records/csv.js';
-import { toStageCsv } from '../../../shared/records/csv.js';
+import { stageSlice } from './stage-slice.js';
 import { columnNames, unitIntervalFeatures } from '../../../shared/records/stage-tables.js';
 
 const chartDate = '2026-11-21';
@@ -120,21 +120,10 @@ describe('Function: runChecks, each rule and what it says of a slice that breaks
               artist_id: 'a1',
               artist_name: 'A',
             }));
-      const files = {
-        chart_songs: `${runId}/chart.csv`,
-        song_attributes: `${runId}/attributes.csv`,
-        song_artists: `${runId}/artists.csv`,
-      };
-      await store.put(files.chart_songs, toStageCsv('chart_songs', chartRows));
-      await store.put(files.song_attributes, toStageCsv('song_attributes', attributeRows));
-      await store.put(files.song_artists, toStageCsv('song_artists', artistRows));
-      await warehouse.loadStage({
-        ...sliceOf(name),
-        files: {
-          chart_songs: [files.chart_songs],
-          song_attributes: [files.song_attributes],
-          song_artists: [files.song_artists],
-        },
+      await stageSlice(store, warehouse, sliceOf(name), {
+        chart_songs: chartRows,
+        song_attributes: attributeRows,
+        song_artists: artistRows,
       });
     }
   });

@@ -8,7 +8,7 @@ import { DuckDbWarehouse } from '../../../infra/adapters/embedded/duckdb-warehou
 import { runChecks } from '../../../services/transform/checks.js';
 import type { CheckResult } from '../../../shared/lake/run-records.js';
 import type { CellValue } from '../../../shared/records/csv.js';
-import { toStageCsv } from '../../../shared/records/csv.js';
+import { stageSlice } from './stage-slice.js';
 
 const chartDate = '2026-11-21';
 const enriched = { metadata_source: 'spotify', popularity_source: 'spotify', features_source: 'spotify' };
@@ -84,24 +84,12 @@ describe('Function: runChecks, missing with a reason or lost', () => {
           artist_id: 'a1',
           artist_name: 'A',
         }));
-      const files = {
-        chart_songs: `${runId}/chart.csv`,
-        song_attributes: `${runId}/attributes.csv`,
-        song_artists: `${runId}/artists.csv`,
-      };
-      await store.put(files.chart_songs, toStageCsv('chart_songs', chartRows));
-      await store.put(files.song_attributes, toStageCsv('song_attributes', attributeRows));
-      await store.put(files.song_artists, toStageCsv('song_artists', artistRows));
-      await warehouse.loadStage({
-        runId,
-        chartId: 'global',
-        chartDate,
-        files: {
-          chart_songs: [files.chart_songs],
-          song_attributes: [files.song_attributes],
-          song_artists: [files.song_artists],
-        },
-      });
+      await stageSlice(
+        store,
+        warehouse,
+        { runId, chartId: 'global', chartDate },
+        { chart_songs: chartRows, song_attributes: attributeRows, song_artists: artistRows },
+      );
     }
     const all = await runChecks(
       warehouse,
