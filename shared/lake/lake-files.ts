@@ -27,11 +27,7 @@ export type LakeFile = z.infer<typeof lakeFileSchema>;
  * size, encodes it once with this and hands the bytes on: each step given the text encodes it again.
  */
 export const bytesOf = (body: string | Uint8Array): Uint8Array =>
-  // (Laid out by hand so that the directive below reaches the encoding alone, not `'string'`.)
-  // prettier-ignore
-  typeof body === 'string' ? Buffer.from(body,
-    // Stryker disable next-line StringLiteral: Buffer.from(text, '') encodes as UTF-8, Node's default for an empty encoding
-    'utf8') : body;
+  typeof body === 'string' ? Buffer.from(body) : body; // a string as UTF-8, Buffer.from's default
 
 /** The SHA-256 of a body, in hex. */
 export const sha256Of = (body: string | Uint8Array): string =>

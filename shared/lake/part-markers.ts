@@ -50,11 +50,8 @@ export const partDigest = (attributesMd5: string, artistsMd5: string): string =>
 
 /** The bitmap of a set of indexes, in hex: digit `d` holds indexes 4d to 4d+3, lowest bit first. */
 export const coverageOf = (indexes: readonly number[]): string => {
-  // (Laid out by hand so that the directive below reaches `max + 1` alone, not the `/ 4` around it.)
-  // prettier-ignore
-  const digits = new Array<number>(Math.ceil((
-    // Stryker disable next-line ArithmeticOperator,UnaryOperator: `max - 1` makes the array one digit short at most, and the highest index then writes that last digit, which extends it to the same digits; `max(+1, …)` differs only for no index or index 0, which both get one digit either way
-    Math.max(-1, ...indexes) + 1) / 4) || 1).fill(0);
+  // One digit per four indexes up to the highest, and one digit for no index at all.
+  const digits = new Array<number>(Math.floor(Math.max(0, ...indexes) / 4) + 1).fill(0);
   for (const index of indexes) digits[index >> 2]! |= 1 << (index & 3);
   return digits.map((d) => d.toString(16)).join('');
 };

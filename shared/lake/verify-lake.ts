@@ -216,13 +216,9 @@ const rowsOf = async (store: ObjectStore, table: StageTableName, key: string) =>
  */
 const csvRows = (table: StageTableName, body: Buffer, key: string) => {
   const text = body.toString('utf8');
-  // (Laid out by hand so that the directive below reaches the catch clause.)
-  // prettier-ignore
   try {
     return fromStageCsv(table, text, key);
-  }
-  // Stryker disable next-line BlockStatement: emptied, the catch makes the function return undefined all the same
-  catch {
+  } /* Stryker disable next-line BlockStatement: emptied, the catch makes the function return undefined all the same */ catch {
     // All fromStageCsv throws, parsing a string, says it is not that table's CSV: csv-parse's own
     // error (a row cut short, a quote left open) or the header's InvalidRecordError.
     return undefined;
