@@ -115,6 +115,7 @@ interface StoredMessage {
   readonly deadLetterQueueSourceArn?: string;
   receiveCount: number;
   firstReceiveTimestamp?: number;
+  /** When it can be received again, on the monotonic clock ({@link monotonicNow}). */
   visibleAt: number;
   /** Only the latest receive's handle deletes the message, as in SQS. */
   receiptHandle?: string;
@@ -123,6 +124,13 @@ interface StoredMessage {
 type Options = z.output<typeof optionsSchema>;
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+
+/**
+ * Visibility is timed on the monotonic clock, as the timers that wake the queue are: a wall clock
+ * set back (NTP, a resumed machine) would otherwise hide every in-flight message for as long as it
+ * went back. Only the epoch timestamps SQS reports in a record's attributes use the wall clock.
+ */
+const monotonicNow = () => performance.now();
 
 /**
  * An SQS standard queue and the Lambda event source mapping that drains it, in one process.
@@ -174,14 +182,15 @@ export class MemoryQueue implements Queue {
         throw new InvalidRecordError(`${this.name}: BatchEntryIdsNotDistinct: id "${id}" is repeated`);
       ids.add(id);
     }
-    const now = Date.now();
+    const sentTimestamp = Date.now();
+    const now = monotonicNow();
     for (const { body } of parsed) {
       const messageId = randomUUID();
       this.#messages.set(messageId, {
         messageId,
         body,
         md5OfBody: md5(body),
-        sentTimestamp: now,
+        sentTimestamp,
         receiveCount: 0,
         visibleAt: now,
       });
@@ -212,7 +221,7 @@ export class MemoryQueue implements Queue {
 
   /** How many messages are ready and how many are hidden after a receive. */
   depth(): QueueDepth {
-    const now = Date.now();
+    const now = monotonicNow();
     let visible = 0;
     let nextVisibleAt = Infinity;
     for (const message of this.#messages.values()) {
@@ -237,7 +246,8 @@ export class MemoryQueue implements Queue {
     }
     for (const message of this.#messages.values()) {
       if (message.receiptHandle !== receiptHandle) continue;
-      message.visibleAt = Date.now() + Math.round(timeoutSeconds * 1000 * this.#options.handBackTimeScale);
+      message.visibleAt =
+        monotonicNow() + Math.round(timeoutSeconds * 1000 * this.#options.handBackTimeScale);
       this.#armVisibilityTimer();
       return;
     }
@@ -306,7 +316,7 @@ export class MemoryQueue implements Queue {
   }
 
   #receive(): SQSRecord[] {
-    const now = Date.now();
+    const now = monotonicNow();
     const { batchSize, maxReceiveCount, deadLetterQueue, visibilityTimeoutMs } = this.#options;
     const records: SQSRecord[] = [];
     for (const message of this.#messages.values()) {
@@ -328,7 +338,7 @@ export class MemoryQueue implements Queue {
         continue;
       }
       message.receiveCount += 1;
-      message.firstReceiveTimestamp ??= now;
+      message.firstReceiveTimestamp ??= Date.now();
       message.visibleAt = now + visibilityTimeoutMs;
       message.receiptHandle = randomToken(24, 'base64');
       records.push(this.#record(message));
@@ -408,14 +418,17 @@ export class MemoryQueue implements Queue {
     clearTimeout(this.#visibilityTimer);
     this.#visibilityTimer = undefined;
     if (!this.#handler) return;
-    const now = Date.now();
+    const now = monotonicNow();
     let next = Infinity;
     for (const message of this.#messages.values())
       if (message.visibleAt > now) next = Math.min(next, message.visibleAt);
     if (next === Infinity) return;
-    this.#visibilityTimer = setTimeout(() => {
-      this.#visibilityTimer = undefined;
-      this.#pump();
-    }, next - now);
+    this.#visibilityTimer = setTimeout(
+      () => {
+        this.#visibilityTimer = undefined;
+        this.#pump();
+      },
+      Math.ceil(next - now),
+    );
   }
 }

@@ -210,6 +210,29 @@ describe('Class: MemoryQueue', () => {
     expect(real.depth().nextVisibleInMs).toBeGreaterThan(29_000);
   });
 
+  it('delivers a failed message again on time when the wall clock is set back meanwhile', async () => {
+    const queue = make({ visibilityTimeoutMs: 50 });
+    const wallClock = Date.now.bind(Date);
+    const receives: number[] = [];
+    queue.subscribe(async (event) => {
+      receives.push(Number(event.Records[0]!.attributes.ApproximateReceiveCount));
+      if (receives.length > 1) return;
+      // NTP or a resumed machine sets the clock back an hour while the message is hidden.
+      vi.spyOn(Date, 'now').mockImplementation(() => wallClock() - 3_600_000);
+      throw new Error('transient');
+    });
+    try {
+      await queue.send([{ id: 'a', body: 'a' }]);
+      const timedOut = sleep(5_000).then(() => 'still hidden');
+      expect(await Promise.race([queue.idle().then(() => 'delivered again'), timedOut])).toBe(
+        'delivered again',
+      );
+      expect(receives).toEqual([1, 2]);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
   it.each([0, -1, 2])('rejects a handBackTimeScale of %d', (handBackTimeScale) => {
     expect(() => make({ handBackTimeScale })).toThrow(/handBackTimeScale/);
   });
