@@ -74,6 +74,19 @@ export class PostgresReader implements WarehouseReader {
 
   async #connect(): Promise<pg.Client> {
     const client = new pg.Client({ connectionString: this.connectionString });
+    // A connection the server ends while it idles (a restart, an administrator) is forgotten, so
+    // that the next query connects again, instead of being the process's uncaught error.
+    const forget = () => {
+      const current = this.#client;
+      void current?.then(
+        (held) => {
+          if (held === client && this.#client === current) this.#client = undefined;
+        },
+        () => undefined,
+      );
+    };
+    client.on('error', forget);
+    client.on('end', forget);
     try {
       await client.connect();
     } catch (error) {

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ConfigError, InvalidRecordError, RetryableError } from '../../../shared/errors.js';
+import { logger } from '../../../shared/logger.js';
 import type { ObjectStore } from '../../../shared/ports/object-store.js';
 import type { SqlValue, StageLoad, StageSlice, Warehouse } from '../../../shared/ports/warehouse.js';
 import {
@@ -31,6 +32,15 @@ export class PostgresWarehouse implements Warehouse {
     this.#where = URL.canParse(connectionString)
       ? `${new URL(connectionString).host}${new URL(connectionString).pathname}`
       : 'of CHARTFLOW_PG_URL';
+    // The server may end an idle pooled connection (a restart, an administrator, a session
+    // timeout). pg then drops it from the pool and emits the error here: without a listener it
+    // would be the process's uncaught error. The next query simply takes a new connection.
+    this.#pool.on('error', (error) =>
+      logger.warn('A pooled PostgreSQL connection was ended by the server; it is replaced when next needed', {
+        warehouse: this.#where,
+        error: error.message,
+      }),
+    );
   }
 
   async ensureStage(): Promise<void> {
