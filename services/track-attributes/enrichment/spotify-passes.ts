@@ -1,3 +1,4 @@
+import pMap from 'p-map';
 import { CircuitOpenError, describeIssues, ProviderRejectedError } from '../../../shared/errors.js';
 import type { SpotifyAccess } from '../../../shared/spotify/access.js';
 import {
@@ -65,18 +66,25 @@ export const spotifyTracks = async (
 };
 
 /**
+ * Single lookups in flight at once. The provider's limiter paces them; this bound is what makes
+ * "not sent yet" mean something: each lookup checks, just before it is sent, whether the endpoint
+ * has failed meanwhile.
+ */
+export const singleLookupsAtOnce = 8;
+
+/**
  * Development Mode: one `/tracks/{id}` per track never seen before (no popularity). Once the
  * endpoint itself fails (a quota, an open breaker, a 401), the lookups not sent yet fail the same
- * way without asking.
+ * way without asking; at most the {@link singleLookupsAtOnce} already in flight were sent.
  */
 export const spotifySingleTracks = async (session: LookupSession, spotify: SpotifyClient): Promise<void> => {
   const unknown = session.idsWhere((k) => !k.metadata);
   let endpointDown: LookupFailure | undefined;
-  // The provider's limiter paces these; they run side by side up to it.
-  await Promise.all(
-    unknown.map(async (id) => {
+  await pMap(
+    unknown,
+    async (id) => {
+      if (endpointDown) return void (session.of(id).failed = endpointDown);
       try {
-        if (endpointDown) return void (session.of(id).failed = endpointDown);
         const item = await spotify.track(id, { asOf: session.chartDate });
         session.keep('spotify_track', [item]);
         learnSpotifyTrack(session, id, item);
@@ -90,7 +98,8 @@ export const spotifySingleTracks = async (session: LookupSession, spotify: Spoti
         session.of(id).failed = { ...failure, reason: `spotify track: ${failure.reason}` };
         if (isEndpointError(error)) endpointDown ??= session.of(id).failed;
       }
-    }),
+    },
+    { concurrency: singleLookupsAtOnce },
   );
 };
 

@@ -23,6 +23,7 @@ import {
 import { LookupSession } from '../../../../services/track-attributes/enrichment/lookup-session.js';
 import {
   closeFeaturesWithMultiTracks,
+  singleLookupsAtOnce,
   spotifyAudioFeatures,
   spotifySingleTracks,
   spotifyTracks,
@@ -140,6 +141,24 @@ describe('Spotify passes of the AttributeEnricher, for a Development Mode app (n
     const { results } = await enricherWith({ spotify: client }).lookup([id], chartDay);
 
     expect(results.get(id)).toMatchObject({ status: 'not_found' });
+  });
+
+  it('after a quota 429 on /tracks/{id}, sends none of the lookups not yet in flight: they fail with its reason', async () => {
+    const ids = chart.slice(10, 40);
+    sandbox.faults.quotaExceeded({ provider: 'spotify', endpoint: 'track', retryAfterSeconds: 3600 });
+    const access = new SpotifyAccess();
+    access.close('multiTracks', 'HTTP 403 on GET /v1/tracks?ids=');
+    const { client } = spotifyClientFor(sandbox);
+
+    const { results } = await enricherWith({ spotify: client, access }).lookup(ids, day);
+
+    // Only the first lookups, sent side by side before the first 429 came back, asked.
+    expect(sandbox.stats.requests.track).toBeGreaterThanOrEqual(1);
+    expect(sandbox.stats.requests.track).toBeLessThanOrEqual(singleLookupsAtOnce);
+    const reasons = ids.map((id) => results.get(id));
+    expect(reasons.every((r) => r?.status === 'missing')).toBe(true);
+    expect(new Set(reasons.map((r) => r?.reason)).size).toBe(1);
+    expect(reasons[0]?.reason).toMatch(/spotify track: .*(429|quota|rate)/i);
   });
 
   it('says which single lookup failed and why, and keeps the tracks whose lookup answered', async () => {
