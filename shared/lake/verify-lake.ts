@@ -219,8 +219,8 @@ const csvRows = (table: StageTableName, body: Buffer, key: string) => {
   try {
     return fromStageCsv(table, text, key);
   } /* Stryker disable next-line BlockStatement: emptied, the catch makes the function return undefined all the same */ catch {
-    // All fromStageCsv throws, parsing a string, says it is not that table's CSV: csv-parse's own
-    // error (a row cut short, a quote left open) or the header's InvalidRecordError.
+    // All fromStageCsv throws, parsing a string, is its InvalidRecordError: not that table's CSV
+    // (another header, a row cut short, a quote left open).
     return undefined;
   }
 };

@@ -50,14 +50,27 @@ const cell = (value: CellValue): string => {
   }
 };
 
-/** Reads a stage CSV back into records keyed by column name; empty cells become `null`. */
+/**
+ * Reads a stage CSV back into records keyed by column name; empty cells become `null`.
+ *
+ * @throws {InvalidRecordError} naming `where` if the text is not CSV of the table's columns: another
+ *   header, a row cut short, a quote left open.
+ */
 export const fromStageCsv = (
   table: StageTableName,
   text: string,
   where: string = table,
 ): Record<string, string | null>[] => {
   const expected = columnNames(table);
-  const rows = parse(text, { bom: true, relax_column_count: false, skip_empty_lines: true }) as string[][];
+  let rows: string[][];
+  try {
+    rows = parse(text, { bom: true, relax_column_count: false, skip_empty_lines: true }) as string[][];
+  } catch (error) {
+    // csv-parse's own words (a quote left open, a row with too few cells) name the line.
+    throw new InvalidRecordError(`${where}: not a ${table} CSV: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
   const [header, ...body] = rows;
   if (!header || header.join(',') !== expected.join(',')) {
     throw new InvalidRecordError(`${where}: the header is not the ${table} columns (${expected.join(',')})`);

@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../../infra/sandbox/prng.js';
+import { InvalidRecordError } from '../../../shared/errors.js';
 import { fromStageCsv, toStageCsv, type CellValue } from '../../../shared/records/csv.js';
 import { columnNames, stageTableNames } from '../../../shared/records/stage-tables.js';
 import { trickyNames } from '../ports/warehouse.contract.js';
@@ -82,6 +83,45 @@ describe('Function: toStageCsv', () => {
     expect(() => fromStageCsv('song_artists', 'a,b\n1,2\n', 'some/key.csv')).toThrow(/some\/key.csv/);
     expect(() => fromStageCsv('song_artists', 'a,b\n1,2\n')).toThrow(
       `song_artists: the header is not the song_artists columns (${columnNames('song_artists').join(',')})`,
+    );
+  });
+
+  const lineageOf = (runId: string) => ({
+    chart_id: 'global',
+    chart_date: '2026-03-02',
+    run_id: runId,
+    extracted_at: '2026-03-02T06:00:00.000Z',
+  });
+
+  it.each([
+    ['cut in the middle of a row', (csv: string) => csv.slice(0, csv.lastIndexOf(',') - 1)],
+    ['cut inside a quoted cell', (csv: string) => csv.slice(0, csv.lastIndexOf('"'))],
+  ])('refuses a file %s with an InvalidRecordError naming the file and the line', (_, cut) => {
+    const csv = toStageCsv('song_artists', [
+      {
+        ...lineageOf('r1'),
+        track_id: 't1',
+        artist_position: 1,
+        artist_id: 'a1',
+        artist_name: 'One, "the first"',
+      },
+      {
+        ...lineageOf('r1'),
+        track_id: 't2',
+        artist_position: 1,
+        artist_id: 'a2',
+        artist_name: 'Two, "the second"',
+      },
+    ]);
+    let thrown: unknown;
+    try {
+      fromStageCsv('song_artists', cut(csv), 'raw/part.song_artists.csv');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InvalidRecordError);
+    expect((thrown as Error).message).toMatch(
+      /^raw\/part\.song_artists\.csv: not a song_artists CSV: .*line/i,
     );
   });
 });
