@@ -7,14 +7,16 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeHandler } from '../../../services/warehouse-setup/handler.js';
 import type { WarehouseSetupTarget } from '../../../services/warehouse-setup/set-up-warehouse.js';
 import { awsWarehouseSetup } from '../../../infra/aws/functions/warehouse-setup.js';
 import { InvalidRecordError, PermanentError } from '../../../shared/errors.js';
+import { logger } from '../../../shared/logger.js';
 import type { PipelineUserGrant, WarehouseSetup } from '../../../shared/ports/warehouse-setup.js';
 import { startLocalHttpServer, type LocalHttpServer } from '../../shared/http/local-http-server.js';
 import { customResourceEventFactory } from '../../support/factories.js';
+import { captureLogLines, linesOf } from '../../support/log-lines.js';
 
 const properties = {
   WorkgroupName: 'chartflow-prod',
@@ -59,6 +61,21 @@ const recordingSetup = (
       respond: { retries: 2, minTimeoutMs: 10 },
     },
   };
+};
+
+/**
+ * The log lines of `work`, those at ERROR too: the logger writes them to standard error, which is
+ * sent on to standard output (where {@link captureLogLines} reads) meanwhile.
+ */
+const allLogLines = async (work: () => Promise<unknown>) => {
+  const stderr = vi
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((chunk) => process.stdout.write(String(chunk)));
+  try {
+    return await captureLogLines(work);
+  } finally {
+    stderr.mockRestore();
+  }
 };
 
 describe('Function: warehouseSetup', () => {
@@ -278,5 +295,110 @@ describe('Function: warehouseSetup', () => {
     expect((error as Error).message).toMatch(field);
     expect(setup.targets).toEqual([]);
     expect(cloudFormation.received).toEqual([]);
+  });
+
+  describe('its log', () => {
+    it('says what was set up and answered, each line keyed by the request, and keeps no key after', async () => {
+      const setup = recordingSetup(async () => ({ user: 'IAMR:chartflow-prod-warehouse', created: true }));
+      const lines = await allLogLines(async () => {
+        await makeHandler(setup.deps)(
+          customResourceEventFactory({ responseUrl: responseUrl(), properties }),
+          contextWith(300_000),
+        );
+        logger.info('after the invocation');
+      });
+      expect(linesOf(lines, 'warehouse set up')).toEqual([
+        expect.objectContaining({
+          requestType: 'Create',
+          logicalResourceId: 'WarehouseSetup',
+          workgroup: 'chartflow-prod',
+          database: 'chartflow',
+          user: 'IAMR:chartflow-prod-warehouse',
+          created: true,
+          schemas: ['stage', 'marts'],
+        }),
+      ]);
+      expect(linesOf(lines, 'custom resource answered')).toEqual([
+        expect.objectContaining({
+          requestType: 'Create',
+          logicalResourceId: 'WarehouseSetup',
+          status: 'SUCCESS',
+        }),
+      ]);
+      expect(linesOf(lines, 'warehouse set-up failed')).toEqual([]);
+      expect(linesOf(lines, 'after the invocation')).toEqual([
+        expect.not.objectContaining({ requestType: expect.anything() }),
+      ]);
+      expect(linesOf(lines, 'after the invocation')[0]).not.toHaveProperty('logicalResourceId');
+    });
+
+    it('says a Delete had nothing to undo, naming the resource', async () => {
+      const setup = recordingSetup(() => Promise.reject(new Error('must not be called')));
+      const lines = await allLogLines(() =>
+        makeHandler(setup.deps)(
+          customResourceEventFactory({ requestType: 'Delete', responseUrl: responseUrl(), properties }),
+          contextWith(300_000),
+        ),
+      );
+      expect(linesOf(lines, 'warehouse set-up deleted: nothing to undo')).toEqual([
+        expect.objectContaining({ requestType: 'Delete', physicalResourceId: physicalId }),
+      ]);
+    });
+
+    it('logs why the set-up failed, and the reason it answered', async () => {
+      const setup = recordingSetup(() => Promise.reject(new PermanentError('create schema stage: denied')));
+      const lines = await allLogLines(() =>
+        makeHandler(setup.deps)(
+          customResourceEventFactory({ responseUrl: responseUrl(), properties }),
+          contextWith(300_000),
+        ),
+      );
+      expect(linesOf(lines, 'warehouse set-up failed')).toEqual([
+        expect.objectContaining({
+          level: 'ERROR',
+          error: expect.objectContaining({ message: 'create schema stage: denied' }),
+        }),
+      ]);
+      expect(linesOf(lines, 'custom resource answered')).toEqual([
+        expect.objectContaining({
+          status: 'FAILED',
+          reason: `create schema stage: denied (log stream 2026/12/04/[$LATEST]abc123)`,
+        }),
+      ]);
+    });
+
+    it('logs a set-up that ran out of time as failed, saying how long it had', async () => {
+      const setup = recordingSetup(() => new Promise(() => undefined));
+      const lines = await allLogLines(() =>
+        makeHandler(setup.deps)(
+          customResourceEventFactory({ responseUrl: responseUrl(), properties }),
+          contextWith(16_000),
+        ),
+      );
+      expect(linesOf(lines, 'warehouse set-up failed')).toEqual([
+        expect.objectContaining({
+          level: 'ERROR',
+          error: expect.objectContaining({ message: 'the warehouse set-up did not finish within 1 s' }),
+        }),
+      ]);
+      expect(linesOf(lines, 'custom resource answered')).toEqual([
+        expect.objectContaining({ status: 'FAILED' }),
+      ]);
+    });
+
+    it('does not call a set-up failed when it succeeded and only the answer was refused', async () => {
+      const setup = recordingSetup(async () => ({ user: 'IAMR:u', created: false }));
+      answers = [403];
+      const lines = await allLogLines(async () => {
+        await expect(
+          makeHandler(setup.deps)(
+            customResourceEventFactory({ responseUrl: responseUrl(), properties }),
+            contextWith(300_000),
+          ),
+        ).rejects.toThrow(PermanentError);
+      });
+      expect(linesOf(lines, 'warehouse set up')).toHaveLength(1);
+      expect(linesOf(lines, 'warehouse set-up failed')).toEqual([]);
+    });
   });
 });
