@@ -182,6 +182,7 @@ export const parseLocalConfig = (
     );
   }
   const spotify =
+    // Stryker disable next-line LogicalOperator: hasId === hasSecret here (a mismatch threw above), so && and || agree
     hasId && hasSecret
       ? {
           apiUrl: e.SPOTIFY_API_URL ?? defaultProviderUrls.spotifyApi,

@@ -88,4 +88,101 @@ describe('Function: parseAwsConfig', () => {
       /^CHARTFLOW_TRACK_QUEUE_URL .*https/,
     );
   });
+  it('reads every value a function needs, the Spotify endpoints a stack names too', () => {
+    const config = parseAwsConfig({
+      ...lambdaEnvironment(),
+      SPOTIFY_API_URL: 'http://127.0.0.1:4010/v1',
+      SPOTIFY_ACCOUNTS_URL: 'http://127.0.0.1:4011',
+      RECCOBEATS_API_URL: 'http://127.0.0.1:4020/v1',
+      REDSHIFT_COPY_ROLE_ARN: 'arn:aws-cn:iam::123456789012:role/copy',
+    });
+    expect(config).toMatchObject({
+      trackQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/chartflow-dev-tracks',
+      transformQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/chartflow-dev-transform',
+      spotifySecretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chartflow-dev/spotify-AbCdEf',
+      spotify: { apiUrl: 'http://127.0.0.1:4010/v1', accountsUrl: 'http://127.0.0.1:4011' },
+      reccobeats: { apiUrl: 'http://127.0.0.1:4020/v1' },
+      redshift: { copyRoleArn: 'arn:aws-cn:iam::123456789012:role/copy' },
+      dbtTask: {
+        taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/chartflow-dev-dbt:1',
+      },
+    });
+  });
+
+  it('defaults the provider rate limits when a stack sets none', () => {
+    const config = parseAwsConfig({
+      ...lambdaEnvironment(),
+      SPOTIFY_RATE_LIMIT: undefined,
+      RECCOBEATS_RATE_LIMIT: ' ',
+    });
+    expect(config.rateLimits).toEqual({
+      spotify: { requests: 90, windowMs: 30_000 },
+      reccobeats: { requests: 60, windowMs: 30_000 },
+    });
+  });
+
+  it('reads id lists with spaces and stray commas, and names a list that holds no id', () => {
+    const config = parseAwsConfig({
+      ...lambdaEnvironment(),
+      CHARTFLOW_SUBNETS: ' subnet-0a1b , ,subnet-0c2d,',
+      CHARTFLOW_SECURITY_GROUPS: 'sg-0123abcd, sg-4567ef01',
+    });
+    expect(config.dbtTask.subnets).toEqual(['subnet-0a1b', 'subnet-0c2d']);
+    expect(config.dbtTask.securityGroups).toEqual(['sg-0123abcd', 'sg-4567ef01']);
+    expect(failure({ ...lambdaEnvironment(), CHARTFLOW_SUBNETS: ' , ' })).toMatch(
+      /^CHARTFLOW_SUBNETS is invalid: /,
+    );
+    for (const groups of ['sg-0123abcd,subnet-0a1b', 'xsg-0123abcd', 'sg-0123abcdZ', 'sg-']) {
+      expect(failure({ ...lambdaEnvironment(), CHARTFLOW_SECURITY_GROUPS: groups })).toBe(
+        'CHARTFLOW_SECURITY_GROUPS holds a malformed id.',
+      );
+    }
+  });
+
+  it('names a role that is not an ARN, or a queue URL that is not https', () => {
+    expect(failure({ ...lambdaEnvironment(), REDSHIFT_COPY_ROLE_ARN: 'x arn:aws:iam::1:role/copy' })).toBe(
+      'REDSHIFT_COPY_ROLE_ARN must be an ARN.',
+    );
+    expect(failure({ ...lambdaEnvironment(), CHARTFLOW_TRANSFORM_QUEUE_URL: 'not a url' })).toBe(
+      'CHARTFLOW_TRANSFORM_QUEUE_URL must be an http(s) URL.',
+    );
+    expect(failure({ ...lambdaEnvironment(), CHARTFLOW_TRANSFORM_QUEUE_URL: 'http://sqs.local/q' })).toBe(
+      'CHARTFLOW_TRANSFORM_QUEUE_URL must be https.',
+    );
+    expect(failure({ ...lambdaEnvironment(), SPOTIFY_API_URL: 'ftp://example.com' })).toBe(
+      'SPOTIFY_API_URL must be an http(s) URL.',
+    );
+  });
+
+  it('takes a maxReceiveCount from 1 to 1000, the range SQS allows', () => {
+    expect(parseAwsConfig({ ...lambdaEnvironment(), CHARTFLOW_MAX_RECEIVE_COUNT: '1' }).maxReceiveCount).toBe(
+      1,
+    );
+    expect(
+      parseAwsConfig({ ...lambdaEnvironment(), CHARTFLOW_MAX_RECEIVE_COUNT: ' 1000 ' }).maxReceiveCount,
+    ).toBe(1000);
+    expect(failure({ ...lambdaEnvironment(), CHARTFLOW_MAX_RECEIVE_COUNT: '1001' })).toBe(
+      'CHARTFLOW_MAX_RECEIVE_COUNT must be at most 1000 (SQS).',
+    );
+    expect(failure({ ...lambdaEnvironment(), CHARTFLOW_MAX_RECEIVE_COUNT: '0' })).toBe(
+      'CHARTFLOW_MAX_RECEIVE_COUNT must be at least 1.',
+    );
+    expect(failure({ ...lambdaEnvironment(), CHARTFLOW_MAX_RECEIVE_COUNT: '2.5' })).toBe(
+      'CHARTFLOW_MAX_RECEIVE_COUNT must be a whole number.',
+    );
+  });
+
+  it('accepts, without Spotify, a CHARTFLOW_CHARTS that names no playlist', () => {
+    const config = parseAwsConfig({
+      ...lambdaEnvironment(),
+      CHARTFLOW_SPOTIFY: 'off',
+      CHARTFLOW_CHARTS: ' , ',
+    });
+    expect(config.chartPlaylists).toEqual({});
+    expect(config.spotify).toBeUndefined();
+  });
+
+  it('says the environment itself is invalid when it is not a set of variables', () => {
+    expect(failure(undefined as never)).toMatch(/^environment is invalid: /);
+  });
 });
