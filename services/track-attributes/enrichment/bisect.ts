@@ -1,4 +1,17 @@
-import { CircuitOpenError, ProviderRejectedError, RateLimitedError } from '../../../shared/errors.js';
+import {
+  CircuitOpenError,
+  InvalidRecordError,
+  ProviderError,
+  ProviderRejectedError,
+  RateLimitedError,
+} from '../../../shared/errors.js';
+
+/** A provider's failure, as opposed to a bug or the lake failing (which must fail the invocation). */
+export const isProviderFailure = (error: unknown): error is Error =>
+  error instanceof ProviderError ||
+  error instanceof RateLimitedError ||
+  error instanceof ProviderRejectedError ||
+  error instanceof InvalidRecordError;
 
 /**
  * Whether an error says something about the endpoint rather than the ids: a rate limit, an open
@@ -13,7 +26,9 @@ export const isEndpointError = (error: unknown): boolean =>
 /**
  * Calls `fetch` on the whole batch; if it fails, splits the batch in halves and tries each, so
  * that one id that breaks every call it is part of (a poison id) fails alone, and its neighbours
- * succeed. An endpoint error is not a bad id: it stops the search and goes back to the caller.
+ * succeed. An endpoint error is not a bad id: it stops the search and goes back to the caller;
+ * nor is an error of our own (a bug, the lake failing), which goes back at once, unsplit, to fail
+ * the invocation rather than be written down as the provider's failure of an id.
  */
 export const bisectBatch = async <T>(
   ids: readonly string[],
@@ -25,7 +40,7 @@ export const bisectBatch = async <T>(
     try {
       answers.push({ ids: batch, answer: await fetch(batch) });
     } catch (error) {
-      if (isEndpointError(error)) throw error;
+      if (isEndpointError(error) || !isProviderFailure(error)) throw error;
       if (batch.length === 1) {
         failures.set(batch[0]!, (error as Error).message);
         return;

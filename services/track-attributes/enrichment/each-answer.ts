@@ -1,10 +1,5 @@
-import {
-  InvalidRecordError,
-  ProviderError,
-  ProviderRejectedError,
-  RateLimitedError,
-} from '../../../shared/errors.js';
-import { bisectBatch } from './bisect.js';
+import { RateLimitedError } from '../../../shared/errors.js';
+import { bisectBatch, isProviderFailure } from './bisect.js';
 import type { LookupFailure } from './lookup-session.js';
 
 /** One endpoint's lookup of many ids, as {@link eachAnswer} runs it. */
@@ -171,13 +166,6 @@ const askEach = async (lookup: AnswerLookup): Promise<void> => {
     }
   }
 };
-
-/** A provider's failure, as opposed to a bug or the lake failing (which must fail the invocation). */
-export const isProviderFailure = (error: unknown): error is Error =>
-  error instanceof ProviderError ||
-  error instanceof RateLimitedError ||
-  error instanceof ProviderRejectedError ||
-  error instanceof InvalidRecordError;
 
 /**
  * A provider failure as a lookup failure: a rate limit that reached us (longer than the client

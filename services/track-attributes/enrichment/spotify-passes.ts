@@ -10,8 +10,8 @@ import {
 import { spotifyLimits, type SpotifyClient } from '../../../shared/spotify/spotify-client.js';
 import { unitIntervalFeatures } from '../../../shared/records/stage-tables.js';
 import type { AttributeColumns } from './attribute-provider.js';
-import { isEndpointError } from './bisect.js';
-import { eachAnswer, failureOf, isProviderFailure, type InFlightLookups } from './each-answer.js';
+import { isEndpointError, isProviderFailure } from './bisect.js';
+import { eachAnswer, failureOf, type InFlightLookups } from './each-answer.js';
 import type { LookupFailure, LookupSession } from './lookup-session.js';
 
 /** Spotify's note for a track its audio-features answer left out (`null`): it has none. */

@@ -8,7 +8,8 @@ const ids = (count: number) => Array.from({ length: count }, (_, i) => `id${i}`)
 /** A fetch that fails every batch holding a poison id, and records every batch it was asked. */
 const poisonedFetch = (
   poison: readonly string[],
-  error = (batch: readonly string[]) => new ProviderError('spotify', `HTTP 500 for ${batch.join(',')}`, 500),
+  error: (batch: readonly string[]) => Error = (batch) =>
+    new ProviderError('spotify', `HTTP 500 for ${batch.join(',')}`, 500),
 ) => {
   const asked: (readonly string[])[] = [];
   const fetch = async (batch: readonly string[]) => {
@@ -114,6 +115,20 @@ describe('Function: bisectBatch', () => {
 
     expect([...failures]).toEqual([['id4', 'HTTP 400 invalid id']]);
   });
+
+  it.each([
+    ['a bug of ours', () => new TypeError("Cannot read properties of undefined (reading 'id')")],
+    ['the lake failing', () => new Error('EIO: i/o error, write')],
+  ])(
+    'lets %s go up at once, unsplit: it is no id’s failure and must fail the invocation',
+    async (_, error) => {
+      const { asked, fetch } = poisonedFetch(['id3'], error);
+
+      await expect(bisectBatch(ids(8), fetch)).rejects.toThrow(error().message);
+
+      expect(asked).toEqual([ids(8)]);
+    },
+  );
 
   it('asks nothing for no ids', async () => {
     const { asked, fetch } = poisonedFetch([]);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { isProviderFailure } from '../../../../services/track-attributes/enrichment/bisect.js';
 import {
   eachAnswer,
   InFlightLookups,
-  isProviderFailure,
   type AnswerLookup,
 } from '../../../../services/track-attributes/enrichment/each-answer.js';
 import {
