@@ -90,7 +90,11 @@ export const spotifySingleTracks = async (session: LookupSession, spotify: Spoti
         learnSpotifyTrack(session, id, item);
       } catch (error) {
         if (error instanceof ProviderRejectedError && [400, 404].includes(error.status)) {
-          session.of(id).notFound = `spotify does not know this track id (HTTP ${error.status})`;
+          const k = session.of(id);
+          k.notFound = `spotify does not know this track id (HTTP ${error.status})`;
+          // An answer, not a failure: a breaker that cut the multi-id lookup off before no longer
+          // stands for this track, which is not found (and not asked again tomorrow as a gap).
+          delete k.failed;
           return;
         }
         if (!isProviderFailure(error)) throw error;

@@ -125,7 +125,7 @@ describe('Spotify passes of the AttributeEnricher, for a Development Mode app (n
 
     expect(results.get(unknownId)).toEqual({
       status: 'not_found',
-      reason: 'not_found: spotify does not know this track id (HTTP 404)',
+      reason: expect.stringMatching(/^not_found: spotify does not know this track id \(HTTP 404\)/),
     });
     expect(results.get(malformed)).toEqual({
       status: 'not_found',
@@ -230,7 +230,7 @@ describe('Spotify passes of the AttributeEnricher, when the breaker switches /tr
     sandbox.faults.failTrackLookups([failing]);
 
     const { results, gaps } = await enricherWith({ spotify: client, access, store }).lookup(
-      [fine, failing, cached],
+      [fine, failing, cached, unknownId],
       day,
     );
 
@@ -249,6 +249,12 @@ describe('Spotify passes of the AttributeEnricher, when the breaker switches /tr
       status: 'missing',
       reason: expect.stringMatching(/^provider_error: spotify track: /),
     });
+    // /tracks/{id} answered 404: not found, whatever the breaker did to the multi-id call before.
+    expect(results.get(unknownId)).toEqual({
+      status: 'not_found',
+      reason: expect.stringMatching(/^not_found: spotify does not know this track id \(HTTP 404\)/),
+    });
+    expect(gaps?.get(unknownId) ?? []).toEqual([]);
     // The cached track lacks only today's popularity: its metadata did not fail.
     expect(okRow(results.get(cached)).attributes.missing_reason).not.toMatch(/switched off/);
     expect(gaps?.get(cached)?.map((g) => g.group) ?? []).not.toContain('metadata');
