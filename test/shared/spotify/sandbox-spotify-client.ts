@@ -1,5 +1,6 @@
 import type { Sandbox } from '../../../infra/sandbox/index.js';
 import { EnvSecrets } from '../../../infra/adapters/embedded/env-secrets.js';
+import type { CircuitBreakers } from '../../../shared/http/circuit-breaker.js';
 import type { RetryPolicy } from '../../../shared/http/json-client.js';
 import { RequestCounter } from '../../../shared/http/request-counter.js';
 import type { Clock } from '../../../shared/ports/clock.js';
@@ -28,7 +29,13 @@ export interface SandboxSpotify {
 /** A `SpotifyClient` pointed at a sandbox, sending the as-of day unless told not to. */
 export const spotifyClientFor = (
   sandbox: Pick<Sandbox, 'apiUrl' | 'accountsUrl' | 'credentials'>,
-  options: { clock?: Clock; retry?: RetryPolicy; secrets?: Secrets; sendAsOf?: boolean } = {},
+  options: {
+    clock?: Clock;
+    retry?: RetryPolicy;
+    secrets?: Secrets;
+    sendAsOf?: boolean;
+    breakers?: CircuitBreakers;
+  } = {},
 ): SandboxSpotify => {
   const counter = new RequestCounter();
   const client = new SpotifyClient({
@@ -39,6 +46,7 @@ export const spotifyClientFor = (
     clock: options.clock ?? systemClock,
     retry: options.retry ?? fastRetry,
     sendAsOf: options.sendAsOf ?? true,
+    ...(options.breakers ? { breakers: options.breakers } : {}),
   });
   return { client, counter };
 };

@@ -7,14 +7,18 @@ import {
 } from '../../../infra/sandbox/index.js';
 import { EnvSecrets } from '../../../infra/adapters/embedded/env-secrets.js';
 import {
+  CircuitOpenError,
   ConfigError,
   ProviderError,
   ProviderRejectedError,
   RateLimitedError,
 } from '../../../shared/errors.js';
+import { CircuitBreakers } from '../../../shared/http/circuit-breaker.js';
 import { UnauthorizedError } from '../../../shared/http/json-client.js';
+import { systemClock } from '../../../shared/ports/clock.js';
 import { SecretName } from '../../../shared/ports/secrets.js';
-import { eventually, gatedClock, manualClock } from '../http/manual-clock.js';
+import { startLocalHttpServer } from '../http/local-http-server.js';
+import { eventually, manualClock } from '../http/manual-clock.js';
 import { fastRetry, spotifyClientFor } from './sandbox-spotify-client.js';
 
 const day = '2026-03-02';
@@ -144,31 +148,119 @@ describe('Class: SpotifyClient', () => {
       expect(sandbox.stats.requests.tracks).toBe(2);
     });
 
-    // Bug: a call that started with the old token and meets its 401 only after another call has
-    // already renewed it throws the fresh token away and asks for a third (spotify-client.ts, #get:
-    // `this.#token = undefined` without checking that the token refused is still the current one).
     it('does not renew again when a stale 401 arrives after another call already renewed', async () => {
       const serverClock = manualClock();
-      const clientClock = gatedClock();
-      const sandbox = await sandboxWith({
-        tokenTtlSeconds: 3_600,
-        clock: serverClock,
-        rateLimit: { requests: 1, windowMs: 1_000 },
+      const sandbox = await sandboxWith({ tokenTtlSeconds: 3_600, clock: serverClock });
+      // B's answer is held on its way back, so that it reaches the client after A's renewal.
+      let releaseB!: () => void;
+      const bHeld = new Promise<void>((resolve) => (releaseB = resolve));
+      const proxy = await startLocalHttpServer(async (request) => {
+        const response = await fetch(`${sandbox.url}${request.url}`, {
+          headers: { authorization: request.headers.authorization ?? '' },
+        });
+        const text = await response.text();
+        if (request.url.includes(idAt(1))) await bHeld;
+        return { status: response.status, body: text ? (JSON.parse(text) as object) : null };
       });
-      const { client } = spotifyClientFor(sandbox, { clock: clientClock });
+      try {
+        const { client } = spotifyClientFor(
+          { ...sandbox, apiUrl: `${proxy.url}/v1` },
+          { clock: manualClock() },
+        );
+        await client.tracks([idAt(0)], { asOf: day });
+
+        // The server drops the first token; B is refused with it, but its 401 is held back.
+        serverClock.advance(seconds(3_601));
+        const b = client.tracks([idAt(1)], { asOf: day });
+        await eventually(() => sandbox.stats.unauthorized === 1);
+        // A meets its own 401 and renews.
+        await client.tracks([idAt(2)], { asOf: day });
+        expect(sandbox.stats.requests.token).toBe(2);
+        // B's stale 401 arrives: it retries with the token A got, and asks for none.
+        releaseB();
+
+        expect(await b).toEqual([expect.objectContaining({ id: idAt(1) })]);
+        expect(sandbox.stats.requests.token).toBe(2);
+        expect(sandbox.stats.unauthorized).toBe(2);
+      } finally {
+        releaseB();
+        await proxy.close();
+      }
+    });
+
+    it('renews once when calls in flight together all meet a 401, while the new token is on its way', async () => {
+      const serverClock = manualClock();
+      const sandbox = await sandboxWith({ tokenTtlSeconds: 3_600, clock: serverClock });
+      const { client } = spotifyClientFor(sandbox, { clock: manualClock() });
       await client.tracks([idAt(0)], { asOf: day });
 
-      // B holds the first token while it sleeps out a 429.
-      const b = client.tracks([idAt(1)], { asOf: day });
-      await eventually(() => clientClock.sleeps.length === 1);
-      // The server drops the first token; A meets the 401 and renews.
       serverClock.advance(seconds(3_601));
-      await client.tracks([idAt(2)], { asOf: day });
+      // The new token takes a while: the other calls' 401s arrive while none is held.
+      sandbox.faults.slow({ provider: 'spotify', endpoint: 'token', delayMs: 200, count: 1 });
+      const answers = await Promise.all([1, 2, 3].map((i) => client.tracks([idAt(i)], { asOf: day })));
+
+      expect(answers.map((a) => (a[0] as { id: string }).id)).toEqual([idAt(1), idAt(2), idAt(3)]);
+      expect(sandbox.stats.unauthorized).toBe(3);
       expect(sandbox.stats.requests.token).toBe(2);
-      // B wakes, is refused with the old token, and should retry with the one A got.
-      serverClock.advance(seconds(2));
-      clientClock.release();
-      await b;
+    });
+
+    it('tells the circuit breaker which ids the call after a 401 asked about, so one bad id does not switch the endpoint off', async () => {
+      const serverClock = manualClock();
+      const sandbox = await sandboxWith({ tokenTtlSeconds: 3_600, clock: serverClock });
+      const breakers = new CircuitBreakers(systemClock, { failures: 2 });
+      const { client } = spotifyClientFor(sandbox, {
+        clock: manualClock(),
+        breakers,
+        retry: { ...fastRetry, retries: 3 },
+      });
+      await client.tracks([idAt(0)], { asOf: day });
+      sandbox.faults.failTrackLookups([idAt(1)]);
+
+      serverClock.advance(seconds(3_601));
+      const error = await client.tracks([idAt(1)], { asOf: day }).catch((e: unknown) => e);
+
+      // Four failed attempts, after the 401's renewal, all blamed on the one id.
+      expect(error).toBeInstanceOf(ProviderError);
+      expect(error).not.toBeInstanceOf(CircuitOpenError);
+      expect(error).toMatchObject({ status: 500 });
+      expect(sandbox.stats.requests.token).toBe(2);
+      expect(breakers.opened()).toEqual([]);
+      expect(await client.tracks([idAt(2)], { asOf: day })).toEqual([
+        expect.objectContaining({ id: idAt(2) }),
+      ]);
+    });
+
+    it('renews a short-lived token halfway through its life, not earlier', async () => {
+      const clock = manualClock();
+      const sandbox = await sandboxWith({ tokenTtlSeconds: 4, clock });
+      const { client } = spotifyClientFor(sandbox, { clock });
+      let elapsed = 0;
+      const tokensAfterCallAt = async (ms: number) => {
+        clock.advance(ms - elapsed);
+        elapsed = ms;
+        await client.tracks([idAt(ms / 1_000)], { asOf: day });
+        return sandbox.stats.requests.token;
+      };
+
+      // A 4 s token is renewed 2 s before it expires: from 2 s on, and not before.
+      expect(await tokensAfterCallAt(0)).toBe(1);
+      expect(await tokensAfterCallAt(1_999)).toBe(1);
+      expect(await tokensAfterCallAt(2_000)).toBe(2);
+      expect(await tokensAfterCallAt(3_999)).toBe(2);
+      expect(sandbox.stats.unauthorized).toBe(0);
+    });
+
+    it('renews a long-lived token 60 s before it expires, from that very moment', async () => {
+      const clock = manualClock();
+      const sandbox = await sandboxWith({ tokenTtlSeconds: 3_600, clock });
+      const { client } = spotifyClientFor(sandbox, { clock });
+
+      await client.tracks([idAt(0)], { asOf: day });
+      clock.advance(seconds(3_540) - 1);
+      await client.tracks([idAt(1)], { asOf: day });
+      expect(sandbox.stats.requests.token).toBe(1);
+      clock.advance(1);
+      await client.tracks([idAt(2)], { asOf: day });
 
       expect(sandbox.stats.requests.token).toBe(2);
     });
@@ -214,7 +306,9 @@ describe('Class: SpotifyClient', () => {
       const error = await client.tracks([idAt(0)], { asOf: day }).catch((e: unknown) => e);
 
       expect(error).toBeInstanceOf(ConfigError);
-      expect((error as Error).message).toContain('secret "spotify"');
+      expect((error as Error).message).toBe(
+        'The Spotify credentials are missing from the secret store (secret "spotify").',
+      );
       expect(sandbox.stats.total).toBe(0);
       expect(counter.snapshot()).toEqual({});
     });
@@ -337,9 +431,18 @@ describe('Class: SpotifyClient', () => {
       const sandbox = await sandboxWith();
       const { client } = spotifyClientFor(sandbox);
 
-      await expect(client.tracks([])).rejects.toThrow(RangeError);
-      await expect(client.tracks(chart.slice(0, 51))).rejects.toThrow('1 to 50 ids a call, not 51');
-      await expect(client.audioFeatures(chart.slice(0, 101))).rejects.toThrow('1 to 100 ids a call, not 101');
+      await expect(client.tracks([])).rejects.toThrow(
+        new RangeError('Spotify tracks take 1 to 50 ids a call, not 0'),
+      );
+      await expect(client.tracks(chart.slice(0, 51))).rejects.toThrow(
+        new RangeError('Spotify tracks take 1 to 50 ids a call, not 51'),
+      );
+      await expect(client.audioFeatures([])).rejects.toThrow(
+        new RangeError('Spotify audio features take 1 to 100 ids a call, not 0'),
+      );
+      await expect(client.audioFeatures(chart.slice(0, 101))).rejects.toThrow(
+        new RangeError('Spotify audio features take 1 to 100 ids a call, not 101'),
+      );
       expect(sandbox.stats.total).toBe(0);
 
       expect(await client.tracks(chart.slice(0, 50), { asOf: day })).toHaveLength(50);
@@ -354,6 +457,74 @@ describe('Class: SpotifyClient', () => {
       const answer = await client.tracks([idAt(0), '0000000000000000000000'], { asOf: day });
 
       expect(answer).toEqual([expect.objectContaining({ id: idAt(0) }), null]);
+    });
+  });
+
+  describe('track', () => {
+    it('looks up one track by id, and passes an unknown id on as a 404 without retrying', async () => {
+      const sandbox = await sandboxWith();
+      const { client } = spotifyClientFor(sandbox);
+
+      expect(await client.track(idAt(3), { asOf: day })).toMatchObject({ id: idAt(3) });
+      const error = await client.track('0000000000000000000000', { asOf: day }).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(ProviderRejectedError);
+      expect(error).toMatchObject({ provider: 'spotify', status: 404 });
+      expect(sandbox.stats.requests.track).toBe(2);
+    });
+
+    it('names the endpoint, never the id, in the error of a failing lookup', async () => {
+      const sandbox = await sandboxWith();
+      const { client } = spotifyClientFor(sandbox);
+      sandbox.faults.failTrackLookups([idAt(0)]);
+
+      const error = await client.track(idAt(0), { asOf: day }).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(ProviderError);
+      expect((error as Error).message).toBe('spotify GET /v1/tracks/{id}: HTTP 500');
+    });
+  });
+
+  describe('errors', () => {
+    it('names the endpoint of a failing call, never an id', async () => {
+      const sandbox = await sandboxWith();
+      const { client } = spotifyClientFor(sandbox, { retry: { ...fastRetry, retries: 0 } });
+      const messageOf = async (call: Promise<unknown>) =>
+        ((await call.catch((e: unknown) => e)) as Error).message;
+
+      sandbox.faults.serverErrors({ provider: 'spotify', endpoint: 'playlistItems' });
+      expect(await messageOf(client.playlistItems(sandboxPlaylistId('global'), { asOf: day }))).toBe(
+        'spotify GET /v1/playlists/{id}/items: HTTP 500',
+      );
+      sandbox.faults.serverErrors({ provider: 'spotify', endpoint: 'audioFeatures' });
+      expect(await messageOf(client.audioFeatures([idAt(0)], { asOf: day }))).toBe(
+        'spotify GET /v1/audio-features: HTTP 500',
+      );
+    });
+  });
+
+  describe('base URLs', () => {
+    it('takes the API and accounts bases with or without trailing slashes', async () => {
+      const sandbox = await sandboxWith();
+      for (const slashes of ['/', '//']) {
+        const { client } = spotifyClientFor({
+          ...sandbox,
+          apiUrl: `${sandbox.apiUrl}${slashes}`,
+          accountsUrl: `${sandbox.accountsUrl}${slashes}`,
+          credentials: sandbox.credentials,
+        });
+
+        expect(await client.tracks([idAt(0)], { asOf: day })).toEqual([
+          expect.objectContaining({ id: idAt(0) }),
+        ]);
+        expect(await client.track(idAt(1), { asOf: day })).toMatchObject({ id: idAt(1) });
+        expect(await client.audioFeatures([idAt(2)], { asOf: day })).toEqual([
+          expect.objectContaining({ id: idAt(2) }),
+        ]);
+        const pages = await client.playlistItems(sandboxPlaylistId('global'), { asOf: day });
+        expect(pages.flatMap((p) => p.items.map((i) => (i.item as { id: string }).id))).toEqual(chart);
+      }
+      expect(sandbox.stats.unauthorized).toBe(0);
     });
   });
 
