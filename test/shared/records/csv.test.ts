@@ -120,6 +120,8 @@ describe('Function: toStageCsv', () => {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(InvalidRecordError);
+    // csv-parse's own error stays behind it, with its code, for whoever debugs the file.
+    expect((thrown as Error).cause).toMatchObject({ code: expect.stringMatching(/^CSV_/) });
     expect((thrown as Error).message).toMatch(
       /^raw\/part\.song_artists\.csv: not a song_artists CSV: .*line/i,
     );

@@ -162,6 +162,20 @@ describe('Spotify passes of the AttributeEnricher, for a Development Mode app (n
     expect([...reasons][0]).toMatch(/spotify track: .*(429|quota|rate)/i);
   });
 
+  it('asks every other track after a lookup fails for one id alone (a 500 is the track’s, not the endpoint’s)', async () => {
+    const [failing, ...others] = chart.slice(40, 60) as [string, ...string[]];
+    sandbox.faults.failTrackLookups([failing]);
+    const access = new SpotifyAccess();
+    access.close('multiTracks', 'HTTP 403 on GET /v1/tracks?ids=');
+    // Not asked again: its failure comes back while most lookups are still to be sent.
+    const { client } = spotifyClientFor(sandbox, { retry: { ...fastRetry, retries: 0 } });
+
+    const { results } = await enricherWith({ spotify: client, access }).lookup([failing, ...others], day);
+
+    expect(results.get(failing)?.status).toBe('missing');
+    expect(others.filter((id) => results.get(id)?.status !== 'ok')).toEqual([]);
+  });
+
   it('says which single lookup failed and why, and keeps the tracks whose lookup answered', async () => {
     const [failing, fine] = [chart[4], chart[5]] as [string, string];
     sandbox.faults.failTrackLookups([failing]);
