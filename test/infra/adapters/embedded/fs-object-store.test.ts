@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -145,6 +145,130 @@ describe('Class: FsObjectStore', () => {
     } finally {
       logged.mockRestore();
     }
+  });
+
+  it('hashes an object as it streams in: its size and SHA-256, several chunks long; nothing for a missing key', async () => {
+    const store = new FsObjectStore({ root });
+    const body = Buffer.alloc(200_000, 'chartflow ');
+    await store.put('big/part.csv', body);
+    expect(await store.checksum('big/part.csv')).toEqual({
+      bytes: 200_000,
+      sha256: createHash('sha256').update(body).digest('hex'),
+    });
+    expect(await store.checksum('big/missing.csv')).toBeUndefined();
+  });
+
+  it('finds no object under a file taken for a folder, nor under a folder taken for an object', async () => {
+    const store = new FsObjectStore({ root });
+    await store.put('f', 'a file');
+    await store.put('dir/x', 'x');
+    expect(await store.get('f/g')).toBeUndefined();
+    expect(await store.getWithEtag('f/g')).toBeUndefined();
+    expect(await store.checksum('f/g')).toBeUndefined();
+    expect(await store.list('f/')).toEqual([]);
+    expect(await store.replaceIfMatch('f/g', 'y', 'any-etag')).toBe(false);
+    // Deleting the key a folder stands for removes nothing: `dir/x` is another object.
+    await store.delete('dir');
+    expect((await store.list('')).map((o) => o.key)).toEqual(['dir/x', 'f']);
+    await expect(store.touch('dir')).rejects.toThrow(/no object has that key/);
+  });
+
+  it('writes into a folder once a file that stood in its way is gone', async () => {
+    const store = new FsObjectStore({ root });
+    await store.put('f', 'a file where a folder should go');
+    await expect(store.put('f/g', 'x')).rejects.toThrow();
+    await store.delete('f');
+    await store.put('f/g', 'x');
+    expect((await store.get('f/g'))?.toString()).toBe('x');
+  });
+
+  it('fails a write the file system refuses, leaving no staged file, and never takes it for a taken key', async () => {
+    const store = new FsObjectStore({ root });
+    const tooLong = `day/${'n'.repeat(300)}.csv`; // a file name is at most 255 bytes
+    await expect(store.put(tooLong, 'x')).rejects.toThrow(/ENAMETOOLONG/);
+    await expect(store.createIfAbsent(tooLong, 'x')).rejects.toThrow(/ENAMETOOLONG/);
+    expect(await readdir(path.join(root, FS_STORE_TEMP_FOLDER))).toEqual([]);
+  });
+
+  it('throws a file system failure rather than reading it as a missing object', async () => {
+    const store = new FsObjectStore({ root });
+    // Damage by hand: a link that points at itself, where an object and a folder are looked for.
+    await symlink('loop', path.join(root, 'loop'));
+    await expect(store.get('loop')).rejects.toThrow(/ELOOP/);
+    await expect(store.checksum('loop')).rejects.toThrow(/ELOOP/);
+    await expect(store.list('loop/')).rejects.toThrow(/ELOOP/);
+    await expect(store.deleteIfMatch('loop', 'any-etag')).rejects.toThrow(/ELOOP/);
+    expect(await readdir(path.join(root, FS_STORE_TEMP_FOLDER, 'if-match'))).toEqual([]);
+  });
+
+  it('lists regular files only: a link put among the objects by hand is not one', async () => {
+    const store = new FsObjectStore({ root });
+    await store.put('day/a.csv', 'a');
+    await symlink(path.join(root, 'day', 'a.csv'), path.join(root, 'day', 'link.csv'));
+    expect((await store.list('')).map((o) => o.key)).toEqual(['day/a.csv']);
+  });
+
+  it('hides only its own staging folder: a deeper ".tmp" segment is an ordinary key', async () => {
+    const store = new FsObjectStore({ root });
+    await store.put(`day/${FS_STORE_TEMP_FOLDER}/a.csv`, 'a');
+    expect((await store.list('')).map((o) => o.key)).toEqual([`day/${FS_STORE_TEMP_FOLDER}/a.csv`]);
+  });
+
+  it('leaves out of a listing an object deleted while the listing runs', async () => {
+    const writer = new FsObjectStore({ root });
+    await writer.put('day/a.csv', Buffer.alloc(1_000_000, 'a'));
+    await writer.put('day/b.csv', 'b');
+    const reader = new FsObjectStore({ root }); // has hashed nothing yet: it reads a.csv first
+    const listing = reader.list('day/');
+    await writer.delete('day/b.csv');
+    expect((await listing).map((o) => o.key)).toEqual(['day/a.csv']);
+  });
+
+  it('touch gives the object a new modification time, as a copy onto itself gives it in S3', async () => {
+    const store = new FsObjectStore({ root });
+    await store.put('t/x.csv', 'same');
+    const longAgo = new Date(Date.now() - 3_600_000);
+    await utimes(path.join(root, 't', 'x.csv'), longAgo, longAgo);
+    const before = Date.now();
+    await store.touch('t/x.csv');
+    const [listed] = await store.list('t/');
+    expect(listed?.lastModified.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+  });
+
+  it("logs nothing when it has no listener, and logs a listener's non-Error failure as text", async () => {
+    const logged = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    try {
+      const quiet = new FsObjectStore({ root });
+      await quiet.put('k0', 'v');
+      await quiet.touch('k0');
+      const throwing = new FsObjectStore({
+        root,
+        onObjectCreated: () => {
+          throw 'not an Error';
+        },
+      });
+      await throwing.put('k1', 'v');
+      await vi.waitFor(() => expect(logged).toHaveBeenCalledTimes(1));
+      expect(logged.mock.calls[0]?.[1]).toMatchObject({
+        key: 'k1',
+        eventName: 'ObjectCreated:Put',
+        error: 'not an Error',
+      });
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it('leaves no staged file behind after conditional writes and deletes', async () => {
+    const store = new FsObjectStore({ root });
+    await store.put('control/lock.json', 'v1');
+    const v1 = (await store.getWithEtag('control/lock.json'))!;
+    expect(await store.replaceIfMatch('control/lock.json', 'v2', v1.etag)).toBe(true);
+    expect(await store.replaceIfMatch('control/lock.json', 'v3', v1.etag)).toBe(false);
+    const v2 = (await store.getWithEtag('control/lock.json'))!;
+    expect(await store.deleteIfMatch('control/lock.json', v2.etag)).toBe(true);
+    expect(await readdir(path.join(root, FS_STORE_TEMP_FOLDER))).toEqual(['if-match']);
+    expect(await readdir(path.join(root, FS_STORE_TEMP_FOLDER, 'if-match'))).toEqual([]);
   });
 
   /** Starts 8 racer processes, lets them go together, and returns each one's wins. */

@@ -172,6 +172,7 @@ describe('Class: MemoryQueue', () => {
         throw new Error('fails, so its message waits out the visibility timeout');
       });
       await queue.send([{ id: 'a', body: 'a' }]); // waits in the batching window
+      await queue.send([{ id: 'b', body: 'b' }]); // still within the same window
       expect(vi.getTimerCount()).toBeGreaterThan(0);
       queue.stop();
       expect(vi.getTimerCount()).toBe(0);
@@ -189,6 +190,126 @@ describe('Class: MemoryQueue', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('waits on no timer once everything is handled, and leaves none when a batch fails after stop()', async () => {
+    vi.useFakeTimers();
+    try {
+      const queue = make({ visibilityTimeoutMs: 10_000 });
+      queue.subscribe(async () => undefined);
+      await queue.send([{ id: 'a', body: 'a' }]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(queue.depth()).toEqual({ visible: 0, inFlight: 0, running: 0, nextVisibleInMs: undefined });
+      expect(vi.getTimerCount()).toBe(0);
+
+      let fail!: (error: Error) => void;
+      const running = make({ name: 'running', visibilityTimeoutMs: 10_000 });
+      running.subscribe(() => new Promise((_, reject) => (fail = reject)));
+      await running.send([{ id: 'a', body: 'a' }]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(running.depth()).toMatchObject({ inFlight: 1, running: 1 });
+      running.stop();
+      fail(new Error('fails after the queue was stopped'));
+      await vi.advanceTimersByTimeAsync(1);
+      expect(running.depth()).toMatchObject({ inFlight: 1, running: 0 });
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('without a batching window, hands each send over at once instead of gathering it with the next', async () => {
+    const queue = make({ batchSize: 10, maxConcurrency: 2 });
+    const batches: string[][] = [];
+    queue.subscribe(async (event) => {
+      batches.push(event.Records.map((r) => r.body));
+      await sleep(20);
+    });
+    await queue.send([{ id: 'a', body: 'a' }]);
+    await queue.send([{ id: 'b', body: 'b' }]);
+    await queue.idle();
+    expect(batches).toEqual([['a'], ['b']]);
+  });
+
+  it('never calls the handler with an empty batch when the only visible message goes to the dead-letter queue', async () => {
+    const dlq = make({ name: 'tracks-dlq' });
+    const queue = make({ visibilityTimeoutMs: 10, maxReceiveCount: 1, deadLetterQueue: dlq });
+    const sizes: number[] = [];
+    queue.subscribe(async (event) => {
+      sizes.push(event.Records.length);
+      throw new Error('always fails');
+    });
+    await queue.send([{ id: 'p', body: 'poison' }]);
+    await queue.idle();
+    expect(sizes).toEqual([1]);
+    expect(dlq.peek().map((m) => m.body)).toEqual(['poison']);
+  });
+
+  it('keeps the first receive time across deliveries, after the time the message was sent', async () => {
+    const queue = make({ visibilityTimeoutMs: 20 });
+    await queue.send([{ id: 'a', body: 'a' }]);
+    await sleep(60); // no subscriber yet: the message waits, unreceived
+    const attributes: SQSEvent['Records'][number]['attributes'][] = [];
+    queue.subscribe(async (event) => {
+      attributes.push(event.Records[0]!.attributes);
+      if (attributes.length === 1) throw new Error('transient');
+    });
+    await queue.idle();
+    const [first, second] = attributes;
+    expect(second?.ApproximateReceiveCount).toBe('2');
+    expect(Number(first?.ApproximateFirstReceiveTimestamp)).toBeGreaterThanOrEqual(
+      Number(first?.SentTimestamp) + 30,
+    );
+    expect(second?.ApproximateFirstReceiveTimestamp).toBe(first?.ApproximateFirstReceiveTimestamp);
+  });
+
+  it('is not idle while a slow first delivery still runs, though a later delivery deleted its message', async () => {
+    const queue = make({ visibilityTimeoutMs: 30, maxConcurrency: 2 });
+    let firstEnded = false;
+    queue.subscribe(async (event) => {
+      if (event.Records[0]!.attributes.ApproximateReceiveCount !== '1') return;
+      await sleep(300);
+      firstEnded = true;
+    });
+    await queue.send([{ id: 'a', body: 'a' }]);
+    await queue.idle();
+    expect(firstEnded).toBe(true);
+  });
+
+  it.each([-1, 43_201, Number.NaN, Number.POSITIVE_INFINITY])(
+    'refuses a visibility change of %d seconds',
+    async (seconds) => {
+      await expect(make().changeVisibility('any-handle', seconds)).rejects.toThrow(RangeError);
+    },
+  );
+
+  it('changes the visibility of the message its receipt handle names only; 0 shows it again at once', async () => {
+    const queue = make({ visibilityTimeoutMs: 30_000 });
+    const deliveries: string[] = [];
+    queue.subscribe(async (event) => {
+      deliveries.push(...event.Records.map((r) => r.body));
+      await sleep(5); // a handler that does nothing would be called again within the same turn
+      const b = event.Records.find((r) => r.body === 'b');
+      if (b) await queue.changeVisibility(b.receiptHandle, 0);
+      return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+    });
+    await queue.send([
+      { id: 'a', body: 'a' },
+      { id: 'b', body: 'b' },
+    ]);
+    await vi.waitFor(
+      () => expect(deliveries.filter((body) => body === 'b').length).toBeGreaterThanOrEqual(3),
+      {
+        timeout: 10_000,
+      },
+    );
+    queue.stop();
+    expect(deliveries.filter((body) => body === 'a')).toEqual(['a']);
+    // The longest visibility SQS allows, for a handle no message holds: accepted, and nothing changes.
+    await queue.changeVisibility('not-a-receipt-handle', 43_200);
+    const depth = queue.depth();
+    expect(depth.nextVisibleInMs).toBeGreaterThan(20_000);
+    expect(depth.nextVisibleInMs).toBeLessThanOrEqual(30_000);
   });
 
   it('hides a handed-back message for the seconds asked, times its handBackTimeScale', async () => {
