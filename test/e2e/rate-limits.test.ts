@@ -29,7 +29,8 @@ describe('End to end: rate limits, quotas and token expiry lose no record', () =
     beforeAll(async () => {
       t = await startTestPipeline({
         label: 'rate-storm',
-        // Development Mode: 200 single lookups run side by side, as many as the client's limiter lets through.
+        // Development Mode: 200 single lookups, 8 in flight at a time (singleLookupsAtOnce), which the
+        // client's limiter lets through far faster than the sandbox's 40 a second accepts.
         env: {
           CHARTFLOW_SANDBOX_ACCESS: 'development',
           SPOTIFY_RATE_LIMIT: '400/1',
@@ -47,8 +48,9 @@ describe('End to end: rate limits, quotas and token expiry lose no record', () =
     afterAll(() => t?.stop());
 
     it('gets many 429s with Retry-After from both providers', () => {
-      // 200 lookups at once against 40 a second: 160 refused at first, then 120, 80, 40 (give or take the window's edge).
-      expect(served.byProvider.spotify.rateLimited).toBeGreaterThanOrEqual(100);
+      // 200 lookups against 40 a second: each window's 40 pass, then the lookups in flight are refused
+      // until it turns, about 8 a window over 5 windows (give or take the window's edge).
+      expect(served.byProvider.spotify.rateLimited).toBeGreaterThanOrEqual(20);
       expect(served.byProvider.reccobeats.rateLimited).toBeGreaterThan(0);
       expect(served.unauthorized).toBe(0);
     });
