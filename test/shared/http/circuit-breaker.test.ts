@@ -1,12 +1,18 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { CircuitOpenError, ProviderError, RateLimitedError } from '../../../shared/errors.js';
+import {
+  CircuitOpenError,
+  InvalidRecordError,
+  ProviderError,
+  RateLimitedError,
+} from '../../../shared/errors.js';
 import { CircuitBreakers, type BreakerSettings } from '../../../shared/http/circuit-breaker.js';
 import { JsonClient, type RetryPolicy } from '../../../shared/http/json-client.js';
+import { RateLimiter } from '../../../shared/http/rate-limiter.js';
 import { RequestCounter } from '../../../shared/http/request-counter.js';
 import { systemClock, type Clock } from '../../../shared/ports/clock.js';
 import { startLocalHttpServer, type LocalAnswer, type LocalHttpServer } from './local-http-server.js';
-import { manualClock } from './manual-clock.js';
+import { eventually, manualClock } from './manual-clock.js';
 
 const policy: RetryPolicy = { retries: 4, minTimeoutMs: 1, maxTimeoutMs: 2, maxInlineWaitMs: 10_000 };
 const anything = z.unknown();
@@ -119,30 +125,35 @@ describe('Class: CircuitBreakers, through JsonClient over real HTTP', () => {
 
   it('counts the wall time requests side by side cost once, not once per request', async () => {
     answers['/slow'] = () => new Promise((resolve) => setTimeout(() => resolve(healthy), 120));
-    const { client, breakers } = setup({ failures: 3, budgetMs: 300, slowAnswerMs: 50 }, systemClock);
+    const { client, breakers, opened } = setup({ failures: 3, budgetMs: 300, slowAnswerMs: 50 }, systemClock);
 
     // Six slow answers at once cost about 120 ms of the endpoint's time, not 720.
     const answered = await Promise.all(Array.from({ length: 6 }, () => get(client, '/slow')));
 
     expect(answered).toHaveLength(6);
     expect(breakers.opened()).toEqual([]);
+    // Not even for a moment.
+    expect(opened).toEqual([]);
   });
 
   it('counts 429 waits against the budget, but never a 429 as a failure', async () => {
     answers['/limited'] = () => ({ status: 429, headers: { 'retry-after': '1' }, body: {} });
     const clock = manualClock();
-    const { client, breakers } = setup({ failures: 2, budgetMs: 2_500 }, clock, {
+    const { client, breakers } = setup({ failures: 2, budgetMs: 2_000 }, clock, {
       ...policy,
       maxInlineWaitMs: 1_500,
     });
 
-    // One wait of a second each, then handed back: many 429s in a row, no opening.
+    // One wait of a second each, then handed back: many 429s in a row, no opening; two waits
+    // spend the 2 s exactly, not more.
     for (let i = 0; i < 2; i++)
       await expect(get(client, '/limited')).rejects.toBeInstanceOf(RateLimitedError);
     expect(breakers.opened()).toEqual([]);
-    // The third wait passes 2.5 s: the endpoint has held the run long enough.
+    // The third wait passes 2 s: the endpoint has held the run long enough.
     await expect(get(client, '/limited')).rejects.toBeInstanceOf(CircuitOpenError);
-    expect(breakers.opened()).toMatchObject([{ endpoint: 'local GET /limited', reason: 'spent its 2.5 s' }]);
+    expect(breakers.opened()).toMatchObject([
+      { endpoint: 'local GET /limited', reason: 'spent its 2 s', lastError: 'rate limited for 1 s' },
+    ]);
     expect(clock.sleeps).toEqual([1_000, 1_000]);
   });
 
@@ -182,7 +193,10 @@ describe('Class: CircuitBreakers, through JsonClient over real HTTP', () => {
     let down = true;
     answers['/outage'] = () => (down ? { status: 502, body: 'x' } : healthy);
     const clock = manualClock();
-    const { client, breakers } = setup({ failures: 2, coolDownMs: 60_000 }, clock, { ...policy, retries: 0 });
+    const { client, breakers, opened } = setup({ failures: 2, coolDownMs: 60_000 }, clock, {
+      ...policy,
+      retries: 0,
+    });
 
     for (let i = 0; i < 2; i++) await get(client, '/outage').catch(() => undefined);
     await expect(get(client, '/outage')).rejects.toBeInstanceOf(CircuitOpenError);
@@ -193,11 +207,210 @@ describe('Class: CircuitBreakers, through JsonClient over real HTTP', () => {
     await expect(get(client, '/outage')).rejects.toBeInstanceOf(CircuitOpenError);
     await expect(get(client, '/outage')).rejects.toBeInstanceOf(CircuitOpenError);
     expect(requestsTo('/outage')).toBe(3);
+    // It stayed open: it did not open again.
+    expect(opened).toEqual(['local GET /outage: open after 2 failures']);
 
     down = false;
     clock.advance(60_000);
     expect(await get(client, '/outage')).toEqual({ ok: true });
     expect(breakers.opened()).toEqual([]);
     expect(await get(client, '/outage')).toEqual({ ok: true });
+  });
+  it('lets one request probe after the cool-down while the others still fail at once', async () => {
+    let down = true;
+    answers['/outage'] = () => (down ? { status: 502, body: 'x' } : healthy);
+    const clock = manualClock();
+    const { client, breakers } = setup({ failures: 1, coolDownMs: 60_000 }, clock, { ...policy, retries: 0 });
+    await expect(get(client, '/outage')).rejects.toBeInstanceOf(CircuitOpenError);
+
+    down = false;
+    clock.advance(60_000);
+    const outcomes = await Promise.all([0, 1, 2].map(() => get(client, '/outage').catch((e: unknown) => e)));
+
+    expect(outcomes.filter((o) => o instanceof CircuitOpenError)).toHaveLength(2);
+    expect(outcomes.filter((o) => !(o instanceof CircuitOpenError))).toEqual([{ ok: true }]);
+    expect(requestsTo('/outage')).toBe(2);
+    expect(breakers.opened()).toEqual([]);
+  });
+
+  it('does not send a request that waited for the rate limiter while its endpoint opened', async () => {
+    answers['/broken'] = () => ({ status: 500, body: 'x' });
+    const clock = manualClock();
+    const breakers = new CircuitBreakers(clock, { failures: 1 });
+    // One request per 300 ms: the second waits while the first fails and opens the endpoint.
+    const limiter = new RateLimiter({ requests: 1, windowMs: 300 });
+    const client = new JsonClient(
+      'local',
+      new RequestCounter(),
+      clock,
+      { ...policy, retries: 0 },
+      limiter,
+      breakers,
+    );
+
+    const outcomes = await Promise.all(
+      [get(client, '/broken'), get(client, '/broken')].map((p) => p.catch((e: unknown) => e)),
+    );
+
+    expect(outcomes.map((o) => o instanceof CircuitOpenError)).toEqual([true, true]);
+    expect(requestsTo('/broken')).toBe(1);
+  });
+
+  it('starts the budget again when a probe answers', async () => {
+    const clock = manualClock();
+    // Every answer takes 600 ms of the clock: slow, and two of them spend the 1 s budget.
+    answers['/slow'] = () => {
+      clock.advance(600);
+      return healthy;
+    };
+    const { client, breakers } = setup({ budgetMs: 1_000, slowAnswerMs: 100, coolDownMs: 60_000 }, clock);
+
+    expect(await get(client, '/slow')).toEqual({ ok: true });
+    expect(await get(client, '/slow')).toEqual({ ok: true });
+    expect(breakers.opened()).toMatchObject([
+      { reason: 'spent its 1 s', lastError: 'an answer took 600 ms' },
+    ]);
+    await expect(get(client, '/slow')).rejects.toBeInstanceOf(CircuitOpenError);
+
+    clock.advance(60_000);
+    // The probe answers (slowly): closed, and nothing of the budget spent yet.
+    expect(await get(client, '/slow')).toEqual({ ok: true });
+    expect(breakers.opened()).toEqual([]);
+    expect(await get(client, '/slow')).toEqual({ ok: true });
+    expect(breakers.opened()).toEqual([]);
+    expect(requestsTo('/slow')).toBe(4);
+  });
+
+  it('counts an answer slower than slowAnswerMs against the budget, and one that takes exactly that not', async () => {
+    const clock = manualClock();
+    let takesMs = 1_000;
+    answers['/slow'] = () => {
+      clock.advance(takesMs);
+      return healthy;
+    };
+    const { client, breakers } = setup({ budgetMs: 500, slowAnswerMs: 1_000 }, clock);
+
+    for (let i = 0; i < 3; i++) expect(await get(client, '/slow')).toEqual({ ok: true });
+    expect(breakers.opened()).toEqual([]);
+
+    takesMs = 1_001;
+    expect(await get(client, '/slow')).toEqual({ ok: true });
+    expect(breakers.opened()).toMatchObject([
+      { reason: 'spent its 0.5 s', lastError: 'an answer took 1001 ms' },
+    ]);
+  });
+
+  it('blames failures on an id afresh after an answer: an earlier failure does not make them look unrelated', async () => {
+    let n = 0;
+    // A failure, an answer, then three failures that all hold the id b.
+    answers['/tracks'] = () =>
+      ++n === 2 ? { status: 404, body: 'no such thing' } : { status: 500, body: 'x' };
+    const { client, breakers } = setup({ failures: 3 }, manualClock(), { ...policy, retries: 0 });
+
+    for (const ids of [['a'], ['c'], ['b'], ['b', 'd'], ['b']])
+      await get(client, '/tracks', ids).catch(() => undefined);
+
+    expect(breakers.opened()).toEqual([]);
+    expect(requestsTo('/tracks')).toBe(5);
+  });
+
+  it('counts an answer of the wrong shape as a failure', async () => {
+    answers['/shape'] = () => ({ body: { ok: 'yes' } });
+    const { client, breakers } = setup({ failures: 2 });
+    const request = () =>
+      client.request({
+        url: `${server.url}/shape?ids=`,
+        schema: z.object({ ok: z.boolean() }),
+        what: 'GET /shape',
+      });
+
+    await expect(request()).rejects.toBeInstanceOf(InvalidRecordError);
+    await expect(request()).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(breakers.opened()).toMatchObject([
+      { reason: 'open after 2 failures', lastError: expect.stringMatching(/^unexpected answer: /) },
+    ]);
+    // Not retried: two requests, one per call.
+    expect(requestsTo('/shape')).toBe(2);
+  });
+
+  it('does not ask an open endpoint again in place, even when its cool-down is over at once', async () => {
+    answers['/broken'] = () => ({ status: 500, body: 'x' });
+    const { client } = setup({ failures: 1, coolDownMs: 0 });
+
+    await expect(get(client, '/broken')).rejects.toBeInstanceOf(CircuitOpenError);
+    // The policy's four retries were not spent probing it.
+    expect(requestsTo('/broken')).toBe(1);
+  });
+
+  it('does not blame the endpoint for a failure before its request left (the token could not be had)', async () => {
+    const { client, breakers } = setup({ failures: 2 }, manualClock(), { ...policy, retries: 0 });
+    const request = () =>
+      client.request({
+        url: `${server.url}/tracks?ids=`,
+        schema: anything,
+        what: 'GET /tracks',
+        authorize: () => Promise.reject(new ProviderError('local', 'local POST /api/token: HTTP 503', 503)),
+      });
+
+    for (let i = 0; i < 3; i++) {
+      const error = await request().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProviderError);
+      expect(error).not.toBeInstanceOf(CircuitOpenError);
+    }
+    expect(breakers.opened()).toEqual([]);
+    expect(requestsTo('/tracks')).toBe(0);
+  });
+
+  it('counts the backoff between retries against the budget', async () => {
+    answers['/broken'] = () => ({ status: 500, body: 'x' });
+    // Backoffs of 100 ms or more: by the third the 250 ms are spent, though the failures never reach 10.
+    const { client, breakers } = setup({ failures: 10, budgetMs: 250 }, systemClock, {
+      ...policy,
+      minTimeoutMs: 100,
+      maxTimeoutMs: 100,
+    });
+
+    await expect(get(client, '/broken')).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(breakers.opened()).toMatchObject([{ reason: 'spent its 0.25 s', lastError: 'HTTP 500' }]);
+    expect(requestsTo('/broken')).toBeLessThanOrEqual(4);
+  });
+  it('does not open an open endpoint again for what a request already in flight then waits', async () => {
+    let n = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // The first request to arrive fails and opens the endpoint; the other is answered 429 after that.
+    answers['/busy'] = async () => {
+      if (++n === 1) return { status: 500, body: 'x' };
+      await gate;
+      return { status: 429, headers: { 'retry-after': '2' }, body: {} };
+    };
+    const { client, opened } = setup({ failures: 1, budgetMs: 1_000 }, manualClock(), {
+      ...policy,
+      retries: 0,
+    });
+
+    const outcomes = [get(client, '/busy'), get(client, '/busy')].map((p) => p.catch((e: unknown) => e));
+    await eventually(() => opened.length === 1);
+    release();
+
+    expect((await Promise.all(outcomes)).every((o) => o instanceof CircuitOpenError)).toBe(true);
+    expect(opened).toEqual(['local GET /busy: open after 1 failures']);
+    expect(requestsTo('/busy')).toBe(2);
+  });
+  it('does not blame the endpoint for a fault of our own in reading its answer', async () => {
+    const { client, breakers } = setup({ failures: 1 });
+    const bug = new TypeError('a bug of ours');
+    const request = () =>
+      client.request({
+        url: `${server.url}/fine?ids=`,
+        schema: z.unknown().transform(() => {
+          throw bug;
+        }),
+        what: 'GET /fine',
+      });
+
+    await expect(request()).rejects.toBe(bug);
+    await expect(request()).rejects.toBe(bug);
+    expect(breakers.opened()).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpSend } from '../../../shared/http/http-send.js';
@@ -93,5 +93,51 @@ describe('Function: httpSend', () => {
     await expect(
       httpSend(`${server.url}/cut`, { method: 'GET', headers: {}, timeoutMs: 5_000 }),
     ).rejects.toThrow();
+  });
+  it('joins a header the answer gives more than once', async () => {
+    const server = await serve((_req, res) => {
+      res.setHeader('set-cookie', ['a=1', 'b=2']);
+      res.end('{}');
+    });
+    servers.push(server);
+
+    const answer = await httpSend(`${server.url}/`, { method: 'GET', headers: {}, timeoutMs: 5_000 });
+
+    expect(answer.header('set-cookie')).toBe('a=1, b=2');
+    expect(answer.header('x-absent')).toBeUndefined();
+  });
+
+  it("rejects an answer that says it is gzipped but is not, with zlib's error", async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-encoding': 'gzip' });
+      res.end('{"plain": true}');
+    });
+    servers.push(server);
+
+    await expect(
+      httpSend(`${server.url}/`, { method: 'GET', headers: {}, timeoutMs: 5_000 }),
+    ).rejects.toMatchObject({ code: 'Z_DATA_ERROR' });
+  });
+
+  it('speaks TLS to an https URL', async () => {
+    // A bare TCP peer: it sees the first bytes the client sends, then hangs up.
+    const firstBytes: Buffer[] = [];
+    const tcp: NetServer = createNetServer((socket) => {
+      socket.once('data', (chunk: Buffer) => {
+        firstBytes.push(chunk);
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((done) => tcp.listen(0, '127.0.0.1', done));
+    servers.push({ close: () => new Promise<void>((done) => tcp.close(() => done())) });
+    const { port } = tcp.address() as AddressInfo;
+
+    await expect(
+      httpSend(`https://127.0.0.1:${port}/`, { method: 'GET', headers: {}, timeoutMs: 5_000 }),
+    ).rejects.toThrow();
+
+    // A TLS handshake record (0x16), not a plain HTTP request line.
+    expect(firstBytes).toHaveLength(1);
+    expect(firstBytes[0]![0]).toBe(0x16);
   });
 });

@@ -133,6 +133,41 @@ describe('Class: JsonClient', () => {
     expect(counter.snapshot()).toEqual({ local: 3 });
   });
 
+  it('jitters the backoff, so that requests failing together do not all retry together', async () => {
+    // Each request fails once, then is answered; the server notes how long each waited to retry.
+    const firstAt = new Map<string, number>();
+    const waits: number[] = [];
+    const own = await startLocalHttpServer((request) => {
+      const now = performance.now();
+      const first = firstAt.get(request.url);
+      if (first === undefined) {
+        firstAt.set(request.url, now);
+        return { status: 503, body: 'busy' };
+      }
+      waits.push(now - first);
+      return { body: { ok: true } };
+    });
+    try {
+      const client = new JsonClient('local', new RequestCounter(), manualClock(), {
+        ...policy,
+        minTimeoutMs: 100,
+        maxTimeoutMs: 1_000,
+      });
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          client.request({ url: `${own.url}/thing?n=${i}`, schema: okSchema, what: 'GET /thing' }),
+        ),
+      );
+    } finally {
+      await own.close();
+    }
+
+    // Without jitter each waits the same 100 ms; with it, between 100 and 200 ms each.
+    expect(waits).toHaveLength(20);
+    expect(Math.min(...waits)).toBeGreaterThanOrEqual(95);
+    expect(Math.max(...waits) - Math.min(...waits)).toBeGreaterThanOrEqual(30);
+  });
+
   it('throws a ProviderError with the status after retries+1 attempts at a 5xx', async () => {
     script = [{ status: 500, body: { error: { status: 500, message: 'Server error' } } }];
     const { client } = setup({ ...policy, retries: 4 });
@@ -144,6 +179,15 @@ describe('Class: JsonClient', () => {
     expect(server.received).toHaveLength(5);
   });
 
+  it('reads any 2xx as an answer, and a 3xx as a refusal', async () => {
+    const { client } = setup();
+    script = [{ status: 299, body: { ok: true } }];
+    expect(await get(client, okSchema)).toEqual({ ok: true });
+
+    script = [{ status: 300, body: { ok: true } }];
+    await expect(get(client, okSchema)).rejects.toMatchObject({ name: 'ProviderRejectedError', status: 300 });
+  });
+
   it('throws an UnauthorizedError on a 401, without retrying', async () => {
     script = [{ status: 401, body: { error: { status: 401, message: 'The access token expired' } } }];
     const { client } = setup();
@@ -152,7 +196,12 @@ describe('Class: JsonClient', () => {
 
     expect(error).toBeInstanceOf(UnauthorizedError);
     expect(error).toBeInstanceOf(ProviderRejectedError);
-    expect(error).toMatchObject({ status: 401, provider: 'local', retryable: false });
+    expect(error).toMatchObject({
+      name: 'UnauthorizedError',
+      status: 401,
+      provider: 'local',
+      retryable: false,
+    });
     expect(server.received).toHaveLength(1);
   });
 
@@ -188,6 +237,15 @@ describe('Class: JsonClient', () => {
     const error = await get(client).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(RateLimitedError);
+    expect(clock.sleeps).toEqual([1_000, 1_000]);
+    expect(server.received).toHaveLength(3);
+  });
+
+  it('sleeps waits that add up to exactly maxInlineWaitMs, and hands back the one that would pass it', async () => {
+    script = [{ status: 429, headers: { 'retry-after': '1' }, body: {} }];
+    const { client, clock } = setup({ ...policy, maxInlineWaitMs: 2_000 });
+
+    await expect(get(client)).rejects.toBeInstanceOf(RateLimitedError);
     expect(clock.sleeps).toEqual([1_000, 1_000]);
     expect(server.received).toHaveLength(3);
   });

@@ -76,5 +76,46 @@ describe('Class: RateLimiter, under concurrency over real HTTP', () => {
     expect(rateLimitSetting.parse('10/0.5')).toEqual({ requests: 10, windowMs: 500 });
     expect(rateLimitSetting.safeParse('fast').success).toBe(false);
     expect(rateLimitSetting.safeParse('0/30').success).toBe(false);
+    expect(rateLimitSetting.safeParse('5/0').success).toBe(false);
+    // Less than half a millisecond is no window.
+    expect(rateLimitSetting.safeParse('5/0.0004').success).toBe(false);
+  });
+  it('says how many calls wait for room', async () => {
+    const limiter = new RateLimiter({ requests: 1, windowMs: 200 });
+    expect(limiter.waiting).toBe(0);
+
+    const calls = [1, 2, 3].map((n) => limiter.schedule(async () => n));
+    expect(await calls[0]).toBe(1);
+    // The first went through; the other two wait for the next windows.
+    expect(limiter.waiting).toBe(2);
+
+    expect(await Promise.all(calls)).toEqual([1, 2, 3]);
+    expect(limiter.waiting).toBe(0);
+  });
+  it('counts a rolling window, not fixed buckets: calls at the end of one bucket and the start of the next stay within the limit', async () => {
+    const limit = { requests: 5, windowMs: 600 };
+    const limiter = new RateLimiter(limit);
+    const started: number[] = [];
+    const call = () =>
+      limiter.schedule(async () => {
+        started.push(performance.now());
+      });
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
+
+    // One call opens a window; near its end, nine more come at once. Fixed buckets would let four
+    // through now and five more as the next bucket starts, nine within a few milliseconds.
+    await call();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await Promise.all(Array.from({ length: 9 }, call));
+    loopDelay.disable();
+
+    expect(started).toHaveLength(10);
+    const slack = 5 + loopDelay.max / 1e6;
+    for (const t of started) {
+      expect(started.filter((u) => u >= t && u < t + limit.windowMs - slack).length).toBeLessThanOrEqual(
+        limit.requests,
+      );
+    }
   });
 });
