@@ -75,6 +75,18 @@ describe('Class: FsObjectStore', () => {
     expect((await mine.list('day/b'))[0]!.etag).toBe(md5('three'));
   });
 
+  it('lists the ETag of what is there after two stores write one key at the same time', async () => {
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    const mine = new FsObjectStore({ root });
+    const theirs = new FsObjectStore({ root });
+    await mine.put('day/warm.csv', 'w');
+    await theirs.put('day/warm.csv', 'w');
+    await Promise.all([mine.put('day/a.csv', 'one'), theirs.put('day/a.csv', 'two')]);
+    const body = (await mine.get('day/a.csv'))!.toString();
+    expect((await mine.list('day/a'))[0]!.etag).toBe(md5(body));
+    expect((await theirs.list('day/a'))[0]!.etag).toBe(md5(body));
+  });
+
   it('writes again into a folder, or its staging folder, removed behind its back', async () => {
     const store = new FsObjectStore({ root });
     await store.put('a/x', 'x');
