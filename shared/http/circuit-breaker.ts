@@ -120,11 +120,19 @@ export class EndpointBreaker {
     if (this.#opened) throw this.#error();
   }
 
-  /** An answer came (a 2xx, or a 4xx that says something about the request): the endpoint works. */
+  /**
+   * An answer came (a 2xx, or a 4xx that says something about the request): the endpoint works,
+   * and the failures before it no longer explain anything. While open, only a request sent at or
+   * after the opening (the probe) closes it.
+   */
   answered(span: Span): void {
     this.#failures = 0;
     this.#suspects = undefined;
+    this.#lastError = '';
     if (this.#opened) {
+      // A request that left before the endpoint opened (or before its last probe) says nothing of
+      // now: requests side by side were still on their way when it opened.
+      if (span.from < this.#triedAt) return;
       // A probe's answer: the provider is back.
       this.#opened = undefined;
       this.#spentMs = 0;
@@ -142,8 +150,9 @@ export class EndpointBreaker {
   failed(message: string, span: Span, ids: readonly string[] = []): CircuitOpenError | undefined {
     this.#lastError = message;
     if (this.#opened) {
-      // A failed probe: open for another cool-down.
-      this.#triedAt = this.clock.now().getTime();
+      // A failed probe: open for another cool-down. A request that left before the opening or
+      // the last probe failing late moves nothing.
+      if (span.from >= this.#triedAt) this.#triedAt = this.clock.now().getTime();
       return this.#error();
     }
     this.#failures += 1;

@@ -414,3 +414,68 @@ describe('Class: CircuitBreakers, through JsonClient over real HTTP', () => {
     expect(breakers.opened()).toEqual([]);
   });
 });
+
+describe('Class: EndpointBreaker, requests in flight across its opening', () => {
+  const breakerWith = (settings: Partial<BreakerSettings>) => {
+    const clock = manualClock();
+    const openings: string[] = [];
+    const breakers = new CircuitBreakers(clock, settings);
+    breakers.onOpen((opened) => openings.push(`${opened.reason}; ${opened.lastError}`));
+    return { clock, breakers, breaker: breakers.for('spotify', 'GET /v1/tracks'), openings };
+  };
+
+  it('stays open when a slow answer to a request sent before it opened comes in: only the probe closes it', () => {
+    const { clock, breakers, breaker } = breakerWith({
+      budgetMs: 1_000,
+      slowAnswerMs: 100,
+      coolDownMs: 60_000,
+    });
+    const start = clock.now().getTime();
+    // Two slow requests side by side; the first one's answer spends the budget and opens the endpoint.
+    clock.advance(1_500);
+    expect(breaker.answered({ from: start, to: clock.now().getTime() })).toBeUndefined();
+    expect(breakers.opened()).toHaveLength(1);
+    clock.advance(10);
+    breaker.answered({ from: start + 5, to: clock.now().getTime() });
+    expect(breakers.opened()).toHaveLength(1);
+    expect(() => breaker.admit()).toThrow(CircuitOpenError);
+
+    // After the cool-down, the probe's answer closes it.
+    clock.advance(60_000);
+    expect(breaker.admit()).toBe('probe');
+    const probeSent = clock.now().getTime();
+    clock.advance(5);
+    breaker.answered({ from: probeSent, to: clock.now().getTime() });
+    expect(breakers.opened()).toEqual([]);
+  });
+
+  it('does not put off its probe when a request sent before it opened fails late', () => {
+    const { clock, breaker } = breakerWith({ failures: 1, coolDownMs: 60_000 });
+    const start = clock.now().getTime();
+    clock.advance(10);
+    expect(breaker.failed('HTTP 500', { from: start, to: clock.now().getTime() })).toBeInstanceOf(
+      CircuitOpenError,
+    );
+    // Another request of before the opening fails 30 s later: the cool-down still counts from the opening.
+    clock.advance(30_000);
+    breaker.failed('HTTP 503', { from: start + 1, to: clock.now().getTime() });
+    clock.advance(30_000);
+    expect(breaker.admit()).toBe('probe');
+  });
+
+  it('names the failure that opened it, not one an answer came after', () => {
+    const { clock, breaker, openings } = breakerWith({ budgetMs: 1_000, slowAnswerMs: 100, failures: 10 });
+    const at = () => clock.now().getTime();
+    let from = at();
+    clock.advance(10);
+    breaker.failed('HTTP 502 long ago', { from, to: at() });
+    from = at();
+    clock.advance(10);
+    breaker.answered({ from, to: at() });
+    // Later, slow answers spend the budget: they are why it opens.
+    from = at();
+    clock.advance(1_200);
+    breaker.answered({ from, to: at() });
+    expect(openings).toEqual(['spent its 1 s; an answer took 1200 ms']);
+  });
+});
