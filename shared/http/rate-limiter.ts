@@ -40,14 +40,11 @@ export class RateLimiter {
   /** Runs the work when the window has room. */
   async schedule<T>(work: () => Promise<T>): Promise<T> {
     this.#waiting += 1;
-    try {
-      return await this.#throttled(async () => {
-        this.#waiting -= 1;
-        return work();
-      });
-    } finally {
-      this.#waiting = Math.max(0, this.#waiting);
-    }
+    // p-throttle runs every call it is given (it rejects only on an abort signal, which is not used).
+    return this.#throttled(async () => {
+      this.#waiting -= 1;
+      return work();
+    });
   }
 
   /** Calls waiting for room now. */
