@@ -463,6 +463,22 @@ describe('Class: EndpointBreaker, requests in flight across its opening', () => 
     expect(breaker.admit()).toBe('probe');
   });
 
+  it('counts the next cool-down from when its probe failed, not from when the probe left', () => {
+    const { clock, breaker } = breakerWith({ failures: 1, coolDownMs: 60_000 });
+    let from = clock.now().getTime();
+    breaker.failed('HTTP 500', { from, to: from });
+    clock.advance(60_000);
+    expect(breaker.admit()).toBe('probe');
+    // The probe leaves at once and fails 5 s later.
+    from = clock.now().getTime();
+    clock.advance(5_000);
+    breaker.failed('HTTP 500 again', { from, to: clock.now().getTime() });
+    clock.advance(59_999);
+    expect(() => breaker.admit()).toThrow(CircuitOpenError);
+    clock.advance(1);
+    expect(breaker.admit()).toBe('probe');
+  });
+
   it('names the failure that opened it, not one an answer came after', () => {
     const { clock, breaker, openings } = breakerWith({ budgetMs: 1_000, slowAnswerMs: 100, failures: 10 });
     const at = () => clock.now().getTime();
