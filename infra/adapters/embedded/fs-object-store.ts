@@ -188,7 +188,7 @@ export class FsObjectStore implements ObjectStore {
     try {
       return readFileSync(this.#fileOf(key));
     } catch (error) {
-      if (isMissing(error)) return undefined;
+      if (isNoObject(error)) return undefined;
       throw error;
     }
   }
@@ -205,7 +205,7 @@ export class FsObjectStore implements ObjectStore {
       }
       return { bytes, sha256: hash.digest('hex') };
     } catch (error) {
-      if (isMissing(error)) return undefined;
+      if (isNoObject(error)) return undefined;
       throw error;
     }
   }
@@ -263,7 +263,7 @@ export class FsObjectStore implements ObjectStore {
       unlinkSync(this.#fileOf(key));
     } catch (error) {
       // A folder under that name is other keys' prefix, not an object: nothing to delete.
-      if (!isMissing(error) && errorCode(error) !== 'EISDIR') throw error;
+      if (!isNoObject(error)) throw error;
     }
   }
 
@@ -489,3 +489,6 @@ const linkMarker = async (temp: string, marker: string): Promise<boolean> => {
 
 const isMissing = (error: unknown): boolean =>
   errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR';
+
+/** No object under a key: no file, or a folder (other keys' prefix), as S3 answers NoSuchKey. */
+const isNoObject = (error: unknown): boolean => isMissing(error) || errorCode(error) === 'EISDIR';

@@ -179,7 +179,11 @@ describe('Class: FsObjectStore', () => {
     expect(await store.checksum('f/g')).toBeUndefined();
     expect(await store.list('f/')).toEqual([]);
     expect(await store.replaceIfMatch('f/g', 'y', 'any-etag')).toBe(false);
-    // Deleting the key a folder stands for removes nothing: `dir/x` is another object.
+    // The key a folder stands for is no object, as S3 answers NoSuchKey: `dir/x` is another object.
+    expect(await store.get('dir')).toBeUndefined();
+    expect(await store.getWithEtag('dir')).toBeUndefined();
+    expect(await store.checksum('dir')).toBeUndefined();
+    // Deleting it removes nothing.
     await store.delete('dir');
     expect((await store.list('')).map((o) => o.key)).toEqual(['dir/x', 'f']);
     await expect(store.touch('dir')).rejects.toThrow(/no object has that key/);
