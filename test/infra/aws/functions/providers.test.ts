@@ -48,7 +48,9 @@ describe('Function: awsBreakers', () => {
     expect(breaker.admit()).toBe('probe');
     // One probe at a time: the others still fail at once.
     expect(() => breaker.admit()).toThrow(CircuitOpenError);
-    breaker.answered(span);
+    // The probe's answer (it left now, after the opening) closes it.
+    const probeSent = clock.now().getTime();
+    breaker.answered({ from: probeSent, to: probeSent + 10 });
     expect(breaker.admit()).toBe('closed');
     expect(breakers.opened()).toEqual([]);
   });
