@@ -28,7 +28,8 @@ const config = {
   // Each mutant runs only the tests that reached it in the dry run.
   coverageAnalysis: 'perTest',
   // Mutants whose file and covering tests did not change keep their last result. The file is
-  // committed, so that a fresh clone starts from the last measured run (docs/mutation.md).
+  // committed gzipped (bin/mutation.ts unpacks and packs it), so that a fresh clone starts from
+  // the last measured run (docs/mutation.md).
   incremental: true,
   // Static mutants (code that runs once, as a module loads: schemas, constants, tables) cannot be
   // narrowed to the tests that reach them: each runs every test of the run. They are about a tenth

@@ -3,7 +3,8 @@
 // `npm run mutation:summary` writes the summary alone, from the incremental file as it is.
 // docs/mutation.md says how and why.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import * as prettier from 'prettier';
 import { loadStrykerConfig, matchScope, projectFiles, projectRoot } from './mutation-scope.js';
@@ -46,6 +47,25 @@ export const mergeReports = (
   };
 };
 
+/**
+ * The incremental file is committed gzipped (`<file>.gz`): Stryker keeps every mutated file's and
+ * test file's source in it, and plain it passes 5 MB. Stryker reads and writes the plain file,
+ * which git ignores; it is unpacked from the committed one when missing or older, and packed after
+ * every run.
+ */
+export const packedPathOf = (file: string): string => `${file}.gz`;
+
+export const unpackIncremental = (file: string): void => {
+  const packed = packedPathOf(file);
+  if (!existsSync(packed)) return;
+  if (existsSync(file) && statSync(file).mtimeMs >= statSync(packed).mtimeMs) return;
+  writeFileSync(file, gunzipSync(readFileSync(packed)));
+};
+
+export const packIncremental = (file: string): void => {
+  writeFileSync(packedPathOf(file), gzipSync(readFileSync(file), { level: 9 }));
+};
+
 const commitOf = (): string =>
   execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' }).trim();
 
@@ -71,6 +91,7 @@ const main = async (args: readonly string[]): Promise<number> => {
   const incrementalFile = path.join(projectRoot, config.incrementalFile);
   const scope = matchScope(config.mutate, projectFiles(projectRoot, config.tempDirName));
   const summaryOnly = args[0] === '--summary-only';
+  unpackIncremental(incrementalFile);
   if (!summaryOnly) {
     const previous = readReport(incrementalFile);
     const stryker = path.join(projectRoot, 'node_modules', '.bin', 'stryker');
@@ -80,6 +101,7 @@ const main = async (args: readonly string[]): Promise<number> => {
     if (!current) throw new Error(`Stryker wrote no incremental file at ${config.incrementalFile}`);
     // Written compact, as Stryker writes it: indented, the whole scope's file passes 5 MB.
     writeFileSync(incrementalFile, `${JSON.stringify(mergeReports(previous, current, scope))}\n`);
+    packIncremental(incrementalFile);
   }
   const report = readReport(incrementalFile);
   if (!report) throw new Error(`no report at ${config.incrementalFile}: run \`npm run mutation\` first`);

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { loadStrykerConfig, matchScope, projectFiles, projectRoot } from '../../bin/mutation-scope.js';
@@ -12,7 +14,7 @@ import {
   tally,
   type MutationReport,
 } from '../../bin/mutation-summary.js';
-import { mergeReports } from '../../bin/mutation.js';
+import { mergeReports, packedPathOf, packIncremental, unpackIncremental } from '../../bin/mutation.js';
 import { mutationTests } from '../../vitest.mutation.config.js';
 
 const files = projectFiles();
@@ -189,5 +191,44 @@ describe('the incremental file across narrower runs (bin/mutation.ts)', () => {
     expect(Object.keys(merged.files).sort()).toEqual(['shared/lake/a.ts', 'shared/lake/b.ts']);
     expect(merged.files['shared/lake/a.ts']!.mutants[0]!.status).toBe('Killed');
     expect(mergeReports(undefined, current, [])).toBe(current);
+  });
+});
+
+describe('the incremental file, committed gzipped (bin/mutation.ts)', () => {
+  it('packs after a run and unpacks when the plain file is missing or older, never over a newer one', () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'chartflow-incremental-'));
+    try {
+      const file = path.join(folder, 'stryker-incremental.json');
+      const body = JSON.stringify(report({ 'shared/lake/a.ts': [mutant('Killed', 1)] }));
+      writeFileSync(file, body);
+      packIncremental(file);
+      expect(gunzipSync(readFileSync(packedPathOf(file))).toString()).toBe(body);
+
+      rmSync(file);
+      unpackIncremental(file);
+      expect(readFileSync(file, 'utf8')).toBe(body);
+
+      // A run's plain file, newer than the packed one, is kept.
+      writeFileSync(file, 'newer');
+      unpackIncremental(file);
+      expect(readFileSync(file, 'utf8')).toBe('newer');
+      // An older one is replaced by what was committed.
+      utimesSync(file, new Date(0), new Date(0));
+      unpackIncremental(file);
+      expect(readFileSync(file, 'utf8')).toBe(body);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('does nothing without a packed file', () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'chartflow-incremental-'));
+    try {
+      const file = path.join(folder, 'stryker-incremental.json');
+      unpackIncremental(file);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
