@@ -33,6 +33,21 @@ export const captureLogLines = async (work: () => Promise<unknown>): Promise<Log
     .map((line) => JSON.parse(line) as LogLine);
 };
 
+/**
+ * As {@link captureLogLines}, with the lines at WARN and ERROR too: the logger writes those to
+ * standard error, which is sent on to standard output meanwhile.
+ */
+export const allLogLines = async (work: () => Promise<unknown>): Promise<LogLine[]> => {
+  const stderr = vi
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((chunk) => process.stdout.write(String(chunk)));
+  try {
+    return await captureLogLines(work);
+  } finally {
+    stderr.mockRestore();
+  }
+};
+
 /** The lines of one message. */
 export const linesOf = (lines: readonly LogLine[], message: string): LogLine[] =>
   lines.filter((line) => line.message === message);

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Context } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { busyRetrySeconds, makeHandler, makeQueueHandler } from '../../../services/transform/handler.js';
 import { InvalidRecordError } from '../../../shared/errors.js';
 import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.js';
@@ -15,7 +15,7 @@ import type { Warehouse } from '../../../shared/ports/warehouse.js';
 import { eventSource, stageLoadedDetailType, type StageLoaded } from '../../../shared/records/messages.js';
 import { logger } from '../../../shared/logger.js';
 import { sqsEventFactory } from '../../support/factories.js';
-import { captureLogLines, linesOf } from '../../support/log-lines.js';
+import { allLogLines, captureLogLines, linesOf } from '../../support/log-lines.js';
 
 const context = { functionName: 'transform', awsRequestId: 'test' } as unknown as Context;
 
@@ -34,21 +34,6 @@ const envelopeBody = (detail: StageLoaded) =>
       { id: 'evt-1', time: new Date('2026-11-21T06:45:00Z'), region: 'eu-west-1', account: '123456789012' },
     ),
   );
-
-/**
- * The log lines of `work`, those at WARN and ERROR too: the logger writes them to standard error,
- * which is sent on to standard output (where {@link captureLogLines} reads) meanwhile.
- */
-const allLogLines = async (work: () => Promise<unknown>) => {
-  const stderr = vi
-    .spyOn(process.stderr, 'write')
-    .mockImplementation((chunk) => process.stdout.write(String(chunk)));
-  try {
-    return await captureLogLines(work);
-  } finally {
-    stderr.mockRestore();
-  }
-};
 
 describe('Function: transform (TransformQueue entry)', () => {
   let home: string;

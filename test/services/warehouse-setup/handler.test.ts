@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler } from '../../../services/warehouse-setup/handler.js';
 import type { WarehouseSetupTarget } from '../../../services/warehouse-setup/set-up-warehouse.js';
 import { awsWarehouseSetup } from '../../../infra/aws/functions/warehouse-setup.js';
@@ -16,7 +16,7 @@ import { logger } from '../../../shared/logger.js';
 import type { PipelineUserGrant, WarehouseSetup } from '../../../shared/ports/warehouse-setup.js';
 import { startLocalHttpServer, type LocalHttpServer } from '../../shared/http/local-http-server.js';
 import { customResourceEventFactory } from '../../support/factories.js';
-import { captureLogLines, linesOf } from '../../support/log-lines.js';
+import { allLogLines, linesOf } from '../../support/log-lines.js';
 
 const properties = {
   WorkgroupName: 'chartflow-prod',
@@ -61,21 +61,6 @@ const recordingSetup = (
       respond: { retries: 2, minTimeoutMs: 10 },
     },
   };
-};
-
-/**
- * The log lines of `work`, those at ERROR too: the logger writes them to standard error, which is
- * sent on to standard output (where {@link captureLogLines} reads) meanwhile.
- */
-const allLogLines = async (work: () => Promise<unknown>) => {
-  const stderr = vi
-    .spyOn(process.stderr, 'write')
-    .mockImplementation((chunk) => process.stdout.write(String(chunk)));
-  try {
-    return await captureLogLines(work);
-  } finally {
-    stderr.mockRestore();
-  }
 };
 
 describe('Function: warehouseSetup', () => {
