@@ -26,7 +26,7 @@ export class PostgresReader implements WarehouseReader {
   }
 
   async read(sql: string, params: Readonly<Record<string, SqlValue>> = {}): Promise<ResultTable> {
-    const client = await (this.#client ??= this.#connect());
+    const client = await this.#connection();
     const bound =
       Object.keys(params).length === 0
         ? { sql, values: [] }
@@ -72,21 +72,25 @@ export class PostgresReader implements WarehouseReader {
     await (await client?.catch(() => undefined))?.end();
   }
 
-  async #connect(): Promise<pg.Client> {
+  /**
+   * The connection, opened on first use. One the server ends while it idles (a restart, an
+   * administrator) is forgotten, so that the next query connects again, instead of being the
+   * process's uncaught error.
+   */
+  #connection(): Promise<pg.Client> {
+    if (this.#client) return this.#client;
     const client = new pg.Client({ connectionString: this.connectionString });
-    // A connection the server ends while it idles (a restart, an administrator) is forgotten, so
-    // that the next query connects again, instead of being the process's uncaught error.
+    const connected = this.#connect(client);
     const forget = () => {
-      const current = this.#client;
-      void current?.then(
-        (held) => {
-          if (held === client && this.#client === current) this.#client = undefined;
-        },
-        () => undefined,
-      );
+      if (this.#client === connected) this.#client = undefined;
     };
     client.on('error', forget);
     client.on('end', forget);
+    this.#client = connected;
+    return connected;
+  }
+
+  async #connect(client: pg.Client): Promise<pg.Client> {
     try {
       await client.connect();
     } catch (error) {
