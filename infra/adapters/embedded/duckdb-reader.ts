@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import {
   DuckDBInstance,
   DuckDBTypeId,
+  StatementType,
   type DuckDBConnection,
   type DuckDBType,
   type Json,
@@ -32,37 +33,7 @@ export class DuckDbReader implements WarehouseReader {
 
   async read(sql: string, params: Readonly<Record<string, SqlValue>> = {}): Promise<ResultTable> {
     const { connection } = await (this.#open ??= this.#connect());
-    const bound =
-      Object.keys(params).length === 0
-        ? { sql, values: {} }
-        : (({ sql: text, names, values }) => ({
-            sql: text,
-            values: Object.fromEntries(names.map((n, i) => [n, values[i] ?? null])),
-          }))(bindNamed(sql, params, (name) => `$${name}`));
-    try {
-      const statements = await connection.extractStatements(bound.sql);
-      if (statements.count !== 1) {
-        throw new QueryRefusedError(
-          statements.count === 0
-            ? 'the query is empty'
-            : `one statement at a time: the query holds ${statements.count}`,
-        );
-      }
-      const reader = await connection.runAndReadAll(bound.sql, bound.values);
-      const types = reader.columnTypes();
-      return {
-        columns: reader.columnNames().map((name, i) => ({ name, type: types[i]!.toString() })),
-        rows: reader.getRowsJson().map((row) => row.map((value, i) => plain(value, types[i]!))),
-      };
-    } catch (error) {
-      if (error instanceof QueryRefusedError) throw error;
-      // extractStatements puts its own words before the parser's.
-      const message = ((error as Error).message ?? String(error)).replace(
-        /^Failed to extract statements: /,
-        '',
-      );
-      throw new QueryRefusedError(oneLine(message), { cause: error });
-    }
+    return readOne(connection, sql, params);
   }
 
   async close(): Promise<void> {
@@ -98,6 +69,61 @@ export class DuckDbReader implements WarehouseReader {
     return { instance, connection: await instance.connect() };
   }
 }
+
+/** Statements a read may run when only queries are allowed: a query, and the plan of one. */
+const queryStatements = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
+
+/**
+ * Runs one statement on a DuckDB connection, its `:name` parameters bound, and answers its result
+ * as the port's plain values. Refuses more than one statement, and, with `queriesOnly`, anything
+ * but a query (a `COPY … TO`, a `CREATE`, a `SET`): for a connection whose files are not
+ * protected by a read-only database, such as the lake's views.
+ */
+export const readOne = async (
+  connection: DuckDBConnection,
+  sql: string,
+  params: Readonly<Record<string, SqlValue>>,
+  options: { readonly queriesOnly?: boolean } = {},
+): Promise<ResultTable> => {
+  const bound =
+    Object.keys(params).length === 0
+      ? { sql, values: {} }
+      : (({ sql: text, names, values }) => ({
+          sql: text,
+          values: Object.fromEntries(names.map((n, i) => [n, values[i] ?? null])),
+        }))(bindNamed(sql, params, (name) => `$${name}`));
+  try {
+    const statements = await connection.extractStatements(bound.sql);
+    if (statements.count !== 1) {
+      throw new QueryRefusedError(
+        statements.count === 0
+          ? 'the query is empty'
+          : `one statement at a time: the query holds ${statements.count}`,
+      );
+    }
+    const prepared = await statements.prepare(0);
+    if (options.queriesOnly === true && !queryStatements.has(prepared.statementType)) {
+      throw new QueryRefusedError(
+        `only a query (select …) may run here: this statement is a ${StatementType[prepared.statementType] ?? 'statement'}`,
+      );
+    }
+    if (Object.keys(bound.values).length > 0) prepared.bind(bound.values);
+    const reader = await prepared.runAndReadAll();
+    const types = reader.columnTypes();
+    return {
+      columns: reader.columnNames().map((name, i) => ({ name, type: types[i]!.toString() })),
+      rows: reader.getRowsJson().map((row) => row.map((value, i) => plain(value, types[i]!))),
+    };
+  } catch (error) {
+    if (error instanceof QueryRefusedError) throw error;
+    // extractStatements puts its own words before the parser's.
+    const message = ((error as Error).message ?? String(error)).replace(
+      /^Failed to extract statements: /,
+      '',
+    );
+    throw new QueryRefusedError(oneLine(message), { cause: error });
+  }
+};
 
 const integerTypes = new Set<DuckDBTypeId>([
   DuckDBTypeId.TINYINT,
