@@ -1,5 +1,5 @@
 import type { OpenBreaker } from '../../shared/http/circuit-breaker.js';
-import { datasets, rawPrefix } from '../../shared/lake/keys.js';
+import { listDay } from '../../shared/lake/layouts.js';
 import { readManifest } from '../../shared/lake/manifests.js';
 import { keyedParts } from '../../shared/lake/part-markers.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
@@ -70,7 +70,7 @@ export class EnrichProgress {
       const { store } = this.options;
       watched.total ??= (await readManifest(store, watched.day))?.trackIds.length;
       if (watched.total === undefined) continue;
-      const listing = await store.list(rawPrefix(datasets[1], watched.day.chartDate, watched.day.chartId));
+      const listing = (await listDay(store, watched.day)).attributes;
       const covered = keyedParts(listing, watched.day, watched.runId).covered.size;
       done += covered;
       total += watched.total;

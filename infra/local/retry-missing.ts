@@ -5,6 +5,7 @@ import { PermanentError } from '../../shared/errors.js';
 import { MissingBacklog, retryableFrom, type BacklogEntry } from '../../shared/lake/backlog.js';
 import { lakeKeys } from '../../shared/lake/keys.js';
 import { readManifest } from '../../shared/lake/manifests.js';
+import { keysOf, listDay, newestChartCsv } from '../../shared/lake/layouts.js';
 import type { Clock, ObjectStore, Queue } from '../../shared/ports/index.js';
 import { fromStageCsv } from '../../shared/records/csv.js';
 import { trackId, type ChartDay } from '../../shared/records/messages.js';
@@ -106,8 +107,10 @@ export const relandChart = async (
   day: ChartDay,
   deps: { store: ObjectStore; queue: Queue; clock: Clock },
 ): Promise<string> => {
-  const csvKey = lakeKeys.chartCsv(day.chartDate, day.chartId);
-  const [csv, manifest] = await Promise.all([deps.store.get(csvKey), readManifest(deps.store, day)]);
+  // Either layout: the day's newest chart CSV (shared/lake/layouts.ts).
+  const [listing, manifest] = await Promise.all([listDay(deps.store, day), readManifest(deps.store, day)]);
+  const csvKey = newestChartCsv(day, keysOf(listing.charts));
+  const csv = await deps.store.get(csvKey);
   if (!csv || !manifest) {
     throw new PermanentError(`the lake has no chart for ${day.chartId} on ${day.chartDate} (${csvKey})`);
   }

@@ -1,4 +1,5 @@
-import { datasets, lakeKeys, rawPrefix } from '../../shared/lake/keys.js';
+import { datasets, lakeKeys } from '../../shared/lake/keys.js';
+import { isAttributesCsv, listDay } from '../../shared/lake/layouts.js';
 import { RunRecords, type RunRecord } from '../../shared/lake/run-records.js';
 import { fromStageCsv } from '../../shared/records/csv.js';
 import { manifestSchema, trackMessageSchema } from '../../shared/records/messages.js';
@@ -382,7 +383,8 @@ export const attributesOfRun = async (
   day: { chartId: string; chartDate: string },
   runId: string,
 ): Promise<RunAttributes> => {
-  const listing = await store.list(rawPrefix(datasets[1], day.chartDate, day.chartId));
+  // Either layout: `tables/` since it has one, beside the raw answers before (shared/lake/layouts.ts).
+  const listing = (await listDay(store, day)).attributes;
   let missing = noneMissing();
   const counted = new Set<string>();
   for (const part of keyedParts(listing, day, runId).parts) {
@@ -393,7 +395,7 @@ export const attributesOfRun = async (
   }
   const deadLettered: { trackId: string; reason: string }[] = [];
   for (const { key } of listing) {
-    if (!key.endsWith('.song_attributes.csv') || counted.has(key)) continue;
+    if (!isAttributesCsv(day, key) || counted.has(key)) continue;
     const body = await store.get(key);
     let rows;
     try {

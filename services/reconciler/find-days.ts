@@ -1,15 +1,16 @@
 import type { ChartDay, Manifest } from '../../shared/records/messages.js';
 import type { ObjectInfo } from '../../shared/ports/index.js';
 import type { RunRecord } from '../../shared/lake/run-records.js';
-import { lakeKeys, rawPrefix } from '../../shared/lake/keys.js';
+import { lakeKeys } from '../../shared/lake/keys.js';
+import { chartCsvOfManifest, chartCsvSuperseded, keysOf, listDay } from '../../shared/lake/layouts.js';
 import { keyedParts } from '../../shared/lake/part-markers.js';
 import { redeliverManifest } from './repairs.js';
 import { pastGrace, type Planned, type Scan } from './scan.js';
 
-/** What the keys of a day's raw prefixes say of its manifest's run. */
+/** What the keys of a day's prefixes (under `raw/` and `tables/`) say of its manifest's run. */
 interface RawDay {
   readonly manifestInfo: ObjectInfo;
-  /** When the day's newest raw object was written. */
+  /** When the day's newest object was written. */
   readonly lastWrite: Date;
   /** Tracks of the manifest no marked part covers, or `undefined` when keys cannot tell (no markers). */
   readonly missing: number | undefined;
@@ -18,10 +19,7 @@ interface RawDay {
 }
 
 const rawDay = async (scan: Scan, day: ChartDay, manifest: Manifest): Promise<RawDay | undefined> => {
-  const [charts, attributes] = await Promise.all([
-    scan.deps.store.list(rawPrefix('chart_songs', day.chartDate, day.chartId)),
-    scan.deps.store.list(rawPrefix('song_attributes', day.chartDate, day.chartId)),
-  ]);
+  const { charts, attributes } = await listDay(scan.deps.store, day);
   const manifestInfo = charts.find((o) => o.key === lakeKeys.manifest(day.chartDate, day.chartId));
   if (!manifestInfo) return undefined;
   const lastWrite = new Date(Math.max(...[...charts, ...attributes].map((o) => o.lastModified.getTime())));
@@ -30,12 +28,16 @@ const rawDay = async (scan: Scan, day: ChartDay, manifest: Manifest): Promise<Ra
     return { manifestInfo, lastWrite, missing: undefined, chartIsTheRuns: true };
   }
   const { covered } = keyedParts(attributes, day, manifest.runId);
-  const chartCsv = lakeKeys.chartCsv(day.chartDate, day.chartId);
+  const listed = keysOf(charts);
+  const chartCsv = chartCsvOfManifest(day, manifest.files, listed);
   return {
     manifestInfo,
     lastWrite,
     missing: manifest.trackIds.filter((_, index) => !covered.has(index)).length,
-    chartIsTheRuns: charts.some((o) => o.key === chartCsv && o.etag === manifest.chartCsvMd5),
+    // Either layout (shared/lake/layouts.ts); a legacy one beside a `tables/` one is a later run's.
+    chartIsTheRuns:
+      !chartCsvSuperseded(day, chartCsv, listed) &&
+      charts.some((o) => o.key === chartCsv && o.etag === manifest.chartCsvMd5),
   };
 };
 

@@ -1,7 +1,14 @@
 import type { Clock, EventBus, ObjectStore, Warehouse } from '../../shared/ports/index.js';
 import { noMetrics, type Metrics } from '../../shared/ports/metrics.js';
 import { addLogKeys, withLogKeys } from '../../shared/log-keys.js';
-import { datasets, lakeKeys, parseRawKey, rawPrefix } from '../../shared/lake/keys.js';
+import { lakeKeys, parseRawKey } from '../../shared/lake/keys.js';
+import {
+  chartCsvOfManifest,
+  chartCsvSuperseded,
+  keysOf,
+  listDay,
+  listedPartCsvs,
+} from '../../shared/lake/layouts.js';
 import { readManifest } from '../../shared/lake/manifests.js';
 import {
   keyedParts,
@@ -69,7 +76,8 @@ export const daysOfKeys = (keys: readonly string[]): ChartDay[] => {
 };
 
 /**
- * Runs on every object created under `raw/`. For each day and chart it touches: if both datasets of
+ * Runs on every object created under `raw/` (the CSVs, under `tables/`, fire nothing: the day's
+ * manifest and the parts' markers, written after them, do). For each day and chart it touches: if both datasets of
  * the manifest's run are complete (decided from keys, `shared/lake/part-markers.ts`), claim the load
  * (create-if-absent, so exactly one caller wins however many events arrive), hold every file it
  * COPYs to its manifest (size and SHA-256), COPY both into the stage in one transaction, and
@@ -338,11 +346,12 @@ const completenessFromKeys = async (
   chartCsvMd5: string,
 ): Promise<Completeness> => {
   const verified = manifest.files !== undefined;
-  const chartCsv = lakeKeys.chartCsv(day.chartDate, day.chartId);
-  const [charts, attributes] = await Promise.all([
-    store.list(rawPrefix('chart_songs', day.chartDate, day.chartId)),
-    store.list(rawPrefix('song_attributes', day.chartDate, day.chartId)),
-  ]);
+  const { charts, attributes } = await listDay(store, day);
+  const listedCharts = keysOf(charts);
+  const chartCsv = chartCsvOfManifest(day, manifest.files, listedCharts);
+  // The manifest names a legacy chart CSV and a `tables/` one is there: a later run (which writes the
+  // new layout) is rewriting the day, as when it overwrites the chart CSV in one layout.
+  const superseded = chartCsvSuperseded(day, chartCsv, listedCharts);
   const keyed = keyedParts(attributes, day, manifest.runId);
   const covered = new Set(keyed.covered);
   const parts = [...keyed.parts];
@@ -360,7 +369,7 @@ const completenessFromKeys = async (
   }
   if (verified) suspect.push(...keyed.gone);
   const missing = manifest.trackIds.filter((_, index) => !covered.has(index)).length;
-  const chartListed = charts.some((o) => o.key === chartCsv && o.etag === chartCsvMd5);
+  const chartListed = !superseded && charts.some((o) => o.key === chartCsv && o.etag === chartCsvMd5);
   // Telling damage costs reads (a HEAD per file, the chart CSV itself): not again on each of a
   // refused run's later events, which find its claim taken.
   if ((suspect.length > 0 || (verified && !chartListed)) && (await claimed(store, day, manifest.runId))) {
@@ -378,7 +387,7 @@ const completenessFromKeys = async (
   }
   const damaged = [
     ...(await partProblems(store, suspect)),
-    ...(verified ? await chartProblems(store, manifest, chartCsv, charts, chartCsvMd5) : []),
+    ...(verified && !superseded ? await chartProblems(store, manifest, chartCsv, charts, chartCsvMd5) : []),
   ];
   return {
     files: filesOf(
@@ -389,6 +398,7 @@ const completenessFromKeys = async (
     chartIsTheRuns:
       damaged.length === 0 &&
       missing === 0 &&
+      !superseded &&
       (chartListed || (await chartOfRun(store, chartCsv, manifest.runId))),
     damaged,
   };
@@ -436,14 +446,20 @@ const completenessFromFiles = async (
   day: ChartDay,
   manifest: Manifest,
 ): Promise<Completeness> => {
-  const chartCsv = lakeKeys.chartCsv(day.chartDate, day.chartId);
-  const parts = await attributeParts(store, day, manifest.runId);
+  const { charts, attributes } = await listDay(store, day);
+  const listedCharts = keysOf(charts);
+  const chartCsv = chartCsvOfManifest(day, manifest.files, listedCharts);
+  const parts = await attributeParts(store, day, attributes, manifest.runId);
   const covered = new Set(parts.flatMap((p) => p.trackIds));
   const missing = manifest.trackIds.filter((id) => !covered.has(id)).length;
   return {
     files: filesOf(chartCsv, parts),
     missing,
-    chartIsTheRuns: missing === 0 && (await chartOfRun(store, chartCsv, manifest.runId)),
+    // A legacy chart CSV beside a `tables/` one is a later run's day on its way (see completenessFromKeys).
+    chartIsTheRuns:
+      missing === 0 &&
+      !chartCsvSuperseded(day, chartCsv, listedCharts) &&
+      (await chartOfRun(store, chartCsv, manifest.runId)),
     damaged: [],
   };
 };
@@ -488,18 +504,20 @@ interface AttributePart {
   readonly trackIds: readonly string[];
 }
 
-/** The attribute parts written for a run; parts of earlier runs of the same day are left out. */
-const attributeParts = async (store: ObjectStore, day: ChartDay, runId: string): Promise<AttributePart[]> => {
-  const objects = await store.list(rawPrefix(datasets[1], day.chartDate, day.chartId));
-  const keys = new Set(objects.map((o) => o.key));
+/**
+ * The attribute parts written for a run, in either layout (`shared/lake/layouts.ts`); parts of
+ * earlier runs of the same day are left out.
+ */
+const attributeParts = async (
+  store: ObjectStore,
+  day: ChartDay,
+  listing: readonly ObjectInfo[],
+  runId: string,
+): Promise<AttributePart[]> => {
   const parts: AttributePart[] = [];
-  for (const { key } of objects) {
-    if (!key.endsWith('.song_attributes.csv')) continue;
-    // Stryker disable next-line Regex: without $ it replaces the same, last, .song_attributes.csv of a key that ends with it, unless the key holds it twice, which no writer makes (parts are part-<hex>, chart ids [a-z0-9-])
-    const artistsKey = key.replace(/\.song_attributes\.csv$/, '.song_artists.csv');
-    if (!keys.has(artistsKey)) continue;
-    const trackIds = await trackIdsOfRun(store, key, runId);
-    if (trackIds.length > 0) parts.push({ attributesKey: key, artistsKey, trackIds });
+  for (const { attributesKey, artistsKey } of listedPartCsvs(day, listing)) {
+    const trackIds = await trackIdsOfRun(store, attributesKey, runId);
+    if (trackIds.length > 0) parts.push({ attributesKey, artistsKey, trackIds });
   }
   return parts;
 };

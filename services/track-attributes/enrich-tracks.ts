@@ -213,24 +213,26 @@ const writePart = async (
     );
   }
   // The artists CSV first: whatever part a delivery leaves when it stops has rows that name its
-  // run (verify tells a stopped run's part from an unlisted file by them); the attributes CSV last,
-  // since a day decided from its files counts a part once its attributes CSV is there.
+  // run (verify tells a stopped run's part from an unlisted file by them); then the attributes CSV,
+  // since a day decided from its files counts a part once its attributes CSV is there; the raw
+  // answer last: the CSVs, under `tables/`, fire no load, so on a day without markers its
+  // ObjectCreated, under `raw/`, is the one that finds the part complete (docs/architecture.md).
   const artists = await writeOnce(deps.store, lakeKeys.artistsCsv(chartDate, chartId, part), {
     body: toStageCsv('song_artists', artistRows),
     rows: artistRows.length,
     table: 'song_artists',
     contentType: 'text/csv',
   });
-  const raw = await writeOnce(deps.store, lakeKeys.attributesRaw(chartDate, chartId, part), {
-    body: JSON.stringify(looked.raw),
-    rows: null,
-    contentType: 'application/json',
-  });
   const attributes = await writeOnce(deps.store, lakeKeys.attributesCsv(chartDate, chartId, part), {
     body: toStageCsv('song_attributes', attributeRows),
     rows: attributeRows.length,
     table: 'song_attributes',
     contentType: 'text/csv',
+  });
+  const raw = await writeOnce(deps.store, lakeKeys.attributesRaw(chartDate, chartId, part), {
+    body: JSON.stringify(looked.raw),
+    rows: null,
+    contentType: 'application/json',
   });
   const indexes = await manifestIndexes(deps.store, { chartDate, chartId }, runId, trackIds);
   if (indexes) {

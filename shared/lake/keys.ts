@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import type { StageTableName } from '../records/stage-tables.js';
 
 /**
- * Where everything lives in the lake. Raw data sits under Hive-style partitions, so that Athena or
- * DuckDB can read the lake as tables; control objects (claims, run records, locks) sit outside
- * `raw/`, so that writing them fires no load.
+ * Where everything lives in the lake (docs/architecture.md, "Key layout"). What was received, the
+ * day's manifest and the part markers sit under `raw/`, whose ObjectCreated events drive the
+ * loader; each normalized dataset has a folder of its own under `tables/`, holding its CSVs and
+ * nothing else, so that Athena (which reads every file under a table's location) or DuckDB can read
+ * it as a table. Control objects (claims, run records, locks) and `tables/` sit outside `raw/`, so
+ * that writing them fires no load.
  */
 export const datasets = ['chart_songs', 'song_attributes'] as const;
 export type Dataset = (typeof datasets)[number];
@@ -20,6 +24,15 @@ export const rawPrefix = (dataset: Dataset, date: string, chart?: string): strin
     : `raw/${dataset}/${datePart(date)}/${chartPart(chart)}/`;
 
 /**
+ * The folder of one normalized dataset's CSVs (`tables/<table>/date=…/chart=…/`): its files only,
+ * so that a table over `tables/<table>/` reads nothing else.
+ */
+export const tablePrefix = (table: StageTableName, date: string, chart?: string): string =>
+  chart === undefined
+    ? `tables/${table}/${datePart(date)}/`
+    : `tables/${table}/${datePart(date)}/${chartPart(chart)}/`;
+
+/**
  * Where users drop chart files (Spotify Charts CSV downloads). Outside `raw/`, so that a file
  * fires chart-fetch, not a load; chart-fetch lands it under `raw/` as any other chart.
  */
@@ -32,7 +45,7 @@ export const inboxChartsPrefix = 'inbox/charts/';
 export const batchOfInboxKey = (key: string): string | undefined =>
   /(?:^|\/)batch=([^/]+)\/[^/]+$/.exec(key)?.[1];
 
-/** Where the Redshift COPY manifests live: the COPY role reads this prefix (and `raw/`). */
+/** Where the Redshift COPY manifests live: the COPY role reads this prefix (and `tables/`, `raw/`). */
 export const copyManifestsPrefix = 'control/copy-manifests/';
 
 const batchMembersPrefix = (batchId: string) => `control/batches/batch=${batchId}/loads/`;
@@ -43,16 +56,16 @@ export const lakeKeys = {
   /** A chart file as it was dropped into the inbox (a Spotify Charts CSV), kept next to what was made of it. */
   chartSourceFile: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}source-file.csv`,
   /** The normalized chart, read by COPY. */
-  chartCsv: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}chart_songs.csv`,
+  chartCsv: (date: string, chart: string) => `${tablePrefix('chart_songs', date, chart)}chart_songs.csv`,
   /** The track ids the day expects, written after the chart itself. */
   manifest: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}manifest.json`,
   /** One lookup's raw answer and its normalized rows; `part` is derived from the ids it covers. */
   attributesRaw: (date: string, chart: string, part: string) =>
     `${rawPrefix('song_attributes', date, chart)}${part}.response.json`,
   attributesCsv: (date: string, chart: string, part: string) =>
-    `${rawPrefix('song_attributes', date, chart)}${part}.song_attributes.csv`,
+    `${tablePrefix('song_attributes', date, chart)}${part}.csv`,
   artistsCsv: (date: string, chart: string, part: string) =>
-    `${rawPrefix('song_attributes', date, chart)}${part}.song_artists.csv`,
+    `${tablePrefix('song_artists', date, chart)}${part}.csv`,
   /**
    * Written by track-attributes after a part's CSVs: the key alone says which run wrote the part,
    * what the CSVs were (`digest`, of their md5s) and which of the manifest's tracks they hold
@@ -118,6 +131,21 @@ export const lakeKeys = {
 } as const;
 
 /**
+ * The normalized CSVs as they were named before each dataset had its folder under `tables/`:
+ * written before the `tables/` layout, beside the raw answers under `raw/`; read, never written.
+ * A day is in one layout or the other (one run writes one layout); a re-run of a legacy day writes
+ * the new one, and readers take the `tables/` file when the listing has it
+ * (docs/architecture.md, "Key layout").
+ */
+export const legacyLakeKeys = {
+  chartCsv: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}chart_songs.csv`,
+  attributesCsv: (date: string, chart: string, part: string) =>
+    `${rawPrefix('song_attributes', date, chart)}${part}.song_attributes.csv`,
+  artistsCsv: (date: string, chart: string, part: string) =>
+    `${rawPrefix('song_attributes', date, chart)}${part}.song_artists.csv`,
+} as const;
+
+/**
  * A short, stable name for a run's set of ids: the same ids in any order give the same part, so a
  * redelivered batch finds its part written; another run's part of the same ids has another name,
  * so a part's files, once written, are never written again (docs/reliability.md).
@@ -139,6 +167,19 @@ export const parseRawKey = (
   if (!match) return undefined;
   const [, dataset, date, chart, file] = match as unknown as [string, Dataset, string, string, string];
   return isoDate.safeParse(date).success ? { dataset, date, chart, file } : undefined;
+};
+
+const tableKeyPattern =
+  /^tables\/(chart_songs|song_attributes|song_artists)\/date=(\d{4}-\d{2}-\d{2})\/chart=([^/]+)\/([^/]+)$/;
+
+/** The table, day and chart of a key under `tables/`, or `undefined` for any other key. */
+export const parseTableKey = (
+  key: string,
+): { table: StageTableName; date: string; chart: string; file: string } | undefined => {
+  const match = tableKeyPattern.exec(key);
+  if (!match) return undefined;
+  const [, table, date, chart, file] = match as unknown as [string, StageTableName, string, string, string];
+  return isoDate.safeParse(date).success ? { table, date, chart, file } : undefined;
 };
 
 const copyManifestKeyPattern =

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { parseJsonOrThrow, parseOrThrow } from '../parse.js';
 import { chartId, requestCountsSchema, runId, trackId } from '../records/messages.js';
 import { isoDate, lakeKeys, rawPrefix } from './keys.js';
+import { keysOf, partCsvCandidates, partCsvs } from './layouts.js';
 import { lakeFileSchema } from './lake-files.js';
 import { missingCountsSchema } from '../records/missing-reasons.js';
 
@@ -28,10 +29,11 @@ import { missingCountsSchema } from '../records/missing-reasons.js';
  * the loader always did: so a usual day is decided reading no data file, and an edited one as before.
  *
  * One small object per part (a day has a few parts, not hundreds) under `raw/`, so it fires the
- * loader once more per part, as the CSVs do: it is the last write, the one that can complete a day.
- * A manifest without `chartCsvMd5` (written before markers, or with more than {@link maxKeyedTracks}
- * tracks, whose coverage would not fit in a key) gets no markers, and its day is decided as before,
- * by reading the CSVs. A part of a run the manifest no longer names (a re-run replaced it) gets no
+ * loader: it is the last write, the one that can complete a day (the part's CSVs, under `tables/`,
+ * fire nothing). A manifest without `chartCsvMd5` (written before markers, or with more than
+ * {@link maxKeyedTracks} tracks, whose coverage would not fit in a key) gets no markers, and its day
+ * is decided as before, by reading the CSVs: there the part's raw answer, under `raw/` and written
+ * after its CSVs, is the write that fires the loader. A part of a run the manifest no longer names (a re-run replaced it) gets no
  * marker either: only the manifest's run is ever loaded.
  */
 
@@ -131,7 +133,7 @@ export interface PartFiles {
   readonly markerKey: string;
 }
 
-/** A day's parts of one run, as the keys of its attributes prefix tell them. */
+/** A day's parts of one run, as the keys of its attributes prefixes tell them. */
 export interface KeyedParts {
   /** The CSVs to load: one pair per part whose marker matches them. */
   readonly parts: readonly PartFiles[];
@@ -146,13 +148,18 @@ export interface KeyedParts {
   readonly gone: readonly PartFiles[];
 }
 
-/** The parts of a run that a listing of the day's attributes prefix shows complete and unchanged. */
+/**
+ * The parts of a run that a listing of the day's attributes prefixes shows complete and unchanged:
+ * the markers under `raw/song_attributes/…`, the CSVs in either layout (`layouts.ts`, `listDay`'s
+ * `attributes`). A marker's CSVs are the pair whose md5s its digest names, else the pair listed.
+ */
 export const keyedParts = (
   listing: readonly ObjectInfo[],
   day: { chartDate: string; chartId: string },
   runId: string,
 ): KeyedParts => {
   const etags = new Map(listing.map((o) => [o.key, o.etag]));
+  const listed = keysOf(listing);
   const parts = new Map<string, PartFiles>();
   const changed = new Map<string, PartFiles>();
   const gone = new Map<string, PartFiles>();
@@ -166,8 +173,13 @@ export const keyedParts = (
     )
       continue;
     const [, , part, digest, coverage] = match as unknown as [string, string, string, string, string];
-    const attributesKey = lakeKeys.attributesCsv(day.chartDate, day.chartId, part);
-    const artistsKey = lakeKeys.artistsCsv(day.chartDate, day.chartId, part);
+    const { attributesKey, artistsKey } =
+      partCsvCandidates(day, part).find((pair) => {
+        const [attributes, artists] = [etags.get(pair.attributesKey), etags.get(pair.artistsKey)];
+        return (
+          attributes !== undefined && artists !== undefined && partDigest(attributes, artists) === digest
+        );
+      }) ?? partCsvs(day, part, listed);
     const attributesMd5 = etags.get(attributesKey);
     const artistsMd5 = etags.get(artistsKey);
     if (!attributesMd5 || !artistsMd5) {

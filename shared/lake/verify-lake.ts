@@ -4,7 +4,24 @@ import { parseJsonOrThrow, parseOrThrow } from '../parse.js';
 import { fromStageCsv } from '../records/csv.js';
 import { manifestSchema, type Manifest } from '../records/messages.js';
 import type { StageTableName } from '../records/stage-tables.js';
-import { lakeKeys, parseRawKey, rawPrefix, type Dataset } from './keys.js';
+import {
+  lakeKeys,
+  legacyLakeKeys,
+  parseRawKey,
+  parseTableKey,
+  rawPrefix,
+  tablePrefix,
+  type Dataset,
+} from './keys.js';
+import {
+  chartCsvOfManifest,
+  chartCsvSuperseded,
+  keysOf,
+  newestChartCsv,
+  partCsvs,
+  partKeysInAnyLayout,
+  partOfKey,
+} from './layouts.js';
 import { checkFiles, fileProblemKinds, lakeFileOf, type LakeFile } from './lake-files.js';
 import {
   indexesOf,
@@ -16,7 +33,8 @@ import {
 
 /**
  * `chartflow verify`: the whole lake held to its manifests (docs/reliability.md, "A lake that
- * proves itself"). Every day and chart under `raw/` is checked: the files its manifest lists, and
+ * proves itself"). Every day and chart under `raw/` and `tables/` is checked, in either layout
+ * (`layouts.ts`): the files its manifest lists, and
  * the files every part manifest (the body of a part's marker) lists, of every run, since a part's
  * files are written once and stay checkable. Files that nothing lists are named, as are manifests
  * and markers written before checksums (unverified) and those that cannot be read.
@@ -28,7 +46,8 @@ import {
  * - a part of the manifest's run not yet marked while the run is not loaded (no claim);
  * - a part of an earlier run that a re-run replaced before the part was written: track-attributes
  *   marks no part of a run its manifest no longer names, and the loader never reads it;
- * - the payload of an earlier run that came from the other source (API answer or inbox file).
+ * - the payload of an earlier run that came from the other source (API answer or inbox file);
+ * - the legacy chart CSV of an earlier run, when a later run wrote the day in the `tables/` layout.
  */
 
 /** How a file (or a manifest, or a marker) can fail: {@link FileProblemKind}, or not readable at all. */
@@ -97,30 +116,52 @@ export const verifyLake = async (store: ObjectStore, range: LakeRange = {}): Pro
   return { days, checked: days.reduce((sum, d) => sum + d.checked, 0), counts };
 };
 
-/** A day and chart as the listing of `raw/` shows it: its keys under both datasets' prefixes. */
+/**
+ * A day and chart as the listings show it: under `chart_songs` its keys under `raw/chart_songs/…`
+ * and `tables/chart_songs/…`; under `song_attributes` those under `raw/song_attributes/…`,
+ * `tables/song_attributes/…` and `tables/song_artists/…`.
+ */
 interface ListedDay {
   readonly chartDate: string;
   readonly chartId: string;
   readonly listing: Readonly<Record<Dataset, readonly ObjectInfo[]>>;
+  /** Every listed key of the day. */
+  readonly keys: ReadonlySet<string>;
 }
 
+/** Where each listed prefix's keys go in a {@link ListedDay}. */
+const listedPrefixes = [
+  { dataset: 'chart_songs', raw: true },
+  { dataset: 'song_attributes', raw: true },
+  { dataset: 'chart_songs', table: 'chart_songs' },
+  { dataset: 'song_attributes', table: 'song_attributes' },
+  { dataset: 'song_attributes', table: 'song_artists' },
+] as const;
+
 /**
- * The days and charts under `raw/`, listed (never guessed from dates): a day has a manifest, or
- * at least files; both datasets are listed, so that files of a day without a manifest are seen.
+ * The days and charts under `raw/` and `tables/`, listed (never guessed from dates): a day has a
+ * manifest, or at least files; every prefix is listed, so that files of a day without a manifest
+ * are seen.
  */
 const daysOf = async (store: ObjectStore, range: LakeRange): Promise<ListedDay[]> => {
   // One day asked: list its prefixes only; otherwise each dataset's whole prefix, once.
-  const prefix = (dataset: Dataset) =>
-    range.from !== undefined && range.from === range.to
-      ? rawPrefix(dataset, range.from, range.chartId)
-      : `raw/${dataset}/`;
+  const oneDay = range.from !== undefined && range.from === range.to ? range.from : undefined;
   const days = new Map<
     string,
     { chartDate: string; chartId: string; listing: Record<Dataset, ObjectInfo[]> }
   >();
-  for (const dataset of ['chart_songs', 'song_attributes'] as const) {
-    for (const info of await store.list(prefix(dataset))) {
-      const parsed = parseRawKey(info.key);
+  for (const where of listedPrefixes) {
+    const table = 'table' in where ? where.table : undefined;
+    const prefix =
+      table === undefined
+        ? oneDay === undefined
+          ? `raw/${where.dataset}/`
+          : rawPrefix(where.dataset, oneDay, range.chartId)
+        : oneDay === undefined
+          ? `tables/${table}/`
+          : tablePrefix(table, oneDay, range.chartId);
+    for (const info of await store.list(prefix)) {
+      const parsed = table === undefined ? parseRawKey(info.key) : parseTableKey(info.key);
       if (!parsed || !inRange(parsed.date, parsed.chart, range)) continue;
       const id = `${parsed.date}/${parsed.chart}`;
       const day = days.get(id) ?? {
@@ -128,13 +169,18 @@ const daysOf = async (store: ObjectStore, range: LakeRange): Promise<ListedDay[]
         chartId: parsed.chart,
         listing: { chart_songs: [], song_attributes: [] },
       };
-      day.listing[parsed.dataset].push(info);
+      day.listing[where.dataset].push(info);
       days.set(id, day);
     }
   }
-  return [...days.values()].sort(
-    (a, b) => a.chartDate.localeCompare(b.chartDate) || a.chartId.localeCompare(b.chartId),
-  );
+  return [...days.values()]
+    .map((day) => {
+      // In key order, as one listing gives them: the problems are named in that order.
+      for (const listing of Object.values(day.listing))
+        listing.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return { ...day, keys: keysOf([...day.listing.chart_songs, ...day.listing.song_attributes]) };
+    })
+    .sort((a, b) => a.chartDate.localeCompare(b.chartDate) || a.chartId.localeCompare(b.chartId));
 };
 
 const inRange = (date: string, chart: string, range: LakeRange) =>
@@ -164,7 +210,6 @@ const readManifestState = async (store: ObjectStore, key: string): Promise<Manif
 };
 
 const markerPattern = /\/_done\.run=([0-9A-Za-z-]+)\.(part-[0-9a-f]+)\.([0-9a-f]{16})\.([0-9a-f]+)$/;
-const partFilePattern = /\/(part-[0-9a-f]+)\.(response\.json|song_attributes\.csv|song_artists\.csv)$/;
 
 /** A part's marker, as its key tells it. */
 interface Marker {
@@ -182,12 +227,15 @@ const markerOf = (key: string): Marker | undefined => {
   return { key, runId, part, digest, coverage };
 };
 
-/** The three files of a part, by its name. */
-const partKeys = (chartDate: string, chartId: string, part: string) => ({
-  raw: lakeKeys.attributesRaw(chartDate, chartId, part),
-  attributes: lakeKeys.attributesCsv(chartDate, chartId, part),
-  artists: lakeKeys.artistsCsv(chartDate, chartId, part),
-});
+/** The three files of a part, by its name: its CSVs in the layout the listing has them in. */
+const partKeys = (day: ListedDay, part: string) => {
+  const { attributesKey, artistsKey } = partCsvs(day, part, day.keys);
+  return {
+    raw: lakeKeys.attributesRaw(day.chartDate, day.chartId, part),
+    attributes: attributesKey,
+    artists: artistsKey,
+  };
+};
 
 /** Whether the run has claimed the day's load: then the run was complete, and it is loaded or refused. */
 const isClaimed = async (store: ObjectStore, chartDate: string, chartId: string, runId: string) =>
@@ -266,8 +314,9 @@ const checkChart = async (
 ): Promise<void> => {
   const { chartDate, chartId } = day;
   const manifestKey = lakeKeys.manifest(chartDate, chartId);
-  const chartKeys = new Set(day.listing.chart_songs.map((o) => o.key));
-  const chartCsv = lakeKeys.chartCsv(chartDate, chartId);
+  const chartKeys = keysOf(day.listing.chart_songs);
+  // The chart CSV in either layout (layouts.ts): the newest one listed, and the one the manifest names.
+  const newest = newestChartCsv(day, chartKeys);
   const payloads = [lakeKeys.chartRaw(chartDate, chartId), lakeKeys.chartSourceFile(chartDate, chartId)];
   const vouched = new Set<string>([manifestKey]);
   if (state.state !== 'read') {
@@ -290,21 +339,29 @@ const checkChart = async (
       kind: 'unverified',
       detail: 'written before manifests had checksums: `verify --seal` records them',
     });
-    for (const key of [chartCsv, ...payloads]) vouched.add(key);
-    if (!chartKeys.has(chartCsv))
-      found.problems.push({ key: chartCsv, kind: 'missing', detail: "the manifest's chart CSV is gone" });
+    // It names no file: its chart CSV is in either layout (a later run writes `tables/`).
+    const chartCsvs = [lakeKeys.chartCsv(chartDate, chartId), legacyLakeKeys.chartCsv(chartDate, chartId)];
+    for (const key of [...chartCsvs, ...payloads]) vouched.add(key);
+    if (!chartKeys.has(newest))
+      found.problems.push({ key: newest, kind: 'missing', detail: "the manifest's chart CSV is gone" });
   } else {
     for (const file of manifest.files) vouched.add(file.key);
     found.checked += manifest.files.length;
     const problems = await checkFiles(store, manifest.files);
+    const chartCsv = chartCsvOfManifest(day, manifest.files, chartKeys);
     const rewritten = (key: string) => key === chartCsv || payloads.includes(key);
-    const rewriting = problems.some((p) => rewritten(p.key))
-      ? await laterRun(store, chartCsv, manifest.runId)
-      : undefined;
+    // A later run writes the `tables/` layout: a manifest naming a legacy chart CSV with a `tables/`
+    // one beside it is being rewritten, though its own chart CSV is untouched.
+    const superseded = chartCsvSuperseded(day, chartCsv, chartKeys);
+    const rewriting =
+      problems.some((p) => rewritten(p.key)) || superseded
+        ? await laterRun(store, superseded ? newest : chartCsv, manifest.runId)
+        : undefined;
     if (rewriting !== undefined) {
       found.notes.push(
         `run ${rewriting} is rewriting the day: its chart CSV and payload are not the manifest's (run ${manifest.runId}) until its manifest is written`,
       );
+      vouched.add(newest);
     }
     found.problems.push(...problems.filter((p) => rewriting === undefined || !rewritten(p.key)));
     // A day fetched from the API and once from the inbox (or the other way) keeps both payloads.
@@ -317,6 +374,7 @@ const checkChart = async (
       }
     }
   }
+  await earlierLegacyChart(store, day, manifest.runId, vouched, found);
   for (const key of chartKeys) {
     if (!vouched.has(key))
       found.problems.push({
@@ -325,6 +383,28 @@ const checkChart = async (
         detail: 'the day has a manifest, and it does not list this file',
       });
   }
+};
+
+/**
+ * A legacy chart CSV (`raw/…/chart_songs.csv`) that the manifest does not name, whose every row is
+ * one earlier run's: a re-run of a day written before the `tables/` layout wrote its chart CSV
+ * there, and left the earlier run's where it was (no role deletes under `raw/`). No load reads it.
+ */
+const earlierLegacyChart = async (
+  store: ObjectStore,
+  day: ListedDay,
+  runId: string,
+  vouched: Set<string>,
+  found: Findings,
+): Promise<void> => {
+  const legacy = legacyLakeKeys.chartCsv(day.chartDate, day.chartId);
+  if (!day.keys.has(legacy) || vouched.has(legacy)) return;
+  const run = onlyRun(await runsOf(store, 'chart_songs', legacy));
+  if (run === undefined || run >= runId) return;
+  vouched.add(legacy);
+  found.notes.push(
+    `${legacy} is the chart CSV of run ${run}, in the layout before tables/; run ${runId} wrote the day in tables/, and no load reads it`,
+  );
 };
 
 /** What the markers vouch for: files, and the manifest run's tracks their parts hold. */
@@ -353,14 +433,14 @@ const checkMarkers = async (
     if (read.state === 'unreadable') {
       // What it listed cannot be told: its part's files are the marker's problem, not unlisted ones.
       found.problems.push({ key: marker.key, kind: 'unreadable', detail: read.why });
-      for (const key of Object.values(partKeys(day.chartDate, day.chartId, marker.part))) covered.add(key);
+      for (const key of partKeysInAnyLayout(day, marker.part)) covered.add(key);
     } else if (read.state === 'empty') {
       found.problems.push({
         key: marker.key,
         kind: 'unverified',
         detail: 'an empty marker, written before part manifests had checksums: `verify --seal` records them',
       });
-      for (const key of Object.values(partKeys(day.chartDate, day.chartId, marker.part))) covered.add(key);
+      for (const key of partKeysInAnyLayout(day, marker.part)) covered.add(key);
       if (marker.runId === manifest?.runId)
         for (const index of indexesOf(marker.coverage)) tracks.add(manifest.trackIds[index] ?? '');
     } else {
@@ -383,7 +463,7 @@ const checkUnmarked = async (
 ): Promise<void> => {
   const unmarked = new Map<string, string[]>();
   for (const { key } of day.listing.song_attributes.filter((o) => !covered.has(o.key))) {
-    const part = partFilePattern.exec(key)?.[1];
+    const part = partOfKey(day, key);
     if (part === undefined)
       found.problems.push({
         key,
@@ -393,11 +473,10 @@ const checkUnmarked = async (
     else unmarked.set(part, [...(unmarked.get(part) ?? []), key]);
   }
   for (const [part, keys] of unmarked) {
-    const attributes = lakeKeys.attributesCsv(day.chartDate, day.chartId, part);
+    const { attributes, artists } = partKeys(day, part);
     const rows = await rowsOf(store, 'song_attributes', attributes);
     // A delivery that stopped before its attributes CSV left its artists CSV, which names the run too.
-    const runRows =
-      rows ?? (await rowsOf(store, 'song_artists', lakeKeys.artistsCsv(day.chartDate, day.chartId, part)));
+    const runRows = rows ?? (await rowsOf(store, 'song_artists', artists));
     const run = onlyRun(runRows && new Set(runRows.map((r) => r.run_id ?? '')));
     const duplicate =
       rows !== undefined &&
@@ -553,9 +632,7 @@ const sealDay = async (store: ObjectStore, day: ListedDay): Promise<DaySeal> => 
   if (
     manifest.files !== undefined &&
     manifest.chartCsvMd5 === undefined &&
-    (await partsOfRun(store, day, manifest.runId)).some(
-      (part) => !listed.has(partKeys(chartDate, chartId, part).attributes),
-    )
+    (await partsOfRun(store, day, manifest.runId)).some((part) => !listed.has(partKeys(day, part).attributes))
   )
     skipped.push({
       key: manifestKey,
@@ -616,7 +693,7 @@ const dayFiles = async (
   withParts: boolean,
 ): Promise<LakeFile[] | string> => {
   const { chartDate, chartId } = day;
-  const chartCsv = lakeKeys.chartCsv(chartDate, chartId);
+  const chartCsv = newestChartCsv(day, day.keys);
   const body = await store.get(chartCsv);
   if (body === undefined) return 'its chart CSV is gone';
   const rows = csvRows('chart_songs', body, chartCsv);
@@ -640,7 +717,7 @@ const dayFiles = async (
   if (!withParts) return files;
   // A day decided from its files: its parts have no marker, the manifest holds those of its run.
   for (const part of await partsOfRun(store, day, manifest.runId)) {
-    const keys = partKeys(chartDate, chartId, part);
+    const keys = partKeys(day, part);
     const partFiles = await partFilesOf(store, keys);
     if (typeof partFiles === 'string') return `${part}: ${partFiles}`;
     files.push(...partFiles);
@@ -651,12 +728,12 @@ const dayFiles = async (
 /** The parts of a day whose rows are all of one run, by name. */
 const partsOfRun = async (store: ObjectStore, day: ListedDay, runId: string): Promise<string[]> => {
   const parts = new Set(
-    day.listing.song_attributes.map((o) => partFilePattern.exec(o.key)?.[1]).filter((p) => p !== undefined),
+    day.listing.song_attributes.map((o) => partOfKey(day, o.key)).filter((p) => p !== undefined),
   );
   const ofRun: string[] = [];
   // Stryker disable next-line MethodExpression: ObjectStore.list gives keys sorted, and a part's name comes first in its files' keys, so the parts are met in order already
   for (const part of [...parts].sort()) {
-    const attributes = partKeys(day.chartDate, day.chartId, part).attributes;
+    const attributes = partKeys(day, part).attributes;
     if (onlyRun(await runsOf(store, 'song_attributes', attributes)) === runId) ofRun.push(part);
   }
   return ofRun;
@@ -670,7 +747,7 @@ const partManifestOf = async (
   marker: Marker,
   etags: ReadonlyMap<string, string>,
 ): Promise<PartManifest | string> => {
-  const keys = partKeys(day.chartDate, day.chartId, marker.part);
+  const keys = partKeys(day, marker.part);
   const attributesMd5 = etags.get(keys.attributes);
   const artistsMd5 = etags.get(keys.artists);
   if (attributesMd5 === undefined || artistsMd5 === undefined) return "the part's CSVs are gone";

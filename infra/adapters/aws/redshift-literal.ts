@@ -1,6 +1,12 @@
 import * as z from 'zod';
 import { InvalidRecordError } from '../../../shared/errors.js';
-import { isoDate, lakeKeys, parseCopyManifestKey, parseRawKey } from '../../../shared/lake/keys.js';
+import {
+  isoDate,
+  lakeKeys,
+  parseCopyManifestKey,
+  parseRawKey,
+  parseTableKey,
+} from '../../../shared/lake/keys.js';
 import { chartId, runId } from '../../../shared/records/messages.js';
 import { stageTableNames } from '../../../shared/records/stage-tables.js';
 
@@ -16,12 +22,15 @@ const kinds = {
   runId,
   chartId,
   isoDate,
-  /** A raw key of the lake (`raw/<dataset>/date=…/chart=…/<file>`): what a load COPYs. */
+  /**
+   * A table key of the lake (`tables/<table>/date=…/chart=…/<file>`), or a raw key of a day written
+   * before (`raw/<dataset>/date=…/chart=…/<file>`, shared/lake/keys.ts `legacyLakeKeys`): what a load COPYs.
+   */
   lakeKey: z
     .string()
     .refine(
-      (key) => parseRawKey(key) !== undefined,
-      'not a raw lake key (raw/<dataset>/date=…/chart=…/<file>)',
+      (key) => parseTableKey(key) !== undefined || parseRawKey(key) !== undefined,
+      'not a table or raw lake key (tables/<table>/date=…/chart=…/<file>, raw/<dataset>/date=…/chart=…/<file>)',
     )
     .refine((key) => !controlCharacters.test(key), 'a lake key holds no control characters'),
   /** A COPY manifest key ({@link lakeKeys}`.copyManifest`) of a valid run, chart, day and stage table. */

@@ -73,6 +73,7 @@ describe('Function: chart-fetch handler', () => {
   const invoke = (event: unknown) => handler(event, localContext('chart-fetch'));
   const text = async (key: string) => (await store.get(key))?.toString('utf8');
   const rawKeys = async () => (await store.list('raw/')).map((o) => o.key);
+  const tableKeys = async () => (await store.list('tables/')).map((o) => o.key);
 
   describe('on a file dropped into the inbox', () => {
     const name = 'regional-global-daily-2024-05-01.csv';
@@ -114,9 +115,11 @@ describe('Function: chart-fetch handler', () => {
       const messages = queue.peek().map((m) => trackMessageSchema.parse(JSON.parse(m.body)));
       expect(messages).toEqual(rows.map((r) => ({ ...day, runId: result!.runId, trackId: r.trackId })));
       expect(await rawKeys()).toEqual([
-        'raw/chart_songs/date=2024-05-01/chart=global-daily/chart_songs.csv',
         'raw/chart_songs/date=2024-05-01/chart=global-daily/manifest.json',
         'raw/chart_songs/date=2024-05-01/chart=global-daily/source-file.csv',
+      ]);
+      expect(await tableKeys()).toEqual([
+        'tables/chart_songs/date=2024-05-01/chart=global-daily/chart_songs.csv',
       ]);
     });
 
@@ -260,10 +263,10 @@ describe('Function: chart-fetch handler', () => {
       expect(result).toMatchObject({ chartId: 'global', chartDate: '2024-05-01', entries: 1 });
       expect(JSON.parse((await text(lakeKeys.chartRaw('2024-05-01', 'global')))!)).toEqual(snapshot.raw);
       expect(await rawKeys()).toEqual([
-        'raw/chart_songs/date=2024-05-01/chart=global/chart_songs.csv',
         'raw/chart_songs/date=2024-05-01/chart=global/manifest.json',
         'raw/chart_songs/date=2024-05-01/chart=global/source-response.json',
       ]);
+      expect(await tableKeys()).toEqual(['tables/chart_songs/date=2024-05-01/chart=global/chart_songs.csv']);
     });
 
     it("writes a backfill's batch into the manifest, so that the day's load waits for the batch", async () => {

@@ -40,6 +40,12 @@ import {
 import { stageRows } from '../../support/pipeline.js';
 
 const minutes = (n: number) => n * 60_000;
+
+/** Every day's files in the lake: what was received and the manifests under `raw/`, the CSVs under `tables/`. */
+const lakeDataOf = async (store: FsObjectStore) => [
+  ...(await store.list('raw/')),
+  ...(await store.list('tables/')),
+];
 const settings: ReconcilerSettings = {
   ...defaultReconcilerSettings,
   tracksGoneAfterMs: minutes(90),
@@ -624,7 +630,7 @@ describe('reconcile: the folder store and DuckDB', () => {
   it('looks only at the chart a request names: its days, its stage slices and its freshness', async () => {
     const deps = { ...s.deps, charts: ['global', 'other'] };
     await landDay(s.store, run1, 'verified');
-    for (const o of await s.store.list(`raw/`))
+    for (const o of await lakeDataOf(s.store))
       await s.store.put(o.key.replace('chart=global', 'chart=other'), (await s.store.get(o.key))!);
     s.clock.advance(minutes(20));
 
@@ -872,7 +878,7 @@ describe('reconcile: the folder store and DuckDB', () => {
     );
     await s.store.delete(markers[1]!.key);
     const written = new Date(Math.floor(Date.now() / 1000) * 1000 - minutes(30));
-    for (const o of await s.store.list('raw/'))
+    for (const o of await lakeDataOf(s.store))
       await utimes(path.join(s.home, 'lake', o.key), written, written);
     const at = (ms: number) => ({
       ...s.deps,
@@ -891,7 +897,7 @@ describe('reconcile: the folder store and DuckDB', () => {
 
   it('scans the stage slices of the chart a request names only, whatever their day', async () => {
     await landAndLoad(s);
-    for (const o of await s.store.list(`raw/`))
+    for (const o of await lakeDataOf(s.store))
       await s.store.put(o.key.replace('chart=global', 'chart=other'), (await s.store.get(o.key))!);
     await s.warehouse.query(
       `insert into stage.chart_songs select * replace ('other' as chart_id) from stage.chart_songs`,

@@ -17,7 +17,7 @@ describe('Function: replay handler, given events that are not replay requests', 
   let root: string;
   let store: FsObjectStore;
   const claim = lakeKeys.claim('2026-11-01', 'global', '20261101T060000000Z-aaaaaaaa');
-  const chartCsv = lakeKeys.chartCsv('2026-11-01', 'global');
+  const chartCsv = lakeKeys.manifest('2026-11-01', 'global');
 
   beforeEach(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'chartflow-replay-events-'));

@@ -24,7 +24,7 @@ describe('Function: replay handler, its line of outcome', () => {
   beforeEach(async () => {
     home = await mkdtemp(path.join(tmpdir(), 'chartflow-replay-handler-'));
     store = new KeyingStore({ root: path.join(home, 'lake') });
-    await store.put(lakeKeys.chartCsv('2026-11-20', 'global'), 'chart\n');
+    await store.put(lakeKeys.manifest('2026-11-20', 'global'), '{}');
     await store.put(lakeKeys.claim('2026-11-20', 'global', 'run-000001'), '{}');
   });
   afterEach(() => rm(home, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import { localContext } from '../../../infra/local/handler-context.js';
 import { makeHandler } from '../../../services/replay/handler.js';
 import { replayDay } from '../../../services/replay/replay-day.js';
 import { decodeS3Key } from '../../../shared/events/s3-keys.js';
-import { lakeKeys } from '../../../shared/lake/keys.js';
+import { lakeKeys, legacyLakeKeys } from '../../../shared/lake/keys.js';
 
 /** The replay service on the folder store: what it resets, what it announces, what it leaves. */
 describe('Function: replay', () => {
@@ -17,10 +17,13 @@ describe('Function: replay', () => {
   let announced: { key: string; eventName: string }[];
 
   /** A day of a chart as the lake keeps it: raw chart and part, a claim, a run record. */
+  const part = 'part-0123456789abcdef';
   const landed = async (chartDate: string, chartId: string) => {
+    await store.put(lakeKeys.chartRaw(chartDate, chartId), `answer for ${chartId} ${chartDate}`);
     await store.put(lakeKeys.chartCsv(chartDate, chartId), `chart of ${chartId} ${chartDate}\n`);
     await store.put(lakeKeys.manifest(chartDate, chartId), `{"day":"${chartDate}"}`);
-    await store.put(lakeKeys.attributesCsv(chartDate, chartId, 'part-0123456789abcdef'), 'track_id\nt1\n');
+    await store.put(lakeKeys.attributesRaw(chartDate, chartId, part), '{}');
+    await store.put(lakeKeys.attributesCsv(chartDate, chartId, part), 'track_id\nt1\n');
     await store.put(lakeKeys.claim(chartDate, chartId, 'run-000001'), '{}');
     await store.put(lakeKeys.runRecord(chartDate, chartId, 'run-000001', 'load-000001'), '{}');
   };
@@ -43,23 +46,43 @@ describe('Function: replay', () => {
   afterEach(() => rm(home, { recursive: true, force: true }));
 
   it("resets the day's claims and announces each of its raw objects again, as a copy onto itself", async () => {
-    const before = await store.get(lakeKeys.chartCsv('2026-11-20', 'global'));
+    const before = await store.get(lakeKeys.chartRaw('2026-11-20', 'global'));
     const result = await replayDay({ chartDate: '2026-11-20' }, store);
 
     expect(result).toEqual({ claimsReset: 2, objectsReplayed: 6 });
     expect(await store.list(lakeKeys.claimsPrefix('2026-11-20'))).toEqual([]);
+    // The CSVs under tables/ are not announced: an ObjectCreated there fires nothing.
     expect(announced.map((a) => a.key).sort()).toEqual(
       ['global', 'br']
         .flatMap((chart) => [
-          lakeKeys.chartCsv('2026-11-20', chart),
+          lakeKeys.chartRaw('2026-11-20', chart),
           lakeKeys.manifest('2026-11-20', chart),
-          lakeKeys.attributesCsv('2026-11-20', chart, 'part-0123456789abcdef'),
+          lakeKeys.attributesRaw('2026-11-20', chart, part),
         ])
         .sort(),
     );
     expect(new Set(announced.map((a) => a.eventName))).toEqual(new Set(['ObjectCreated:Copy']));
     // Raw data is only read: the same bytes.
-    expect(await store.get(lakeKeys.chartCsv('2026-11-20', 'global'))).toEqual(before);
+    expect(await store.get(lakeKeys.chartRaw('2026-11-20', 'global'))).toEqual(before);
+  });
+
+  it('announces the CSVs of a day written before the tables/ layout, which sit under raw/', async () => {
+    const legacy = [
+      legacyLakeKeys.chartCsv('2026-11-22', 'global'),
+      legacyLakeKeys.attributesCsv('2026-11-22', 'global', part),
+      legacyLakeKeys.artistsCsv('2026-11-22', 'global', part),
+    ];
+    for (const key of legacy) await store.put(key, 'track_id\nt1\n');
+    await store.put(lakeKeys.manifest('2026-11-22', 'global'), '{}');
+    announced = [];
+
+    expect(await replayDay({ chartDate: '2026-11-22' }, store)).toEqual({
+      claimsReset: 0,
+      objectsReplayed: 4,
+    });
+    expect(announced.map((a) => a.key).sort()).toEqual(
+      [...legacy, lakeKeys.manifest('2026-11-22', 'global')].sort(),
+    );
   });
 
   it('keeps to one chart when told, and leaves other days, run records and control objects alone', async () => {

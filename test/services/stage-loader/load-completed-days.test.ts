@@ -8,7 +8,9 @@ import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.
 import { DuckDbWarehouse } from '../../../infra/adapters/embedded/duckdb-warehouse.js';
 import type { BusEvent, EventBus } from '../../../shared/ports/event-bus.js';
 import { systemClock } from '../../../shared/ports/clock.js';
-import { lakeKeys, partName, rawPrefix } from '../../../shared/lake/keys.js';
+import { lakeKeys, partName } from '../../../shared/lake/keys.js';
+import { listDay } from '../../../shared/lake/layouts.js';
+import { createdKeysOf } from '../../../shared/events/s3-event.js';
 import { toStageCsv } from '../../../shared/records/csv.js';
 import type { Manifest } from '../../../shared/records/messages.js';
 import { makeHandler } from '../../../services/stage-loader/handler.js';
@@ -25,6 +27,14 @@ const lineage = (runId: string) => ({
   run_id: runId,
   extracted_at: '2026-11-21 06:00:00.000',
 });
+
+/**
+ * Keeps the ObjectCreated events the bucket notification hands the loader: those under `raw/`
+ * (the CSVs, under `tables/`, fire nothing).
+ */
+const keepRawEvents = (events: S3Event[]) => (event: S3Event) => {
+  if (createdKeysOf(event).every((key) => key.startsWith('raw/'))) events.push(event);
+};
 
 /** The loader under test: a DuckDB warehouse in the home, and a bus that keeps what it is told. */
 const openLoader = (home: string, store: FsObjectStore, published: BusEvent[]) => {
@@ -148,7 +158,7 @@ describe.each<Layout>(['verified', 'keys', 'files'])(
       home = await mkdtemp(path.join(tmpdir(), 'chartflow-loader-'));
       events = [];
       published = [];
-      store = new FsObjectStore({ root: path.join(home, 'lake'), onObjectCreated: (e) => events.push(e) });
+      store = new FsObjectStore({ root: path.join(home, 'lake'), onObjectCreated: keepRawEvents(events) });
       ({ warehouse, handler } = openLoader(home, store, published));
     });
     afterEach(() => rm(home, { recursive: true, force: true }));
@@ -157,7 +167,7 @@ describe.each<Layout>(['verified', 'keys', 'files'])(
       await landDay(store, 'run-000001', ['t1', 't2', 't3', 't4'], layout);
       // The second part has not landed: neither its CSVs nor its marker are there.
       const second = partName('run-000001', ['t3', 't4']);
-      for (const { key } of await store.list(rawPrefix('song_attributes', day.chartDate, day.chartId)))
+      for (const { key } of (await listDay(store, day)).attributes)
         if (key.includes(second)) await store.delete(key);
       const decisions = await handler(events.at(-1)!, localContext('stage-loader'));
       expect(decisions).toEqual([{ outcome: 'incomplete', day, missing: 2 }]);
@@ -546,7 +556,7 @@ describe('Function: stage-loader handler (a failure after the claim)', () => {
 
   it.each([
     ['recording the load (its run record cannot be written)', 'put' as const, 'control/runs/'],
-    ['checking a file (its checksum cannot be read)', 'checksum' as const, 'raw/chart_songs/'],
+    ['checking a file (its checksum cannot be read)', 'checksum' as const, 'tables/chart_songs/'],
   ])(
     'gives the claim back and leaves the stage empty when %s fails, so that the retry loads the day',
     async (_what, method, prefix) => {
@@ -580,7 +590,7 @@ describe('Function: stage-loader handler (a batch whose days were declared)', ()
     home = await mkdtemp(path.join(tmpdir(), 'chartflow-loader-batch-'));
     events = [];
     published = [];
-    store = new FsObjectStore({ root: path.join(home, 'lake'), onObjectCreated: (e) => events.push(e) });
+    store = new FsObjectStore({ root: path.join(home, 'lake'), onObjectCreated: keepRawEvents(events) });
     ({ handler } = openLoader(home, store, published));
   });
   afterEach(() => rm(home, { recursive: true, force: true }));

@@ -202,7 +202,7 @@ describe('stage-loader: the claim, completeness and load protocol', () => {
       const [first] = await markersOf();
       await editPartManifest(first!, (part) => ({
         ...part,
-        files: part.files.map((f) => (f.key.endsWith('.song_attributes.csv') ? { ...f, rows: 3 } : f)),
+        files: part.files.map((f) => (f.key.startsWith('tables/song_attributes/') ? { ...f, rows: 3 } : f)),
       }));
       const problem = {
         key: 'stage.song_attributes',
@@ -491,7 +491,7 @@ describe('stage-loader: the claim, completeness and load protocol', () => {
       const keys = [first.attributes, second.attributes].sort();
       expect(warehouse.loads.map((load) => load.files.song_attributes)).toEqual([keys]);
       expect(warehouse.loads[0]!.files.song_artists).toEqual(
-        keys.map((key) => key.replace('.song_attributes.csv', '.song_artists.csv')),
+        keys.map((key) => key.replace('tables/song_attributes/', 'tables/song_artists/')),
       );
     });
 
@@ -505,7 +505,7 @@ describe('stage-loader: the claim, completeness and load protocol', () => {
       await landDay(store, run1, 'files');
       const extra = await landPart(store, run1, ['t2', 't3', 't4'], 'files');
       store.afterList = async (prefix) => {
-        if (prefix.startsWith('raw/song_attributes/')) await store.delete(extra.attributes);
+        if (prefix.startsWith('tables/song_attributes/')) await store.delete(extra.attributes);
       };
       expect(await decide()).toMatchObject([{ outcome: 'loaded' }]);
       expect(await attributeRows()).toEqual(ids.map((track_id) => ({ run_id: run1, track_id })));

@@ -85,7 +85,8 @@ describe('stage-loader: metrics and log keys', () => {
 
   it('emits nothing for a day that is not complete', async () => {
     await landQuarantiningDay();
-    for (const { key } of await store.list('raw/song_attributes/')) await store.delete(key);
+    for (const prefix of ['raw/song_attributes/', 'tables/song_attributes/', 'tables/song_artists/'])
+      for (const { key } of await store.list(prefix)) await store.delete(key);
     expect(await invoke()).toEqual([expect.objectContaining({ outcome: 'incomplete' })]);
     expect(metrics.figures).toEqual([]);
   });
