@@ -1,8 +1,10 @@
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { LambdaFunctionInvoker } from '../../adapters/aws/lambda-function-invoker.js';
 import type { FunctionInvoker } from '../../../shared/ports/function-invoker.js';
 
@@ -38,6 +40,11 @@ export interface AwsClients {
   redshiftData(): RedshiftDataClient;
   /** EventBridge's client, made when first asked for. */
   eventBridge(): EventBridgeClient;
+  /**
+   * An Athena client acting as `roleArn`: the role is assumed (STS AssumeRole) with the command's
+   * own credentials, for one session named after the command.
+   */
+  athenaAs(roleArn: string, sessionName: string): Promise<AthenaClient>;
   destroy(): void;
 }
 
@@ -49,6 +56,7 @@ export const openAwsClients = (region: string, access: AwsAccess = {}): AwsClien
   let lambda: LambdaClient | undefined;
   let redshiftData: RedshiftDataClient | undefined;
   let eventBridge: EventBridgeClient | undefined;
+  const assumed: { destroy(): void }[] = [];
   const functions =
     access.functionInvoker?.(region) ??
     new LambdaFunctionInvoker({ client: (lambda = new LambdaClient(config)) });
@@ -59,7 +67,28 @@ export const openAwsClients = (region: string, access: AwsAccess = {}): AwsClien
     functions,
     redshiftData: () => (redshiftData ??= new RedshiftDataClient(config)),
     eventBridge: () => (eventBridge ??= new EventBridgeClient(config)),
+    athenaAs: async (roleArn, sessionName) => {
+      const sts = new STSClient(config);
+      assumed.push(sts);
+      const { Credentials: credentials } = await sts.send(
+        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: 3600 }),
+      );
+      if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {
+        throw new Error(`STS AssumeRole ${roleArn} answered without credentials`);
+      }
+      const athena = new AthenaClient({
+        ...config,
+        credentials: {
+          accessKeyId: credentials.AccessKeyId,
+          secretAccessKey: credentials.SecretAccessKey,
+          ...(credentials.SessionToken ? { sessionToken: credentials.SessionToken } : {}),
+        },
+      });
+      assumed.push(athena);
+      return athena;
+    },
     destroy: () => {
+      for (const client of assumed) client.destroy();
       cloudFormation.destroy();
       s3.destroy();
       lambda?.destroy();

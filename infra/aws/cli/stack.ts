@@ -22,6 +22,11 @@ const outputSchemas = {
     .regex(/^[a-z0-9-]{3,64}$/, 'is not a Redshift Serverless workgroup name'),
   WarehouseDatabaseName: z.string().regex(/^[a-z_][a-z0-9_$]{0,126}$/, 'is not a Redshift database name'),
   EventBusName: z.string().regex(/^[A-Za-z0-9._-]{1,256}$/, 'is not an EventBridge bus name'),
+  LakeDatabaseName: z.string().regex(/^[a-z0-9_]{1,255}$/, 'is not a Glue database name Athena can query'),
+  LakeWorkgroupName: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'is not an Athena workgroup name'),
+  LakeAnalystRoleArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'is not an IAM role ARN'),
 } as const;
 
 /** A stack output the CLI can ask for. */

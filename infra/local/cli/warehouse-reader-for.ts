@@ -45,6 +45,31 @@ export const openLocalReader = async (context: CliContext): Promise<WarehouseRea
 };
 
 /**
+ * The lake's tables on Athena (`chartflow sql --lake --target aws`): the stack's workgroup and Glue
+ * database, as its read-only analyst role, which the command assumes whatever identity runs it.
+ */
+export const openAthenaReader = async (aws: AwsSession, clock: Clock): Promise<WarehouseReader> => {
+  const outputs = await aws.outputs(['LakeDatabaseName', 'LakeWorkgroupName', 'LakeAnalystRoleArn']);
+  const [{ AthenaReader, defaultAthenaPolling }, client] = await Promise.all([
+    import('../../adapters/aws/athena-reader.js'),
+    aws.clients.athenaAs(outputs.LakeAnalystRoleArn, `chartflow-sql-${clock.now().getTime()}`),
+  ]);
+  return new AthenaReader({
+    client,
+    target: { workgroup: outputs.LakeWorkgroupName, database: outputs.LakeDatabaseName },
+    clock,
+    polling: defaultAthenaPolling,
+    label: `Athena ${outputs.LakeWorkgroupName}/${outputs.LakeDatabaseName} (stack ${aws.stackName}, ${aws.region})`,
+  });
+};
+
+/** The lake's folder on this machine as tables (`chartflow sql --lake`): DuckDB views over its files. */
+export const openLocalLakeReader = async (context: CliContext): Promise<WarehouseReader> =>
+  new (await import('../../adapters/embedded/duckdb-lake-reader.js')).DuckDbLakeReader(
+    context.config().lakeRoot,
+  );
+
+/**
  * Opens the warehouse read-only for `chartflow sql`, runs the work, closes it: on this machine
  * ({@link openLocalReader}, a missing DuckDB file said plainly) or, with `--target aws`, the stack's
  * ({@link openRedshiftReader}).
@@ -53,11 +78,14 @@ export const withWarehouseReader = async <T>(
   target: Target,
   context: CliContext,
   work: (reader: WarehouseReader) => Promise<T>,
+  options: { readonly lake?: boolean } = {},
 ): Promise<T> => {
   if (target.kind === 'aws') {
-    return onAws(target, async (aws) => work(await openRedshiftReader(aws, context.clock)));
+    return onAws(target, async (aws) =>
+      work(await (options.lake === true ? openAthenaReader : openRedshiftReader)(aws, context.clock)),
+    );
   }
-  const reader = await openLocalReader(context);
+  const reader = options.lake === true ? await openLocalLakeReader(context) : await openLocalReader(context);
   if (!reader) {
     throw new ConfigError(
       `there is no warehouse at ${context.config().duckdbPath} yet: \`chartflow run\` makes one`,
