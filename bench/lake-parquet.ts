@@ -81,11 +81,28 @@ interface LakeFile {
   parquetBytes: number;
   /** Parquet: the compressed size of each column's chunks. */
   columnBytes: Record<string, number>;
+  /** Its rows, as its stage table loads them. */
+  rows: number;
 }
 
-/** The normalised files' names: `chart_songs.csv`, `<part>.song_attributes.csv`, `<part>.song_artists.csv`. */
-const normalisedFile =
-  /^raw\/(chart_songs|song_attributes)\/date=(\d{4}-\d{2}-\d{2})\/chart=[^/]+\/(?:.+\.)?(chart_songs|song_attributes|song_artists)\.csv$/;
+/**
+ * The normalised files in either layout (shared/lake/keys.ts): a folder per dataset under `tables/`
+ * (`tables/<table>/date=D/chart=C/<name>.csv`), or, as lakes before it were written, beside the raw
+ * answers (`raw/<dataset>/date=D/chart=C/chart_songs.csv`, `<part>.song_attributes.csv`,
+ * `<part>.song_artists.csv`).
+ */
+const tablesLayout =
+  /^tables\/(chart_songs|song_attributes|song_artists)\/date=(\d{4}-\d{2}-\d{2})\/chart=[^/]+\/[^/]+\.csv$/;
+const legacyLayout =
+  /^raw\/(?:chart_songs|song_attributes)\/date=(\d{4}-\d{2}-\d{2})\/chart=[^/]+\/(?:.+\.)?(chart_songs|song_attributes|song_artists)\.csv$/;
+
+/** The stage table and the day of a normalised file's key; `undefined` for any other key. */
+const normalisedFile = (key: string): { table: StageTableName; day: string } | undefined => {
+  const tables = tablesLayout.exec(key);
+  if (tables) return { table: tables[1] as StageTableName, day: tables[2]! };
+  const legacy = legacyLayout.exec(key);
+  return legacy ? { table: legacy[2] as StageTableName, day: legacy[1]! } : undefined;
+};
 
 const tableNames = Object.keys(stageTables) as StageTableName[];
 
@@ -97,7 +114,8 @@ const walk = async (dir: string): Promise<string[]> =>
 
 /** Copies a lake's normalised files into `into` (same keys); returns their keys. */
 const copyNormalised = async (lakeRoot: string, into: string): Promise<string[]> => {
-  const keys = (await walk(lakeRoot)).filter((key) => normalisedFile.test(key)).sort();
+  const keys = (await walk(lakeRoot)).filter((key) => normalisedFile(key) !== undefined).sort();
+  if (keys.length === 0) throw new Error(`no normalised files under ${lakeRoot}`);
   for (const key of keys) {
     await mkdir(path.dirname(path.join(into, key)), { recursive: true });
     await copyFile(path.join(lakeRoot, key), path.join(into, key));
@@ -544,7 +562,8 @@ const convert = async (work: string, files: readonly LakeFile[]): Promise<void> 
     await mkdir(path.dirname(parquet), { recursive: true });
     await writeFile(gz, gzipSync(await readFile(csv)));
     await connection.run(`delete from stage.${file.table}`);
-    await connection.run(loadStatement('csv', file.table, csv));
+    const loaded = await connection.runAndReadAll(loadStatement('csv', file.table, csv));
+    file.rows = Number(loaded.getRows()[0]?.[0] ?? 0);
     await connection.run(
       `copy stage.${file.table} to ${literal(parquet)} (format parquet, compression zstd)`,
     );
@@ -557,23 +576,6 @@ const convert = async (work: string, files: readonly LakeFile[]): Promise<void> 
   }
   connection.closeSync();
   instance.closeSync();
-};
-
-/** The rows of each dataset, counted in the Parquet files. */
-const countRows = async (work: string): Promise<Record<StageTableName, number>> => {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  const counts = { chart_songs: 0, song_attributes: 0, song_artists: 0 };
-  for (const tableName of tableNames) {
-    const glob = path.join(work, 'parquet', 'raw', '**', `*${tableName}.parquet`);
-    const reader = await connection.runAndReadAll(
-      `select count(*)::bigint from read_parquet(${literal(glob)}, hive_partitioning = false)`,
-    );
-    counts[tableName] = Number(reader.getRows()[0]![0]);
-  }
-  connection.closeSync();
-  instance.closeSync();
-  return counts;
 };
 
 const printSizes = (
@@ -820,21 +822,28 @@ try {
   const keys = await takeLake(path.join(work, 'csv'));
   const files: LakeFile[] = await Promise.all(
     keys.map(async (key) => {
-      const [, , day, tableName] = normalisedFile.exec(key)!;
       return {
-        table: tableName as StageTableName,
-        day: day!,
+        ...normalisedFile(key)!,
         key,
         csvBytes: (await stat(formatPath(work, 'csv', key))).size,
         gzipBytes: 0,
         parquetBytes: 0,
         columnBytes: {},
+        rows: 0,
       };
     }),
   );
   const days = [...new Set(files.map((f) => f.day))].sort();
   await convert(work, files);
-  const rows = await countRows(work);
+  const rows = Object.fromEntries(
+    tableNames.map((t) => [
+      t,
+      sum(
+        files.filter((f) => f.table === t),
+        (f) => f.rows,
+      ),
+    ]),
+  ) as Record<StageTableName, number>;
   printSizes(files, days, rows);
   printLoads(await measureLoads(work, files, days, rows), days);
   printAthena(files, days);
