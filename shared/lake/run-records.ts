@@ -169,7 +169,8 @@ export class RunRecords {
 
   async write(record: RunRecord): Promise<void> {
     const key = lakeKeys.runRecord(record.chartDate, record.chartId, record.runId, record.loadId);
-    await this.store.put(key, JSON.stringify(runRecordSchema.parse(record), null, 2), {
+    // One line: Athena reads JSON one record per line (docs/lake.md).
+    await this.store.put(key, JSON.stringify(runRecordSchema.parse(record)), {
       contentType: 'application/json',
     });
   }

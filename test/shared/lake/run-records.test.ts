@@ -67,6 +67,18 @@ describe('Function: RunRecords.latest', () => {
   const days = (found: RunRecord[]) =>
     found.map((r) => `${r.chartId} ${r.chartDate} ${r.loadId.slice(0, 13)}`);
 
+  it('writes a record as one line of JSON, which Athena reads one record per line, and reads it back', async () => {
+    const record = runRecordFactory('global', '2026-11-14', '2026-11-14T06:30:00.000Z', {
+      reason: 'a reason\nover two lines',
+    });
+    await write(record);
+    const key = `control/runs/date=2026-11-14/chart=global/run=${record.runId}/load=${record.loadId}.json`;
+    const body = (await store.get(key))!.toString('utf8');
+    expect(body).not.toContain('\n');
+    expect(JSON.parse(body)).toMatchObject({ runId: record.runId, reason: 'a reason\nover two lines' });
+    expect(await records.read(record, record.runId, record.loadId)).toMatchObject(record);
+  });
+
   it('returns the newest days first and, within a day, the newest load first, reading no more than asked', async () => {
     await write(
       runRecordFactory('global', '2026-11-20', '2026-11-20T06:00:00.000Z'),
