@@ -245,7 +245,8 @@ export const topology = {
         maximumConcurrency: 2,
       },
     ],
-    // Every object under raw/: the loader decides whether a day is complete.
+    // Every object under raw/: the loader decides whether a day is complete. The CSVs, under
+    // tables/, fire nothing: the manifest and the part markers, under raw/, are written after them.
     stageLoader: [{ kind: 's3', event: 's3:ObjectCreated:*', prefix: 'raw/' }],
     transform: [
       {

@@ -4,6 +4,7 @@ import type { RunSummary } from '../../infra/local/run-summary.js';
 import type { RunRecord } from '../../shared/lake/run-records.js';
 import { MissingBacklog } from '../../shared/lake/backlog.js';
 import { fromStageCsv } from '../../shared/records/csv.js';
+import { lakeKeys, tablePrefix } from '../../shared/lake/keys.js';
 import { AwsPipeline } from '../support/aws-pipeline.js';
 import { motoAvailable, startMoto, type Moto } from '../support/moto.js';
 import { martSnapshot, stageRows, startTestPipeline, type TestPipeline } from '../support/pipeline.js';
@@ -168,9 +169,9 @@ describe.skipIf(!available)('End to end through the AWS adapters (moto, PostgreS
 
     it('is written to the lake as missing, with a provider_error reason, and kept in the backlog', async (context) => {
       if (!poisoned) return context.skip();
-      const parts = await poisoned.store.list(`raw/song_attributes/date=${poisonDay}/chart=${chartId}/`);
+      const parts = await poisoned.store.list(tablePrefix('song_attributes', poisonDay, chartId));
       const rows: Record<string, string | null>[] = [];
-      for (const { key } of parts.filter((p) => p.key.endsWith('.song_attributes.csv'))) {
+      for (const { key } of parts) {
         const body = (await poisoned.store.get(key))!.toString('utf8');
         rows.push(...fromStageCsv('song_attributes', body, key).filter((row) => row.track_id === poison));
       }
@@ -229,15 +230,21 @@ describe.skipIf(!available)('End to end through the AWS adapters (moto, PostgreS
         // The check can refuse: raw data is written by the functions that land it, and only by them.
         const rawWrite = (role: string, key: string) =>
           roleAllows(template.Resources[role]!, { role, action: 's3:PutObject', key });
-        const chartCsv = `raw/chart_songs/date=${days[0]}/chart=${chartId}/chart_songs.csv`;
-        const attributes = `raw/song_attributes/date=${days[0]}/chart=${chartId}/part-0.song_attributes.csv`;
+        const chartCsv = lakeKeys.chartCsv(days[0]!, chartId);
+        const attributes = lakeKeys.attributesCsv(days[0]!, chartId, 'part-0');
+        const artists = lakeKeys.artistsCsv(days[0]!, chartId, 'part-0');
+        const marker = lakeKeys.partMarker(days[0]!, chartId, 'run-1', 'part-0', '0'.repeat(16), '1');
         expect(rawWrite('ChartFetchRole', chartCsv)).toBe(true);
+        expect(rawWrite('ChartFetchRole', lakeKeys.manifest(days[0]!, chartId))).toBe(true);
         expect(rawWrite('ChartFetchRole', attributes)).toBe(false);
         expect(rawWrite('TrackAttributesRole', attributes)).toBe(true);
+        expect(rawWrite('TrackAttributesRole', artists)).toBe(true);
+        expect(rawWrite('TrackAttributesRole', marker)).toBe(true);
         expect(rawWrite('TrackAttributesRole', chartCsv)).toBe(false);
         expect(rawWrite('WarehouseRole', chartCsv)).toBe(false);
         expect(rawWrite('WarehouseRole', attributes)).toBe(false);
         expect(rawWrite('RedshiftCopyRole', chartCsv)).toBe(false);
+        expect(rawWrite('ChartFetchRole', artists)).toBe(false);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

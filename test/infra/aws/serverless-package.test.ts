@@ -515,11 +515,12 @@ console.log(JSON.stringify(results));`,
         expect(JSON.stringify(statement.Resource), where).toMatch(/\/control\/([a-z-]+\/)?\*"/);
       }
     }
-    // Redshift's COPY role reads raw/ and the COPY manifests, nothing else.
+    // Redshift's COPY role reads tables/, raw/ (days written before tables/) and the COPY manifests, nothing else.
     const copy = template.Resources.RedshiftCopyRole!.Properties.Policies[0].PolicyDocument
       .Statement as Json[];
     const bucketArn = 'arn:${AWS::Partition}:s3:::${AWS::StackName}-lake-${AWS::AccountId}-${AWS::Region}';
     expect(copy.find((s) => s.Action === 's3:GetObject')!.Resource).toEqual([
+      { 'Fn::Sub': `${bucketArn}/tables/*` },
       { 'Fn::Sub': `${bucketArn}/raw/*` },
       { 'Fn::Sub': `${bucketArn}/control/copy-manifests/*` }, // shared/lake/keys.ts copyManifestsPrefix
     ]);
@@ -547,7 +548,9 @@ console.log(JSON.stringify(results));`,
         expect.objectContaining({ Prefix: 'control/copy-manifests/', ExpirationInDays: 30 }),
       ]),
     );
-    // Raw data is never deleted (docs/architecture.md): no rule expires current objects under raw/.
+    // Raw data is never deleted (docs/architecture.md): no rule expires current objects under raw/,
+    // nor under tables/, which no rule tiers either (its CSVs are under 128 KB: infra/lake.yml).
+    expect(rules.filter((r) => String(r.Prefix).startsWith('tables/'))).toEqual([]);
     expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix as string)).toEqual([
       'control/copy-manifests/',
     ]);
