@@ -4,12 +4,16 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../../infra/adapters/embedded/fs-object-store.js';
 import { attributesOfRun } from '../../../infra/local/run-summary.js';
-import { partName, rawPrefix } from '../../../shared/lake/keys.js';
+import { partName, tablePrefix } from '../../../shared/lake/keys.js';
 import { lakeFileOf } from '../../../shared/lake/lake-files.js';
 import { markPart, md5Of } from '../../../shared/lake/part-markers.js';
 import { fromStageCsv, toStageCsv } from '../../../shared/records/csv.js';
 import { missingOf, type MissingCounts } from '../../../shared/records/missing-reasons.js';
 import { day, ids, landPart, run1, run2 } from '../../support/landed-days.js';
+
+/** Whether a key read is an attributes CSV of the day (their folder is tables/song_attributes/). */
+const isAttributesCsv = (key: string) =>
+  key.startsWith(tablePrefix('song_attributes', day.chartDate, day.chartId));
 
 /**
  * A run summary counts what a run's attribute rows lack from the markers of its parts when they
@@ -35,8 +39,7 @@ describe('Function: attributesOfRun', () => {
   /** The counts of a run's rows, read from every attributes CSV of the day. */
   const countedFromCsvs = async (runId: string): Promise<MissingCounts> => {
     const rows = [];
-    for (const { key } of await store.list(rawPrefix('song_attributes', day.chartDate, day.chartId))) {
-      if (!key.endsWith('.song_attributes.csv')) continue;
+    for (const { key } of await store.list(tablePrefix('song_attributes', day.chartDate, day.chartId))) {
       const text = (await store.get(key))!.toString('utf8');
       rows.push(...fromStageCsv('song_attributes', text, key).filter((r) => r.run_id === runId));
     }
@@ -74,9 +77,7 @@ describe('Function: attributesOfRun', () => {
 
     const attributes = await attributesOfRun(store, day, run1);
     expect(
-      csvReads.filter(
-        (key) => key.includes('song_attributes.csv') && !key.includes(partName(run2, ids.slice(0, 1))),
-      ),
+      csvReads.filter((key) => isAttributesCsv(key) && !key.includes(partName(run2, ids.slice(0, 1)))),
     ).toEqual([]);
     expect(attributes.missing).toEqual(await countedFromCsvs(run1));
     expect(attributes.missing.withoutFeatures).toBe(ids.length);
@@ -88,7 +89,7 @@ describe('Function: attributesOfRun', () => {
     csvReads = [];
 
     const attributes = await attributesOfRun(store, day, run1);
-    expect(csvReads.filter((key) => key.endsWith('.song_attributes.csv'))).toHaveLength(2);
+    expect(csvReads.filter(isAttributesCsv)).toHaveLength(2);
     expect(attributes.missing).toEqual(await countedFromCsvs(run1));
   });
 

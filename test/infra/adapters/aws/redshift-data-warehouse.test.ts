@@ -140,22 +140,23 @@ describe('Class: RedshiftDataWarehouse', () => {
         `delete from stage.song_artists where ${sliceWhere}`,
         copy('song_artists', artistColumns),
       ]);
-      // No COPY names a raw key: COPY reads a raw key as a prefix (chart_songs.csv.bak would load too).
+      // No COPY names a lake key: COPY reads a key as a prefix (chart_songs.csv.bak would load too).
+      expect(batch!.Sqls!.join('\n')).not.toContain('/tables/');
       expect(batch!.Sqls!.join('\n')).not.toContain('/raw/');
 
       expect(await readManifest('chart_songs')).toEqual(
-        entries('raw/chart_songs/date=2026-11-20/chart=global/chart_songs.csv'),
+        entries('tables/chart_songs/date=2026-11-20/chart=global/chart_songs.csv'),
       );
       expect(await readManifest('song_attributes')).toEqual(
         entries(
-          'raw/song_attributes/date=2026-11-20/chart=global/part-aaaa.song_attributes.csv',
-          'raw/song_attributes/date=2026-11-20/chart=global/part-bbbb.song_attributes.csv',
+          'tables/song_attributes/date=2026-11-20/chart=global/part-aaaa.csv',
+          'tables/song_attributes/date=2026-11-20/chart=global/part-bbbb.csv',
         ),
       );
       expect(await readManifest('song_artists')).toEqual(
         entries(
-          'raw/song_attributes/date=2026-11-20/chart=global/part-aaaa.song_artists.csv',
-          'raw/song_attributes/date=2026-11-20/chart=global/part-bbbb.song_artists.csv',
+          'tables/song_artists/date=2026-11-20/chart=global/part-aaaa.csv',
+          'tables/song_artists/date=2026-11-20/chart=global/part-bbbb.csv',
         ),
       );
       // Only the three manifests, all outside raw/ (a write there would start a load).
@@ -294,11 +295,11 @@ describe('Class: RedshiftDataWarehouse', () => {
       expect(await written()).toEqual([]);
     });
 
-    it('refuses a key outside the raw lake, even one that looks harmless', async () => {
+    it('refuses a key outside the lake’s tables and raw data, even one that looks harmless', async () => {
       const key = "control/claims/x.csv' iam_role 'arn:aws:iam::999999999999:role/evil";
       await expect(
         make().loadStage(load({ files: { chart_songs: [key], song_attributes: [], song_artists: [] } })),
-      ).rejects.toThrow(/as a lakeKey: not a raw lake key/);
+      ).rejects.toThrow(/as a lakeKey: not a table or raw lake key/);
       expect(sentBatches()).toEqual([]);
       expect(await written()).toEqual([]);
     });
@@ -327,8 +328,8 @@ describe('Class: RedshiftDataWarehouse', () => {
       expect((failure as Error).message).toBe(
         `load of global 2026-11-20 (run ${runId}) failed at COPY stage.song_attributes from manifest ` +
           `s3://chartflow-lake/${manifestKey('song_attributes')} (2 files: ` +
-          'raw/song_attributes/date=2026-11-20/chart=global/part-aaaa.song_attributes.csv, ' +
-          'raw/song_attributes/date=2026-11-20/chart=global/part-bbbb.song_attributes.csv): ' +
+          'tables/song_attributes/date=2026-11-20/chart=global/part-aaaa.csv, ' +
+          'tables/song_attributes/date=2026-11-20/chart=global/part-bbbb.csv): ' +
           `${message} (statement b2:4)`,
       );
     });
@@ -350,7 +351,7 @@ describe('Class: RedshiftDataWarehouse', () => {
         files: { ...load().files, song_attributes: parts.map((p) => lakeKeys.attributesCsv(date, chart, p)) },
       });
       await expect(make().loadStage(many)).rejects.toThrow(
-        /song_attributes\.manifest \(5 files: .*part-0001.*part-0002.*part-0003\.song_attributes\.csv and 2 more\): Manifest file/,
+        /song_attributes\.manifest \(5 files: .*part-0001.*part-0002.*part-0003\.csv and 2 more\): Manifest file/,
       );
     });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { redshiftLiteral, s3Uri, s3UriLiteral } from '../../../../infra/adapters/aws/redshift-literal.js';
 import { InvalidRecordError } from '../../../../shared/errors.js';
-import { lakeKeys } from '../../../../shared/lake/keys.js';
+import { lakeKeys, legacyLakeKeys } from '../../../../shared/lake/keys.js';
 import { stageTableNames } from '../../../../shared/records/stage-tables.js';
 
 const runId = '20261121T060000000Z-9f2c4a1b';
@@ -27,6 +27,8 @@ describe('Function: redshiftLiteral', () => {
     ['lakeKey', "raw/chart_songs/date=2026-11-20/chart=g/a.csv\n'; drop table x; --"],
     ['lakeKey', 'control/locks/transform.json'],
     ['lakeKey', 'raw/chart_songs/date=2026-13-45/chart=g/a.csv'],
+    ['lakeKey', 'tables/users/date=2026-11-20/chart=g/a.csv'],
+    ['lakeKey', 'tables/song_artists/date=2026-02-30/chart=g/part-1.csv'],
     ['bucket', "lake' iam_role 'x"],
     ['copyManifestKey', 'raw/chart_songs/date=2026-11-20/chart=g/chart_songs.csv'],
     ['copyManifestKey', lakeKeys.copyManifest('2026-11-20', 'global', runId, 'users')],
@@ -53,6 +55,19 @@ describe('Function: redshiftLiteral', () => {
   });
 });
 
+describe('Kind: lakeKey', () => {
+  it.each([
+    lakeKeys.chartCsv('2026-11-20', 'global'),
+    lakeKeys.attributesCsv('2026-11-20', 'global', 'part-0123456789abcdef'),
+    lakeKeys.artistsCsv('2026-11-20', 'global', 'part-0123456789abcdef'),
+    // A day written before each dataset had its folder under tables/ is COPYed from its old keys.
+    legacyLakeKeys.chartCsv('2026-11-20', 'global'),
+    legacyLakeKeys.attributesCsv('2026-11-20', 'global', 'part-0123456789abcdef'),
+  ])('admits a file a load COPYs: %s', (key) => {
+    expect(redshiftLiteral('lakeKey', key)).toBe(`'${key}'`);
+  });
+});
+
 describe('Kind: copyManifestKey', () => {
   it.each(stageTableNames)('admits the manifest key lakeKeys builds for %s', (table) => {
     const key = lakeKeys.copyManifest('2026-11-20', 'top-50-fr', runId, table);
@@ -70,7 +85,7 @@ describe('Function: s3Uri', () => {
   it('checks the key against the kind it is said to be', () => {
     const manifest = lakeKeys.copyManifest('2026-11-20', 'global', runId, 'song_artists');
     expect(s3Uri('chartflow-lake', manifest, 'copyManifestKey')).toBe(`s3://chartflow-lake/${manifest}`);
-    expect(() => s3Uri('chartflow-lake', manifest)).toThrow(/as a lakeKey: not a raw lake key/);
+    expect(() => s3Uri('chartflow-lake', manifest)).toThrow(/as a lakeKey: not a table or raw lake key/);
     expect(() =>
       s3Uri('chartflow-lake', lakeKeys.chartCsv('2026-11-20', 'global'), 'copyManifestKey'),
     ).toThrow(/as a copyManifestKey: not a COPY manifest key/);
@@ -94,7 +109,7 @@ describe('Function: s3UriLiteral', () => {
       /as a bucket: not an S3 bucket name/,
     );
     expect(() => s3UriLiteral('lake', '../raw/chart_songs/date=2026-11-20/chart=g/a.csv')).toThrow(
-      /as a lakeKey: not a raw lake key/,
+      /as a lakeKey: not a table or raw lake key/,
     );
   });
 });

@@ -160,10 +160,12 @@ describe.skipIf(!available)('Function: chartflow status and replay --target aws 
       }),
     );
 
-    // What the lake holds: two days of br (raw objects and a claim), and run records.
+    // What the lake holds: two days of br (raw objects, their tables' CSVs and a claim), and run records.
     for (const date of ['2026-11-20', '2026-11-21']) {
+      await lake.put(lakeKeys.chartRaw(date, 'br'), '{}');
       await lake.put(lakeKeys.chartCsv(date, 'br'), 'position,track_id\n1,abc\n');
       await lake.put(lakeKeys.manifest(date, 'br'), '{"trackIds":["abc"]}');
+      await lake.put(lakeKeys.attributesRaw(date, 'br', 'part-0123456789abcdef'), '{}');
       await lake.put(lakeKeys.attributesCsv(date, 'br', 'part-0123456789abcdef'), 'track_id\nabc\n');
       await lake.put(lakeKeys.claim(date, 'br', '20261122T060000000Z-cccc0001'), '{}');
     }
@@ -314,12 +316,13 @@ describe.skipIf(!available)('Function: chartflow status and replay --target aws 
           'The reload and the transform now run on AWS: chartflow status --target aws --stage dev --region us-east-1 --date 2026-11-20 shows their outcome.',
         ].join('\n'),
       );
-      // Every raw object of the day was copied onto itself: S3 announced it again, as the stage loader hears it.
+      // Every raw object of the day was copied onto itself: S3 announced it again, as the stage loader
+      // hears it; the CSVs under tables/, whose ObjectCreated fires nothing, were left alone.
       const events = await receivedEvents(3);
       expect(events.map((e) => e.key).sort()).toEqual(
         [
-          lakeKeys.attributesCsv('2026-11-20', 'br', 'part-0123456789abcdef'),
-          lakeKeys.chartCsv('2026-11-20', 'br'),
+          lakeKeys.attributesRaw('2026-11-20', 'br', 'part-0123456789abcdef'),
+          lakeKeys.chartRaw('2026-11-20', 'br'),
           lakeKeys.manifest('2026-11-20', 'br'),
         ].sort(),
       );

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../../../infra/adapters/embedded/fs-object-store.js';
 import { thisHost } from '../../../../infra/local/process-liveness.js';
 import { parseLocalConfig } from '../../../../shared/config/config.js';
-import { lakeKeys, rawPrefix } from '../../../../shared/lake/keys.js';
+import { lakeKeys, rawPrefix, tablePrefix } from '../../../../shared/lake/keys.js';
 import { manifestSchema } from '../../../../shared/records/messages.js';
 import { chartflowChild } from '../../../support/chartflow-child.js';
 
@@ -31,8 +31,17 @@ describe('Command: chartflow verify, in a child process, on a home where a sandb
   const chartCsv = lakeKeys.chartCsv(chartDate, chartId);
   const manifestKey = lakeKeys.manifest(chartDate, chartId);
   const partsPrefix = rawPrefix('song_attributes', chartDate, chartId);
-  const partFiles = async (suffix: string) =>
-    (await store.list(partsPrefix)).map((o) => o.key).filter((k) => k.endsWith(suffix));
+  const attributesPrefix = tablePrefix('song_attributes', chartDate, chartId);
+  const keysUnder = async (prefix: string, suffix = '') =>
+    (await store.list(prefix)).map((o) => o.key).filter((k) => k.endsWith(suffix));
+  /** The parts' files: the CSVs in their tables' folders, the raw answers and markers under raw/. */
+  const partFiles = async (which: 'attributes' | 'artists' | '.response.json' | '') =>
+    which === 'attributes'
+      ? keysUnder(attributesPrefix)
+      : which === 'artists'
+        ? keysUnder(tablePrefix('song_artists', chartDate, chartId))
+        : keysUnder(partsPrefix, which);
+  const planted = `${attributesPrefix}part-0123456789abcdef.csv`;
 
   beforeAll(async () => {
     home = await mkdtemp(path.join(tmpdir(), 'chartflow-verify-cli-'));
@@ -47,14 +56,14 @@ describe('Command: chartflow verify, in a child process, on a home where a sandb
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toBe(`verify every chart in ${path.join(home, 'lake')}`);
-    const parts = (await partFiles('.song_attributes.csv')).length;
+    const parts = (await partFiles('attributes')).length;
     expect(parts).toBeGreaterThan(0);
     expect(lines.at(-1)).toBe(`total: 1 day(s), ${2 + 3 * parts} file(s) checked, no problem`);
   }, 300_000);
 
   it('lists exactly the damaged, missing and unlisted files, and exits 1; restored, it passes again', async () => {
-    const [attributes] = await partFiles('.song_attributes.csv');
-    const [artists] = await partFiles('.song_artists.csv');
+    const [attributes] = await partFiles('attributes');
+    const [artists] = await partFiles('artists');
     const [response] = await partFiles('.response.json');
     const originals = new Map<string, Buffer>();
     for (const key of [chartCsv, attributes!, artists!, response!])
@@ -73,7 +82,7 @@ describe('Command: chartflow verify, in a child process, on a home where a sandb
     randomBytes(Math.min(400, noise.length)).copy(noise, 0);
     await store.put(response!, noise);
     await store.delete(artists!);
-    await store.put(`${partsPrefix}part-0123456789abcdef.song_attributes.csv`, 'planted');
+    await store.put(planted, 'planted');
 
     const json = await chartflow(home, 'verify', '--json');
     expect(json.code).toBe(1);
@@ -85,7 +94,7 @@ describe('Command: chartflow verify, in a child process, on a home where a sandb
         { key: attributes!, kind: 'checksum' },
         { key: response!, kind: 'checksum' },
         { key: artists!, kind: 'missing' },
-        { key: `${partsPrefix}part-0123456789abcdef.song_attributes.csv`, kind: 'unlisted' },
+        { key: planted, kind: 'unlisted' },
       ]),
     );
     expect(verdict.days.flatMap((d) => d.problems)).toHaveLength(5);
@@ -100,7 +109,7 @@ describe('Command: chartflow verify, in a child process, on a home where a sandb
         expect.stringMatching(new RegExp(`^${attributes!}: checksum \\(SHA-256 `)),
         expect.stringMatching(new RegExp(`^${response!}: checksum \\(SHA-256 `)),
         `${artists!}: missing (the file is gone)`,
-        expect.stringMatching(/part-0123456789abcdef\.song_attributes\.csv: unlisted /),
+        expect.stringMatching(/part-0123456789abcdef\.csv: unlisted /),
       ]),
     );
     expect(lines.at(-1)).toMatch(
@@ -108,7 +117,7 @@ describe('Command: chartflow verify, in a child process, on a home where a sandb
     );
 
     for (const [key, body] of originals) await store.put(key, body);
-    await store.delete(`${partsPrefix}part-0123456789abcdef.song_attributes.csv`);
+    await store.delete(planted);
     expect((await chartflow(home, 'verify')).code).toBe(0);
   }, 300_000);
 
@@ -177,7 +186,7 @@ describe('Command: chartflow verify, in a child process, on a home where a sandb
     expect(after.days.flatMap((d) => d.problems)).toEqual([]);
     // The new run's parts are checked beside the earlier run's, which a re-run never rewrites.
     expect(after.checked).toBeGreaterThan(before.checked);
-    expect(after.checked).toBe(2 + 3 * (await partFiles('.song_attributes.csv')).length);
+    expect(after.checked).toBe(2 + 3 * (await partFiles('attributes')).length);
   }, 600_000);
 
   it('exits 2 for usage mistakes, before reading anything', async () => {
