@@ -21,7 +21,7 @@ import { dayAfter, liftedLimit, seconds, table, withPipeline } from './pipeline.
 
 /**
  * Issue 18, part 5: what the lake's normalised files (the stage CSVs) would cost as Parquet with
- * zstd, measured on a sandbox lake; docs/lake-parquet.md has the figures and the decision.
+ * zstd, measured on a sandbox lake; docs/lake.md ("Parquet, measured") has the figures and the decision.
  *
  *   POWERTOOLS_LOG_LEVEL=WARN npx tsx bench/lake-parquet.ts [--days 60] [--runs 9] [--lake DIR] [--writers DIR]
  *
@@ -38,7 +38,7 @@ import { dayAfter, liftedLimit, seconds, table, withPipeline } from './pipeline.
  * - Works out what Athena would scan for two typical queries, from the files' sizes (a text file is
  *   read whole) and the Parquet column chunks' compressed sizes (`parquet_metadata`).
  * - With `--writers DIR` (a folder outside the repo where the candidates are installed with npm:
- *   docs/lake-parquet.md says which), bundles a tiny handler per candidate writer or reader as
+ *   docs/lake.md says which), bundles a tiny handler per candidate writer or reader as
  *   serverless.yml bundles a function (esbuild, minified, ESM for node22), zips it, runs it once on
  *   Node 22 (the npm package `node@22`) and reads what it wrote back with DuckDB, codec included;
  *   then bundles the functions that would carry hyparquet, without and with it.
