@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   batchOfInboxKey,
   lakeKeys,
+  legacyLakeKeys,
   parseCopyManifestKey,
   parseRawKey,
+  parseTableKey,
   partName,
+  tablePrefix,
 } from '../../../shared/lake/keys.js';
 
 describe('Function: batchOfInboxKey', () => {
@@ -43,6 +46,67 @@ describe('Function: parseRawKey', () => {
   it('reads nothing of a key outside raw/, or of a day that is no date', () => {
     expect(parseRawKey('control/backlog/date=2026-03-01/chart=global/track=t1.json')).toBeUndefined();
     expect(parseRawKey('raw/chart_songs/date=2026-02-30/chart=global/manifest.json')).toBeUndefined();
+  });
+});
+
+describe('Object: lakeKeys, the normalized files', () => {
+  it('puts each dataset in a folder of its own under tables/, holding its CSVs only', () => {
+    const part = 'part-0123456789abcdef';
+    expect(lakeKeys.chartCsv('2026-03-01', 'global')).toBe(
+      'tables/chart_songs/date=2026-03-01/chart=global/chart_songs.csv',
+    );
+    expect(lakeKeys.attributesCsv('2026-03-01', 'global', part)).toBe(
+      `tables/song_attributes/date=2026-03-01/chart=global/${part}.csv`,
+    );
+    expect(lakeKeys.artistsCsv('2026-03-01', 'global', part)).toBe(
+      `tables/song_artists/date=2026-03-01/chart=global/${part}.csv`,
+    );
+    expect(tablePrefix('song_artists', '2026-03-01')).toBe('tables/song_artists/date=2026-03-01/');
+    expect(tablePrefix('song_artists', '2026-03-01', 'global')).toBe(
+      'tables/song_artists/date=2026-03-01/chart=global/',
+    );
+  });
+
+  it('keeps what was received, the manifest and the markers under raw/, where their ObjectCreated starts a load', () => {
+    const part = 'part-0123456789abcdef';
+    for (const key of [
+      lakeKeys.chartRaw('2026-03-01', 'global'),
+      lakeKeys.chartSourceFile('2026-03-01', 'global'),
+      lakeKeys.manifest('2026-03-01', 'global'),
+      lakeKeys.attributesRaw('2026-03-01', 'global', part),
+      lakeKeys.partMarker('2026-03-01', 'global', 'run-1', part, '0123456789abcdef', '3'),
+    ])
+      expect(key.startsWith('raw/'), key).toBe(true);
+  });
+
+  it('keeps the keys of the layout before, beside the raw answers, to read legacy days', () => {
+    const part = 'part-0123456789abcdef';
+    expect(legacyLakeKeys.chartCsv('2026-03-01', 'global')).toBe(
+      'raw/chart_songs/date=2026-03-01/chart=global/chart_songs.csv',
+    );
+    expect(legacyLakeKeys.attributesCsv('2026-03-01', 'global', part)).toBe(
+      `raw/song_attributes/date=2026-03-01/chart=global/${part}.song_attributes.csv`,
+    );
+    expect(legacyLakeKeys.artistsCsv('2026-03-01', 'global', part)).toBe(
+      `raw/song_attributes/date=2026-03-01/chart=global/${part}.song_artists.csv`,
+    );
+  });
+});
+
+describe('Function: parseTableKey', () => {
+  it('reads the table, day, chart and file of a key under tables/', () => {
+    expect(parseTableKey(lakeKeys.artistsCsv('2026-03-01', 'global', 'part-1'))).toEqual({
+      table: 'song_artists',
+      date: '2026-03-01',
+      chart: 'global',
+      file: 'part-1.csv',
+    });
+  });
+
+  it('reads nothing of a raw key, of another table, or of a day that is no date', () => {
+    expect(parseTableKey(legacyLakeKeys.chartCsv('2026-03-01', 'global'))).toBeUndefined();
+    expect(parseTableKey('tables/users/date=2026-03-01/chart=global/a.csv')).toBeUndefined();
+    expect(parseTableKey('tables/chart_songs/date=2026-02-30/chart=global/chart_songs.csv')).toBeUndefined();
   });
 });
 
