@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../infra/local/cli/main.js';
 import { sqlHelp } from '../../infra/local/cli/commands/sql.js';
 import { FsObjectStore } from '../../infra/adapters/embedded/fs-object-store.js';
+import type { ObjectStore } from '../../shared/ports/object-store.js';
 import { lakeKeys } from '../../shared/lake/keys.js';
 import { cliIn } from '../support/cli-context.js';
 
@@ -85,7 +86,7 @@ describe('Command: chartflow sql --lake, on a 14-day sandbox lake', () => {
     // The last day again: a second run of it, for the comparison of two runs.
     expect(await main(['node', 'chartflow', 'run', '--date', to, '--json'], cliIn(home, quiet))).toBe(0);
     // Set aside as chart-fetch and track-attributes set aside what fails validation.
-    const store = new FsObjectStore({ root: path.join(home, 'lake') });
+    const store: ObjectStore = new FsObjectStore({ root: path.join(home, 'lake') });
     const put = (key: string, record: Row) =>
       store.put(key, JSON.stringify(record), { contentType: 'application/json' });
     await put(lakeKeys.quarantine('chart_songs', '2026-10-03', 'global', 'run-1-position-7'), {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbLakeReader } from '../../../../infra/adapters/embedded/duckdb-lake-reader.js';
 import { FsObjectStore } from '../../../../infra/adapters/embedded/fs-object-store.js';
+import type { ObjectStore } from '../../../../shared/ports/object-store.js';
 import { duckDbType } from '../../../../infra/adapters/embedded/lake-views.js';
 import { ConfigError } from '../../../../shared/errors.js';
 import { lakeDatasets } from '../../../../shared/lake/catalog.js';
@@ -31,7 +32,7 @@ describe('Adapter: DuckDbLakeReader', () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'chartflow-lake-reader-'));
     lake = path.join(root, 'lake');
-    const store = new FsObjectStore({ root: lake });
+    const store: ObjectStore = new FsObjectStore({ root: lake });
     const put = (key: string, body: string) => store.put(key, body, { contentType: 'text/plain' });
     // 2026-11-14 in tables/, 2026-11-13 where lakes written before tables/ keep it.
     for (const [date, run, keys] of [
