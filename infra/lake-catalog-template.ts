@@ -103,31 +103,52 @@ const projection = (dataset: LakeDataset): Cfn => {
 
 const location = (dataset: LakeDataset) => ({ 'Fn::Sub': `s3://${bucketName}/${dataset.root}` });
 
-const csvTable = (dataset: LakeDataset): Cfn => ({
+/**
+ * A Glue table over a dataset's folder, read as text files (the CSV and the JSON lines alike) with
+ * `serde`, its partitions projected.
+ */
+const textTable = (
+  dataset: LakeDataset,
+  table: { name: string; description: string; parameters: Record<string, string> },
+  serde: Cfn,
+  columns: readonly { Name: string; Type: string }[],
+): Cfn => ({
   Type: 'AWS::Glue::Table',
   Properties: {
     CatalogId: { Ref: 'AWS::AccountId' },
     DatabaseName: databaseRef,
     TableInput: {
-      Name: csvTableName(dataset),
-      Description: `${dataset.description} Every column as the file's text; query the view ${dataset.name}, which types them.`,
+      Name: table.name,
+      Description: table.description,
       TableType: 'EXTERNAL_TABLE',
-      Parameters: { classification: 'csv', 'skip.header.line.count': '1', ...projection(dataset) },
+      Parameters: { ...table.parameters, ...projection(dataset) },
       PartitionKeys: partitionKeys(dataset),
       StorageDescriptor: {
         Location: location(dataset),
         InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
         OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-        SerdeInfo: {
-          SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde',
-          // Quotes inside a text are doubled, as the pipeline writes them (shared/records/csv.ts).
-          Parameters: { separatorChar: ',', quoteChar: '"', escapeChar: '"' },
-        },
-        Columns: dataset.columns.map((c) => ({ Name: c.name, Type: 'string' })),
+        SerdeInfo: serde,
+        Columns: columns,
       },
     },
   },
 });
+
+const csvTable = (dataset: LakeDataset): Cfn =>
+  textTable(
+    dataset,
+    {
+      name: csvTableName(dataset),
+      description: `${dataset.description} Every column as the file's text; query the view ${dataset.name}, which types them.`,
+      parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+    },
+    {
+      SerializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde',
+      // Quotes inside a text are doubled, as the pipeline writes them (shared/records/csv.ts).
+      Parameters: { separatorChar: ',', quoteChar: '"', escapeChar: '"' },
+    },
+    dataset.columns.map((c) => ({ Name: c.name, Type: 'string' })),
+  );
 
 const quoted = (name: string) => `"${name}"`;
 
@@ -210,32 +231,18 @@ const csvView = (dataset: LakeDataset): Cfn => {
 };
 
 /** A JSON dataset's table: one record per line (OpenX's JSON reader), columns mapped to their keys. */
-const jsonTable = (dataset: LakeDataset): Cfn => ({
-  Type: 'AWS::Glue::Table',
-  Properties: {
-    CatalogId: { Ref: 'AWS::AccountId' },
-    DatabaseName: databaseRef,
-    TableInput: {
-      Name: dataset.name,
-      Description: dataset.description,
-      TableType: 'EXTERNAL_TABLE',
-      Parameters: { classification: 'json', ...projection(dataset) },
-      PartitionKeys: partitionKeys(dataset),
-      StorageDescriptor: {
-        Location: location(dataset),
-        InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-        OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-        SerdeInfo: {
-          SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
-          Parameters: Object.fromEntries(
-            dataset.columns.filter((c) => c.key !== undefined).map((c) => [`mapping.${c.name}`, c.key!]),
-          ),
-        },
-        Columns: dataset.columns.map((c) => ({ Name: c.name, Type: hiveType(c.type) })),
-      },
+const jsonTable = (dataset: LakeDataset): Cfn =>
+  textTable(
+    dataset,
+    { name: dataset.name, description: dataset.description, parameters: { classification: 'json' } },
+    {
+      SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+      Parameters: Object.fromEntries(
+        dataset.columns.filter((c) => c.key !== undefined).map((c) => [`mapping.${c.name}`, c.key!]),
+      ),
     },
-  },
-});
+    dataset.columns.map((c) => ({ Name: c.name, Type: hiveType(c.type) })),
+  );
 
 /** The prefixes the analyst reads: every dataset's root, nothing else of the lake. */
 export const analystReadPrefixes = (): string[] => lakeDatasets.map((d) => d.root);

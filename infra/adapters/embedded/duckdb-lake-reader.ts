@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { ConfigError } from '../../../shared/errors.js';
 import type { SqlValue } from '../../../shared/ports/warehouse.js';
 import {
@@ -8,7 +8,7 @@ import {
   type ResultTable,
   type WarehouseReader,
 } from '../../../shared/ports/warehouse-reader.js';
-import { readOne } from './duckdb-reader.js';
+import { LazyDuckDb, readOne, type OpenDuckDb } from './duckdb-reader.js';
 import { lakeGlobs, lakeViewSql, literal } from './lake-views.js';
 
 /**
@@ -20,27 +20,21 @@ import { lakeGlobs, lakeViewSql, literal } from './lake-views.js';
  */
 export class DuckDbLakeReader implements WarehouseReader {
   readonly label: string;
-  #open: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> | undefined;
+  readonly #duckDb = new LazyDuckDb(() => this.#connect());
 
   constructor(private readonly lakeRoot: string) {
     this.label = `the lake at ${lakeRoot}`;
   }
 
   async read(sql: string, params: Readonly<Record<string, SqlValue>> = {}): Promise<ResultTable> {
-    const { connection } = await (this.#open ??= this.#connect());
-    return readOne(connection, sql, params, { queriesOnly: true });
+    return readOne(await this.#duckDb.connection(), sql, params, { queriesOnly: true });
   }
 
-  async close(): Promise<void> {
-    const open = this.#open;
-    this.#open = undefined;
-    if (!open) return;
-    const { instance, connection } = await open;
-    connection.closeSync();
-    instance.closeSync();
+  close(): Promise<void> {
+    return this.#duckDb.close();
   }
 
-  async #connect(): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
+  async #connect(): Promise<OpenDuckDb> {
     if (!existsSync(this.lakeRoot)) {
       throw new ConfigError(`there is no lake at ${this.lakeRoot} yet: \`chartflow run\` makes one`);
     }

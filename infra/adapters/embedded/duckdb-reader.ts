@@ -25,27 +25,21 @@ import { bindNamed } from '../sql/named-params.js';
  */
 export class DuckDbReader implements WarehouseReader {
   readonly label: string;
-  #open: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> | undefined;
+  readonly #duckDb = new LazyDuckDb(() => this.#connect());
 
   constructor(private readonly path: string) {
     this.label = path;
   }
 
   async read(sql: string, params: Readonly<Record<string, SqlValue>> = {}): Promise<ResultTable> {
-    const { connection } = await (this.#open ??= this.#connect());
-    return readOne(connection, sql, params);
+    return readOne(await this.#duckDb.connection(), sql, params);
   }
 
-  async close(): Promise<void> {
-    const open = this.#open;
-    this.#open = undefined;
-    if (!open) return;
-    const { instance, connection } = await open;
-    connection.closeSync();
-    instance.closeSync();
+  close(): Promise<void> {
+    return this.#duckDb.close();
   }
 
-  async #connect(): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
+  async #connect(): Promise<OpenDuckDb> {
     if (!existsSync(this.path)) {
       throw new ConfigError(`there is no warehouse at ${this.path} yet: \`chartflow run\` makes one`);
     }
@@ -67,6 +61,32 @@ export class DuckDbReader implements WarehouseReader {
       throw new QueryRefusedError(oneLine(message), { cause: error });
     }
     return { instance, connection: await instance.connect() };
+  }
+}
+
+/** A DuckDB instance and its connection. */
+export interface OpenDuckDb {
+  readonly instance: DuckDBInstance;
+  readonly connection: DuckDBConnection;
+}
+
+/** A DuckDB opened on first use and closed once: the life of a reader's database. */
+export class LazyDuckDb {
+  #open: Promise<OpenDuckDb> | undefined;
+
+  constructor(private readonly open: () => Promise<OpenDuckDb>) {}
+
+  async connection(): Promise<DuckDBConnection> {
+    return (await (this.#open ??= this.open())).connection;
+  }
+
+  async close(): Promise<void> {
+    const open = this.#open;
+    this.#open = undefined;
+    if (!open) return;
+    const { instance, connection } = await open;
+    connection.closeSync();
+    instance.closeSync();
   }
 }
 
