@@ -6,7 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLocalConfig } from '../../shared/config/config.js';
-import { lakeKeys, rawPrefix } from '../../shared/lake/keys.js';
+import { lakeKeys } from '../../shared/lake/keys.js';
+import { listDay } from '../../shared/lake/layouts.js';
 import { RunRecords } from '../../shared/lake/run-records.js';
 import { FsObjectStore } from '../../infra/adapters/embedded/fs-object-store.js';
 import { LocalPipeline } from '../../infra/local/runtime.js';
@@ -56,8 +57,8 @@ interface Damage {
 }
 
 const chartCsv = lakeKeys.chartCsv(day.chartDate, day.chartId);
-const attributesCsv = (keys: readonly string[]) => keys.find((k) => k.endsWith('.song_attributes.csv'))!;
-const artistsCsv = (keys: readonly string[]) => keys.find((k) => k.endsWith('.song_artists.csv'))!;
+const attributesCsv = (keys: readonly string[]) => keys.find((k) => k.startsWith('tables/song_attributes/'))!;
+const artistsCsv = (keys: readonly string[]) => keys.find((k) => k.startsWith('tables/song_artists/'))!;
 
 const damages: readonly Damage[] = [
   {
@@ -118,10 +119,8 @@ describe('Feature: a damaged lake file is refused, named, and left as it was', (
     const ran = await cli(home, ['run', ...dayArgs]);
     expect(ran.code, ran.stderr).toBe(0);
     marts = await digest(home);
-    keys = [
-      ...(await store.list(rawPrefix('chart_songs', day.chartDate, day.chartId))),
-      ...(await store.list(rawPrefix('song_attributes', day.chartDate, day.chartId))),
-    ].map((o) => o.key);
+    const { charts, attributes } = await listDay(store, day);
+    keys = [...charts, ...attributes].map((o) => o.key);
   }, 240_000);
   afterAll(() => rm(home, { recursive: true, force: true }));
 

@@ -20,7 +20,7 @@ const refusingArtistsCsvs = (store: ObjectStore): ObjectStore =>
         return typeof value === 'function' ? value.bind(target) : value;
       }
       return (key: string, ...rest: unknown[]) =>
-        key.endsWith('.song_artists.csv') && key.includes(`date=${day.chartDate}`)
+        key.startsWith('tables/song_artists/') && key.includes(`date=${day.chartDate}`)
           ? Promise.reject(new Error(`disk full writing ${key}`))
           : (value as (...args: unknown[]) => Promise<unknown>).call(target, key, ...rest);
     },

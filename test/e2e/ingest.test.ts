@@ -89,11 +89,8 @@ describe('End to end: Spotify Charts CSV files dropped into the inbox', () => {
   it('keeps the CSV file as received next to the normalized files', async () => {
     const keys = await t.pipeline.store.list(`raw/chart_songs/date=${currentDay}/chart=global-daily/`);
 
-    expect(keys.map((o) => o.key.split('/').at(-1))).toEqual([
-      'chart_songs.csv',
-      'manifest.json',
-      'source-file.csv',
-    ]);
+    expect(keys.map((o) => o.key.split('/').at(-1))).toEqual(['manifest.json', 'source-file.csv']);
+    expect(await t.pipeline.store.get(lakeKeys.chartCsv(currentDay, 'global-daily'))).toBeDefined();
     expect(await t.pipeline.store.get(lakeKeys.chartSourceFile(currentDay, 'global-daily'))).toEqual(
       currentBody,
     );

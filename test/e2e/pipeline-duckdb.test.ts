@@ -70,14 +70,19 @@ describe('End to end: one sandbox day on DuckDB', () => {
     const keys = (await t.pipeline.store.list(`raw/chart_songs/date=${chartDate}/chart=global/`)).map(
       (o) => o.key,
     );
-    expect(keys.map((k) => k.split('/').at(-1))).toEqual([
-      'chart_songs.csv',
-      'manifest.json',
-      'source-response.json',
-    ]);
+    expect(keys.map((k) => k.split('/').at(-1))).toEqual(['manifest.json', 'source-response.json']);
     const parts = (await t.pipeline.store.list(`raw/song_attributes/date=${chartDate}/chart=global/`)).map(
       (o) => o.key,
     );
-    expect(parts.filter((k) => k.endsWith('.response.json')).length).toBeGreaterThan(0);
+    const answers = parts.filter((k) => k.endsWith('.response.json'));
+    expect(answers.length).toBeGreaterThan(0);
+    // The normalized files, each dataset in a folder of its own (docs/architecture.md, "Key layout").
+    const tables = (await t.pipeline.store.list('tables/')).map((o) => o.key);
+    expect(tables).toContain(`tables/chart_songs/date=${chartDate}/chart=global/chart_songs.csv`);
+    for (const answer of answers) {
+      const part = answer.split('/').at(-1)!.replace('.response.json', '');
+      expect(tables).toContain(`tables/song_attributes/date=${chartDate}/chart=global/${part}.csv`);
+      expect(tables).toContain(`tables/song_artists/date=${chartDate}/chart=global/${part}.csv`);
+    }
   });
 });

@@ -3,7 +3,7 @@ import type { ClientRequest } from 'node:http';
 import type { Sandbox, SandboxEndpoint, SandboxStatsSnapshot } from '../../infra/sandbox/index.js';
 import { sandboxEndpoints } from '../../infra/sandbox/index.js';
 import type { LocalPipeline } from '../../infra/local/runtime.js';
-import { rawPrefix } from '../../shared/lake/keys.js';
+import { tablePrefix } from '../../shared/lake/keys.js';
 import { fromStageCsv } from '../../shared/records/csv.js';
 
 /** A `stage.song_attributes` row as the lake holds it: every cell a string, or null when empty. */
@@ -15,8 +15,9 @@ export const attributeRowsOf = async (
   day: { chartId: string; chartDate: string; runId: string | null },
 ): Promise<Map<string, AttributeRow>> => {
   const rows = new Map<string, AttributeRow>();
-  for (const { key } of await pipeline.store.list(rawPrefix('song_attributes', day.chartDate, day.chartId))) {
-    if (!key.endsWith('.song_attributes.csv')) continue;
+  for (const { key } of await pipeline.store.list(
+    tablePrefix('song_attributes', day.chartDate, day.chartId),
+  )) {
     const body = (await pipeline.store.get(key))?.toString('utf8') ?? '';
     for (const row of fromStageCsv('song_attributes', body, key)) {
       if (row.run_id !== day.runId) continue;
