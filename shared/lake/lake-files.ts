@@ -104,7 +104,7 @@ export const checkFiles = async (store: ObjectStore, files: readonly LakeFile[])
   return problems.filter((p): p is FileProblem => p !== undefined);
 };
 
-/** A problem in one line: `raw/…/chart_songs.csv: size (1042 bytes, the manifest says 2210)`. */
+/** A problem in one line: `tables/…/chart_songs.csv: size (1042 bytes, the manifest says 2210)`. */
 export const describeProblem = (problem: FileProblem): string =>
   `${problem.key}: ${problem.kind} (${problem.detail})`;
 

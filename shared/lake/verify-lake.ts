@@ -99,7 +99,7 @@ export interface LakeRange {
   readonly chartId?: string | undefined;
 }
 
-/** A problem in one line: `raw/…/chart_songs.csv: size (1042 bytes, the manifest says 2210)`. */
+/** A problem in one line: `tables/…/chart_songs.csv: size (1042 bytes, the manifest says 2210)`. */
 export const describeLakeProblem = (problem: LakeProblem): string =>
   `${problem.key}: ${problem.kind} (${problem.detail})`;
 
