@@ -128,7 +128,7 @@ describe('Feature: the chaos checks catch a real loss', () => {
     const violations = outcome.violations.join('\n');
     expect(violations).toMatch(/marts\.fct_chart_entries: 50 row\(s\) of the fault-free run missing/);
     expect(violations).toMatch(
-      /verify: br 2026-08-01: raw\/chart_songs\/date=2026-08-01\/chart=br\/chart_songs\.csv: size/,
+      /verify: br 2026-08-01: tables\/chart_songs\/date=2026-08-01\/chart=br\/chart_songs\.csv: size/,
     );
   }, 600_000);
 });

@@ -222,7 +222,8 @@ describe('Function: stage-loader handler and TransformBatches, given control fil
     const bus: EventBus = { publish: async (event) => void published.push(event) };
     const handler = makeStageLoader({ store, warehouse, bus, clock: systemClock });
 
-    const failure = handler(s3EventFactory(chartKey), localContext('stage-loader'));
+    // The manifest's own ObjectCreated (the chart CSV's, under tables/, starts nothing).
+    const failure = handler(s3EventFactory(manifestKey), localContext('stage-loader'));
 
     await expect(failure).rejects.toBeInstanceOf(InvalidRecordError);
     await expect(failure).rejects.toThrow(new RegExp(`^manifest ${manifestKey}: not JSON \\(.+\\)$`));
