@@ -55,11 +55,14 @@ export const lakeKeys = {
   chartRaw: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}source-response.json`,
   /** A chart file as it was dropped into the inbox (a Spotify Charts CSV), kept next to what was made of it. */
   chartSourceFile: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}source-file.csv`,
-  /** The normalized chart, read by COPY. */
+  /** The normalized chart, read by COPY: the one file of its day and chart in its table's folder. */
   chartCsv: (date: string, chart: string) => `${tablePrefix('chart_songs', date, chart)}chart_songs.csv`,
   /** The track ids the day expects, written after the chart itself. */
   manifest: (date: string, chart: string) => `${rawPrefix('chart_songs', date, chart)}manifest.json`,
-  /** One lookup's raw answer and its normalized rows; `part` is derived from the ids it covers. */
+  /**
+   * One lookup's raw answer (under `raw/`) and its normalized rows (a CSV in each of its tables'
+   * folders under `tables/`); `part` is derived from the ids it covers.
+   */
   attributesRaw: (date: string, chart: string, part: string) =>
     `${rawPrefix('song_attributes', date, chart)}${part}.response.json`,
   attributesCsv: (date: string, chart: string, part: string) =>
