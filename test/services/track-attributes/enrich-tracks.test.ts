@@ -8,7 +8,9 @@ import type {
   AttributeProvider,
   TrackLookup,
 } from '../../../services/track-attributes/enrichment/attribute-provider.js';
-import { lakeKeys, rawPrefix } from '../../../shared/lake/keys.js';
+import { lakeKeys, partName } from '../../../shared/lake/keys.js';
+import { listDay } from '../../../shared/lake/layouts.js';
+import { createdKeysOf } from '../../../shared/events/s3-event.js';
 import { checkFiles } from '../../../shared/lake/lake-files.js';
 import { readPartManifest } from '../../../shared/lake/part-markers.js';
 import { kindReason } from '../../../shared/records/missing-reasons.js';
@@ -72,7 +74,7 @@ describe('Function: enrichTracks, a part written once', () => {
   const files = async () =>
     Object.fromEntries(
       await Promise.all(
-        (await store.list(rawPrefix('song_attributes', day.chartDate, day.chartId))).map(
+        (await listDay(store, day)).attributes.map(
           async ({ key }) => [key, (await store.get(key))!.toString('utf8')] as const,
         ),
       ),
@@ -105,6 +107,43 @@ describe('Function: enrichTracks, a part written once', () => {
       withoutFeatures: 0,
       byKind: { quota: 0, provider_error: 0, not_found: 0 },
     });
+  });
+
+  it('writes the part’s CSVs under tables/ first, then what fires the loader under raw/: its raw answer, its marker', async () => {
+    const created: string[] = [];
+    store = new FsObjectStore({
+      root: home,
+      onObjectCreated: (event) => created.push(...createdKeysOf(event)),
+    });
+    await enrich();
+    const part = partName(runId, ids);
+    expect(created).toEqual([
+      lakeKeys.artistsCsv(day.chartDate, day.chartId, part),
+      lakeKeys.attributesCsv(day.chartDate, day.chartId, part),
+      lakeKeys.attributesRaw(day.chartDate, day.chartId, part),
+      expect.stringMatching(new RegExp(`/_done\\.run=${runId}\\.${part}\\.`)),
+    ]);
+  });
+
+  it('on a day too long for markers, writes a part’s raw answer after its CSVs: its ObjectCreated finds the part whole', async () => {
+    const manifest = JSON.parse(
+      (await store.get(lakeKeys.manifest(day.chartDate, day.chartId)))!.toString('utf8'),
+    ) as Manifest;
+    delete manifest.chartCsvMd5;
+    await store.put(lakeKeys.manifest(day.chartDate, day.chartId), JSON.stringify(manifest));
+    const created: string[] = [];
+    store = new FsObjectStore({
+      root: home,
+      onObjectCreated: (event) => created.push(...createdKeysOf(event)),
+    });
+    await enrich();
+    const part = partName(runId, ids);
+    // No marker: the last write under raw/, the only one that starts a load, follows both CSVs.
+    expect(created).toEqual([
+      lakeKeys.artistsCsv(day.chartDate, day.chartId, part),
+      lakeKeys.attributesCsv(day.chartDate, day.chartId, part),
+      lakeKeys.attributesRaw(day.chartDate, day.chartId, part),
+    ]);
   });
 
   it('gives duplicates running side by side one set of files, which their marker describes', async () => {
