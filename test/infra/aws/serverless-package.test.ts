@@ -551,8 +551,10 @@ console.log(JSON.stringify(results));`,
     // Raw data is never deleted (docs/architecture.md): no rule expires current objects under raw/,
     // nor under tables/, which no rule tiers either (its CSVs are under 128 KB: infra/lake.yml).
     expect(rules.filter((r) => String(r.Prefix).startsWith('tables/'))).toEqual([]);
+    // Only the COPY manifests and Athena's query results expire.
     expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix as string)).toEqual([
       'control/copy-manifests/',
+      'athena-results/',
     ]);
     const policy = template.Resources.LakeBucketPolicy!.Properties;
     expect(policy.Bucket).toEqual({ Ref: 'LakeBucket' });
