@@ -420,4 +420,9 @@ export const lakeCatalogTemplate = (): Cfn => {
 export const lakeCatalogYaml = (): string =>
   `# Generated from shared/lake/catalog.ts by \`npm run infra:catalog\` (infra/lake-catalog-template.ts):\n` +
   `# edit those, not this file. test/infra/lake-catalog.test.ts fails when the two differ.\n` +
-  stringify(lakeCatalogTemplate(), { lineWidth: 0, aliasDuplicateObjects: false });
+  stringify(lakeCatalogTemplate(), {
+    lineWidth: 0,
+    aliasDuplicateObjects: false,
+    // YAML 1.1's rules, as serverless's and cfn-lint's readers have them: a text like 2012-10-17 is quoted, not read as a date.
+    version: '1.1',
+  });
