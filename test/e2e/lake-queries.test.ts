@@ -1,15 +1,14 @@
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../infra/local/cli/main.js';
 import { sqlHelp } from '../../infra/local/cli/commands/sql.js';
 import { FsObjectStore } from '../../infra/adapters/embedded/fs-object-store.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
 import { lakeKeys } from '../../shared/lake/keys.js';
+import { athenaParserAvailable, parseAsAthena } from '../support/athena-sql.js';
 import { cliIn } from '../support/cli-context.js';
 
 /**
@@ -19,7 +18,6 @@ import { cliIn } from '../support/cli-context.js';
  * also parsed with sqlglot's Athena dialect, since Athena itself cannot run here.
  */
 const root = path.resolve(import.meta.dirname, '..', '..');
-const venvPython = path.join(root, '.venv-moto', 'bin', 'python');
 const doc = readFileSync(path.join(root, 'docs', 'lake.md'), 'utf8');
 
 /** The queries of docs/lake.md, by the name on their first line (`-- lake query: name`). */
@@ -47,16 +45,8 @@ describe('docs/lake.md’s queries', () => {
     ]);
   });
 
-  it.runIf(existsSync(venvPython))('parse in Athena’s dialect (Trino, in sqlglot)', async () => {
-    const script = `
-import json, sys, sqlglot
-for sql in json.load(sys.stdin):
-    sqlglot.parse_one(sql, read='athena', error_level=sqlglot.ErrorLevel.RAISE)
-print('ok')
-`;
-    const child = promisify(execFile)(venvPython, ['-c', script]);
-    child.child.stdin!.end(JSON.stringify([...documented.values()]));
-    expect((await child).stdout.trim()).toBe('ok');
+  it.runIf(athenaParserAvailable())('parse in Athena’s dialect (Trino, in sqlglot)', async () => {
+    await parseAsAthena([...documented.values()]);
   });
 });
 

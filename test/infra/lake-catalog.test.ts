@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   athenaResultsPrefix,
@@ -12,6 +10,7 @@ import {
   lakeCatalogYaml,
 } from '../../infra/lake-catalog-template.js';
 import { lakeDatasets, type LakeDataset } from '../../shared/lake/catalog.js';
+import { athenaParserAvailable, parseAsAthena } from '../support/athena-sql.js';
 import {
   packageServerless,
   type CompiledTemplate,
@@ -23,9 +22,7 @@ import {
  * from shared/lake/catalog.ts): the Glue database, a table per dataset with partition projection, the
  * typed views of the CSV tables, the Athena workgroup and the analyst role's scope.
  */
-const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..', '..');
-const venvPython = path.join(root, '.venv-moto', 'bin', 'python');
 const bucket = '${AWS::StackName}-lake-${AWS::AccountId}-${AWS::Region}';
 
 type Json = Record<string, unknown>;
@@ -147,19 +144,12 @@ describe('The lake catalog on AWS (compiled template)', () => {
     },
   );
 
-  it.runIf(existsSync(venvPython))(
+  it.runIf(athenaParserAvailable())(
     'has views whose SQL Athena’s dialect (Trino, in sqlglot) parses',
     async () => {
-      const sqls = lakeDatasets.filter((d) => d.format === 'csv').map((d) => csvViewSql(d, 'chartflow_test'));
-      const script = `
-import json, sys, sqlglot
-for sql in json.load(sys.stdin):
-    sqlglot.parse_one(sql, read='athena', error_level=sqlglot.ErrorLevel.RAISE)
-print('ok')
-`;
-      const child = run(venvPython, ['-c', script]);
-      child.child.stdin!.end(JSON.stringify(sqls));
-      expect((await child).stdout.trim()).toBe('ok');
+      await parseAsAthena(
+        lakeDatasets.filter((d) => d.format === 'csv').map((d) => csvViewSql(d, 'chartflow_test')),
+      );
     },
   );
 
