@@ -93,6 +93,11 @@ describe('The lake catalog', () => {
           .startsWith(under('quarantine', { ...day, dataset })),
       ).toBe(true);
     }
+    expect(partitionFolder(lakeCatalog.chart_songs, day)).toBe('date=2026-11-14/chart=global/');
+    expect(partitionFolder(lakeCatalog.quarantine, { ...day, dataset: 'chart_songs' })).toBe(
+      'chart_songs/date=2026-11-14/chart=global/',
+    );
+    expect(lakeKeys.chartCsv(day.date, day.chart)).toBe(`${under('chart_songs')}chart_songs.csv`);
     expect(() => partitionFolder(lakeCatalog.chart_songs, { date: day.date })).toThrow(
       /no value for partition chart/,
     );

@@ -77,14 +77,15 @@ describe('Module: layouts, a file in whichever layout the listing has it', () =>
     expect(
       listedPartCsvs(
         day,
+        // Listed out of key order: the part under tables/ first, the legacy one (raw/ sorts first) after.
         listing(
-          legacyLakeKeys.attributesCsv(chartDate, chartId, other),
-          legacyLakeKeys.artistsCsv(chartDate, chartId, other),
           lakeKeys.attributesRaw(chartDate, chartId, part),
           lakeKeys.attributesCsv(chartDate, chartId, part),
           lakeKeys.artistsCsv(chartDate, chartId, part),
           legacyLakeKeys.attributesCsv(chartDate, chartId, part),
           legacyLakeKeys.artistsCsv(chartDate, chartId, part),
+          legacyLakeKeys.attributesCsv(chartDate, chartId, other),
+          legacyLakeKeys.artistsCsv(chartDate, chartId, other),
           lakeKeys.attributesCsv(chartDate, chartId, lone),
         ),
       ),
