@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +29,46 @@ export interface CompiledTemplate {
   Outputs: Record<string, unknown>;
 }
 
+const lockFile = path.join(root, '.serverless-package.lock');
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Runs `work` while no other test process packages this checkout: serverless-esbuild builds in the
+ * project's own `.esbuild/` folder, so two packagings at once (test files run in parallel) can
+ * remove each other's build. The lock is a file holding its owner's PID; one whose owner is gone
+ * is taken over.
+ */
+const oneAtATime = async <T>(work: () => Promise<T>): Promise<T> => {
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      const handle = await open(lockFile, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(await readFile(lockFile, 'utf8').catch(() => ''));
+      if (owner > 0 && !alive(owner)) await rm(lockFile, { force: true });
+      if (Date.now() > deadline) throw new Error(`serverless package: ${lockFile} held for 10 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lockFile, { force: true });
+  }
+};
+
 /**
  * Runs `serverless package` (osls) offline for a stage into a new folder, and reads the template
  * it compiled and the stack parameters a deploy would pass it (serverless.yml's
@@ -39,19 +79,21 @@ export const packageServerless = async (
   stage = 'test',
 ): Promise<{ dir: string; template: CompiledTemplate; stackParameters: Record<string, string> }> => {
   const dir = await mkdtemp(path.join(tmpdir(), 'chartflow-package-'));
-  await run(serverless, ['package', '--stage', stage, '--package', dir], {
-    cwd: root,
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_SESSION_TOKEN: 'testing',
-      AWS_PROFILE: '',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      SLS_TELEMETRY_DISABLED: '1',
-    },
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  await oneAtATime(() =>
+    run(serverless, ['package', '--stage', stage, '--package', dir], {
+      cwd: root,
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: 'testing',
+        AWS_SECRET_ACCESS_KEY: 'testing',
+        AWS_SESSION_TOKEN: 'testing',
+        AWS_PROFILE: '',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        SLS_TELEMETRY_DISABLED: '1',
+      },
+      maxBuffer: 16 * 1024 * 1024,
+    }),
+  );
   const template = JSON.parse(
     await readFile(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
   ) as CompiledTemplate;
