@@ -19,8 +19,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../../../infra/local/cli/main.js';
 import type { CliContext } from '../../../../infra/local/cli/context.js';
 import { S3ObjectStore } from '../../../../infra/adapters/aws/s3-object-store.js';
-import { parseLocalConfig } from '../../../../shared/config/config.js';
 import { RunRecords } from '../../../../shared/lake/run-records.js';
+import { cliOnMoto } from '../../../support/cli-context.js';
 import { motoAvailable, startMoto, type Moto } from '../../../support/moto.js';
 
 /**
@@ -42,14 +42,7 @@ describe.skipIf(!available)(
     /** The SQL of each statement the Data API was asked to run, by its id. */
     let statements: Map<string, string>;
 
-    const context = (): CliContext => ({
-      config: () => parseLocalConfig({ CHARTFLOW_HOME: path.join(root, 'home') }),
-      clock: { now: () => new Date('2026-11-22T10:00:00Z'), sleep: async () => undefined },
-      processEnv: {},
-      out: (t) => out.push(t),
-      note: (t) => notes.push(t),
-      aws: { clientSettings: moto.clientConfig },
-    });
+    const context = (): CliContext => cliOnMoto(path.join(root, 'home'), moto.clientConfig, { out, notes });
     const chartflow = (args: string[]) =>
       main(['node', 'chartflow', ...args, '--target', 'aws', '--region', 'us-east-1'], context());
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../../../infra/local/cli/main.js';
 import type { CliContext } from '../../../../infra/local/cli/context.js';
-import { parseLocalConfig } from '../../../../shared/config/config.js';
+import { cliOnMoto } from '../../../support/cli-context.js';
 import { motoAvailable, startMoto, type Moto } from '../../../support/moto.js';
 
 /**
@@ -28,14 +28,7 @@ describe.skipIf(!available)('Function: chartflow sql --lake --target aws (moto)'
   let notes: string[];
   let athena: AthenaClient;
 
-  const context = (): CliContext => ({
-    config: () => parseLocalConfig({ CHARTFLOW_HOME: path.join(root, 'home') }),
-    clock: { now: () => new Date('2026-11-22T10:00:00Z'), sleep: async () => undefined },
-    processEnv: {},
-    out: (t) => out.push(t),
-    note: (t) => notes.push(t),
-    aws: { clientSettings: moto.clientConfig },
-  });
+  const context = (): CliContext => cliOnMoto(path.join(root, 'home'), moto.clientConfig, { out, notes });
   const chartflow = (args: string[]) =>
     main(
       ['node', 'chartflow', 'sql', '--lake', ...args, '--target', 'aws', '--region', 'us-east-1'],
